@@ -1,0 +1,13 @@
+//! WiZFS core: the vocabulary every other WiZFS crate speaks.
+//!
+//! This crate exists so that names and domain data are validated once, in one
+//! place, without any I/O: a [`DatasetName`] that exists is a name OpenZFS will
+//! accept (and that can never be mistaken for a command-line option), so the
+//! code that runs `zfs`/`zpool` and the daemon that serves the API can pass it
+//! around without re-checking it.
+
+pub mod model;
+pub mod names;
+
+pub use model::*;
+pub use names::*;

@@ -1,0 +1,473 @@
+//! The `wizfs` command line: ZFS inspection and snapshot management for administrators, with
+//! human output or `--json`. Names are validated by clap value parsers using the
+//! `wizfs-core` types, so a bad name is refused (exit status 2) before any command runs.
+//! Later capabilities (index, search, restore, backup, health) add subcommands here.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use serde::Serialize;
+use wizfs_core::{BookmarkName, DatasetName, SnapshotName};
+use wizfs_zfs::{DestroyOptions, DiffTarget, HoldTag, PropertyName, Scope, Zfs};
+
+use crate::config::{Config, DEFAULT_PATH, ZfsBackend};
+use crate::wire::*;
+
+#[derive(Debug, Parser)]
+#[command(name = "wizfs", version = crate::VERSION, about = "WiZFS: snapshots, recovery and health of ZFS pools")]
+pub struct Cli {
+    /// Configuration file (its [zfs] section picks real or fake ZFS).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Use the directory-backed fake ZFS at DIR (demo and tests) instead of the real one.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub fake: Option<PathBuf>,
+    /// Machine-readable output.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Versions of WiZFS and OpenZFS.
+    Version,
+    /// Pools.
+    #[command(subcommand)]
+    Pool(PoolCommand),
+    /// Filesystems and volumes.
+    #[command(subcommand)]
+    Dataset(DatasetCommand),
+    /// Snapshots.
+    #[command(subcommand)]
+    Snapshot(SnapshotCommand),
+    /// User holds on snapshots.
+    #[command(subcommand)]
+    Hold(HoldCommand),
+    /// Bookmarks.
+    #[command(subcommand)]
+    Bookmark(BookmarkCommand),
+    /// What changed between a snapshot and a later snapshot or the live filesystem.
+    Diff {
+        #[arg(value_parser = parse_snapshot)]
+        from: SnapshotName,
+        /// A later snapshot of the same dataset (default: the live filesystem).
+        #[arg(value_parser = parse_snapshot)]
+        to: Option<SnapshotName>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PoolCommand {
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DatasetCommand {
+    List {
+        /// Only this dataset and its descendants.
+        #[arg(value_parser = parse_dataset)]
+        root: Option<DatasetName>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SnapshotCommand {
+    List {
+        #[arg(value_parser = parse_dataset)]
+        dataset: DatasetName,
+        /// Include the snapshots of descendants.
+        #[arg(short, long)]
+        recursive: bool,
+    },
+    /// Create snapshots, all in one atomic transaction.
+    Create {
+        #[arg(required = true, value_parser = parse_snapshot)]
+        snapshots: Vec<SnapshotName>,
+        /// Also snapshot every descendant (atomically).
+        #[arg(short, long)]
+        recursive: bool,
+        /// Set a property on the new snapshots: NAME=VALUE.
+        #[arg(long = "property", short = 'o', value_parser = parse_property_assignment)]
+        properties: Vec<(PropertyName, String)>,
+    },
+    /// Destroy snapshots (held ones are refused unless --defer).
+    Destroy {
+        #[arg(required = true, value_parser = parse_snapshot)]
+        snapshots: Vec<SnapshotName>,
+        #[arg(short, long)]
+        recursive: bool,
+        /// Destroy held snapshots when their last hold is released.
+        #[arg(long)]
+        defer: bool,
+        /// Only report how much space the destroy would free.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HoldCommand {
+    Add(HoldArguments),
+    Release(HoldArguments),
+    List {
+        #[arg(value_parser = parse_snapshot)]
+        snapshot: SnapshotName,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct HoldArguments {
+    #[arg(value_parser = parse_hold_tag)]
+    tag: HoldTag,
+    #[arg(value_parser = parse_snapshot)]
+    snapshot: SnapshotName,
+    #[arg(short, long)]
+    recursive: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BookmarkCommand {
+    Create {
+        #[arg(value_parser = parse_snapshot)]
+        snapshot: SnapshotName,
+        #[arg(value_parser = parse_bookmark)]
+        bookmark: BookmarkName,
+    },
+    List {
+        #[arg(value_parser = parse_dataset)]
+        dataset: DatasetName,
+    },
+    Destroy {
+        #[arg(value_parser = parse_bookmark)]
+        bookmark: BookmarkName,
+    },
+}
+
+fn parse_dataset(text: &str) -> Result<DatasetName, String> {
+    DatasetName::new(text).map_err(|error| error.to_string())
+}
+
+fn parse_snapshot(text: &str) -> Result<SnapshotName, String> {
+    SnapshotName::new(text).map_err(|error| error.to_string())
+}
+
+fn parse_bookmark(text: &str) -> Result<BookmarkName, String> {
+    BookmarkName::new(text).map_err(|error| error.to_string())
+}
+
+fn parse_hold_tag(text: &str) -> Result<HoldTag, String> {
+    HoldTag::new(text).map_err(|error| error.to_string())
+}
+
+fn parse_property_assignment(text: &str) -> Result<(PropertyName, String), String> {
+    let (name, value) = text.split_once('=').ok_or_else(|| format!("expected NAME=VALUE, got `{text}`"))?;
+    Ok((PropertyName::new(name).map_err(|error| error.to_string())?, value.to_owned()))
+}
+
+/// Human-readable binary size: `1.5 GiB`.
+pub fn format_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
+}
+
+fn emit<T: Serialize>(out: &mut dyn Write, json: bool, value: &T, human: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> anyhow::Result<()> {
+    if json {
+        serde_json::to_writer_pretty(&mut *out, value)?;
+        writeln!(out)?;
+    } else {
+        human(out)?;
+    }
+    Ok(())
+}
+
+/// Which ZFS to use: `--fake`, else the configuration file's backend, else the real one.
+pub fn zfs_for(cli: &Cli) -> anyhow::Result<Arc<dyn Zfs>> {
+    let backend = match (&cli.fake, &cli.config) {
+        (Some(root), _) => ZfsBackend::Fake { root: root.clone() },
+        (None, Some(path)) => Config::load(path)?.zfs,
+        (None, None) => {
+            let default = std::path::Path::new(DEFAULT_PATH);
+            if default.exists() { Config::load(default)?.zfs } else { ZfsBackend::Real }
+        }
+    };
+    crate::wiring::zfs(&backend)
+}
+
+/// Runs one `wizfs` command, writing its output to `out`.
+pub fn run(cli: &Cli, zfs: &dyn Zfs, out: &mut dyn Write) -> anyhow::Result<()> {
+    let json = cli.json;
+    match &cli.command {
+        Command::Version => {
+            let version = zfs.version().ok();
+            let view = VersionView::new(version.as_ref());
+            emit(out, json, &view, |out| {
+                writeln!(out, "wizfs {}", view.wizfs)?;
+                writeln!(out, "openzfs {}", view.zfs_userland.as_deref().unwrap_or("(not available)"))?;
+                writeln!(out, "openzfs kernel module {}", view.zfs_kernel.as_deref().unwrap_or("(not loaded)"))
+            })
+        }
+        Command::Pool(PoolCommand::List) => {
+            let pools = zfs.list_pools().context("listing pools")?;
+            let views: Vec<PoolView> = pools.iter().map(PoolView::from).collect();
+            emit(out, json, &views, |out| {
+                writeln!(out, "{:<20} {:<9} {:>10} {:>10} {:>5}", "NAME", "HEALTH", "SIZE", "FREE", "CAP")?;
+                for pool in &views {
+                    writeln!(
+                        out,
+                        "{:<20} {:<9} {:>10} {:>10} {:>4}%",
+                        pool.name,
+                        pool.health,
+                        format_bytes(pool.size),
+                        format_bytes(pool.free),
+                        pool.capacity_percent
+                    )?;
+                }
+                Ok(())
+            })
+        }
+        Command::Dataset(DatasetCommand::List { root }) => {
+            let datasets = zfs.list_datasets(root.as_ref()).context("listing datasets")?;
+            let views: Vec<DatasetView> = datasets.iter().map(DatasetView::from).collect();
+            emit(out, json, &views, |out| {
+                writeln!(out, "{:<40} {:>10} {:>10} {:>10}  MOUNTPOINT", "NAME", "USED", "AVAIL", "REFER")?;
+                for dataset in &views {
+                    writeln!(
+                        out,
+                        "{:<40} {:>10} {:>10} {:>10}  {}",
+                        dataset.name,
+                        format_bytes(dataset.used),
+                        format_bytes(dataset.available),
+                        format_bytes(dataset.referenced),
+                        dataset.mountpoint.as_deref().unwrap_or("-")
+                    )?;
+                }
+                Ok(())
+            })
+        }
+        Command::Snapshot(SnapshotCommand::List { dataset, recursive }) => {
+            let scope = if *recursive { Scope::Recursive } else { Scope::Dataset };
+            let snapshots = zfs.list_snapshots(dataset, scope).with_context(|| format!("listing snapshots of {dataset}"))?;
+            let views: Vec<SnapshotView> = snapshots.iter().map(SnapshotView::from).collect();
+            emit(out, json, &views, |out| {
+                writeln!(out, "{:<50} {:<20} {:>10} {:>10} {:>5}", "NAME", "CREATED", "USED", "WRITTEN", "HOLDS")?;
+                for snapshot in &views {
+                    writeln!(
+                        out,
+                        "{:<50} {:<20} {:>10} {:>10} {:>5}",
+                        snapshot.name,
+                        snapshot.creation,
+                        format_bytes(snapshot.used),
+                        format_bytes(snapshot.written),
+                        snapshot.holds
+                    )?;
+                }
+                Ok(())
+            })
+        }
+        Command::Snapshot(SnapshotCommand::Create { snapshots, recursive, properties }) => {
+            zfs.create_snapshots(snapshots, *recursive, properties).context("creating snapshots")?;
+            let names: Vec<String> = snapshots.iter().map(ToString::to_string).collect();
+            emit(out, json, &names, |out| {
+                for name in &names {
+                    writeln!(out, "created {name}{}", if *recursive { " (recursive)" } else { "" })?;
+                }
+                Ok(())
+            })
+        }
+        Command::Snapshot(SnapshotCommand::Destroy { snapshots, recursive, defer, dry_run }) => {
+            if *dry_run {
+                #[derive(Serialize)]
+                struct Reclaim {
+                    dataset: String,
+                    snapshots: Vec<String>,
+                    reclaimable_bytes: u64,
+                }
+                let mut report = Vec::new();
+                let mut datasets: Vec<&DatasetName> = snapshots.iter().map(SnapshotName::dataset).collect();
+                datasets.dedup();
+                for dataset in datasets {
+                    let group: Vec<SnapshotName> =
+                        snapshots.iter().filter(|snapshot| snapshot.dataset() == dataset).cloned().collect();
+                    let bytes = zfs.reclaimable_space(&group).with_context(|| format!("estimating the space of {dataset}"))?;
+                    report.push(Reclaim {
+                        dataset: dataset.to_string(),
+                        snapshots: group.iter().map(ToString::to_string).collect(),
+                        reclaimable_bytes: bytes,
+                    });
+                }
+                return emit(out, json, &report, |out| {
+                    for entry in &report {
+                        writeln!(
+                            out,
+                            "would destroy {} snapshot(s) of {} and free {}",
+                            entry.snapshots.len(),
+                            entry.dataset,
+                            format_bytes(entry.reclaimable_bytes)
+                        )?;
+                    }
+                    Ok(())
+                });
+            }
+            let options = DestroyOptions { recursive: *recursive, defer: *defer };
+            zfs.destroy_snapshots(snapshots, options).context("destroying snapshots")?;
+            let names: Vec<String> = snapshots.iter().map(ToString::to_string).collect();
+            emit(out, json, &names, |out| {
+                for name in &names {
+                    writeln!(out, "destroyed {name}")?;
+                }
+                Ok(())
+            })
+        }
+        Command::Hold(HoldCommand::Add(arguments)) => {
+            zfs.hold(&arguments.snapshot, &arguments.tag, arguments.recursive).context("placing the hold")?;
+            emit(out, json, &arguments.snapshot.to_string(), |out| {
+                writeln!(out, "held {} with tag {}", arguments.snapshot, arguments.tag)
+            })
+        }
+        Command::Hold(HoldCommand::Release(arguments)) => {
+            zfs.release(&arguments.snapshot, &arguments.tag, arguments.recursive).context("releasing the hold")?;
+            emit(out, json, &arguments.snapshot.to_string(), |out| {
+                writeln!(out, "released tag {} from {}", arguments.tag, arguments.snapshot)
+            })
+        }
+        Command::Hold(HoldCommand::List { snapshot }) => {
+            let holds = zfs.holds(snapshot).with_context(|| format!("listing holds of {snapshot}"))?;
+            let views: Vec<HoldView> = holds.iter().map(HoldView::from).collect();
+            emit(out, json, &views, |out| {
+                for hold in &views {
+                    writeln!(out, "{}\t{}\t{}", hold.snapshot, hold.tag, hold.created)?;
+                }
+                Ok(())
+            })
+        }
+        Command::Bookmark(BookmarkCommand::Create { snapshot, bookmark }) => {
+            zfs.create_bookmark(snapshot, bookmark).context("creating the bookmark")?;
+            emit(out, json, &bookmark.to_string(), |out| writeln!(out, "created {bookmark}"))
+        }
+        Command::Bookmark(BookmarkCommand::List { dataset }) => {
+            let bookmarks = zfs.list_bookmarks(dataset).with_context(|| format!("listing bookmarks of {dataset}"))?;
+            let views: Vec<BookmarkView> = bookmarks.iter().map(BookmarkView::from).collect();
+            emit(out, json, &views, |out| {
+                for bookmark in &views {
+                    writeln!(out, "{}\t{}", bookmark.name, bookmark.creation)?;
+                }
+                Ok(())
+            })
+        }
+        Command::Bookmark(BookmarkCommand::Destroy { bookmark }) => {
+            zfs.destroy_bookmark(bookmark).context("destroying the bookmark")?;
+            emit(out, json, &bookmark.to_string(), |out| writeln!(out, "destroyed {bookmark}"))
+        }
+        Command::Diff { from, to } => {
+            let target = match to {
+                Some(to) => DiffTarget::Snapshot(to),
+                None => DiffTarget::Live,
+            };
+            let entries = zfs.diff(from, target).with_context(|| format!("comparing {from}"))?;
+            let views: Vec<DiffEntryView> = entries.iter().map(DiffEntryView::from).collect();
+            emit(out, json, &views, |out| {
+                for entry in &views {
+                    let symbol = match entry.change {
+                        "created" => "+",
+                        "removed" => "-",
+                        "modified" => "M",
+                        _ => "R",
+                    };
+                    // {:?} escapes newlines and control characters in hostile names.
+                    match &entry.renamed_to {
+                        Some(to) => writeln!(out, "{symbol} {} {:?} -> {:?}", entry.kind, entry.path, to)?,
+                        None => writeln!(out, "{symbol} {} {:?}", entry.kind, entry.path)?,
+                    }
+                }
+                Ok(())
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wizfs_core::PoolName;
+    use wizfs_zfs::FakeZfs;
+
+    fn fake() -> (tempfile::TempDir, FakeZfs) {
+        let directory = tempfile::tempdir().unwrap();
+        let fake = FakeZfs::open(directory.path()).unwrap();
+        fake.create_pool(&PoolName::new("tank").unwrap(), 1 << 30).unwrap();
+        (directory, fake)
+    }
+
+    fn run_words(zfs: &dyn Zfs, words: &[&str]) -> anyhow::Result<String> {
+        let cli = Cli::try_parse_from(std::iter::once("wizfs").chain(words.iter().copied()))?;
+        let mut out = Vec::new();
+        run(&cli, zfs, &mut out)?;
+        Ok(String::from_utf8(out)?)
+    }
+
+    #[test]
+    fn snapshot_lifecycle_through_the_cli() {
+        let (_directory, zfs) = fake();
+        let created = run_words(&zfs, &["snapshot", "create", "tank@one", "-o", "wizfs:managed=yes"]).unwrap();
+        assert_eq!(created, "created tank@one\n");
+        let listed = run_words(&zfs, &["--json", "snapshot", "list", "tank"]).unwrap();
+        let parsed: serde_json::Value = serde_json::from_str(&listed).unwrap();
+        assert_eq!(parsed[0]["name"], "tank@one");
+        assert_eq!(parsed[0]["holds"], 0);
+        run_words(&zfs, &["hold", "add", "keep", "tank@one"]).unwrap();
+        let refused = run_words(&zfs, &["snapshot", "destroy", "tank@one"]).unwrap_err();
+        assert!(format!("{refused:#}").contains("busy"), "{refused:#}");
+        let dry_run = run_words(&zfs, &["snapshot", "destroy", "--dry-run", "tank@one"]).unwrap();
+        assert!(dry_run.starts_with("would destroy 1 snapshot(s) of tank and free"), "{dry_run}");
+        run_words(&zfs, &["hold", "release", "keep", "tank@one"]).unwrap();
+        assert_eq!(run_words(&zfs, &["snapshot", "destroy", "tank@one"]).unwrap(), "destroyed tank@one\n");
+    }
+
+    #[test]
+    fn bad_names_are_usage_errors() {
+        for words in [
+            &["snapshot", "create", "tank@@x"][..],
+            &["snapshot", "create", "tank/../x@y"],
+            &["snapshot", "list", "-tank"],
+            &["hold", "add", "-x", "tank@a"],
+            &["snapshot", "create", "tank@a", "-o", "Bad=1"],
+        ] {
+            let error = Cli::try_parse_from(std::iter::once("wizfs").chain(words.iter().copied())).unwrap_err();
+            assert_eq!(error.exit_code(), 2, "{words:?}");
+        }
+        let error = Cli::try_parse_from(["wizfs", "snapshot", "create", "tank/a@"]).unwrap_err();
+        assert!(error.to_string().contains("name"), "{error}");
+    }
+
+    #[test]
+    fn diff_output_escapes_hostile_names() {
+        let (_directory, zfs) = fake();
+        run_words(&zfs, &["snapshot", "create", "tank@before"]).unwrap();
+        let mountpoint = zfs.mountpoint(&DatasetName::new("tank").unwrap()).unwrap();
+        std::fs::write(mountpoint.join("evil\nname"), b"x").unwrap();
+        let output = run_words(&zfs, &["diff", "tank@before"]).unwrap();
+        assert!(output.contains("+ F \""), "{output}");
+        assert!(output.contains("evil\\nname"), "{output}");
+        assert_eq!(output.lines().filter(|line| line.starts_with('+')).count(), 1, "{output}");
+    }
+
+    #[test]
+    fn byte_formatting() {
+        assert_eq!(format_bytes(0), "0 B");
+        assert_eq!(format_bytes(1023), "1023 B");
+        assert_eq!(format_bytes(1536), "1.5 KiB");
+        assert_eq!(format_bytes(5 << 30), "5.0 GiB");
+        assert_eq!(format_bytes(u64::MAX), "16.0 EiB".replace("EiB", "PiB").replace("16.0", "16384.0"));
+    }
+}

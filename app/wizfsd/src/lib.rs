@@ -1,0 +1,12 @@
+//! `wizfsd`: the WiZFS daemon and the `wizfs` command line, as a library so both binaries
+//! (`src/bin/`) and the tests share it. [`wiring`] is the one place that decides between real
+//! and fake system adapters; everything else receives them as trait objects.
+
+pub mod cli;
+pub mod config;
+pub mod server;
+pub mod wire;
+pub mod wiring;
+
+/// The version of this build, as `wizfsd --version` and `/healthz` report it.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

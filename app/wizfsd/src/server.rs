@@ -1,0 +1,171 @@
+//! The HTTP server of `wizfsd`: one axum router (for now `/healthz`; the console and the REST
+//! API join it as capabilities land), an error type that maps failures to HTTP statuses, and
+//! graceful shutdown on SIGINT/SIGTERM.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Serialize;
+use wizfs_zfs::{Zfs, ZfsError};
+
+use crate::wire::{PoolView, VersionView};
+
+/// What request handlers share.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub zfs: Arc<dyn Zfs>,
+}
+
+/// An API failure: a status and a message for the user.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<ZfsError> for ApiError {
+    fn from(error: ZfsError) -> Self {
+        let message = error.to_string();
+        match error {
+            ZfsError::InvalidName(_) | ZfsError::InvalidArgument(_) | ZfsError::InvalidRequest(_) => {
+                Self::BadRequest(message)
+            }
+            ZfsError::NotFound { .. } => Self::NotFound(message),
+            ZfsError::AlreadyExists { .. } | ZfsError::Busy { .. } => Self::Conflict(message),
+            ZfsError::Spawn { .. } => Self::Unavailable(message),
+            _ => Self::Internal(message),
+        }
+    }
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody {
+    error: String,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status(), Json(ErrorBody { error: self.to_string() })).into_response()
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Health {
+    pub status: &'static str,
+    pub version: VersionView,
+    pub pools: Vec<PoolView>,
+}
+
+/// `GET /healthz`: the daemon runs and can talk to ZFS (503 otherwise).
+async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
+    let zfs = state.zfs.clone();
+    let (version, pools) = tokio::task::spawn_blocking(move || (zfs.version(), zfs.list_pools()))
+        .await
+        .map_err(|error| ApiError::Internal(format!("health check task failed: {error}")))?;
+    let version = version.map_err(|error| ApiError::Unavailable(format!("ZFS is not usable: {error}")))?;
+    let pools = pools.map_err(ApiError::from)?;
+    let degraded = pools.iter().any(|pool| !pool.health.is_online());
+    Ok(Json(Health {
+        status: if degraded { "degraded" } else { "ok" },
+        version: VersionView::new(Some(&version)),
+        pools: pools.iter().map(PoolView::from).collect(),
+    }))
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new().route("/healthz", get(healthz)).with_state(state)
+}
+
+/// Serves until SIGINT or SIGTERM.
+pub async fn serve(listen: SocketAddr, state: AppState) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|error| anyhow::anyhow!("cannot listen on {listen}: {error}"))?;
+    tracing::info!(address = %listener.local_addr()?, "wizfsd listening");
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    tracing::info!("wizfsd stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = interrupt => {},
+        _ = terminate => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+    use wizfs_core::PoolName;
+    use wizfs_zfs::FakeZfs;
+
+    async fn get_json(router: Router, uri: &str) -> (StatusCode, serde_json::Value) {
+        let response = router.oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    #[tokio::test]
+    async fn healthz_reports_version_and_pools() {
+        let directory = tempfile::tempdir().unwrap();
+        let fake = FakeZfs::open(directory.path()).unwrap();
+        fake.create_pool(&PoolName::new("tank").unwrap(), 1 << 30).unwrap();
+        let (status, body) = get_json(router(AppState { zfs: Arc::new(fake) }), "/healthz").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["status"], "ok");
+        assert_eq!(body["version"]["wizfs"], crate::VERSION);
+        assert_eq!(body["pools"][0]["name"], "tank");
+        assert_eq!(body["pools"][0]["health"], "ONLINE");
+    }
+
+    #[tokio::test]
+    async fn healthz_is_503_without_zfs() {
+        let zfs = wizfs_zfs::CliZfs::new(Arc::new(wizfs_zfs::ScriptedRunner::new()));
+        let (status, body) = get_json(router(AppState { zfs: Arc::new(zfs) }), "/healthz").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(body["error"].as_str().unwrap().contains("ZFS is not usable"), "{body}");
+    }
+}

@@ -1,0 +1,175 @@
+//! `zfs diff -F -t` on the fake. Like real ZFS it matches objects by their number (here the
+//! inode recorded in the manifests): an object only on the old side is `-`, only on the new
+//! side `+`, on both sides with a changed inode change time, size, mode or mtime `M`, and at a
+//! different path `R` (even if also modified). The directories whose entries changed are
+//! reported `M` too, the dataset's root directory included. Paths are absolute, under the
+//! fake mountpoint; the time reported is the inode change time.
+
+use std::collections::{BTreeSet, HashMap};
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use wizfs_core::SnapshotName;
+
+use super::Context;
+use super::tree::{Entries, Entry, EntryKind, FileTime, name_of, parent_of};
+use crate::error::{ZfsError, ZfsResult};
+use crate::types::{DiffChange, DiffEntry, DiffTarget};
+
+/// `zfs diff from [to]`.
+pub(super) fn diff(context: &mut Context<'_>, from: &SnapshotName, to: DiffTarget<'_>) -> ZfsResult<Vec<DiffEntry>> {
+    let (_, from_record) = context.state.snapshot(from)?;
+    let (from_manifest, from_txg) = (from_record.manifest, from_record.createtxg);
+    let newer = match to {
+        DiffTarget::Snapshot(to) => {
+            if to.dataset() != from.dataset() {
+                return Err(ZfsError::InvalidRequest(format!(
+                    "cannot diff {from} against {to}: snapshots of different datasets"
+                )));
+            }
+            let (_, to_record) = context.state.snapshot(to)?;
+            if to_record.createtxg <= from_txg {
+                return Err(ZfsError::InvalidRequest(format!(
+                    "cannot diff {from} against {to}: {to} is not newer than {from}"
+                )));
+            }
+            let manifest = to_record.manifest;
+            context.manifest(manifest)?
+        }
+        DiffTarget::Live => Arc::new(context.scan_live(from.dataset())?),
+    };
+    let older = context.manifest(from_manifest)?;
+    Ok(compare(&context.mountpoint(from.dataset()), &older, &newer))
+}
+
+/// The order changes to one path are listed in.
+fn change_rank(change: &DiffChange) -> u8 {
+    match change {
+        DiffChange::Removed => 0,
+        DiffChange::Created => 1,
+        DiffChange::Modified => 2,
+        DiffChange::Renamed { .. } => 3,
+    }
+}
+
+/// For each inode, its first path in byte order (other hard links are compared by path).
+fn first_path_by_inode(entries: &Entries) -> HashMap<u64, &[u8]> {
+    let mut paths = HashMap::new();
+    for (path, entry) in entries {
+        paths.entry(entry.inode).or_insert(path.as_slice());
+    }
+    paths
+}
+
+/// Collects diff lines, keyed for sorting by the relative path.
+struct Report<'a> {
+    mountpoint: &'a Path,
+    lines: Vec<(Vec<u8>, DiffEntry)>,
+}
+
+impl Report<'_> {
+    fn absolute(&self, relative: &[u8]) -> PathBuf {
+        // The root directory prints as `<mountpoint>/`, as real ZFS does.
+        self.mountpoint.join(OsStr::from_bytes(relative))
+    }
+
+    fn add(&mut self, relative: &[u8], change: DiffChange, kind: EntryKind, time: FileTime) {
+        let entry = DiffEntry {
+            changed_at_seconds: time.seconds,
+            changed_at_nanoseconds: time.nanoseconds,
+            change,
+            kind: kind.file_kind(),
+            path: self.absolute(relative),
+        };
+        self.lines.push((relative.to_vec(), entry));
+    }
+}
+
+/// Compares an older tree with a newer one.
+pub(super) fn compare(mountpoint: &Path, older: &Entries, newer: &Entries) -> Vec<DiffEntry> {
+    let older_paths = first_path_by_inode(older);
+    let newer_paths = first_path_by_inode(newer);
+    let parent_inode = |entries: &Entries, path: &[u8]| -> Option<u64> {
+        if path.is_empty() { None } else { entries.get(parent_of(path)).map(|entry| entry.inode) }
+    };
+    let mut report = Report { mountpoint, lines: Vec::new() };
+    let mut touched_directories: BTreeSet<u64> = BTreeSet::new();
+    let mut reported: BTreeSet<u64> = BTreeSet::new();
+
+    for (path, old) in older {
+        let is_primary = older_paths.get(&old.inode) == Some(&path.as_slice());
+        let counterpart: Option<(&[u8], &Entry)> = if is_primary {
+            newer_paths
+                .get(&old.inode)
+                .and_then(|new_path| newer.get(*new_path).map(|new| (*new_path, new)))
+                .filter(|(_, new)| new.kind == old.kind)
+        } else {
+            newer.get(path).filter(|new| new.inode == old.inode && new.kind == old.kind).map(|new| (path.as_slice(), new))
+        };
+        match counterpart {
+            Some((new_path, new)) => {
+                let moved = parent_inode(older, path) != parent_inode(newer, new_path) || name_of(path) != name_of(new_path);
+                if moved {
+                    touched_directories.extend(parent_inode(older, path));
+                    touched_directories.extend(parent_inode(newer, new_path));
+                }
+                if moved || !old.unchanged(new) {
+                    let change = if path.as_slice() == new_path {
+                        DiffChange::Modified
+                    } else {
+                        DiffChange::Renamed { to: report.absolute(new_path) }
+                    };
+                    report.add(path, change, new.kind, new.ctime);
+                    reported.insert(old.inode);
+                }
+            }
+            None => {
+                report.add(path, DiffChange::Removed, old.kind, old.ctime);
+                touched_directories.extend(parent_inode(older, path));
+            }
+        }
+    }
+
+    for (path, new) in newer {
+        let is_primary = newer_paths.get(&new.inode) == Some(&path.as_slice());
+        let existed = if is_primary {
+            older_paths
+                .get(&new.inode)
+                .and_then(|old_path| older.get(*old_path))
+                .is_some_and(|old| old.kind == new.kind)
+        } else {
+            older.get(path).is_some_and(|old| old.inode == new.inode && old.kind == new.kind)
+        };
+        if !existed {
+            report.add(path, DiffChange::Created, new.kind, new.ctime);
+            touched_directories.extend(parent_inode(newer, path));
+        }
+    }
+
+    for inode in touched_directories {
+        if reported.contains(&inode) {
+            continue;
+        }
+        let (Some(old_path), Some(new_path)) = (older_paths.get(&inode), newer_paths.get(&inode)) else {
+            continue;
+        };
+        let (Some(old), Some(new)) = (older.get(*old_path), newer.get(*new_path)) else { continue };
+        if old.kind != EntryKind::Directory || new.kind != EntryKind::Directory {
+            continue;
+        }
+        let change = if old_path == new_path {
+            DiffChange::Modified
+        } else {
+            DiffChange::Renamed { to: report.absolute(new_path) }
+        };
+        report.add(old_path, change, new.kind, new.ctime);
+    }
+
+    let mut lines = report.lines;
+    lines.sort_by(|(left_path, left), (right_path, right)| {
+        (left_path, change_rank(&left.change)).cmp(&(right_path, change_rank(&right.change)))
+    });
+    lines.into_iter().map(|(_, entry)| entry).collect()
+}
