@@ -13,15 +13,21 @@ fn fake_sandbox(label: &str) -> Sandbox {
     let directory = tempfile::tempdir().expect("temporary directory");
     let fake = FakeZfs::open(directory.path()).expect("open fake");
     for pool in ["tank", "backup"] {
-        fake.create_pool(&PoolName::new(pool).expect("pool name"), 8 << 30).expect("create pool");
+        fake.create_pool(&PoolName::new(pool).expect("pool name"), 8 << 30)
+            .expect("create pool");
     }
     let zfs: Arc<dyn Zfs> = Arc::new(fake);
     let parent = DatasetName::new(&format!("tank/{label}")).expect("name");
     let receive_parent = DatasetName::new(&format!("backup/{label}")).expect("name");
     zfs.create_filesystem(&parent, &[]).expect("parent");
-    zfs.create_filesystem(&receive_parent, &[]).expect("receive parent");
+    zfs.create_filesystem(&receive_parent, &[])
+        .expect("receive parent");
     std::mem::forget(directory);
-    Sandbox { zfs, parent, receive_parent }
+    Sandbox {
+        zfs,
+        parent,
+        receive_parent,
+    }
 }
 
 wizfs_tests::conformance_tests!(fake_sandbox);

@@ -6,11 +6,16 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
 }
 
 fn rust_files(directory: &Path, found: &mut Vec<PathBuf>) {
-    let Ok(entries) = fs::read_dir(directory) else { return };
+    let Ok(entries) = fs::read_dir(directory) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         let name = entry.file_name();
@@ -39,9 +44,17 @@ fn every_rust_file_starts_with_a_purpose_comment() {
             let text = fs::read_to_string(path).unwrap_or_default();
             !text.starts_with("//!")
         })
-        .map(|path| path.strip_prefix(&root).unwrap_or(path).display().to_string())
+        .map(|path| {
+            path.strip_prefix(&root)
+                .unwrap_or(path)
+                .display()
+                .to_string()
+        })
         .collect();
-    assert!(missing.is_empty(), "files without a leading `//!` comment: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "files without a leading `//!` comment: {missing:?}"
+    );
 }
 
 #[test]
@@ -54,15 +67,21 @@ fn every_crate_is_in_the_architecture_code_map() {
         .nth(1)
         .and_then(|rest| rest.split(']').next())
         .expect("workspace members");
-    for member in members.split(',').map(|m| m.trim().trim_matches('"')).filter(|m| !m.is_empty()) {
-        let package = fs::read_to_string(root.join(member).join("Cargo.toml")).expect("member manifest");
+    for member in members
+        .split(',')
+        .map(|m| m.trim().trim_matches('"'))
+        .filter(|m| !m.is_empty())
+    {
+        let package =
+            fs::read_to_string(root.join(member).join("Cargo.toml")).expect("member manifest");
         let name = package
             .lines()
             .find_map(|line| line.strip_prefix("name = "))
             .map(|name| name.trim_matches('"').to_owned())
             .expect("package name");
         assert!(
-            architecture.contains(&format!("`{member}`")) && architecture.contains(&format!("`{name}`")),
+            architecture.contains(&format!("`{member}`"))
+                && architecture.contains(&format!("`{name}`")),
             "ARCHITECTURE.md's code map must mention `{member}` and `{name}`"
         );
     }

@@ -21,7 +21,9 @@ impl Drop for Cleanup {
     fn drop(&mut self) {
         for dataset in &self.datasets {
             // Release any holds the test left, then destroy everything below.
-            let _ = Command::new("zfs").args(["destroy", "-r", "-f", dataset.as_str()]).status();
+            let _ = Command::new("zfs")
+                .args(["destroy", "-r", "-f", dataset.as_str()])
+                .status();
         }
         let _ = &self.zfs;
     }
@@ -34,10 +36,15 @@ fn real_sandbox(label: &str) -> Sandbox {
     let parent = environment.unique_dataset(&environment.pool, &label);
     let receive_parent = environment.unique_dataset(&environment.second_pool, &label);
     zfs.create_filesystem(&parent, &[]).expect("parent");
-    zfs.create_filesystem(&receive_parent, &[]).expect("receive parent");
+    zfs.create_filesystem(&receive_parent, &[])
+        .expect("receive parent");
     // The cleanup guard is leaked into a thread-local list would be overkill: the harness
     // destroys both pools after the run, so a failed test cannot leak into another run.
-    Sandbox { zfs, parent, receive_parent }
+    Sandbox {
+        zfs,
+        parent,
+        receive_parent,
+    }
 }
 
 wizfs_tests::conformance_tests!(real_sandbox);
@@ -51,8 +58,14 @@ fn reports_the_openzfs_version() {
     let version = zfs().version().expect("zfs version");
     let (major, minor, _) = version.userland_semver().expect("a numeric version");
     assert!(major == 2 && minor >= 1, "{version:?}");
-    assert!(version.kernel.is_some(), "the kernel module is loaded: {version:?}");
-    println!("OpenZFS userland {} / kernel {:?}", version.userland, version.kernel);
+    assert!(
+        version.kernel.is_some(),
+        "the kernel module is loaded: {version:?}"
+    );
+    println!(
+        "OpenZFS userland {} / kernel {:?}",
+        version.userland, version.kernel
+    );
 }
 
 #[test]
@@ -61,14 +74,20 @@ fn dataset_names_with_spaces_reach_zfs_as_one_argument() {
     let zfs = zfs();
     let parent = environment.unique_dataset(&environment.pool, "spaces");
     zfs.create_filesystem(&parent, &[]).expect("parent");
-    let _cleanup = Cleanup { zfs: zfs.clone(), datasets: vec![parent.clone()] };
+    let _cleanup = Cleanup {
+        zfs: zfs.clone(),
+        datasets: vec![parent.clone()],
+    };
     let spaced = parent.child("my documents").expect("name");
-    zfs.create_filesystem(&spaced, &[]).expect("create with a space");
+    zfs.create_filesystem(&spaced, &[])
+        .expect("create with a space");
     let snapshot = spaced.snapshot("before edit").expect("name");
-    zfs.create_snapshots(std::slice::from_ref(&snapshot), false, &[]).expect("snapshot");
+    zfs.create_snapshots(std::slice::from_ref(&snapshot), false, &[])
+        .expect("snapshot");
     let listed = zfs.list_snapshots(&spaced, Scope::Dataset).expect("list");
     assert_eq!(listed[0].name, snapshot);
-    zfs.destroy_snapshots(&[snapshot], DestroyOptions::default()).expect("destroy");
+    zfs.destroy_snapshots(&[snapshot], DestroyOptions::default())
+        .expect("destroy");
 }
 
 /// Bad names never reach ZFS: the CLI refuses them with a clear message, exit status 2, and
@@ -77,7 +96,10 @@ fn dataset_names_with_spaces_reach_zfs_as_one_argument() {
 fn bad_names_are_rejected_before_any_command_runs() {
     let environment = VmEnvironment::from_env();
     let history = || {
-        let output = Command::new("zpool").args(["history", environment.pool.as_str()]).output().expect("history");
+        let output = Command::new("zpool")
+            .args(["history", environment.pool.as_str()])
+            .output()
+            .expect("history");
         String::from_utf8_lossy(&output.stdout).lines().count()
     };
     let before = history();
@@ -94,10 +116,16 @@ fn bad_names_are_rejected_before_any_command_runs() {
         "-o@x".to_owned(),
     ];
     for bad in &bad_names {
-        let output = Command::new(&wizfs).args(["snapshot", "create", bad]).output().expect("run wizfs");
+        let output = Command::new(&wizfs)
+            .args(["snapshot", "create", bad])
+            .output()
+            .expect("run wizfs");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{bad:?}: {stderr}");
-        assert!(stderr.contains("name"), "{bad:?} gives a clear message: {stderr}");
+        assert!(
+            stderr.contains("name"),
+            "{bad:?} gives a clear message: {stderr}"
+        );
         assert!(SnapshotName::new(bad).is_err());
     }
     assert_eq!(history(), before, "no zfs command reached the pool");

@@ -31,33 +31,55 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
+    /// `parent/name`; `name` may have several components (`a/b`).
     pub fn child(&self, name: &str) -> DatasetName {
-        self.parent.child(name).expect("valid child name")
+        name.split('/')
+            .try_fold(self.parent.clone(), |dataset, component| {
+                dataset.child(component)
+            })
+            .expect("valid child name")
     }
 
     /// Creates `parent/name` and returns its name and mountpoint.
     pub fn filesystem(&self, name: &str) -> (DatasetName, PathBuf) {
         let dataset = self.child(name);
-        self.zfs.create_filesystem(&dataset, &[]).expect("create filesystem");
+        self.zfs
+            .create_filesystem(&dataset, &[])
+            .expect("create filesystem");
         let mountpoint = self.mountpoint(&dataset);
         (dataset, mountpoint)
     }
 
     pub fn mountpoint(&self, dataset: &DatasetName) -> PathBuf {
-        let datasets = self.zfs.list_datasets(Some(dataset)).expect("list datasets");
-        let found = datasets.into_iter().find(|candidate| &candidate.name == dataset).expect("dataset listed");
+        let datasets = self
+            .zfs
+            .list_datasets(Some(dataset))
+            .expect("list datasets");
+        let found = datasets
+            .into_iter()
+            .find(|candidate| &candidate.name == dataset)
+            .expect("dataset listed");
         found.mountpoint.expect("a mounted filesystem")
     }
 
     pub fn snapshot(&self, dataset: &DatasetName, short_name: &str) -> SnapshotName {
         let snapshot = dataset.snapshot(short_name).expect("valid snapshot name");
-        self.zfs.create_snapshots(std::slice::from_ref(&snapshot), false, &[]).expect("create snapshot");
+        self.zfs
+            .create_snapshots(std::slice::from_ref(&snapshot), false, &[])
+            .expect("create snapshot");
         snapshot
     }
 
     pub fn snapshot_guid(&self, snapshot: &SnapshotName) -> u64 {
-        let snapshots = self.zfs.list_snapshots(snapshot.dataset(), Scope::Dataset).expect("list snapshots");
-        snapshots.iter().find(|candidate| &candidate.name == snapshot).expect("snapshot listed").guid
+        let snapshots = self
+            .zfs
+            .list_snapshots(snapshot.dataset(), Scope::Dataset)
+            .expect("list snapshots");
+        snapshots
+            .iter()
+            .find(|candidate| &candidate.name == snapshot)
+            .expect("snapshot listed")
+            .guid
     }
 }
 
@@ -89,34 +111,103 @@ pub fn listing_and_ordering(sandbox: &Sandbox) {
     let (child, _) = sandbox.filesystem("listing/child");
     let names = ["b-first", "a-second", "c-third"];
     for (index, name) in names.iter().enumerate() {
-        write(&mountpoint.join("file"), format!("version {index}").as_bytes());
+        write(
+            &mountpoint.join("file"),
+            format!("version {index}").as_bytes(),
+        );
         sandbox.snapshot(&dataset, name);
     }
-    let snapshots = sandbox.zfs.list_snapshots(&dataset, Scope::Dataset).expect("list");
-    let listed: Vec<&str> = snapshots.iter().map(|snapshot| snapshot.name.short_name()).collect();
+    let snapshots = sandbox
+        .zfs
+        .list_snapshots(&dataset, Scope::Dataset)
+        .expect("list");
+    let listed: Vec<&str> = snapshots
+        .iter()
+        .map(|snapshot| snapshot.name.short_name())
+        .collect();
     assert_eq!(listed, names, "creation order, not name order");
-    assert!(snapshots.windows(2).all(|pair| pair[0].createtxg < pair[1].createtxg));
+    assert!(
+        snapshots
+            .windows(2)
+            .all(|pair| pair[0].createtxg < pair[1].createtxg)
+    );
     let guids: BTreeSet<u64> = snapshots.iter().map(|snapshot| snapshot.guid).collect();
     assert_eq!(guids.len(), 3);
-    assert!(sandbox.zfs.list_snapshots(&child, Scope::Dataset).expect("list child").is_empty());
-    let recursive = sandbox.zfs.list_snapshots(&dataset, Scope::Recursive).expect("list -r");
+    assert!(
+        sandbox
+            .zfs
+            .list_snapshots(&child, Scope::Dataset)
+            .expect("list child")
+            .is_empty()
+    );
+    let recursive = sandbox
+        .zfs
+        .list_snapshots(&dataset, Scope::Recursive)
+        .expect("list -r");
     assert_eq!(recursive.len(), 3);
 
-    let datasets = sandbox.zfs.list_datasets(Some(&dataset)).expect("list datasets");
-    let dataset_names: Vec<&str> = datasets.iter().map(|dataset| dataset.name.as_str()).collect();
+    let datasets = sandbox
+        .zfs
+        .list_datasets(Some(&dataset))
+        .expect("list datasets");
+    let dataset_names: Vec<&str> = datasets
+        .iter()
+        .map(|dataset| dataset.name.as_str())
+        .collect();
     assert_eq!(dataset_names, [dataset.as_str(), child.as_str()]);
-    assert!(datasets.iter().all(|dataset| dataset.mounted && dataset.mountpoint.is_some()));
+    assert!(
+        datasets
+            .iter()
+            .all(|dataset| dataset.mounted && dataset.mountpoint.is_some())
+    );
     let pools = sandbox.zfs.list_pools().expect("pools");
     assert!(pools.iter().any(|pool| pool.name == dataset.pool()));
 
     let missing = sandbox.child("missing");
-    let error = sandbox.zfs.list_snapshots(&missing, Scope::Dataset).expect_err("missing dataset");
+    let error = sandbox
+        .zfs
+        .list_snapshots(&missing, Scope::Dataset)
+        .expect_err("missing dataset");
     assert!(error.is_not_found(), "{error:?}");
-    let error = sandbox.zfs.create_filesystem(&child, &[]).expect_err("exists");
+    let error = sandbox
+        .zfs
+        .create_filesystem(&child, &[])
+        .expect_err("exists");
     assert!(matches!(error, ZfsError::AlreadyExists { .. }), "{error:?}");
     let existing = dataset.snapshot("a-second").expect("name");
-    let error = sandbox.zfs.create_snapshots(&[existing], false, &[]).expect_err("exists");
+    let error = sandbox
+        .zfs
+        .create_snapshots(&[existing], false, &[])
+        .expect_err("exists");
     assert!(matches!(error, ZfsError::AlreadyExists { .. }), "{error:?}");
+
+    // Destroying a filesystem with children or snapshots needs `recursive`.
+    let error = sandbox
+        .zfs
+        .destroy_filesystem(&dataset, false)
+        .expect_err("has children");
+    assert!(matches!(error, ZfsError::HasDependents { .. }), "{error:?}");
+    sandbox
+        .zfs
+        .destroy_filesystem(&child, false)
+        .expect("a leaf without snapshots");
+    sandbox
+        .zfs
+        .destroy_filesystem(&dataset, true)
+        .expect("recursive destroy");
+    let remaining = sandbox
+        .zfs
+        .list_datasets(Some(&sandbox.parent))
+        .expect("list");
+    assert_eq!(
+        remaining.len(),
+        1,
+        "only the sandbox parent is left: {remaining:?}"
+    );
+    assert!(
+        !mountpoint.join("file").exists(),
+        "the data is gone with the filesystem"
+    );
 }
 
 /// `create_snapshots` is one transaction: recursive snapshots and several named snapshots
@@ -129,32 +220,74 @@ pub fn snapshots_are_atomic(sandbox: &Sandbox) {
     let recursive = root.snapshot("r").expect("name");
     sandbox
         .zfs
-        .create_snapshots(std::slice::from_ref(&recursive), true, &[(managed.clone(), "yes".into())])
+        .create_snapshots(
+            std::slice::from_ref(&recursive),
+            true,
+            &[(managed.clone(), "yes".into())],
+        )
         .expect("recursive snapshot");
-    let all = sandbox.zfs.list_snapshots(&root, Scope::Recursive).expect("list");
+    let all = sandbox
+        .zfs
+        .list_snapshots(&root, Scope::Recursive)
+        .expect("list");
     assert_eq!(all.len(), 3, "{all:?}");
-    assert!(all.iter().all(|snapshot| snapshot.createtxg == all[0].createtxg), "one txg: {all:?}");
+    assert!(
+        all.iter()
+            .all(|snapshot| snapshot.createtxg == all[0].createtxg),
+        "one txg: {all:?}"
+    );
     let property = sandbox
         .zfs
-        .get_properties(&ZfsObjectName::Snapshot(second.snapshot("r").expect("name")), &[managed])
+        .get_properties(
+            &ZfsObjectName::Snapshot(second.snapshot("r").expect("name")),
+            &[managed],
+        )
         .expect("get");
-    assert_eq!(property[0].value.as_deref(), Some("yes"), "property set on descendants too");
+    assert_eq!(
+        property[0].value.as_deref(),
+        Some("yes"),
+        "property set on descendants too"
+    );
 
-    let pair = [first.snapshot("pair").expect("name"), second.snapshot("pair").expect("name")];
-    sandbox.zfs.create_snapshots(&pair, false, &[]).expect("two at once");
+    let pair = [
+        first.snapshot("pair").expect("name"),
+        second.snapshot("pair").expect("name"),
+    ];
+    sandbox
+        .zfs
+        .create_snapshots(&pair, false, &[])
+        .expect("two at once");
     let txg = |dataset: &DatasetName| {
-        let snapshots = sandbox.zfs.list_snapshots(dataset, Scope::Dataset).expect("list");
-        snapshots.iter().find(|snapshot| snapshot.name.short_name() == "pair").expect("pair").createtxg
+        let snapshots = sandbox
+            .zfs
+            .list_snapshots(dataset, Scope::Dataset)
+            .expect("list");
+        snapshots
+            .iter()
+            .find(|snapshot| snapshot.name.short_name() == "pair")
+            .expect("pair")
+            .createtxg
     };
     assert_eq!(txg(&first), txg(&second));
 
     let missing = sandbox.child("atomic/missing");
-    let doomed = [first.snapshot("half").expect("name"), missing.snapshot("half").expect("name")];
-    let error = sandbox.zfs.create_snapshots(&doomed, false, &[]).expect_err("missing dataset");
+    let doomed = [
+        first.snapshot("half").expect("name"),
+        missing.snapshot("half").expect("name"),
+    ];
+    let error = sandbox
+        .zfs
+        .create_snapshots(&doomed, false, &[])
+        .expect_err("missing dataset");
     assert!(error.is_not_found(), "{error:?}");
-    let first_snapshots = sandbox.zfs.list_snapshots(&first, Scope::Dataset).expect("list");
+    let first_snapshots = sandbox
+        .zfs
+        .list_snapshots(&first, Scope::Dataset)
+        .expect("list");
     assert!(
-        first_snapshots.iter().all(|snapshot| snapshot.name.short_name() != "half"),
+        first_snapshots
+            .iter()
+            .all(|snapshot| snapshot.name.short_name() != "half"),
         "a failed multi-snapshot created nothing"
     );
 }
@@ -165,12 +298,18 @@ pub fn holds_block_destroy(sandbox: &Sandbox) {
     let snapshot = sandbox.snapshot(&dataset, "held");
     let tag = HoldTag::new("wizfs:test").expect("tag");
     sandbox.zfs.hold(&snapshot, &tag, false).expect("hold");
-    let error = sandbox.zfs.hold(&snapshot, &tag, false).expect_err("same tag twice");
+    let error = sandbox
+        .zfs
+        .hold(&snapshot, &tag, false)
+        .expect_err("same tag twice");
     assert!(matches!(error, ZfsError::AlreadyExists { .. }), "{error:?}");
     let holds = sandbox.zfs.holds(&snapshot).expect("holds");
     assert_eq!(holds.len(), 1);
     assert_eq!(holds[0].tag, "wizfs:test");
-    let listed = sandbox.zfs.list_snapshots(&dataset, Scope::Dataset).expect("list");
+    let listed = sandbox
+        .zfs
+        .list_snapshots(&dataset, Scope::Dataset)
+        .expect("list");
     assert_eq!(listed[0].user_refs, 1);
 
     let error = sandbox
@@ -178,26 +317,65 @@ pub fn holds_block_destroy(sandbox: &Sandbox) {
         .destroy_snapshots(std::slice::from_ref(&snapshot), DestroyOptions::default())
         .expect_err("held");
     assert!(error.is_busy(), "{error:?}");
-    sandbox.zfs.release(&snapshot, &tag, false).expect("release");
-    let error = sandbox.zfs.release(&snapshot, &tag, false).expect_err("released twice");
+    sandbox
+        .zfs
+        .release(&snapshot, &tag, false)
+        .expect("release");
+    let error = sandbox
+        .zfs
+        .release(&snapshot, &tag, false)
+        .expect_err("released twice");
     assert!(error.is_not_found(), "{error:?}");
     sandbox
         .zfs
         .destroy_snapshots(std::slice::from_ref(&snapshot), DestroyOptions::default())
         .expect("destroy after release");
-    assert!(sandbox.zfs.list_snapshots(&dataset, Scope::Dataset).expect("list").is_empty());
+    assert!(
+        sandbox
+            .zfs
+            .list_snapshots(&dataset, Scope::Dataset)
+            .expect("list")
+            .is_empty()
+    );
 
     let deferred = sandbox.snapshot(&dataset, "deferred");
     sandbox.zfs.hold(&deferred, &tag, false).expect("hold");
-    let options = DestroyOptions { defer: true, ..DestroyOptions::default() };
-    sandbox.zfs.destroy_snapshots(std::slice::from_ref(&deferred), options).expect("deferred destroy");
-    assert_eq!(sandbox.zfs.list_snapshots(&dataset, Scope::Dataset).expect("list").len(), 1, "still held");
-    sandbox.zfs.release(&deferred, &tag, false).expect("release");
-    assert!(sandbox.zfs.list_snapshots(&dataset, Scope::Dataset).expect("list").is_empty(), "gone at release");
+    let options = DestroyOptions {
+        defer: true,
+        ..DestroyOptions::default()
+    };
+    sandbox
+        .zfs
+        .destroy_snapshots(std::slice::from_ref(&deferred), options)
+        .expect("deferred destroy");
+    assert_eq!(
+        sandbox
+            .zfs
+            .list_snapshots(&dataset, Scope::Dataset)
+            .expect("list")
+            .len(),
+        1,
+        "still held"
+    );
+    sandbox
+        .zfs
+        .release(&deferred, &tag, false)
+        .expect("release");
+    assert!(
+        sandbox
+            .zfs
+            .list_snapshots(&dataset, Scope::Dataset)
+            .expect("list")
+            .is_empty(),
+        "gone at release"
+    );
 
     let error = sandbox
         .zfs
-        .destroy_snapshots(&[dataset.snapshot("never").expect("name")], DestroyOptions::default())
+        .destroy_snapshots(
+            &[dataset.snapshot("never").expect("name")],
+            DestroyOptions::default(),
+        )
         .expect_err("missing");
     assert!(error.is_not_found(), "{error:?}");
 }
@@ -208,13 +386,26 @@ pub fn properties_round_trip(sandbox: &Sandbox) {
     let target = ZfsObjectName::Dataset(dataset.clone());
     let note = PropertyName::new("wizfs:note").expect("property");
     let unset = PropertyName::new("wizfs:unset").expect("property");
-    sandbox.zfs.set_property(&target, &note, "hello world").expect("set");
+    sandbox
+        .zfs
+        .set_property(&target, &note, "hello world")
+        .expect("set");
     let used = PropertyName::new("used").expect("property");
-    let values = sandbox.zfs.get_properties(&target, &[note, unset, used]).expect("get");
+    let values = sandbox
+        .zfs
+        .get_properties(&target, &[note, unset, used])
+        .expect("get");
     assert_eq!(values[0].value.as_deref(), Some("hello world"));
     assert_eq!(values[0].source, wizfs_zfs::PropertySource::Local);
     assert_eq!(values[1].value, None);
-    assert!(values[2].value.as_deref().and_then(|v| v.parse::<u64>().ok()).is_some(), "{values:?}");
+    assert!(
+        values[2]
+            .value
+            .as_deref()
+            .and_then(|v| v.parse::<u64>().ok())
+            .is_some(),
+        "{values:?}"
+    );
 }
 
 /// `diff` reports creations, removals, modifications and renames with exact byte paths.
@@ -241,11 +432,23 @@ pub fn diff_reports_changes(sandbox: &Sandbox) {
                     DiffChange::Created => "+".to_owned(),
                     DiffChange::Modified => "M".to_owned(),
                     DiffChange::Renamed { to } => {
-                        format!("R->{}", to.strip_prefix(&mountpoint).expect("under mountpoint").display())
+                        format!(
+                            "R->{}",
+                            to.strip_prefix(&mountpoint)
+                                .expect("under mountpoint")
+                                .display()
+                        )
                     }
                 };
-                let relative = entry.path.strip_prefix(&mountpoint).expect("under mountpoint");
-                (change, entry.kind.indicator(), relative.as_os_str().as_bytes().to_vec())
+                let relative = entry
+                    .path
+                    .strip_prefix(&mountpoint)
+                    .expect("under mountpoint");
+                (
+                    change,
+                    entry.kind.indicator(),
+                    relative.as_os_str().as_bytes().to_vec(),
+                )
             })
             .collect()
     };
@@ -259,7 +462,11 @@ pub fn diff_reports_changes(sandbox: &Sandbox) {
     .into_iter()
     .collect();
     assert_eq!(summarize(DiffTarget::Snapshot(&after)), expected);
-    assert_eq!(summarize(DiffTarget::Live), expected, "nothing changed after the second snapshot");
+    assert_eq!(
+        summarize(DiffTarget::Live),
+        expected,
+        "nothing changed after the second snapshot"
+    );
     assert_eq!(FileKind::from_indicator("F"), Some(FileKind::File));
 }
 
@@ -278,7 +485,11 @@ pub fn send_receive_round_trip(sandbox: &Sandbox) {
     let second = sandbox.snapshot(&dataset, "second");
 
     let target = sandbox.receive_parent.child("sendtarget").expect("name");
-    let full = SendSource::Snapshot { snapshot: first.clone(), base: None, flags: SendFlags::default() };
+    let full = SendSource::Snapshot {
+        snapshot: first.clone(),
+        base: None,
+        flags: SendFlags::default(),
+    };
     let estimate = sandbox.zfs.estimate_send_size(&full).expect("estimate");
     assert!(estimate > 300_000, "estimate {estimate} covers the data");
     pipe(sandbox, &full, &target, &ReceiveOptions::default());
@@ -290,20 +501,38 @@ pub fn send_receive_round_trip(sandbox: &Sandbox) {
     pipe(sandbox, &incremental, &target, &ReceiveOptions::default());
 
     let target_mountpoint = sandbox.mountpoint(&target);
-    assert_same_tree(&snapshot_directory(&mountpoint, &second), &target_mountpoint);
-    let received = sandbox.zfs.list_snapshots(&target, Scope::Dataset).expect("list");
+    assert_same_tree(
+        &snapshot_directory(&mountpoint, &second),
+        &target_mountpoint,
+    );
+    let received = sandbox
+        .zfs
+        .list_snapshots(&target, Scope::Dataset)
+        .expect("list");
     let received_guids: Vec<u64> = received.iter().map(|snapshot| snapshot.guid).collect();
-    assert_eq!(received_guids, [sandbox.snapshot_guid(&first), sandbox.snapshot_guid(&second)]);
+    assert_eq!(
+        received_guids,
+        [
+            sandbox.snapshot_guid(&first),
+            sandbox.snapshot_guid(&second)
+        ]
+    );
 
     // Bookmark as the base: the source snapshot may then be destroyed.
     let bookmark = BookmarkName::from_parts(dataset.clone(), "second").expect("name");
-    sandbox.zfs.create_bookmark(&second, &bookmark).expect("bookmark");
+    sandbox
+        .zfs
+        .create_bookmark(&second, &bookmark)
+        .expect("bookmark");
     let bookmarks = sandbox.zfs.list_bookmarks(&dataset).expect("bookmarks");
     assert_eq!(bookmarks.len(), 1);
     assert_eq!(bookmarks[0].guid, sandbox.snapshot_guid(&second));
     write(&mountpoint.join("d.txt"), b"after the bookmark");
     let third = sandbox.snapshot(&dataset, "third");
-    sandbox.zfs.destroy_snapshots(&[first, second], DestroyOptions::default()).expect("destroy");
+    sandbox
+        .zfs
+        .destroy_snapshots(&[first, second], DestroyOptions::default())
+        .expect("destroy");
     let from_bookmark = SendSource::Snapshot {
         snapshot: third.clone(),
         base: Some(IncrementalBase::Bookmark(bookmark.clone())),
@@ -311,19 +540,38 @@ pub fn send_receive_round_trip(sandbox: &Sandbox) {
     };
     pipe(sandbox, &from_bookmark, &target, &ReceiveOptions::default());
     assert_same_tree(&snapshot_directory(&mountpoint, &third), &target_mountpoint);
-    sandbox.zfs.destroy_bookmark(&bookmark).expect("destroy bookmark");
-    assert!(sandbox.zfs.list_bookmarks(&dataset).expect("bookmarks").is_empty());
+    sandbox
+        .zfs
+        .destroy_bookmark(&bookmark)
+        .expect("destroy bookmark");
+    assert!(
+        sandbox
+            .zfs
+            .list_bookmarks(&dataset)
+            .expect("bookmarks")
+            .is_empty()
+    );
 
     // Receiving a full stream over an existing dataset without -F is refused.
-    let again = SendSource::Snapshot { snapshot: third, base: None, flags: SendFlags::default() };
+    let again = SendSource::Snapshot {
+        snapshot: third,
+        base: None,
+        flags: SendFlags::default(),
+    };
     let mut stream = sandbox.zfs.send(&again).expect("send");
-    let error = sandbox.zfs.receive(&target, &ReceiveOptions::default(), &mut stream).expect_err("exists");
+    let error = sandbox
+        .zfs
+        .receive(&target, &ReceiveOptions::default(), &mut stream)
+        .expect_err("exists");
     assert!(matches!(error, ZfsError::AlreadyExists { .. }), "{error:?}");
 }
 
 fn pipe(sandbox: &Sandbox, source: &SendSource, target: &DatasetName, options: &ReceiveOptions) {
     let mut stream = sandbox.zfs.send(source).expect("send");
-    sandbox.zfs.receive(target, options, &mut stream).expect("receive");
+    sandbox
+        .zfs
+        .receive(target, options, &mut stream)
+        .expect("receive");
     stream.finish().expect("sender succeeded");
 }
 
@@ -340,34 +588,81 @@ fn whole_stream(sandbox: &Sandbox, source: &SendSource) -> Vec<u8> {
 pub fn interrupted_receive_resumes(sandbox: &Sandbox) {
     let (dataset, mountpoint) = sandbox.filesystem("resumesource");
     for index in 0..8 {
-        write(&mountpoint.join(format!("part{index}.bin")), &noise(256 * 1024, index));
+        write(
+            &mountpoint.join(format!("part{index}.bin")),
+            &noise(256 * 1024, index),
+        );
     }
     let snapshot = sandbox.snapshot(&dataset, "big");
-    let source = SendSource::Snapshot { snapshot: snapshot.clone(), base: None, flags: SendFlags::default() };
+    let source = SendSource::Snapshot {
+        snapshot: snapshot.clone(),
+        base: None,
+        flags: SendFlags::default(),
+    };
     let stream = whole_stream(sandbox, &source);
     let target = sandbox.receive_parent.child("resumetarget").expect("name");
-    let resumable = ReceiveOptions { resumable: true, ..ReceiveOptions::default() };
+    let resumable = ReceiveOptions {
+        resumable: true,
+        ..ReceiveOptions::default()
+    };
 
     let half = &stream[..stream.len() / 2];
-    let error = sandbox.zfs.receive(&target, &resumable, &mut &half[..]).expect_err("truncated stream");
+    let error = sandbox
+        .zfs
+        .receive(&target, &resumable, &mut &half[..])
+        .expect_err("truncated stream");
     assert!(!matches!(error, ZfsError::Spawn { .. }), "{error:?}");
-    let token = sandbox.zfs.receive_resume_token(&target).expect("token property").expect("a resume token");
+    let token = sandbox
+        .zfs
+        .receive_resume_token(&target)
+        .expect("token property")
+        .expect("a resume token");
     let resume = SendSource::Resume(token);
     assert!(sandbox.zfs.estimate_send_size(&resume).expect("estimate") > 0);
     pipe(sandbox, &resume, &target, &resumable);
-    assert_eq!(sandbox.zfs.receive_resume_token(&target).expect("token property"), None);
-    let received = sandbox.zfs.list_snapshots(&target, Scope::Dataset).expect("list");
+    assert_eq!(
+        sandbox
+            .zfs
+            .receive_resume_token(&target)
+            .expect("token property"),
+        None
+    );
+    let received = sandbox
+        .zfs
+        .list_snapshots(&target, Scope::Dataset)
+        .expect("list");
     assert_eq!(received.len(), 1);
     assert_eq!(received[0].guid, sandbox.snapshot_guid(&snapshot));
-    assert_same_tree(&snapshot_directory(&mountpoint, &snapshot), &sandbox.mountpoint(&target));
+    assert_same_tree(
+        &snapshot_directory(&mountpoint, &snapshot),
+        &sandbox.mountpoint(&target),
+    );
 
     let aborted = sandbox.receive_parent.child("abortedtarget").expect("name");
     let quarter = &stream[..stream.len() / 4];
-    sandbox.zfs.receive(&aborted, &resumable, &mut &quarter[..]).expect_err("truncated stream");
-    assert!(sandbox.zfs.receive_resume_token(&aborted).expect("token").is_some());
-    sandbox.zfs.abort_resumable_receive(&aborted).expect("abort");
-    let remaining = sandbox.zfs.list_datasets(Some(&sandbox.receive_parent)).expect("list");
-    assert!(remaining.iter().all(|dataset| dataset.name != aborted), "aborted receive left {aborted}");
+    sandbox
+        .zfs
+        .receive(&aborted, &resumable, &mut &quarter[..])
+        .expect_err("truncated stream");
+    assert!(
+        sandbox
+            .zfs
+            .receive_resume_token(&aborted)
+            .expect("token")
+            .is_some()
+    );
+    sandbox
+        .zfs
+        .abort_resumable_receive(&aborted)
+        .expect("abort");
+    let remaining = sandbox
+        .zfs
+        .list_datasets(Some(&sandbox.receive_parent))
+        .expect("list");
+    assert!(
+        remaining.iter().all(|dataset| dataset.name != aborted),
+        "aborted receive left {aborted}"
+    );
 }
 
 /// `written` is zero for a snapshot with no changes; a destroy's reclaimable space covers the
@@ -379,14 +674,32 @@ pub fn space_accounting(sandbox: &Sandbox) {
     let unchanged = sandbox.snapshot(&dataset, "unchanged");
     fs::remove_file(mountpoint.join("big.bin")).expect("remove");
     let after = sandbox.snapshot(&dataset, "after");
-    sandbox.zfs.destroy_snapshots(std::slice::from_ref(&unchanged), DestroyOptions::default()).expect("destroy");
-    let snapshots = sandbox.zfs.list_snapshots(&dataset, Scope::Dataset).expect("list");
+    sandbox
+        .zfs
+        .destroy_snapshots(std::slice::from_ref(&unchanged), DestroyOptions::default())
+        .expect("destroy");
+    let snapshots = sandbox
+        .zfs
+        .list_snapshots(&dataset, Scope::Dataset)
+        .expect("list");
     assert!(snapshots[0].written >= 2 * 1024 * 1024, "{snapshots:?}");
-    let reclaim = sandbox.zfs.reclaimable_space(std::slice::from_ref(&holding)).expect("reclaimable");
-    assert!(reclaim >= 2 * 1024 * 1024, "destroying {holding} frees the deleted file: {reclaim}");
+    let reclaim = sandbox
+        .zfs
+        .reclaimable_space(std::slice::from_ref(&holding))
+        .expect("reclaimable");
+    assert!(
+        reclaim >= 2 * 1024 * 1024,
+        "destroying {holding} frees the deleted file: {reclaim}"
+    );
     let empty = sandbox.snapshot(&dataset, "empty");
-    let snapshots = sandbox.zfs.list_snapshots(&dataset, Scope::Dataset).expect("list");
-    let empty_row = snapshots.iter().find(|snapshot| snapshot.name == empty).expect("listed");
+    let snapshots = sandbox
+        .zfs
+        .list_snapshots(&dataset, Scope::Dataset)
+        .expect("list");
+    let empty_row = snapshots
+        .iter()
+        .find(|snapshot| snapshot.name == empty)
+        .expect("listed");
     assert_eq!(empty_row.written, 0, "nothing changed since {after}");
 }
 

@@ -20,12 +20,15 @@ pub enum Node {
 
 /// FNV-1a over the contents: enough to tell files apart in tests.
 fn digest(path: &Path) -> (u64, u64) {
-    let mut file = fs::File::open(path).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+    let mut file =
+        fs::File::open(path).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     let mut length = 0u64;
     let mut buffer = vec![0u8; 1 << 16];
     loop {
-        let read = file.read(&mut buffer).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+        let read = file
+            .read(&mut buffer)
+            .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
         if read == 0 {
             break;
         }
@@ -44,7 +47,8 @@ pub fn snapshot_of_tree(root: &Path, skip: &[&Path]) -> BTreeMap<PathBuf, Node> 
     let mut pending = vec![PathBuf::new()];
     while let Some(relative) = pending.pop() {
         let directory = root.join(&relative);
-        let entries = fs::read_dir(&directory).unwrap_or_else(|error| panic!("{}: {error}", directory.display()));
+        let entries = fs::read_dir(&directory)
+            .unwrap_or_else(|error| panic!("{}: {error}", directory.display()));
         for entry in entries {
             let entry = entry.expect("directory entry");
             let relative_path = relative.join(entry.file_name());
@@ -58,13 +62,21 @@ pub fn snapshot_of_tree(root: &Path, skip: &[&Path]) -> BTreeMap<PathBuf, Node> 
             let metadata = fs::symlink_metadata(&full_path).expect("metadata");
             let mode = metadata.permissions().mode() & 0o7777;
             let node = if metadata.file_type().is_symlink() {
-                Node::Symlink { target: fs::read_link(&full_path).expect("readlink").into_os_string() }
+                Node::Symlink {
+                    target: fs::read_link(&full_path)
+                        .expect("readlink")
+                        .into_os_string(),
+                }
             } else if metadata.is_dir() {
                 pending.push(relative_path.clone());
                 Node::Directory { mode }
             } else if metadata.is_file() {
                 let (digest, length) = digest(&full_path);
-                Node::File { mode, digest, length }
+                Node::File {
+                    mode,
+                    digest,
+                    length,
+                }
             } else {
                 Node::Other
             };

@@ -27,10 +27,15 @@ fn required(variable: &str) -> String {
 
 impl VmEnvironment {
     pub fn from_env() -> Self {
-        let pool = PoolName::new(&required("WIZFS_TEST_POOL")).expect("WIZFS_TEST_POOL is a pool name");
+        let pool =
+            PoolName::new(&required("WIZFS_TEST_POOL")).expect("WIZFS_TEST_POOL is a pool name");
         let second_pool =
             PoolName::new(&required("WIZFS_TEST_POOL2")).expect("WIZFS_TEST_POOL2 is a pool name");
-        Self { pool, second_pool, bin_dir: PathBuf::from(required("WIZFS_BIN_DIR")) }
+        Self {
+            pool,
+            second_pool,
+            bin_dir: PathBuf::from(required("WIZFS_BIN_DIR")),
+        }
     }
 
     /// A dataset name under `pool` unique to this process and call, e.g. `wzt/holds-3-17`.

@@ -78,6 +78,7 @@ record_error busy zfs destroy wzfix/data@s1
 record_error not-found zfs destroy wzfix/data@nope
 record_error not-found zfs send wzfix/data@nope
 record_error exists zfs receive wzfix/data < /tmp/full.stream
+record_error dependents zfs destroy wzfix/data/child
 record_error failed zfs rename wzfix/data@s1 wzfix/other@s1
 zfs release wizfs:keep wzfix/data@s1
 zpool destroy wzfix

@@ -75,19 +75,35 @@ impl Timestamp {
             2 => 28,
             _ => return None,
         };
-        if civil.day == 0 || civil.day > days_in_month || civil.hour > 23 || civil.minute > 59 || civil.second > 59 {
+        if civil.day == 0
+            || civil.day > days_in_month
+            || civil.hour > 23
+            || civil.minute > 59
+            || civil.second > 59
+        {
             return None;
         }
         // Howard Hinnant's days_from_civil, the inverse of civil_date_from_days_since_epoch.
-        let year = if civil.month <= 2 { civil.year.checked_sub(1)? } else { civil.year };
+        let year = if civil.month <= 2 {
+            civil.year.checked_sub(1)?
+        } else {
+            civil.year
+        };
         let era = year.div_euclid(400);
         let year_of_era = year.rem_euclid(400);
         let month = i64::from(civil.month);
-        let day_of_year = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i64::from(civil.day) - 1;
+        let day_of_year = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5
+            + i64::from(civil.day)
+            - 1;
         let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-        let days = era.checked_mul(146_097)?.checked_add(day_of_era - 719_468)?;
-        let seconds = i64::from(civil.hour) * 3600 + i64::from(civil.minute) * 60 + i64::from(civil.second);
-        days.checked_mul(SECONDS_PER_DAY)?.checked_add(seconds).map(Timestamp)
+        let days = era
+            .checked_mul(146_097)?
+            .checked_add(day_of_era - 719_468)?;
+        let seconds =
+            i64::from(civil.hour) * 3600 + i64::from(civil.minute) * 60 + i64::from(civil.second);
+        days.checked_mul(SECONDS_PER_DAY)?
+            .checked_add(seconds)
+            .map(Timestamp)
     }
 }
 

@@ -165,8 +165,13 @@ fn parse_hold_tag(text: &str) -> Result<HoldTag, String> {
 }
 
 fn parse_property_assignment(text: &str) -> Result<(PropertyName, String), String> {
-    let (name, value) = text.split_once('=').ok_or_else(|| format!("expected NAME=VALUE, got `{text}`"))?;
-    Ok((PropertyName::new(name).map_err(|error| error.to_string())?, value.to_owned()))
+    let (name, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("expected NAME=VALUE, got `{text}`"))?;
+    Ok((
+        PropertyName::new(name).map_err(|error| error.to_string())?,
+        value.to_owned(),
+    ))
 }
 
 /// Human-readable binary size: `1.5 GiB`.
@@ -178,10 +183,19 @@ pub fn format_bytes(bytes: u64) -> String {
         value /= 1024.0;
         unit += 1;
     }
-    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
 }
 
-fn emit<T: Serialize>(out: &mut dyn Write, json: bool, value: &T, human: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> anyhow::Result<()> {
+fn emit<T: Serialize>(
+    out: &mut dyn Write,
+    json: bool,
+    value: &T,
+    human: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
     if json {
         serde_json::to_writer_pretty(&mut *out, value)?;
         writeln!(out)?;
@@ -198,7 +212,11 @@ pub fn zfs_for(cli: &Cli) -> anyhow::Result<Arc<dyn Zfs>> {
         (None, Some(path)) => Config::load(path)?.zfs,
         (None, None) => {
             let default = std::path::Path::new(DEFAULT_PATH);
-            if default.exists() { Config::load(default)?.zfs } else { ZfsBackend::Real }
+            if default.exists() {
+                Config::load(default)?.zfs
+            } else {
+                ZfsBackend::Real
+            }
         }
     };
     crate::wiring::zfs(&backend)
@@ -213,15 +231,27 @@ pub fn run(cli: &Cli, zfs: &dyn Zfs, out: &mut dyn Write) -> anyhow::Result<()> 
             let view = VersionView::new(version.as_ref());
             emit(out, json, &view, |out| {
                 writeln!(out, "wizfs {}", view.wizfs)?;
-                writeln!(out, "openzfs {}", view.zfs_userland.as_deref().unwrap_or("(not available)"))?;
-                writeln!(out, "openzfs kernel module {}", view.zfs_kernel.as_deref().unwrap_or("(not loaded)"))
+                writeln!(
+                    out,
+                    "openzfs {}",
+                    view.zfs_userland.as_deref().unwrap_or("(not available)")
+                )?;
+                writeln!(
+                    out,
+                    "openzfs kernel module {}",
+                    view.zfs_kernel.as_deref().unwrap_or("(not loaded)")
+                )
             })
         }
         Command::Pool(PoolCommand::List) => {
             let pools = zfs.list_pools().context("listing pools")?;
             let views: Vec<PoolView> = pools.iter().map(PoolView::from).collect();
             emit(out, json, &views, |out| {
-                writeln!(out, "{:<20} {:<9} {:>10} {:>10} {:>5}", "NAME", "HEALTH", "SIZE", "FREE", "CAP")?;
+                writeln!(
+                    out,
+                    "{:<20} {:<9} {:>10} {:>10} {:>5}",
+                    "NAME", "HEALTH", "SIZE", "FREE", "CAP"
+                )?;
                 for pool in &views {
                     writeln!(
                         out,
@@ -237,10 +267,16 @@ pub fn run(cli: &Cli, zfs: &dyn Zfs, out: &mut dyn Write) -> anyhow::Result<()> 
             })
         }
         Command::Dataset(DatasetCommand::List { root }) => {
-            let datasets = zfs.list_datasets(root.as_ref()).context("listing datasets")?;
+            let datasets = zfs
+                .list_datasets(root.as_ref())
+                .context("listing datasets")?;
             let views: Vec<DatasetView> = datasets.iter().map(DatasetView::from).collect();
             emit(out, json, &views, |out| {
-                writeln!(out, "{:<40} {:>10} {:>10} {:>10}  MOUNTPOINT", "NAME", "USED", "AVAIL", "REFER")?;
+                writeln!(
+                    out,
+                    "{:<40} {:>10} {:>10} {:>10}  MOUNTPOINT",
+                    "NAME", "USED", "AVAIL", "REFER"
+                )?;
                 for dataset in &views {
                     writeln!(
                         out,
@@ -256,11 +292,21 @@ pub fn run(cli: &Cli, zfs: &dyn Zfs, out: &mut dyn Write) -> anyhow::Result<()> 
             })
         }
         Command::Snapshot(SnapshotCommand::List { dataset, recursive }) => {
-            let scope = if *recursive { Scope::Recursive } else { Scope::Dataset };
-            let snapshots = zfs.list_snapshots(dataset, scope).with_context(|| format!("listing snapshots of {dataset}"))?;
+            let scope = if *recursive {
+                Scope::Recursive
+            } else {
+                Scope::Dataset
+            };
+            let snapshots = zfs
+                .list_snapshots(dataset, scope)
+                .with_context(|| format!("listing snapshots of {dataset}"))?;
             let views: Vec<SnapshotView> = snapshots.iter().map(SnapshotView::from).collect();
             emit(out, json, &views, |out| {
-                writeln!(out, "{:<50} {:<20} {:>10} {:>10} {:>5}", "NAME", "CREATED", "USED", "WRITTEN", "HOLDS")?;
+                writeln!(
+                    out,
+                    "{:<50} {:<20} {:>10} {:>10} {:>5}",
+                    "NAME", "CREATED", "USED", "WRITTEN", "HOLDS"
+                )?;
                 for snapshot in &views {
                     writeln!(
                         out,
@@ -275,17 +321,31 @@ pub fn run(cli: &Cli, zfs: &dyn Zfs, out: &mut dyn Write) -> anyhow::Result<()> 
                 Ok(())
             })
         }
-        Command::Snapshot(SnapshotCommand::Create { snapshots, recursive, properties }) => {
-            zfs.create_snapshots(snapshots, *recursive, properties).context("creating snapshots")?;
+        Command::Snapshot(SnapshotCommand::Create {
+            snapshots,
+            recursive,
+            properties,
+        }) => {
+            zfs.create_snapshots(snapshots, *recursive, properties)
+                .context("creating snapshots")?;
             let names: Vec<String> = snapshots.iter().map(ToString::to_string).collect();
             emit(out, json, &names, |out| {
                 for name in &names {
-                    writeln!(out, "created {name}{}", if *recursive { " (recursive)" } else { "" })?;
+                    writeln!(
+                        out,
+                        "created {name}{}",
+                        if *recursive { " (recursive)" } else { "" }
+                    )?;
                 }
                 Ok(())
             })
         }
-        Command::Snapshot(SnapshotCommand::Destroy { snapshots, recursive, defer, dry_run }) => {
+        Command::Snapshot(SnapshotCommand::Destroy {
+            snapshots,
+            recursive,
+            defer,
+            dry_run,
+        }) => {
             if *dry_run {
                 #[derive(Serialize)]
                 struct Reclaim {
@@ -294,12 +354,18 @@ pub fn run(cli: &Cli, zfs: &dyn Zfs, out: &mut dyn Write) -> anyhow::Result<()> 
                     reclaimable_bytes: u64,
                 }
                 let mut report = Vec::new();
-                let mut datasets: Vec<&DatasetName> = snapshots.iter().map(SnapshotName::dataset).collect();
+                let mut datasets: Vec<&DatasetName> =
+                    snapshots.iter().map(SnapshotName::dataset).collect();
                 datasets.dedup();
                 for dataset in datasets {
-                    let group: Vec<SnapshotName> =
-                        snapshots.iter().filter(|snapshot| snapshot.dataset() == dataset).cloned().collect();
-                    let bytes = zfs.reclaimable_space(&group).with_context(|| format!("estimating the space of {dataset}"))?;
+                    let group: Vec<SnapshotName> = snapshots
+                        .iter()
+                        .filter(|snapshot| snapshot.dataset() == dataset)
+                        .cloned()
+                        .collect();
+                    let bytes = zfs
+                        .reclaimable_space(&group)
+                        .with_context(|| format!("estimating the space of {dataset}"))?;
                     report.push(Reclaim {
                         dataset: dataset.to_string(),
                         snapshots: group.iter().map(ToString::to_string).collect(),
@@ -319,8 +385,12 @@ pub fn run(cli: &Cli, zfs: &dyn Zfs, out: &mut dyn Write) -> anyhow::Result<()> 
                     Ok(())
                 });
             }
-            let options = DestroyOptions { recursive: *recursive, defer: *defer };
-            zfs.destroy_snapshots(snapshots, options).context("destroying snapshots")?;
+            let options = DestroyOptions {
+                recursive: *recursive,
+                defer: *defer,
+            };
+            zfs.destroy_snapshots(snapshots, options)
+                .context("destroying snapshots")?;
             let names: Vec<String> = snapshots.iter().map(ToString::to_string).collect();
             emit(out, json, &names, |out| {
                 for name in &names {
@@ -330,19 +400,31 @@ pub fn run(cli: &Cli, zfs: &dyn Zfs, out: &mut dyn Write) -> anyhow::Result<()> 
             })
         }
         Command::Hold(HoldCommand::Add(arguments)) => {
-            zfs.hold(&arguments.snapshot, &arguments.tag, arguments.recursive).context("placing the hold")?;
+            zfs.hold(&arguments.snapshot, &arguments.tag, arguments.recursive)
+                .context("placing the hold")?;
             emit(out, json, &arguments.snapshot.to_string(), |out| {
-                writeln!(out, "held {} with tag {}", arguments.snapshot, arguments.tag)
+                writeln!(
+                    out,
+                    "held {} with tag {}",
+                    arguments.snapshot, arguments.tag
+                )
             })
         }
         Command::Hold(HoldCommand::Release(arguments)) => {
-            zfs.release(&arguments.snapshot, &arguments.tag, arguments.recursive).context("releasing the hold")?;
+            zfs.release(&arguments.snapshot, &arguments.tag, arguments.recursive)
+                .context("releasing the hold")?;
             emit(out, json, &arguments.snapshot.to_string(), |out| {
-                writeln!(out, "released tag {} from {}", arguments.tag, arguments.snapshot)
+                writeln!(
+                    out,
+                    "released tag {} from {}",
+                    arguments.tag, arguments.snapshot
+                )
             })
         }
         Command::Hold(HoldCommand::List { snapshot }) => {
-            let holds = zfs.holds(snapshot).with_context(|| format!("listing holds of {snapshot}"))?;
+            let holds = zfs
+                .holds(snapshot)
+                .with_context(|| format!("listing holds of {snapshot}"))?;
             let views: Vec<HoldView> = holds.iter().map(HoldView::from).collect();
             emit(out, json, &views, |out| {
                 for hold in &views {
@@ -352,11 +434,16 @@ pub fn run(cli: &Cli, zfs: &dyn Zfs, out: &mut dyn Write) -> anyhow::Result<()> 
             })
         }
         Command::Bookmark(BookmarkCommand::Create { snapshot, bookmark }) => {
-            zfs.create_bookmark(snapshot, bookmark).context("creating the bookmark")?;
-            emit(out, json, &bookmark.to_string(), |out| writeln!(out, "created {bookmark}"))
+            zfs.create_bookmark(snapshot, bookmark)
+                .context("creating the bookmark")?;
+            emit(out, json, &bookmark.to_string(), |out| {
+                writeln!(out, "created {bookmark}")
+            })
         }
         Command::Bookmark(BookmarkCommand::List { dataset }) => {
-            let bookmarks = zfs.list_bookmarks(dataset).with_context(|| format!("listing bookmarks of {dataset}"))?;
+            let bookmarks = zfs
+                .list_bookmarks(dataset)
+                .with_context(|| format!("listing bookmarks of {dataset}"))?;
             let views: Vec<BookmarkView> = bookmarks.iter().map(BookmarkView::from).collect();
             emit(out, json, &views, |out| {
                 for bookmark in &views {
@@ -366,15 +453,20 @@ pub fn run(cli: &Cli, zfs: &dyn Zfs, out: &mut dyn Write) -> anyhow::Result<()> 
             })
         }
         Command::Bookmark(BookmarkCommand::Destroy { bookmark }) => {
-            zfs.destroy_bookmark(bookmark).context("destroying the bookmark")?;
-            emit(out, json, &bookmark.to_string(), |out| writeln!(out, "destroyed {bookmark}"))
+            zfs.destroy_bookmark(bookmark)
+                .context("destroying the bookmark")?;
+            emit(out, json, &bookmark.to_string(), |out| {
+                writeln!(out, "destroyed {bookmark}")
+            })
         }
         Command::Diff { from, to } => {
             let target = match to {
                 Some(to) => DiffTarget::Snapshot(to),
                 None => DiffTarget::Live,
             };
-            let entries = zfs.diff(from, target).with_context(|| format!("comparing {from}"))?;
+            let entries = zfs
+                .diff(from, target)
+                .with_context(|| format!("comparing {from}"))?;
             let views: Vec<DiffEntryView> = entries.iter().map(DiffEntryView::from).collect();
             emit(out, json, &views, |out| {
                 for entry in &views {
@@ -386,7 +478,9 @@ pub fn run(cli: &Cli, zfs: &dyn Zfs, out: &mut dyn Write) -> anyhow::Result<()> 
                     };
                     // {:?} escapes newlines and control characters in hostile names.
                     match &entry.renamed_to {
-                        Some(to) => writeln!(out, "{symbol} {} {:?} -> {:?}", entry.kind, entry.path, to)?,
+                        Some(to) => {
+                            writeln!(out, "{symbol} {} {:?} -> {:?}", entry.kind, entry.path, to)?
+                        }
                         None => writeln!(out, "{symbol} {} {:?}", entry.kind, entry.path)?,
                     }
                 }
@@ -405,7 +499,8 @@ mod tests {
     fn fake() -> (tempfile::TempDir, FakeZfs) {
         let directory = tempfile::tempdir().unwrap();
         let fake = FakeZfs::open(directory.path()).unwrap();
-        fake.create_pool(&PoolName::new("tank").unwrap(), 1 << 30).unwrap();
+        fake.create_pool(&PoolName::new("tank").unwrap(), 1 << 30)
+            .unwrap();
         (directory, fake)
     }
 
@@ -419,7 +514,11 @@ mod tests {
     #[test]
     fn snapshot_lifecycle_through_the_cli() {
         let (_directory, zfs) = fake();
-        let created = run_words(&zfs, &["snapshot", "create", "tank@one", "-o", "wizfs:managed=yes"]).unwrap();
+        let created = run_words(
+            &zfs,
+            &["snapshot", "create", "tank@one", "-o", "wizfs:managed=yes"],
+        )
+        .unwrap();
         assert_eq!(created, "created tank@one\n");
         let listed = run_words(&zfs, &["--json", "snapshot", "list", "tank"]).unwrap();
         let parsed: serde_json::Value = serde_json::from_str(&listed).unwrap();
@@ -429,9 +528,15 @@ mod tests {
         let refused = run_words(&zfs, &["snapshot", "destroy", "tank@one"]).unwrap_err();
         assert!(format!("{refused:#}").contains("busy"), "{refused:#}");
         let dry_run = run_words(&zfs, &["snapshot", "destroy", "--dry-run", "tank@one"]).unwrap();
-        assert!(dry_run.starts_with("would destroy 1 snapshot(s) of tank and free"), "{dry_run}");
+        assert!(
+            dry_run.starts_with("would destroy 1 snapshot(s) of tank and free"),
+            "{dry_run}"
+        );
         run_words(&zfs, &["hold", "release", "keep", "tank@one"]).unwrap();
-        assert_eq!(run_words(&zfs, &["snapshot", "destroy", "tank@one"]).unwrap(), "destroyed tank@one\n");
+        assert_eq!(
+            run_words(&zfs, &["snapshot", "destroy", "tank@one"]).unwrap(),
+            "destroyed tank@one\n"
+        );
     }
 
     #[test]
@@ -443,7 +548,8 @@ mod tests {
             &["hold", "add", "-x", "tank@a"],
             &["snapshot", "create", "tank@a", "-o", "Bad=1"],
         ] {
-            let error = Cli::try_parse_from(std::iter::once("wizfs").chain(words.iter().copied())).unwrap_err();
+            let error = Cli::try_parse_from(std::iter::once("wizfs").chain(words.iter().copied()))
+                .unwrap_err();
             assert_eq!(error.exit_code(), 2, "{words:?}");
         }
         let error = Cli::try_parse_from(["wizfs", "snapshot", "create", "tank/a@"]).unwrap_err();
@@ -459,7 +565,11 @@ mod tests {
         let output = run_words(&zfs, &["diff", "tank@before"]).unwrap();
         assert!(output.contains("+ F \""), "{output}");
         assert!(output.contains("evil\\nname"), "{output}");
-        assert_eq!(output.lines().filter(|line| line.starts_with('+')).count(), 1, "{output}");
+        assert_eq!(
+            output.lines().filter(|line| line.starts_with('+')).count(),
+            1,
+            "{output}"
+        );
     }
 
     #[test]
@@ -468,6 +578,9 @@ mod tests {
         assert_eq!(format_bytes(1023), "1023 B");
         assert_eq!(format_bytes(1536), "1.5 KiB");
         assert_eq!(format_bytes(5 << 30), "5.0 GiB");
-        assert_eq!(format_bytes(u64::MAX), "16.0 EiB".replace("EiB", "PiB").replace("16.0", "16384.0"));
+        assert_eq!(
+            format_bytes(u64::MAX),
+            "16.0 EiB".replace("EiB", "PiB").replace("16.0", "16384.0")
+        );
     }
 }

@@ -33,19 +33,14 @@ impl Default for Config {
 }
 
 /// Which ZFS the daemon drives.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(tag = "backend", rename_all = "lowercase", deny_unknown_fields)]
 pub enum ZfsBackend {
     /// The `zfs`/`zpool` commands of this machine.
+    #[default]
     Real,
     /// The directory-backed fake (demo mode on a machine without ZFS).
     Fake { root: PathBuf },
-}
-
-impl Default for ZfsBackend {
-    fn default() -> Self {
-        Self::Real
-    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -57,21 +52,33 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     #[error("configuration file {path} is invalid at line {line}: {message}")]
-    Invalid { path: PathBuf, line: usize, message: String },
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
 }
 
 impl Config {
     /// Parses a configuration text; `path` is only used in messages.
     pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
         toml::from_str(text).map_err(|error| {
-            let line = error.span().map_or(0, |span| text[..span.start.min(text.len())].lines().count().max(1));
-            ConfigError::Invalid { path: path.to_owned(), line, message: error.message().to_owned() }
+            let line = error.span().map_or(0, |span| {
+                text[..span.start.min(text.len())].lines().count().max(1)
+            });
+            ConfigError::Invalid {
+                path: path.to_owned(),
+                line,
+                message: error.message().to_owned(),
+            }
         })
     }
 
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
         Self::parse(&text, path)
     }
 }
@@ -89,24 +96,37 @@ mod tests {
         let mut parsed = 0;
         for entry in std::fs::read_dir(samples()).expect("docs/samples") {
             let path = entry.expect("entry").path();
-            let name = path.file_name().expect("name").to_string_lossy().into_owned();
+            let name = path
+                .file_name()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned();
             if !name.starts_with("wizfsd") || !name.ends_with(".toml") {
                 continue;
             }
             let result = Config::load(&path);
             if name.contains("invalid") {
-                assert!(matches!(result, Err(ConfigError::Invalid { line, .. }) if line > 0), "{name}: {result:?}");
+                assert!(
+                    matches!(result, Err(ConfigError::Invalid { line, .. }) if line > 0),
+                    "{name}: {result:?}"
+                );
             } else {
                 result.unwrap_or_else(|error| panic!("{name}: {error}"));
             }
             parsed += 1;
         }
-        assert!(parsed >= 3, "expected valid and invalid samples, found {parsed}");
+        assert!(
+            parsed >= 3,
+            "expected valid and invalid samples, found {parsed}"
+        );
     }
 
     #[test]
     fn empty_file_means_defaults() {
-        assert_eq!(Config::parse("", Path::new("x")).unwrap(), Config::default());
+        assert_eq!(
+            Config::parse("", Path::new("x")).unwrap(),
+            Config::default()
+        );
     }
 
     #[test]
@@ -122,8 +142,17 @@ mod tests {
 
     #[test]
     fn fake_backend_needs_a_root() {
-        let config = Config::parse("[zfs]\nbackend = \"fake\"\nroot = \"/tmp/demo\"\n", Path::new("x")).unwrap();
-        assert_eq!(config.zfs, ZfsBackend::Fake { root: PathBuf::from("/tmp/demo") });
+        let config = Config::parse(
+            "[zfs]\nbackend = \"fake\"\nroot = \"/tmp/demo\"\n",
+            Path::new("x"),
+        )
+        .unwrap();
+        assert_eq!(
+            config.zfs,
+            ZfsBackend::Fake {
+                root: PathBuf::from("/tmp/demo")
+            }
+        );
         assert!(Config::parse("[zfs]\nbackend = \"fake\"\n", Path::new("x")).is_err());
         assert!(Config::parse("[zfs]\nbackend = \"imaginary\"\n", Path::new("x")).is_err());
     }

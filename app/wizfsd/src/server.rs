@@ -40,9 +40,9 @@ impl From<ZfsError> for ApiError {
     fn from(error: ZfsError) -> Self {
         let message = error.to_string();
         match error {
-            ZfsError::InvalidName(_) | ZfsError::InvalidArgument(_) | ZfsError::InvalidRequest(_) => {
-                Self::BadRequest(message)
-            }
+            ZfsError::InvalidName(_)
+            | ZfsError::InvalidArgument(_)
+            | ZfsError::InvalidRequest(_) => Self::BadRequest(message),
             ZfsError::NotFound { .. } => Self::NotFound(message),
             ZfsError::AlreadyExists { .. } | ZfsError::Busy { .. } => Self::Conflict(message),
             ZfsError::Spawn { .. } => Self::Unavailable(message),
@@ -70,7 +70,13 @@ struct ErrorBody {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status(), Json(ErrorBody { error: self.to_string() })).into_response()
+        (
+            self.status(),
+            Json(ErrorBody {
+                error: self.to_string(),
+            }),
+        )
+            .into_response()
     }
 }
 
@@ -87,7 +93,8 @@ async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiError
     let (version, pools) = tokio::task::spawn_blocking(move || (zfs.version(), zfs.list_pools()))
         .await
         .map_err(|error| ApiError::Internal(format!("health check task failed: {error}")))?;
-    let version = version.map_err(|error| ApiError::Unavailable(format!("ZFS is not usable: {error}")))?;
+    let version =
+        version.map_err(|error| ApiError::Unavailable(format!("ZFS is not usable: {error}")))?;
     let pools = pools.map_err(ApiError::from)?;
     let degraded = pools.iter().any(|pool| !pool.health.is_online());
     Ok(Json(Health {
@@ -98,7 +105,9 @@ async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiError
 }
 
 pub fn router(state: AppState) -> Router {
-    Router::new().route("/healthz", get(healthz)).with_state(state)
+    Router::new()
+        .route("/healthz", get(healthz))
+        .with_state(state)
 }
 
 /// Serves until SIGINT or SIGTERM.
@@ -107,7 +116,9 @@ pub async fn serve(listen: SocketAddr, state: AppState) -> anyhow::Result<()> {
         .await
         .map_err(|error| anyhow::anyhow!("cannot listen on {listen}: {error}"))?;
     tracing::info!(address = %listener.local_addr()?, "wizfsd listening");
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     tracing::info!("wizfsd stopped");
     Ok(())
 }
@@ -142,9 +153,14 @@ mod tests {
     use wizfs_zfs::FakeZfs;
 
     async fn get_json(router: Router, uri: &str) -> (StatusCode, serde_json::Value) {
-        let response = router.oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();
+        let response = router
+            .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
         let status = response.status();
-        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
         (status, serde_json::from_slice(&bytes).unwrap())
     }
 
@@ -152,8 +168,15 @@ mod tests {
     async fn healthz_reports_version_and_pools() {
         let directory = tempfile::tempdir().unwrap();
         let fake = FakeZfs::open(directory.path()).unwrap();
-        fake.create_pool(&PoolName::new("tank").unwrap(), 1 << 30).unwrap();
-        let (status, body) = get_json(router(AppState { zfs: Arc::new(fake) }), "/healthz").await;
+        fake.create_pool(&PoolName::new("tank").unwrap(), 1 << 30)
+            .unwrap();
+        let (status, body) = get_json(
+            router(AppState {
+                zfs: Arc::new(fake),
+            }),
+            "/healthz",
+        )
+        .await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(body["status"], "ok");
         assert_eq!(body["version"]["wizfs"], crate::VERSION);
@@ -166,6 +189,12 @@ mod tests {
         let zfs = wizfs_zfs::CliZfs::new(Arc::new(wizfs_zfs::ScriptedRunner::new()));
         let (status, body) = get_json(router(AppState { zfs: Arc::new(zfs) }), "/healthz").await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
-        assert!(body["error"].as_str().unwrap().contains("ZFS is not usable"), "{body}");
+        assert!(
+            body["error"]
+                .as_str()
+                .unwrap()
+                .contains("ZFS is not usable"),
+            "{body}"
+        );
     }
 }

@@ -74,7 +74,10 @@ impl From<&Dataset> for DatasetView {
             used: dataset.used,
             available: dataset.available,
             referenced: dataset.referenced,
-            mountpoint: dataset.mountpoint.as_ref().map(|path| path.display().to_string()),
+            mountpoint: dataset
+                .mountpoint
+                .as_ref()
+                .map(|path| path.display().to_string()),
             mounted: dataset.mounted,
             createtxg: dataset.createtxg,
             creation: dataset.creation.to_string(),
@@ -141,7 +144,11 @@ pub struct HoldView {
 
 impl From<&Hold> for HoldView {
     fn from(hold: &Hold) -> Self {
-        Self { snapshot: hold.snapshot.to_string(), tag: hold.tag.clone(), created: hold.created.to_string() }
+        Self {
+            snapshot: hold.snapshot.to_string(),
+            tag: hold.tag.clone(),
+            created: hold.created.to_string(),
+        }
     }
 }
 

@@ -13,8 +13,10 @@ pub fn zfs(backend: &ZfsBackend) -> anyhow::Result<Arc<dyn Zfs>> {
     Ok(match backend {
         ZfsBackend::Real => Arc::new(CliZfs::default()),
         ZfsBackend::Fake { root } => {
-            std::fs::create_dir_all(root).with_context(|| format!("creating the fake ZFS root {}", root.display()))?;
-            let fake = FakeZfs::open(root).with_context(|| format!("opening the fake ZFS at {}", root.display()))?;
+            std::fs::create_dir_all(root)
+                .with_context(|| format!("creating the fake ZFS root {}", root.display()))?;
+            let fake = FakeZfs::open(root)
+                .with_context(|| format!("opening the fake ZFS at {}", root.display()))?;
             Arc::new(fake)
         }
     })

@@ -39,7 +39,10 @@ impl CliZfs {
         let completed = self
             .runner
             .run(&invocation)
-            .map_err(|source| ZfsError::Spawn { command: invocation.to_string(), source })?;
+            .map_err(|source| ZfsError::Spawn {
+                command: invocation.to_string(),
+                source,
+            })?;
         checked(&invocation, target, completed)
     }
 
@@ -51,7 +54,11 @@ impl CliZfs {
     ) -> ZfsResult<T> {
         let command = invocation.to_string();
         let stdout = self.run(invocation, target)?;
-        parser(&stdout).map_err(|error| ZfsError::Parse { command, line: error.line, reason: error.reason })
+        parser(&stdout).map_err(|error| ZfsError::Parse {
+            command,
+            line: error.line,
+            reason: error.reason,
+        })
     }
 }
 
@@ -59,7 +66,12 @@ fn checked(invocation: &Invocation, target: &str, completed: Completed) -> ZfsRe
     if completed.success {
         Ok(String::from_utf8_lossy(&completed.stdout).into_owned())
     } else {
-        Err(classify(&invocation.to_string(), target, &completed.status, &completed.stderr))
+        Err(classify(
+            &invocation.to_string(),
+            target,
+            &completed.status,
+            &completed.stderr,
+        ))
     }
 }
 
@@ -68,7 +80,10 @@ fn zfs() -> Invocation {
 }
 
 /// `-o name=value` pairs.
-fn property_options(invocation: Invocation, properties: &[(PropertyName, String)]) -> ZfsResult<Invocation> {
+fn property_options(
+    invocation: Invocation,
+    properties: &[(PropertyName, String)],
+) -> ZfsResult<Invocation> {
     let mut invocation = invocation;
     for (name, value) in properties {
         if value.contains(['\0', '\n']) {
@@ -99,7 +114,10 @@ fn snapshot_list_argument(snapshots: &[&SnapshotName]) -> String {
 fn group_by_dataset(snapshots: &[SnapshotName]) -> Vec<(&DatasetName, Vec<&SnapshotName>)> {
     let mut groups: Vec<(&DatasetName, Vec<&SnapshotName>)> = Vec::new();
     for snapshot in snapshots {
-        match groups.iter_mut().find(|(dataset, _)| *dataset == snapshot.dataset()) {
+        match groups
+            .iter_mut()
+            .find(|(dataset, _)| *dataset == snapshot.dataset())
+        {
             Some((_, members)) => members.push(snapshot),
             None => groups.push((snapshot.dataset(), vec![snapshot])),
         }
@@ -111,7 +129,11 @@ fn group_by_dataset(snapshots: &[SnapshotName]) -> Vec<(&DatasetName, Vec<&Snaps
 fn send_arguments(source: &SendSource) -> Vec<String> {
     match source {
         SendSource::Resume(token) => vec!["-t".into(), token.as_str().into()],
-        SendSource::Snapshot { snapshot, base, flags } => {
+        SendSource::Snapshot {
+            snapshot,
+            base,
+            flags,
+        } => {
             let mut arguments = Vec::new();
             let switches = [
                 (flags.raw, "-w"),
@@ -121,7 +143,12 @@ fn send_arguments(source: &SendSource) -> Vec<String> {
                 (flags.compressed, "-c"),
                 (flags.embedded, "-e"),
             ];
-            arguments.extend(switches.iter().filter(|(on, _)| *on).map(|(_, switch)| switch.to_string()));
+            arguments.extend(
+                switches
+                    .iter()
+                    .filter(|(on, _)| *on)
+                    .map(|(_, switch)| switch.to_string()),
+            );
             match base {
                 None => {}
                 Some(IncrementalBase::Snapshot(from)) => {
@@ -148,9 +175,16 @@ fn send_target(source: &SendSource) -> String {
 }
 
 fn check_same_dataset(source: &SendSource) -> ZfsResult<()> {
-    if let SendSource::Snapshot { snapshot, base: Some(base), .. } = source {
+    if let SendSource::Snapshot {
+        snapshot,
+        base: Some(base),
+        ..
+    } = source
+    {
         let base_dataset = match base {
-            IncrementalBase::Snapshot(from) | IncrementalBase::SnapshotWithIntermediates(from) => from.dataset(),
+            IncrementalBase::Snapshot(from) | IncrementalBase::SnapshotWithIntermediates(from) => {
+                from.dataset()
+            }
             IncrementalBase::Bookmark(from) => from.dataset(),
         };
         if base_dataset != snapshot.dataset() {
@@ -169,13 +203,21 @@ impl Zfs for CliZfs {
     }
 
     fn list_pools(&self) -> ZfsResult<Vec<Pool>> {
-        let invocation = Invocation::new(Program::Zpool).args(["list", "-H", "-p", "-o", parse::POOL_COLUMNS]);
+        let invocation =
+            Invocation::new(Program::Zpool).args(["list", "-H", "-p", "-o", parse::POOL_COLUMNS]);
         self.parsed(invocation, "pools", parse::pools)
     }
 
     fn list_datasets(&self, root: Option<&DatasetName>) -> ZfsResult<Vec<Dataset>> {
-        let mut invocation =
-            zfs().args(["list", "-H", "-p", "-t", "filesystem,volume", "-o", parse::DATASET_COLUMNS]);
+        let mut invocation = zfs().args([
+            "list",
+            "-H",
+            "-p",
+            "-t",
+            "filesystem,volume",
+            "-o",
+            parse::DATASET_COLUMNS,
+        ]);
         if let Some(root) = root {
             invocation = invocation.arg("-r").arg(root);
         }
@@ -189,7 +231,17 @@ impl Zfs for CliZfs {
             Scope::Recursive => &["-r"],
         };
         let invocation = zfs()
-            .args(["list", "-H", "-p", "-t", "snapshot", "-o", parse::SNAPSHOT_COLUMNS, "-s", "createtxg"])
+            .args([
+                "list",
+                "-H",
+                "-p",
+                "-t",
+                "snapshot",
+                "-o",
+                parse::SNAPSHOT_COLUMNS,
+                "-s",
+                "createtxg",
+            ])
             .args(depth)
             .arg(dataset);
         self.parsed(invocation, dataset.as_str(), parse::snapshots)
@@ -197,18 +249,36 @@ impl Zfs for CliZfs {
 
     fn list_bookmarks(&self, dataset: &DatasetName) -> ZfsResult<Vec<Bookmark>> {
         let invocation = zfs()
-            .args(["list", "-H", "-p", "-t", "bookmark", "-o", parse::BOOKMARK_COLUMNS, "-s", "createtxg", "-d", "1"])
+            .args([
+                "list",
+                "-H",
+                "-p",
+                "-t",
+                "bookmark",
+                "-o",
+                parse::BOOKMARK_COLUMNS,
+                "-s",
+                "createtxg",
+                "-d",
+                "1",
+            ])
             .arg(dataset);
         self.parsed(invocation, dataset.as_str(), parse::bookmarks)
     }
 
-    fn get_properties(&self, target: &ZfsObjectName, properties: &[PropertyName]) -> ZfsResult<Vec<Property>> {
+    fn get_properties(
+        &self,
+        target: &ZfsObjectName,
+        properties: &[PropertyName],
+    ) -> ZfsResult<Vec<Property>> {
         if properties.is_empty() {
             return Ok(Vec::new());
         }
         let names: Vec<&str> = properties.iter().map(PropertyName::as_str).collect();
-        let invocation =
-            zfs().args(["get", "-H", "-p", "-o", "name,property,value,source"]).arg(names.join(",")).arg(target);
+        let invocation = zfs()
+            .args(["get", "-H", "-p", "-o", "name,property,value,source"])
+            .arg(names.join(","))
+            .arg(target);
         let rows = self.parsed(invocation, target.as_str(), parse::properties)?;
         // `zfs get` answers in the order asked; match by name to be safe.
         Ok(properties
@@ -217,22 +287,38 @@ impl Zfs for CliZfs {
                 rows.iter()
                     .find(|(_, row)| row.name == wanted.as_str())
                     .map(|(_, row)| row.clone())
-                    .unwrap_or(Property { name: wanted.to_string(), value: None, source: PropertySource::None })
+                    .unwrap_or(Property {
+                        name: wanted.to_string(),
+                        value: None,
+                        source: PropertySource::None,
+                    })
             })
             .collect())
     }
 
-    fn set_property(&self, target: &ZfsObjectName, property: &PropertyName, value: &str) -> ZfsResult<()> {
+    fn set_property(
+        &self,
+        target: &ZfsObjectName,
+        property: &PropertyName,
+        value: &str,
+    ) -> ZfsResult<()> {
         if value.contains(['\0', '\n']) {
             return Err(ZfsError::InvalidRequest(format!(
                 "the value of property `{property}` contains a NUL or newline character"
             )));
         }
-        let invocation = zfs().arg("set").arg(format!("{property}={value}")).arg(target);
+        let invocation = zfs()
+            .arg("set")
+            .arg(format!("{property}={value}"))
+            .arg(target);
         self.run(invocation, target.as_str()).map(drop)
     }
 
-    fn create_filesystem(&self, name: &DatasetName, properties: &[(PropertyName, String)]) -> ZfsResult<()> {
+    fn create_filesystem(
+        &self,
+        name: &DatasetName,
+        properties: &[(PropertyName, String)],
+    ) -> ZfsResult<()> {
         let invocation = property_options(zfs().arg("create"), properties)?.arg(name);
         self.run(invocation, name.as_str()).map(drop)
     }
@@ -262,7 +348,11 @@ impl Zfs for CliZfs {
         self.run(invocation, snapshots[0].as_str()).map(drop)
     }
 
-    fn destroy_snapshots(&self, snapshots: &[SnapshotName], options: DestroyOptions) -> ZfsResult<()> {
+    fn destroy_snapshots(
+        &self,
+        snapshots: &[SnapshotName],
+        options: DestroyOptions,
+    ) -> ZfsResult<()> {
         for (_, members) in group_by_dataset(snapshots) {
             let mut invocation = zfs().arg("destroy");
             if options.recursive {
@@ -285,7 +375,11 @@ impl Zfs for CliZfs {
             ));
         };
         let argument = snapshot_list_argument(members);
-        self.parsed(zfs().args(["destroy", "-n", "-v", "-p"]).arg(&argument), &argument, parse::reclaimable)
+        self.parsed(
+            zfs().args(["destroy", "-n", "-v", "-p"]).arg(&argument),
+            &argument,
+            parse::reclaimable,
+        )
     }
 
     fn hold(&self, snapshot: &SnapshotName, tag: &HoldTag, recursive: bool) -> ZfsResult<()> {
@@ -293,7 +387,11 @@ impl Zfs for CliZfs {
         if recursive {
             invocation = invocation.arg("-r");
         }
-        self.run(invocation.arg(tag.as_str()).arg(snapshot), snapshot.as_str()).map(drop)
+        self.run(
+            invocation.arg(tag.as_str()).arg(snapshot),
+            snapshot.as_str(),
+        )
+        .map(drop)
     }
 
     fn release(&self, snapshot: &SnapshotName, tag: &HoldTag, recursive: bool) -> ZfsResult<()> {
@@ -301,11 +399,19 @@ impl Zfs for CliZfs {
         if recursive {
             invocation = invocation.arg("-r");
         }
-        self.run(invocation.arg(tag.as_str()).arg(snapshot), snapshot.as_str()).map(drop)
+        self.run(
+            invocation.arg(tag.as_str()).arg(snapshot),
+            snapshot.as_str(),
+        )
+        .map(drop)
     }
 
     fn holds(&self, snapshot: &SnapshotName) -> ZfsResult<Vec<Hold>> {
-        self.parsed(zfs().args(["holds", "-H"]).arg(snapshot), snapshot.as_str(), parse::holds)
+        self.parsed(
+            zfs().args(["holds", "-H"]).arg(snapshot),
+            snapshot.as_str(),
+            parse::holds,
+        )
     }
 
     fn create_bookmark(&self, snapshot: &SnapshotName, bookmark: &BookmarkName) -> ZfsResult<()> {
@@ -314,11 +420,16 @@ impl Zfs for CliZfs {
                 "bookmark {bookmark} must belong to the dataset of {snapshot}"
             )));
         }
-        self.run(zfs().arg("bookmark").arg(snapshot).arg(bookmark), bookmark.as_str()).map(drop)
+        self.run(
+            zfs().arg("bookmark").arg(snapshot).arg(bookmark),
+            bookmark.as_str(),
+        )
+        .map(drop)
     }
 
     fn destroy_bookmark(&self, bookmark: &BookmarkName) -> ZfsResult<()> {
-        self.run(zfs().arg("destroy").arg(bookmark), bookmark.as_str()).map(drop)
+        self.run(zfs().arg("destroy").arg(bookmark), bookmark.as_str())
+            .map(drop)
     }
 
     fn diff(&self, from: &SnapshotName, to: DiffTarget<'_>) -> ZfsResult<Vec<DiffEntry>> {
@@ -344,21 +455,37 @@ impl Zfs for CliZfs {
         let running = self
             .runner
             .spawn_reader(&invocation)
-            .map_err(|source| ZfsError::Spawn { command: command.clone(), source })?;
-        Ok(Box::new(CliSendStream { running, command, target: send_target(source) }))
+            .map_err(|source| ZfsError::Spawn {
+                command: command.clone(),
+                source,
+            })?;
+        Ok(Box::new(CliSendStream {
+            running,
+            command,
+            target: send_target(source),
+        }))
     }
 
     fn estimate_send_size(&self, source: &SendSource) -> ZfsResult<u64> {
         check_same_dataset(source)?;
-        let invocation = zfs().args(["send", "-n", "-v", "-P"]).args(send_arguments(source));
+        let invocation = zfs()
+            .args(["send", "-n", "-v", "-P"])
+            .args(send_arguments(source));
         self.parsed(invocation, &send_target(source), parse::send_size)
     }
 
-    fn receive(&self, target: &DatasetName, options: &ReceiveOptions, stream: &mut dyn Read) -> ZfsResult<()> {
+    fn receive(
+        &self,
+        target: &DatasetName,
+        options: &ReceiveOptions,
+        stream: &mut dyn Read,
+    ) -> ZfsResult<()> {
         let mut invocation = zfs().arg("receive");
-        for (enabled, switch) in
-            [(options.resumable, "-s"), (options.force_rollback, "-F"), (options.unmounted, "-u")]
-        {
+        for (enabled, switch) in [
+            (options.resumable, "-s"),
+            (options.force_rollback, "-F"),
+            (options.unmounted, "-u"),
+        ] {
             if enabled {
                 invocation = invocation.arg(switch);
             }
@@ -375,14 +502,19 @@ impl Zfs for CliZfs {
     fn receive_resume_token(&self, dataset: &DatasetName) -> ZfsResult<Option<ResumeToken>> {
         let property = PropertyName::new("receive_resume_token")?;
         let values = self.get_properties(&ZfsObjectName::Dataset(dataset.clone()), &[property])?;
-        match values.into_iter().next().and_then(|property| property.value) {
+        match values
+            .into_iter()
+            .next()
+            .and_then(|property| property.value)
+        {
             None => Ok(None),
             Some(token) => Ok(Some(ResumeToken::new(&token)?)),
         }
     }
 
     fn abort_resumable_receive(&self, dataset: &DatasetName) -> ZfsResult<()> {
-        self.run(zfs().args(["receive", "-A"]).arg(dataset), dataset.as_str()).map(drop)
+        self.run(zfs().args(["receive", "-A"]).arg(dataset), dataset.as_str())
+            .map(drop)
     }
 }
 
@@ -402,12 +534,24 @@ impl Read for CliSendStream {
 
 impl SendStream for CliSendStream {
     fn finish(self: Box<Self>) -> ZfsResult<()> {
-        let Self { running, command, target } = *self;
-        let completed = running.wait().map_err(|source| ZfsError::StreamIo { command: command.clone(), source })?;
+        let Self {
+            running,
+            command,
+            target,
+        } = *self;
+        let completed = running.wait().map_err(|source| ZfsError::StreamIo {
+            command: command.clone(),
+            source,
+        })?;
         if completed.success {
             Ok(())
         } else {
-            Err(classify(&command, &target, &completed.status, &completed.stderr))
+            Err(classify(
+                &command,
+                &target,
+                &completed.status,
+                &completed.stderr,
+            ))
         }
     }
 }

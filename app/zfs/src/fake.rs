@@ -29,21 +29,28 @@
 //! advances; all snapshots made by one `create_snapshots` call share one `createtxg`.
 //! Space is counted in bytes of regular files: a snapshot's `referenced` is the size of its
 //! files, `written` the size of files new or changed since the previous snapshot (0 when
-//! nothing changed), `used` the size of files found in no neighbouring snapshot nor the live
-//! filesystem. A file's data is identified by (inode, size, mtime), so a rewrite counts as new
-//! data and a rename does not. Pools report `allocated` as the data of all their datasets
-//! (live and snapshot-only), `free = size - allocated`, health ONLINE, fragmentation 0.
+//! nothing changed), `used` the size of files found in neither neighbouring snapshot nor the
+//! live filesystem. A file's data is identified by (inode, size, mtime), so a rewrite counts
+//! as new data and a rename does not. `reclaimable_space` counts the data held only by the
+//! listed snapshots together (like `zfs destroy -nvp`, more than the sum of their `used`).
+//! Pools report `allocated` as the data of all their datasets (live and snapshot-only),
+//! `free = size - allocated`, health ONLINE, fragmentation 0.
+//!
+//! File times come from a coarse kernel clock, so after recording a snapshot the fake waits
+//! (a few milliseconds at most) until new writes get a later inode change time: any change
+//! made after a snapshot is then visible in the recorded times, even a same-size rewrite.
 //!
 //! # Send streams
 //!
 //! `send` produces a private format (see [`stream`]): a `WIZFS-FAKE-STREAM 1` line, then for
 //! each snapshot a BEGIN record (JSON: source, snapshot name, guid, base guid, creation),
-//! length-prefixed DIRECTORY / FILE / SYMLINK / REMOVE records and an END record with an FNV-1a
-//! checksum. Full streams carry the whole tree, incremental ones only what changed since the
-//! base snapshot or bookmark; `-I` streams carry one such sequence per intermediate snapshot.
-//! Received snapshots keep the sender's guid and creation time, and incremental receives check
-//! the base guid like OpenZFS does. Resumable receives spool records and keep the complete ones
-//! when a stream breaks off; the resume token encodes the snapshot, guids and byte offset.
+//! length-prefixed DIRECTORY / FILE / APPEND / SYMLINK / REMOVE records (files in pieces of
+//! 128 KiB) and an END record with an FNV-1a checksum. Full streams carry the whole tree,
+//! incremental ones only what changed since the base snapshot or bookmark; `-I` streams carry
+//! one such sub-stream per intermediate snapshot. Received snapshots keep the sender's guid and
+//! creation time, and incremental receives check the base guid like OpenZFS does. Resumable
+//! receives spool records and keep the complete ones when a stream breaks off; the resume
+//! token encodes the snapshot, guids and byte offset. `estimate_send_size` is exact.
 //!
 //! # Known differences from real ZFS
 //!
@@ -51,19 +58,29 @@
 //!   [`ZfsError::InvalidRequest`]. The other send flags (`-w -p -L -c -e`) are accepted and
 //!   ignored; properties are never sent.
 //! * Mountpoints are fixed (`ROOT/<name>`): setting `mountpoint` is refused with
-//!   `InvalidRequest`. Datasets are always accessible; `-u` only makes `mounted` read `no`.
-//!   `.zfs` is a real directory, visible to directory listings (real ZFS hides it by default).
+//!   `InvalidRequest`, and a dataset component named `.zfs` is refused. Datasets are always
+//!   accessible; `-u` (and a partially received filesystem) only make `mounted` read `no`.
+//!   `.zfs` is a real directory, visible to directory listings (real ZFS hides it by default),
+//!   and creating a child dataset's mountpoint does not show in the parent's `diff`.
 //! * Only regular files, directories and symlinks are copied into snapshots and streams;
 //!   fifos, sockets and devices are recorded for `diff` but not copied. Ownership, ACLs,
 //!   extended attributes, hard links (copied as separate files) and symlink mtimes are not
-//!   preserved. Values of native properties are stored as given, without validation.
+//!   preserved. Values of native properties are stored as given, without validation; unknown
+//!   native properties read as unset (`-`).
 //! * On the receiving side a renamed file arrives as a removal plus a creation, so `diff`
 //!   between received snapshots reports `-`/`+` where the sender reports `R`.
-//! * Object numbers are the host's inode numbers, which the host may reuse: a file deleted
-//!   and another created in its place may show as modified or renamed rather than `-`/`+`.
+//! * Objects are identified by the host's inode number and birth time (ZFS: object number
+//!   and generation). On a host filesystem without birth times (no `statx` btime), a reused
+//!   inode number can make a new file look like a modified or renamed old one.
+//!   `diff` lines are sorted by path (real ZFS lists them by object number).
 //! * Space accounting counts file bytes only (no metadata, compression or block rounding).
 //! * A full stream into an existing dataset needs `force_rollback` and no snapshots on the
-//!   target (as in ZFS), and then replaces its files in place.
+//!   target (as in ZFS), and then replaces its files in place. An interrupted receive resumes
+//!   at the start of the record that broke off (ZFS resumes at the exact block).
+//! * Errors use OpenZFS 2.3 wording. Where the fake is stricter or simpler: `diff` to an older
+//!   or the same snapshot is `InvalidRequest` (ZFS fails with "Not an earlier snapshot"),
+//!   `abort_resumable_receive` without partial state is `NotFound`, a duplicate bookmark is
+//!   `AlreadyExists` (ZFS prints "bookmark exists").
 
 mod datasets;
 mod diff;
@@ -79,7 +96,7 @@ mod usage;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -120,28 +137,32 @@ struct Inner {
 }
 
 /// What an operation sees while the lock is held.
-pub(super) struct Context<'a> {
-    pub layout: &'a Layout,
-    pub state: &'a mut State,
+struct Context<'a> {
+    layout: &'a Layout,
+    state: &'a mut State,
     manifests: &'a mut ManifestCache,
-    pub receiving: &'a mut BTreeSet<String>,
+    receiving: &'a mut BTreeSet<String>,
     /// Files to delete once the new state is safely on disk (unreferenced manifests, spools).
-    pub delete_after_commit: Vec<PathBuf>,
+    delete_after_commit: Vec<PathBuf>,
 }
 
 impl Context<'_> {
     /// The recorded entries of a snapshot or bookmark manifest.
-    pub fn manifest(&mut self, id: u64) -> ZfsResult<Arc<Entries>> {
+    fn manifest(&mut self, id: u64) -> ZfsResult<Arc<Entries>> {
         self.manifests.load(self.layout, id)
     }
 
-    /// Writes a new or changed manifest.
-    pub fn store_manifest(&mut self, id: u64, entries: Entries) -> ZfsResult<Arc<Entries>> {
-        self.manifests.store(self.layout, id, entries)
+    /// Writes a new or changed manifest, then waits until later changes of the recorded files
+    /// are bound to get different times.
+    fn store_manifest(&mut self, id: u64, entries: Entries) -> ZfsResult<Arc<Entries>> {
+        let latest = tree::latest_change(&entries);
+        let stored = self.manifests.store(self.layout, id, entries)?;
+        tree::wait_for_clock_past(&self.layout.clock_probe_file(), latest);
+        Ok(stored)
     }
 
     /// Schedules deletion of a manifest no snapshot or bookmark refers to any more.
-    pub fn release_manifest_if_unused(&mut self, id: u64) {
+    fn release_manifest_if_unused(&mut self, id: u64) {
         if !self.state.manifest_in_use(id) {
             self.manifests.forget(id);
             self.delete_after_commit.push(self.layout.manifest_file(id));
@@ -149,20 +170,20 @@ impl Context<'_> {
     }
 
     /// Where `dataset` is "mounted".
-    pub fn mountpoint(&self, dataset: &DatasetName) -> PathBuf {
+    fn mountpoint(&self, dataset: &DatasetName) -> PathBuf {
         self.layout.mountpoint(dataset)
     }
 
     /// Top-level names inside a dataset's mountpoint that are not its data: `.zfs` and the
     /// mountpoints of its child datasets.
-    pub fn excluded_names(&self, dataset: &DatasetName) -> BTreeSet<Vec<u8>> {
+    fn excluded_names(&self, dataset: &DatasetName) -> BTreeSet<Vec<u8>> {
         let mut names = self.state.child_components(dataset);
         names.insert(b".zfs".to_vec());
         names
     }
 
     /// The live entries of a dataset (its mountpoint, without `.zfs` and child mountpoints).
-    pub fn scan_live(&self, dataset: &DatasetName) -> ZfsResult<Entries> {
+    fn scan_live(&self, dataset: &DatasetName) -> ZfsResult<Entries> {
         tree::scan(&self.mountpoint(dataset), &self.excluded_names(dataset))
     }
 }
@@ -237,7 +258,10 @@ impl FakeZfs {
 
     /// Runs a mutation on a copy of the state; on success saves the copy atomically and makes
     /// it current, on failure discards it (so a refused request changes nothing).
-    fn transact<T>(&self, operation: impl FnOnce(&mut Context<'_>) -> ZfsResult<T>) -> ZfsResult<T> {
+    fn transact<T>(
+        &self,
+        operation: impl FnOnce(&mut Context<'_>) -> ZfsResult<T>,
+    ) -> ZfsResult<T> {
         let mut guard = self.lock_inner();
         let inner = &mut *guard;
         let mut state = inner.state.clone();
@@ -270,7 +294,10 @@ impl FakeZfs {
 
 impl fmt::Debug for FakeZfs {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.debug_struct("FakeZfs").field("root", &self.layout.root).finish_non_exhaustive()
+        formatter
+            .debug_struct("FakeZfs")
+            .field("root", &self.layout.root)
+            .finish_non_exhaustive()
     }
 }
 
@@ -278,7 +305,9 @@ impl fmt::Debug for FakeZfs {
 fn system_clock() -> Timestamp {
     let seconds = match SystemTime::now().duration_since(UNIX_EPOCH) {
         Ok(elapsed) => i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX),
-        Err(before_epoch) => i64::try_from(before_epoch.duration().as_secs()).map_or(i64::MIN, |s| -s),
+        Err(before_epoch) => {
+            i64::try_from(before_epoch.duration().as_secs()).map_or(i64::MIN, |s| -s)
+        }
     };
     Timestamp(seconds)
 }
@@ -417,16 +446,10 @@ impl Zfs for FakeZfs {
     }
 }
 
-/// Counts how often each key occurs; used by space accounting and diff.
-pub(super) fn count_by<K: std::hash::Hash + Eq>(keys: impl IntoIterator<Item = K>) -> HashMap<K, usize> {
-    let mut counts = HashMap::new();
-    for key in keys {
-        *counts.entry(key).or_insert(0) += 1;
-    }
-    counts
-}
-
 /// Shorthand used by the submodules for "this went wrong in the fake's own files".
 pub(super) fn storage_error(path: &Path, source: std::io::Error) -> ZfsError {
-    ZfsError::FakeStorage { path: path.display().to_string(), source }
+    ZfsError::FakeStorage {
+        path: path.display().to_string(),
+        source,
+    }
 }

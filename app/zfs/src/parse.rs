@@ -10,8 +10,8 @@ use std::path::PathBuf;
 
 use crate::types::{DiffChange, DiffEntry, FileKind, Property, PropertySource};
 use wizfs_core::{
-    Bookmark, BookmarkName, CivilDateTimeUtc, Dataset, DatasetKind, DatasetName, Hold, Pool, PoolHealth, PoolName,
-    Snapshot, SnapshotName, Timestamp, ZfsVersion,
+    Bookmark, BookmarkName, CivilDateTimeUtc, Dataset, DatasetKind, DatasetName, Hold, Pool,
+    PoolHealth, PoolName, Snapshot, SnapshotName, Timestamp, ZfsVersion,
 };
 
 /// A line the parser could not make sense of.
@@ -24,16 +24,25 @@ pub struct ParseError {
 type Parsed<T> = Result<T, ParseError>;
 
 fn error(line: &str, reason: impl Into<String>) -> ParseError {
-    ParseError { line: line.to_owned(), reason: reason.into() }
+    ParseError {
+        line: line.to_owned(),
+        reason: reason.into(),
+    }
 }
 
 /// Splits a `-H` line into exactly `expected` tab-separated fields.
-fn fields<'a>(line: &'a str, expected: usize) -> Parsed<Vec<&'a str>> {
+fn fields(line: &str, expected: usize) -> Parsed<Vec<&str>> {
     let columns: Vec<&str> = line.split('\t').collect();
     if columns.len() == expected {
         Ok(columns)
     } else {
-        Err(error(line, format!("expected {expected} tab-separated fields, found {}", columns.len())))
+        Err(error(
+            line,
+            format!(
+                "expected {expected} tab-separated fields, found {}",
+                columns.len()
+            ),
+        ))
     }
 }
 
@@ -42,12 +51,17 @@ fn lines(output: &str) -> impl Iterator<Item = &str> {
 }
 
 fn number(line: &str, column: &str, text: &str) -> Parsed<u64> {
-    text.parse().map_err(|_| error(line, format!("{column} `{text}` is not a number")))
+    text.parse()
+        .map_err(|_| error(line, format!("{column} `{text}` is not a number")))
 }
 
 /// `-` (not applicable) or a number.
 fn optional_number(line: &str, column: &str, text: &str) -> Parsed<Option<u64>> {
-    if text == "-" { Ok(None) } else { number(line, column, text).map(Some) }
+    if text == "-" {
+        Ok(None)
+    } else {
+        number(line, column, text).map(Some)
+    }
 }
 
 fn timestamp(line: &str, column: &str, text: &str) -> Parsed<Timestamp> {
@@ -70,7 +84,8 @@ pub fn version(output: &str) -> Parsed<ZfsVersion> {
 }
 
 /// Columns of `zpool list -H -p -o ...` that [`pools`] parses.
-pub const POOL_COLUMNS: &str = "name,guid,size,allocated,free,fragmentation,capacity,health,readonly";
+pub const POOL_COLUMNS: &str =
+    "name,guid,size,allocated,free,fragmentation,capacity,health,readonly";
 
 pub fn pools(output: &str) -> Parsed<Vec<Pool>> {
     lines(output)
@@ -84,7 +99,8 @@ pub fn pools(output: &str) -> Parsed<Vec<Pool>> {
                 allocated: number(line, "allocated", f[3])?,
                 free: number(line, "free", f[4])?,
                 fragmentation_percent: fragmentation.map(|value| value.min(100) as u8),
-                capacity_percent: number(line, "capacity", f[6].trim_end_matches('%'))?.min(100) as u8,
+                capacity_percent: number(line, "capacity", f[6].trim_end_matches('%'))?.min(100)
+                    as u8,
                 health: PoolHealth::parse(f[7]),
                 readonly: on_off(line, "readonly", f[8])?,
             })
@@ -107,8 +123,9 @@ pub fn datasets(output: &str) -> Parsed<Vec<Dataset>> {
             Ok(Dataset {
                 name: DatasetName::new(f[0]).map_err(|e| error(line, e.to_string()))?,
                 guid: number(line, "guid", f[1])?,
-                kind: DatasetKind::parse(f[2])
-                    .ok_or_else(|| error(line, format!("type `{}` is not filesystem/volume", f[2])))?,
+                kind: DatasetKind::parse(f[2]).ok_or_else(|| {
+                    error(line, format!("type `{}` is not filesystem/volume", f[2]))
+                })?,
                 used: number(line, "used", f[3])?,
                 available: number(line, "available", f[4])?,
                 referenced: number(line, "referenced", f[5])?,
@@ -167,16 +184,22 @@ pub fn properties(output: &str) -> Parsed<Vec<(String, Property)>> {
         .filter(|line| !line.is_empty())
         .map(|line| {
             let mut head = line.splitn(3, '\t');
-            let (Some(target), Some(name), Some(rest)) = (head.next(), head.next(), head.next()) else {
+            let (Some(target), Some(name), Some(rest)) = (head.next(), head.next(), head.next())
+            else {
                 return Err(error(line, "expected name, property, value and source"));
             };
-            let (value, source) =
-                rest.rsplit_once('\t').ok_or_else(|| error(line, "expected a source column"))?;
+            let (value, source) = rest
+                .rsplit_once('\t')
+                .ok_or_else(|| error(line, "expected a source column"))?;
             Ok((
                 target.to_owned(),
                 Property {
                     name: name.to_owned(),
-                    value: if value == "-" { None } else { Some(value.to_owned()) },
+                    value: if value == "-" {
+                        None
+                    } else {
+                        Some(value.to_owned())
+                    },
                     source: PropertySource::parse(source),
                 },
             ))
@@ -193,7 +216,8 @@ pub fn holds(output: &str) -> Parsed<Vec<Hold>> {
             let f = fields(line, 3)?;
             let created = match f[2].parse::<i64>() {
                 Ok(seconds) => Timestamp(seconds),
-                Err(_) => hold_time(f[2]).ok_or_else(|| error(line, format!("hold time `{}` is not a date", f[2])))?,
+                Err(_) => hold_time(f[2])
+                    .ok_or_else(|| error(line, format!("hold time `{}` is not a date", f[2])))?,
             };
             Ok(Hold {
                 snapshot: SnapshotName::new(f[0]).map_err(|e| error(line, e.to_string()))?,
@@ -206,9 +230,13 @@ pub fn holds(output: &str) -> Parsed<Vec<Hold>> {
 
 /// `Thu Nov 26  8:28 2026` (C locale, UTC) as a timestamp.
 fn hold_time(text: &str) -> Option<Timestamp> {
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     let words: Vec<&str> = text.split_whitespace().collect();
-    let [_weekday, month, day, time, year] = words.as_slice() else { return None };
+    let [_weekday, month, day, time, year] = words.as_slice() else {
+        return None;
+    };
     let month = MONTHS.iter().position(|name| name == month)? as u8 + 1;
     let (hour, minute) = time.split_once(':')?;
     Timestamp::from_civil_utc(CivilDateTimeUtc {
@@ -224,20 +252,27 @@ fn hold_time(text: &str) -> Option<Timestamp> {
 /// `zfs destroy -n -v -p`: the `reclaim` line says how many bytes would be freed.
 pub fn reclaimable(output: &str) -> Parsed<u64> {
     lines(output)
-        .find_map(|line| line.strip_prefix("reclaim\t").map(|bytes| number(line, "reclaim", bytes.trim())))
+        .find_map(|line| {
+            line.strip_prefix("reclaim\t")
+                .map(|bytes| number(line, "reclaim", bytes.trim()))
+        })
         .unwrap_or_else(|| Err(error(output.trim(), "no `reclaim` line in the output")))
 }
 
 /// `zfs send -n -v -P`: the `size` line holds the estimated stream size.
 pub fn send_size(output: &str) -> Parsed<u64> {
     lines(output)
-        .find_map(|line| line.strip_prefix("size\t").map(|bytes| number(line, "size", bytes.trim())))
+        .find_map(|line| {
+            line.strip_prefix("size\t")
+                .map(|bytes| number(line, "size", bytes.trim()))
+        })
         .unwrap_or_else(|| Err(error(output.trim(), "no `size` line in the output")))
 }
 
 /// Decodes a path as `zfs diff` prints it: every byte that is not printable ASCII, and space
 /// and backslash, as `\` followed by four octal digits (`\0040` is a space). Lossless for any
-/// byte sequence, including newlines and non-UTF-8 names.
+/// byte sequence, including newlines and non-UTF-8 names. The trailing `/` ZFS prints for the
+/// dataset's root directory is dropped, so paths compare equal to the mountpoint.
 pub fn unescape_diff_path(escaped: &str) -> Result<PathBuf, String> {
     let bytes = escaped.as_bytes();
     let mut decoded = Vec::with_capacity(bytes.len());
@@ -248,13 +283,18 @@ pub fn unescape_diff_path(escaped: &str) -> Result<PathBuf, String> {
                 .get(index + 1..index + 5)
                 .filter(|digits| digits.iter().all(|digit| (b'0'..=b'7').contains(digit)))
                 .ok_or_else(|| format!("bad escape at byte {index} of {escaped:?}"))?;
-            let value = digits.iter().fold(0u32, |acc, digit| acc * 8 + u32::from(digit - b'0'));
+            let value = digits
+                .iter()
+                .fold(0u32, |acc, digit| acc * 8 + u32::from(digit - b'0'));
             decoded.push((value & 0xff) as u8);
             index += 5;
         } else {
             decoded.push(bytes[index]);
             index += 1;
         }
+    }
+    if decoded.len() > 1 && decoded.ends_with(b"/") {
+        decoded.pop();
     }
     Ok(PathBuf::from(OsString::from_vec(decoded)))
 }
@@ -265,13 +305,18 @@ pub fn diff(output: &str) -> Parsed<Vec<DiffEntry>> {
         .map(|line| {
             let f: Vec<&str> = line.split('\t').collect();
             if f.len() != 4 && f.len() != 5 {
-                return Err(error(line, format!("expected 4 or 5 fields, found {}", f.len())));
+                return Err(error(
+                    line,
+                    format!("expected 4 or 5 fields, found {}", f.len()),
+                ));
             }
             let (seconds, nanoseconds) = f[0].split_once('.').unwrap_or((f[0], "0"));
-            let changed_at_seconds =
-                seconds.parse().map_err(|_| error(line, format!("time `{}` is not a number", f[0])))?;
-            let changed_at_nanoseconds =
-                nanoseconds.parse().map_err(|_| error(line, format!("time `{}` is not a number", f[0])))?;
+            let changed_at_seconds = seconds
+                .parse()
+                .map_err(|_| error(line, format!("time `{}` is not a number", f[0])))?;
+            let changed_at_nanoseconds = nanoseconds
+                .parse()
+                .map_err(|_| error(line, format!("time `{}` is not a number", f[0])))?;
             let kind = FileKind::from_indicator(f[2])
                 .ok_or_else(|| error(line, format!("unknown file type `{}`", f[2])))?;
             let path = unescape_diff_path(f[3]).map_err(|reason| error(line, reason))?;
@@ -279,12 +324,23 @@ pub fn diff(output: &str) -> Parsed<Vec<DiffEntry>> {
                 ("-", None) => DiffChange::Removed,
                 ("+", None) => DiffChange::Created,
                 ("M", None) => DiffChange::Modified,
-                ("R", Some(to)) => {
-                    DiffChange::Renamed { to: unescape_diff_path(to).map_err(|reason| error(line, reason))? }
+                ("R", Some(to)) => DiffChange::Renamed {
+                    to: unescape_diff_path(to).map_err(|reason| error(line, reason))?,
+                },
+                (other, _) => {
+                    return Err(error(
+                        line,
+                        format!("unknown change `{other}` for this field count"),
+                    ));
                 }
-                (other, _) => return Err(error(line, format!("unknown change `{other}` for this field count"))),
             };
-            Ok(DiffEntry { changed_at_seconds, changed_at_nanoseconds, change, kind, path })
+            Ok(DiffEntry {
+                changed_at_seconds,
+                changed_at_nanoseconds,
+                change,
+                kind,
+                path,
+            })
         })
         .collect()
 }

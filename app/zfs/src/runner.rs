@@ -35,7 +35,10 @@ pub struct Invocation {
 
 impl Invocation {
     pub fn new(program: Program) -> Self {
-        Self { program, args: Vec::new() }
+        Self {
+            program,
+            args: Vec::new(),
+        }
     }
 
     pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Self {
@@ -48,7 +51,8 @@ impl Invocation {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
-        self.args.extend(args.into_iter().map(|arg| arg.as_ref().to_owned()));
+        self.args
+            .extend(args.into_iter().map(|arg| arg.as_ref().to_owned()));
         self
     }
 }
@@ -90,7 +94,11 @@ pub trait CommandRunner: Send + Sync + fmt::Debug {
     /// Runs to completion, capturing stdout and stderr.
     fn run(&self, invocation: &Invocation) -> io::Result<Completed>;
     /// Runs with `input` copied to stdin (`zfs receive`).
-    fn run_with_input(&self, invocation: &Invocation, input: &mut dyn Read) -> io::Result<Completed>;
+    fn run_with_input(
+        &self,
+        invocation: &Invocation,
+        input: &mut dyn Read,
+    ) -> io::Result<Completed>;
     /// Starts with stdout as a stream (`zfs send`).
     fn spawn_reader(&self, invocation: &Invocation) -> io::Result<Box<dyn RunningCommand>>;
 }
@@ -103,7 +111,11 @@ pub struct SystemRunner {
 
 impl Default for SystemRunner {
     fn default() -> Self {
-        Self { search_path: OsString::from("/usr/local/sbin:/usr/sbin:/sbin:/usr/local/bin:/usr/bin:/bin") }
+        Self {
+            search_path: OsString::from(
+                "/usr/local/sbin:/usr/sbin:/sbin:/usr/local/bin:/usr/bin:/bin",
+            ),
+        }
     }
 }
 
@@ -138,12 +150,22 @@ impl CommandRunner for SystemRunner {
         self.command(invocation).output().map(completed)
     }
 
-    fn run_with_input(&self, invocation: &Invocation, input: &mut dyn Read) -> io::Result<Completed> {
+    fn run_with_input(
+        &self,
+        invocation: &Invocation,
+        input: &mut dyn Read,
+    ) -> io::Result<Completed> {
         let mut child = self.command(invocation).stdin(Stdio::piped()).spawn()?;
-        let mut stdin = child.stdin.take().ok_or_else(|| io::Error::other("stdin not piped"))?;
+        let mut stdin = child
+            .stdin
+            .take()
+            .ok_or_else(|| io::Error::other("stdin not piped"))?;
         // stderr is drained by a thread so a chatty child cannot block on a full pipe while
         // we are still writing its stdin.
-        let mut stderr_pipe = child.stderr.take().ok_or_else(|| io::Error::other("stderr not piped"))?;
+        let mut stderr_pipe = child
+            .stderr
+            .take()
+            .ok_or_else(|| io::Error::other("stderr not piped"))?;
         let stderr_reader = std::thread::spawn(move || {
             let mut text = Vec::new();
             let _ = stderr_pipe.read_to_end(&mut text);
@@ -174,14 +196,24 @@ impl CommandRunner for SystemRunner {
 
     fn spawn_reader(&self, invocation: &Invocation) -> io::Result<Box<dyn RunningCommand>> {
         let mut child = self.command(invocation).spawn()?;
-        let stdout = child.stdout.take().ok_or_else(|| io::Error::other("stdout not piped"))?;
-        let mut stderr_pipe = child.stderr.take().ok_or_else(|| io::Error::other("stderr not piped"))?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| io::Error::other("stdout not piped"))?;
+        let mut stderr_pipe = child
+            .stderr
+            .take()
+            .ok_or_else(|| io::Error::other("stderr not piped"))?;
         let stderr_reader = std::thread::spawn(move || {
             let mut text = Vec::new();
             let _ = stderr_pipe.read_to_end(&mut text);
             text
         });
-        Ok(Box::new(ChildStream { child: Some(child), stdout, stderr_reader: Some(stderr_reader) }))
+        Ok(Box::new(ChildStream {
+            child: Some(child),
+            stdout,
+            stderr_reader: Some(stderr_reader),
+        }))
     }
 }
 
@@ -205,7 +237,11 @@ impl RunningCommand for ChildStream {
             Some(mut child) => child.wait()?,
             None => return Err(io::Error::other("already waited")),
         };
-        let stderr = self.stderr_reader.take().map(|h| h.join().unwrap_or_default()).unwrap_or_default();
+        let stderr = self
+            .stderr_reader
+            .take()
+            .map(|h| h.join().unwrap_or_default())
+            .unwrap_or_default();
         Ok(Completed {
             success: status.success(),
             status: status.to_string(),
@@ -256,12 +292,23 @@ impl ScriptedRunner {
         self.push(program, args, false, b"", stderr)
     }
 
-    fn push(self, program: Program, args: &[&str], success: bool, stdout: &[u8], stderr: &str) -> Self {
+    fn push(
+        self,
+        program: Program,
+        args: &[&str],
+        success: bool,
+        stdout: &[u8],
+        stderr: &str,
+    ) -> Self {
         let expectation = Expectation {
             invocation: Invocation::new(program).args(args),
             result: Completed {
                 success,
-                status: if success { "exit status: 0".into() } else { "exit status: 1".into() },
+                status: if success {
+                    "exit status: 0".into()
+                } else {
+                    "exit status: 1".into()
+                },
                 stdout: stdout.to_vec(),
                 stderr: stderr.to_owned(),
             },
@@ -271,7 +318,9 @@ impl ScriptedRunner {
     }
 
     fn lock_expected(&self) -> std::sync::MutexGuard<'_, VecDeque<Expectation>> {
-        self.expected.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.expected
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Commands still expected (a test ends by asserting this is zero).
@@ -281,12 +330,17 @@ impl ScriptedRunner {
 
     /// Everything written to stdin by `run_with_input`, per call.
     pub fn received_input(&self) -> Vec<Vec<u8>> {
-        self.received_input.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+        self.received_input
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     fn next(&self, invocation: &Invocation) -> io::Result<Completed> {
         let Some(expectation) = self.lock_expected().pop_front() else {
-            return Err(io::Error::other(format!("unexpected command `{invocation}`: no more commands expected")));
+            return Err(io::Error::other(format!(
+                "unexpected command `{invocation}`: no more commands expected"
+            )));
         };
         if &expectation.invocation != invocation {
             return Err(io::Error::other(format!(
@@ -303,17 +357,27 @@ impl CommandRunner for ScriptedRunner {
         self.next(invocation)
     }
 
-    fn run_with_input(&self, invocation: &Invocation, input: &mut dyn Read) -> io::Result<Completed> {
+    fn run_with_input(
+        &self,
+        invocation: &Invocation,
+        input: &mut dyn Read,
+    ) -> io::Result<Completed> {
         let result = self.next(invocation)?;
         let mut bytes = Vec::new();
         input.read_to_end(&mut bytes)?;
-        self.received_input.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(bytes);
+        self.received_input
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(bytes);
         Ok(result)
     }
 
     fn spawn_reader(&self, invocation: &Invocation) -> io::Result<Box<dyn RunningCommand>> {
         let result = self.next(invocation)?;
-        Ok(Box::new(CannedStream { stdout: io::Cursor::new(result.stdout.clone()), result }))
+        Ok(Box::new(CannedStream {
+            stdout: io::Cursor::new(result.stdout.clone()),
+            result,
+        }))
     }
 }
 
@@ -345,7 +409,11 @@ mod tests {
         let wrong = runner.run(&Invocation::new(Program::Zfs).args(["list", "-Hp"]));
         let message = wrong.expect_err("mismatch must fail").to_string();
         assert!(message.contains("expected `zfs list -H`"), "{message}");
-        assert_eq!(runner.remaining(), 0, "a mismatched call still consumes the expectation");
+        assert_eq!(
+            runner.remaining(),
+            0,
+            "a mismatched call still consumes the expectation"
+        );
         let extra = runner.run(&Invocation::new(Program::Zfs).arg("list"));
         assert!(extra.is_err());
     }
@@ -359,8 +427,13 @@ mod tests {
     #[test]
     fn system_runner_streams_and_reports_failure() {
         // `zfs` is absent on development machines: spawning must fail cleanly, not panic.
-        let runner = SystemRunner { search_path: OsString::from("/nonexistent") };
+        let runner = SystemRunner {
+            search_path: OsString::from("/nonexistent"),
+        };
         let result = runner.run(&Invocation::new(Program::Zfs).arg("version"));
-        assert_eq!(result.expect_err("no zfs here").kind(), io::ErrorKind::NotFound);
+        assert_eq!(
+            result.expect_err("no zfs here").kind(),
+            io::ErrorKind::NotFound
+        );
     }
 }

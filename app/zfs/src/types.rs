@@ -22,11 +22,17 @@ pub struct PropertyName(String);
 /// Why a string is not an acceptable property name, hold tag or resume token.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ArgumentError {
-    #[error("property name `{0}` is not valid: use lowercase letters, digits and `_` (native) or `module:name` with `:._-` (user property)")]
+    #[error(
+        "property name `{0}` is not valid: use lowercase letters, digits and `_` (native) or `module:name` with `:._-` (user property)"
+    )]
     PropertyName(String),
-    #[error("hold tag `{0}` is not valid: use 1–255 letters, digits or `_.:+-`, not starting with `-`")]
+    #[error(
+        "hold tag `{0}` is not valid: use 1–255 letters, digits or `_.:+-`, not starting with `-`"
+    )]
     HoldTag(String),
-    #[error("resume token `{0}` is not valid: expected the `receive_resume_token` value (letters, digits and `-`)")]
+    #[error(
+        "resume token `{0}` is not valid: expected the `receive_resume_token` value (letters, digits and `-`)"
+    )]
     ResumeToken(String),
 }
 
@@ -39,7 +45,8 @@ impl PropertyName {
             && if is_user {
                 wizfs_core::validate_user_property(name).is_ok()
             } else {
-                name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+                name.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
             };
         if valid {
             Ok(Self(name.to_owned()))
@@ -68,7 +75,9 @@ impl fmt::Display for PropertyName {
 pub enum PropertySource {
     Local,
     Default,
-    Inherited { from: String },
+    Inherited {
+        from: String,
+    },
     Temporary,
     Received,
     /// `-`: read-only statistics such as `used`.
@@ -85,7 +94,9 @@ impl PropertySource {
             "received" => Self::Received,
             "-" | "" => Self::None,
             other => match other.strip_prefix("inherited from ") {
-                Some(from) => Self::Inherited { from: from.to_owned() },
+                Some(from) => Self::Inherited {
+                    from: from.to_owned(),
+                },
                 None => Self::Other(other.to_owned()),
             },
         }
@@ -110,9 +121,9 @@ impl HoldTag {
         let valid = !tag.is_empty()
             && tag.len() <= 255
             && !tag.starts_with('-')
-            && tag
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'+' | b'-'));
+            && tag.bytes().all(|b| {
+                b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'+' | b'-')
+            });
         if valid {
             Ok(Self(tag.to_owned()))
         } else {
@@ -251,7 +262,11 @@ pub struct SendFlags {
 /// What `zfs send` sends.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SendSource {
-    Snapshot { snapshot: SnapshotName, base: Option<IncrementalBase>, flags: SendFlags },
+    Snapshot {
+        snapshot: SnapshotName,
+        base: Option<IncrementalBase>,
+        flags: SendFlags,
+    },
     /// `zfs send -t TOKEN`: continue an interrupted resumable receive.
     Resume(ResumeToken),
 }
@@ -277,7 +292,9 @@ impl ResumeToken {
     pub fn new(token: &str) -> Result<Self, ArgumentError> {
         let valid = token.len() > 2
             && token.as_bytes()[0].is_ascii_digit()
-            && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+            && token
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-');
         if valid {
             Ok(Self(token.to_owned()))
         } else {
@@ -302,10 +319,24 @@ mod tests {
 
     #[test]
     fn property_names() {
-        for good in ["used", "receive_resume_token", "wizfs:managed", "com.sun:auto-snapshot"] {
+        for good in [
+            "used",
+            "receive_resume_token",
+            "wizfs:managed",
+            "com.sun:auto-snapshot",
+        ] {
             assert!(PropertyName::new(good).is_ok(), "{good}");
         }
-        for bad in ["", "-o", "Used", "used;rm", "a b", ":x", "wizfs:Managed", "x\n"] {
+        for bad in [
+            "",
+            "-o",
+            "Used",
+            "used;rm",
+            "a b",
+            ":x",
+            "wizfs:Managed",
+            "x\n",
+        ] {
             assert!(
                 matches!(PropertyName::new(bad), Err(ArgumentError::PropertyName(_))),
                 "{bad:?}"
@@ -320,7 +351,10 @@ mod tests {
         }
         let too_long = "x".repeat(256);
         for bad in ["", "-r", "a b", "a\tb", "ä", too_long.as_str()] {
-            assert!(matches!(HoldTag::new(bad), Err(ArgumentError::HoldTag(_))), "{bad:?}");
+            assert!(
+                matches!(HoldTag::new(bad), Err(ArgumentError::HoldTag(_))),
+                "{bad:?}"
+            );
         }
     }
 
@@ -328,7 +362,10 @@ mod tests {
     fn resume_tokens() {
         assert!(ResumeToken::new("1-e604ea4bf-e0-789c63a2").is_ok());
         for bad in ["", "-t", "1", "1-ab cd", "x-12"] {
-            assert!(matches!(ResumeToken::new(bad), Err(ArgumentError::ResumeToken(_))), "{bad:?}");
+            assert!(
+                matches!(ResumeToken::new(bad), Err(ArgumentError::ResumeToken(_))),
+                "{bad:?}"
+            );
         }
     }
 
@@ -345,7 +382,9 @@ mod tests {
     fn property_sources() {
         assert_eq!(
             PropertySource::parse("inherited from tank"),
-            PropertySource::Inherited { from: "tank".into() }
+            PropertySource::Inherited {
+                from: "tank".into()
+            }
         );
         assert_eq!(PropertySource::parse("-"), PropertySource::None);
         assert_eq!(PropertySource::parse("local"), PropertySource::Local);

@@ -373,9 +373,23 @@ fn user_property_error_messages_are_terminal_safe() {
 
 #[test]
 fn civil_dates_convert_back_to_timestamps() {
-    for seconds in [0_i64, 1, 59, 86_399, 951_782_400, 1_795_681_687, -1, -86_401, 253_402_300_799] {
+    for seconds in [
+        0_i64,
+        1,
+        59,
+        86_399,
+        951_782_400,
+        1_795_681_687,
+        -1,
+        -86_401,
+        253_402_300_799,
+    ] {
         let civil = Timestamp(seconds).to_civil_utc();
-        assert_eq!(Timestamp::from_civil_utc(civil), Some(Timestamp(seconds)), "{seconds}");
+        assert_eq!(
+            Timestamp::from_civil_utc(civil),
+            Some(Timestamp(seconds)),
+            "{seconds}"
+        );
     }
     let invalid = [
         (2026, 2, 29, 0, 0, 0),
@@ -387,9 +401,26 @@ fn civil_dates_convert_back_to_timestamps() {
         (2026, 1, 1, 0, 60, 0),
     ];
     for (year, month, day, hour, minute, second) in invalid {
-        let civil = CivilDateTimeUtc { year, month, day, hour, minute, second };
+        let civil = CivilDateTimeUtc {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+        };
         assert_eq!(Timestamp::from_civil_utc(civil), None, "{civil}");
     }
-    let leap = CivilDateTimeUtc { year: 2024, month: 2, day: 29, hour: 12, minute: 0, second: 0 };
-    assert_eq!(Timestamp::from_civil_utc(leap), Some(Timestamp(1_709_208_000)));
+    let leap = CivilDateTimeUtc {
+        year: 2024,
+        month: 2,
+        day: 29,
+        hour: 12,
+        minute: 0,
+        second: 0,
+    };
+    assert_eq!(
+        Timestamp::from_civil_utc(leap),
+        Some(Timestamp(1_709_208_000))
+    );
 }

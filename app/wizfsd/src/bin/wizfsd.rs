@@ -27,7 +27,9 @@ fn main() -> anyhow::Result<()> {
     let arguments = Arguments::parse();
     let mut config = match &arguments.config {
         Some(path) => Config::load(path)?,
-        None if std::path::Path::new(DEFAULT_PATH).exists() => Config::load(std::path::Path::new(DEFAULT_PATH))?,
+        None if std::path::Path::new(DEFAULT_PATH).exists() => {
+            Config::load(std::path::Path::new(DEFAULT_PATH))?
+        }
         None => Config::default(),
     };
     if let Some(listen) = arguments.listen {
@@ -36,11 +38,18 @@ fn main() -> anyhow::Result<()> {
     if let Some(root) = arguments.fake {
         config.zfs = ZfsBackend::Fake { root };
     }
-    let filter = EnvFilter::try_from_env("WIZFS_LOG").unwrap_or_else(|_| EnvFilter::new(&config.log));
-    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
+    let filter =
+        EnvFilter::try_from_env("WIZFS_LOG").unwrap_or_else(|_| EnvFilter::new(&config.log));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .init();
     tracing::info!(version = wizfsd::VERSION, ?config, "starting wizfsd");
 
     let zfs = wizfsd::wiring::zfs(&config.zfs)?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    runtime.block_on(wizfsd::server::serve(config.listen, wizfsd::server::AppState { zfs }))
+    runtime.block_on(wizfsd::server::serve(
+        config.listen,
+        wizfsd::server::AppState { zfs },
+    ))
 }

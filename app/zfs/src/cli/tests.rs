@@ -26,7 +26,9 @@ fn list_snapshots_of_one_dataset_uses_depth_one_and_createtxg_order() {
         &["list", "-H", "-p", "-t", "snapshot", "-o", parse::SNAPSHOT_COLUMNS, "-s", "createtxg", "-d", "1", "tank/data"],
         "tank/data@a\t11\t100\t1700000000\t0\t4096\t4096\t0\ntank/data@b\t12\t101\t1700000060\t0\t4096\t0\t1\n",
     ));
-    let snapshots = zfs.list_snapshots(&dataset("tank/data"), Scope::Dataset).unwrap();
+    let snapshots = zfs
+        .list_snapshots(&dataset("tank/data"), Scope::Dataset)
+        .unwrap();
     assert_eq!(snapshots.len(), 2);
     assert_eq!(snapshots[1].name.short_name(), "b");
     assert_eq!(snapshots[1].user_refs, 1);
@@ -37,10 +39,26 @@ fn list_snapshots_of_one_dataset_uses_depth_one_and_createtxg_order() {
 fn recursive_listing_uses_dash_r() {
     let (zfs, runner) = cli(ScriptedRunner::new().expect_ok(
         Program::Zfs,
-        &["list", "-H", "-p", "-t", "snapshot", "-o", parse::SNAPSHOT_COLUMNS, "-s", "createtxg", "-r", "tank"],
+        &[
+            "list",
+            "-H",
+            "-p",
+            "-t",
+            "snapshot",
+            "-o",
+            parse::SNAPSHOT_COLUMNS,
+            "-s",
+            "createtxg",
+            "-r",
+            "tank",
+        ],
         "",
     ));
-    assert!(zfs.list_snapshots(&dataset("tank"), Scope::Recursive).unwrap().is_empty());
+    assert!(
+        zfs.list_snapshots(&dataset("tank"), Scope::Recursive)
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(runner.remaining(), 0);
 }
 
@@ -48,7 +66,14 @@ fn recursive_listing_uses_dash_r() {
 fn atomic_snapshot_of_several_datasets_is_one_command_with_properties() {
     let (zfs, runner) = cli(ScriptedRunner::new().expect_ok(
         Program::Zfs,
-        &["snapshot", "-r", "-o", "wizfs:managed=yes", "tank/a@x", "tank/b c@x"],
+        &[
+            "snapshot",
+            "-r",
+            "-o",
+            "wizfs:managed=yes",
+            "tank/a@x",
+            "tank/b c@x",
+        ],
         "",
     ));
     zfs.create_snapshots(
@@ -62,13 +87,22 @@ fn atomic_snapshot_of_several_datasets_is_one_command_with_properties() {
 
 #[test]
 fn destroy_groups_snapshots_per_dataset() {
-    let (zfs, runner) = cli(
-        ScriptedRunner::new()
-            .expect_ok(Program::Zfs, &["destroy", "-d", "tank/a@x,y"], "")
-            .expect_ok(Program::Zfs, &["destroy", "-d", "tank/b@x"], ""),
-    );
-    let options = DestroyOptions { recursive: false, defer: true };
-    zfs.destroy_snapshots(&[snapshot("tank/a@x"), snapshot("tank/b@x"), snapshot("tank/a@y")], options).unwrap();
+    let (zfs, runner) = cli(ScriptedRunner::new()
+        .expect_ok(Program::Zfs, &["destroy", "-d", "tank/a@x,y"], "")
+        .expect_ok(Program::Zfs, &["destroy", "-d", "tank/b@x"], ""));
+    let options = DestroyOptions {
+        recursive: false,
+        defer: true,
+    };
+    zfs.destroy_snapshots(
+        &[
+            snapshot("tank/a@x"),
+            snapshot("tank/b@x"),
+            snapshot("tank/a@y"),
+        ],
+        options,
+    )
+    .unwrap();
     assert_eq!(runner.remaining(), 0);
 }
 
@@ -79,7 +113,9 @@ fn destroy_of_held_snapshot_is_busy() {
         &["destroy", "tank/a@x"],
         "cannot destroy snapshot tank/a@x: dataset is busy\n",
     ));
-    let error = zfs.destroy_snapshots(&[snapshot("tank/a@x")], DestroyOptions::default()).unwrap_err();
+    let error = zfs
+        .destroy_snapshots(&[snapshot("tank/a@x")], DestroyOptions::default())
+        .unwrap_err();
     assert!(error.is_busy(), "{error:?}");
 }
 
@@ -87,7 +123,20 @@ fn destroy_of_held_snapshot_is_busy() {
 fn missing_dataset_is_not_found() {
     let (zfs, _runner) = cli(ScriptedRunner::new().expect_failure(
         Program::Zfs,
-        &["list", "-H", "-p", "-t", "bookmark", "-o", parse::BOOKMARK_COLUMNS, "-s", "createtxg", "-d", "1", "tank/nope"],
+        &[
+            "list",
+            "-H",
+            "-p",
+            "-t",
+            "bookmark",
+            "-o",
+            parse::BOOKMARK_COLUMNS,
+            "-s",
+            "createtxg",
+            "-d",
+            "1",
+            "tank/nope",
+        ],
         "cannot open 'tank/nope': dataset does not exist\n",
     ));
     let error = zfs.list_bookmarks(&dataset("tank/nope")).unwrap_err();
@@ -102,13 +151,19 @@ fn reclaimable_space_reads_the_reclaim_line() {
         &["destroy", "-n", "-v", "-p", "tank/a@x,y"],
         "destroy\ttank/a@x\ndestroy\ttank/a@y\nreclaim\t123456\n",
     ));
-    assert_eq!(zfs.reclaimable_space(&[snapshot("tank/a@x"), snapshot("tank/a@y")]).unwrap(), 123456);
+    assert_eq!(
+        zfs.reclaimable_space(&[snapshot("tank/a@x"), snapshot("tank/a@y")])
+            .unwrap(),
+        123456
+    );
 }
 
 #[test]
 fn reclaimable_space_refuses_several_datasets_without_running_anything() {
     let (zfs, runner) = cli(ScriptedRunner::new());
-    let error = zfs.reclaimable_space(&[snapshot("tank/a@x"), snapshot("tank/b@y")]).unwrap_err();
+    let error = zfs
+        .reclaimable_space(&[snapshot("tank/a@x"), snapshot("tank/b@y")])
+        .unwrap_err();
     assert!(matches!(error, ZfsError::InvalidRequest(_)));
     assert_eq!(runner.remaining(), 0);
 }
@@ -116,14 +171,16 @@ fn reclaimable_space_refuses_several_datasets_without_running_anything() {
 #[test]
 fn holds_and_bookmarks() {
     let tag = HoldTag::new("wizfs:backup").unwrap();
-    let (zfs, runner) = cli(
-        ScriptedRunner::new()
-            .expect_ok(Program::Zfs, &["hold", "-r", "wizfs:backup", "tank@s"], "")
-            .expect_ok(Program::Zfs, &["holds", "-H", "tank@s"], "tank@s\twizfs:backup\tThu Nov 26  8:28 2026\n")
-            .expect_ok(Program::Zfs, &["release", "wizfs:backup", "tank@s"], "")
-            .expect_ok(Program::Zfs, &["bookmark", "tank@s", "tank#s"], "")
-            .expect_ok(Program::Zfs, &["destroy", "tank#s"], ""),
-    );
+    let (zfs, runner) = cli(ScriptedRunner::new()
+        .expect_ok(Program::Zfs, &["hold", "-r", "wizfs:backup", "tank@s"], "")
+        .expect_ok(
+            Program::Zfs,
+            &["holds", "-H", "tank@s"],
+            "tank@s\twizfs:backup\tThu Nov 26  8:28 2026\n",
+        )
+        .expect_ok(Program::Zfs, &["release", "wizfs:backup", "tank@s"], "")
+        .expect_ok(Program::Zfs, &["bookmark", "tank@s", "tank#s"], "")
+        .expect_ok(Program::Zfs, &["destroy", "tank#s"], ""));
     zfs.hold(&snapshot("tank@s"), &tag, true).unwrap();
     let holds = zfs.holds(&snapshot("tank@s")).unwrap();
     assert_eq!(holds[0].tag, "wizfs:backup");
@@ -137,7 +194,12 @@ fn holds_and_bookmarks() {
 #[test]
 fn bookmark_of_another_dataset_is_refused_before_running() {
     let (zfs, runner) = cli(ScriptedRunner::new());
-    let error = zfs.create_bookmark(&snapshot("tank/a@s"), &BookmarkName::new("tank/b#s").unwrap()).unwrap_err();
+    let error = zfs
+        .create_bookmark(
+            &snapshot("tank/a@s"),
+            &BookmarkName::new("tank/b#s").unwrap(),
+        )
+        .unwrap_err();
     assert!(matches!(error, ZfsError::InvalidRequest(_)));
     assert_eq!(runner.remaining(), 0);
 }
@@ -158,7 +220,9 @@ fn diff_against_live_names_the_dataset() {
 fn diff_across_datasets_is_refused() {
     let (zfs, _runner) = cli(ScriptedRunner::new());
     let later = snapshot("tank/b@y");
-    let error = zfs.diff(&snapshot("tank/a@x"), DiffTarget::Snapshot(&later)).unwrap_err();
+    let error = zfs
+        .diff(&snapshot("tank/a@x"), DiffTarget::Snapshot(&later))
+        .unwrap_err();
     assert!(matches!(error, ZfsError::InvalidRequest(_)));
 }
 
@@ -171,8 +235,15 @@ fn send_incremental_streams_stdout_and_reports_exit() {
     ));
     let source = SendSource::Snapshot {
         snapshot: snapshot("tank/a@x"),
-        base: Some(IncrementalBase::Bookmark(BookmarkName::new("tank/a#base").unwrap())),
-        flags: SendFlags { raw: true, large_blocks: true, compressed: true, ..SendFlags::default() },
+        base: Some(IncrementalBase::Bookmark(
+            BookmarkName::new("tank/a#base").unwrap(),
+        )),
+        flags: SendFlags {
+            raw: true,
+            large_blocks: true,
+            compressed: true,
+            ..SendFlags::default()
+        },
     };
     let mut stream = zfs.send(&source).unwrap();
     let mut bytes = Vec::new();
@@ -190,7 +261,10 @@ fn send_with_base_of_another_dataset_is_refused() {
         base: Some(IncrementalBase::Snapshot(snapshot("tank/b@w"))),
         flags: SendFlags::default(),
     };
-    assert!(matches!(zfs.send(&source).map(drop), Err(ZfsError::InvalidRequest(_))));
+    assert!(matches!(
+        zfs.send(&source).map(drop),
+        Err(ZfsError::InvalidRequest(_))
+    ));
 }
 
 #[test]
@@ -201,7 +275,10 @@ fn resume_send_and_size_estimate() {
         &["send", "-n", "-v", "-P", "-t", "1-abc-de-789c"],
         "resume token contents:\nnvlist version: 0\n\tobject = 0x2\nfull\ttank/a@x\t4096\nsize\t4096\n",
     ));
-    assert_eq!(zfs.estimate_send_size(&SendSource::Resume(token)).unwrap(), 4096);
+    assert_eq!(
+        zfs.estimate_send_size(&SendSource::Resume(token)).unwrap(),
+        4096
+    );
     assert_eq!(runner.remaining(), 0);
 }
 
@@ -222,37 +299,66 @@ fn receive_feeds_the_stream_and_maps_failure() {
         properties: vec![(PropertyName::new("readonly").unwrap(), "on".into())],
         ..ReceiveOptions::default()
     };
-    zfs.receive(&dataset("backup/a"), &options, &mut &b"STREAM"[..]).unwrap();
+    zfs.receive(&dataset("backup/a"), &options, &mut &b"STREAM"[..])
+        .unwrap();
     assert_eq!(runner.received_input(), vec![b"STREAM".to_vec()]);
-    let error = zfs.receive(&dataset("backup/a"), &ReceiveOptions::default(), &mut &b""[..]).unwrap_err();
+    let error = zfs
+        .receive(
+            &dataset("backup/a"),
+            &ReceiveOptions::default(),
+            &mut &b""[..],
+        )
+        .unwrap_err();
     assert!(matches!(error, ZfsError::AlreadyExists { .. }), "{error:?}");
 }
 
 #[test]
 fn resume_token_property() {
-    let (zfs, _runner) = cli(
-        ScriptedRunner::new()
-            .expect_ok(
-                Program::Zfs,
-                &["get", "-H", "-p", "-o", "name,property,value,source", "receive_resume_token", "backup/a"],
-                "backup/a\treceive_resume_token\t1-f00-d0-789c\t-\n",
-            )
-            .expect_ok(
-                Program::Zfs,
-                &["get", "-H", "-p", "-o", "name,property,value,source", "receive_resume_token", "backup/a"],
-                "backup/a\treceive_resume_token\t-\t-\n",
-            ),
-    );
+    let (zfs, _runner) = cli(ScriptedRunner::new()
+        .expect_ok(
+            Program::Zfs,
+            &[
+                "get",
+                "-H",
+                "-p",
+                "-o",
+                "name,property,value,source",
+                "receive_resume_token",
+                "backup/a",
+            ],
+            "backup/a\treceive_resume_token\t1-f00-d0-789c\t-\n",
+        )
+        .expect_ok(
+            Program::Zfs,
+            &[
+                "get",
+                "-H",
+                "-p",
+                "-o",
+                "name,property,value,source",
+                "receive_resume_token",
+                "backup/a",
+            ],
+            "backup/a\treceive_resume_token\t-\t-\n",
+        ));
     let token = zfs.receive_resume_token(&dataset("backup/a")).unwrap();
-    assert_eq!(token.map(|t| t.as_str().to_owned()), Some("1-f00-d0-789c".to_owned()));
-    assert_eq!(zfs.receive_resume_token(&dataset("backup/a")).unwrap(), None);
+    assert_eq!(
+        token.map(|t| t.as_str().to_owned()),
+        Some("1-f00-d0-789c".to_owned())
+    );
+    assert_eq!(
+        zfs.receive_resume_token(&dataset("backup/a")).unwrap(),
+        None
+    );
 }
 
 #[test]
 fn property_values_with_newlines_are_refused_before_running() {
     let (zfs, runner) = cli(ScriptedRunner::new());
     let target = wizfs_core::ZfsObjectName::parse("tank").unwrap();
-    let error = zfs.set_property(&target, &PropertyName::new("wizfs:note").unwrap(), "a\nb").unwrap_err();
+    let error = zfs
+        .set_property(&target, &PropertyName::new("wizfs:note").unwrap(), "a\nb")
+        .unwrap_err();
     assert!(matches!(error, ZfsError::InvalidRequest(_)));
     assert_eq!(runner.remaining(), 0);
 }

@@ -28,11 +28,18 @@ pub(super) fn create_pool(
     tree::create_mountpoint(&context.mountpoint(&root_dataset))?;
     let pool_guid = context.state.new_guid();
     let dataset_guid = context.state.new_guid();
-    context
-        .state
-        .pools
-        .insert(name.as_str().to_owned(), PoolRecord { guid: pool_guid, size_bytes, txg: 1 });
-    context.state.datasets.insert(root_dataset.as_str().to_owned(), new_dataset_record(dataset_guid, 1, now));
+    context.state.pools.insert(
+        name.as_str().to_owned(),
+        PoolRecord {
+            guid: pool_guid,
+            size_bytes,
+            txg: 1,
+        },
+    );
+    context.state.datasets.insert(
+        root_dataset.as_str().to_owned(),
+        new_dataset_record(dataset_guid, 1, now),
+    );
     Ok(())
 }
 
@@ -59,7 +66,11 @@ pub(super) fn check_representable(name: &DatasetName) -> ZfsResult<()> {
 }
 
 /// The checks `zfs create` makes on the name: not existing yet, parent existing.
-pub(super) fn check_creatable(context: &Context<'_>, name: &DatasetName, command: &str) -> ZfsResult<()> {
+pub(super) fn check_creatable(
+    context: &Context<'_>,
+    name: &DatasetName,
+    command: &str,
+) -> ZfsResult<()> {
     check_representable(name)?;
     if context.state.datasets.contains_key(name.as_str()) {
         return Err(errors::already_exists(
@@ -75,10 +86,12 @@ pub(super) fn check_creatable(context: &Context<'_>, name: &DatasetName, command
         ));
     }
     match name.parent() {
-        Some(parent) if !context.state.datasets.contains_key(parent.as_str()) => Err(errors::not_found(
-            name.as_str(),
-            format!("cannot {command} '{name}': parent does not exist"),
-        )),
+        Some(parent) if !context.state.datasets.contains_key(parent.as_str()) => {
+            Err(errors::not_found(
+                name.as_str(),
+                format!("cannot {command} '{name}': parent does not exist"),
+            ))
+        }
         _ => Ok(()),
     }
 }
@@ -97,14 +110,24 @@ pub(super) fn create_filesystem(
     let txg = context.state.next_txg(name.pool().as_str());
     let guid = context.state.new_guid();
     let mut record = new_dataset_record(guid, txg, now);
-    record.properties = properties.iter().map(|(property, value)| (property.to_string(), value.clone())).collect();
+    record.properties = properties
+        .iter()
+        .map(|(property, value)| (property.to_string(), value.clone()))
+        .collect();
     tree::create_mountpoint(&context.mountpoint(name))?;
-    context.state.datasets.insert(name.as_str().to_owned(), record);
+    context
+        .state
+        .datasets
+        .insert(name.as_str().to_owned(), record);
     Ok(())
 }
 
 /// `zfs destroy [-r] name`.
-pub(super) fn destroy_filesystem(context: &mut Context<'_>, name: &DatasetName, recursive: bool) -> ZfsResult<()> {
+pub(super) fn destroy_filesystem(
+    context: &mut Context<'_>,
+    name: &DatasetName,
+    recursive: bool,
+) -> ZfsResult<()> {
     let record = context.state.dataset(name)?;
     let descendants = context.state.descendants(name);
     if name.is_root() && !recursive {
@@ -123,9 +146,14 @@ pub(super) fn destroy_filesystem(context: &mut Context<'_>, name: &DatasetName, 
             .filter(|descendant| descendant.parent().as_ref() == Some(name))
             .map(ToString::to_string)
             .collect();
-        dependents.extend(record.snapshots.iter().map(|snapshot| format!("{name}@{}", snapshot.short_name)));
-        return Err(errors::failed(
-            format!("zfs destroy {name}"),
+        dependents.extend(
+            record
+                .snapshots
+                .iter()
+                .map(|snapshot| format!("{name}@{}", snapshot.short_name)),
+        );
+        return Err(errors::has_dependents(
+            name.as_str(),
             format!(
                 "cannot destroy '{name}': filesystem has children\n\
                  use '-r' to destroy the following datasets:\n{}",
@@ -140,11 +168,21 @@ pub(super) fn destroy_filesystem(context: &mut Context<'_>, name: &DatasetName, 
     }
     for victim in victims.iter().chain(std::iter::once(name)) {
         if context.receiving.contains(victim.as_str()) {
-            return Err(errors::busy(victim.as_str(), format!("cannot destroy '{victim}': dataset is busy")));
+            return Err(errors::busy(
+                victim.as_str(),
+                format!("cannot destroy '{victim}': dataset is busy"),
+            ));
         }
         let victim_record = context.state.dataset(victim)?;
-        if let Some(held) = victim_record.snapshots.iter().find(|snapshot| !snapshot.holds.is_empty()) {
-            return Err(errors::snapshot_busy(&format!("{victim}@{}", held.short_name)));
+        if let Some(held) = victim_record
+            .snapshots
+            .iter()
+            .find(|snapshot| !snapshot.holds.is_empty())
+        {
+            return Err(errors::snapshot_busy(&format!(
+                "{victim}@{}",
+                held.short_name
+            )));
         }
     }
     let mut released_manifests = BTreeSet::new();
@@ -180,7 +218,9 @@ pub(super) fn destroy_filesystem(context: &mut Context<'_>, name: &DatasetName, 
 /// Forgets an interrupted receive into `dataset` and schedules its spool for deletion.
 pub(super) fn drop_partial_receive(context: &mut Context<'_>, dataset: &DatasetName) {
     if let Some(partial) = context.state.partial_receives.remove(dataset.as_str()) {
-        context.delete_after_commit.push(context.layout.partial_spool_file(partial.spool));
+        context
+            .delete_after_commit
+            .push(context.layout.partial_spool_file(partial.spool));
     }
 }
 
@@ -190,7 +230,9 @@ pub(super) fn list_pools(context: &mut Context<'_>) -> ZfsResult<Vec<Pool>> {
     let table = UsageTable::compute(context, &pool_names)?;
     let mut pools = Vec::new();
     for (name, record) in &context.state.pools {
-        let Ok(pool_name) = PoolName::new(name) else { continue };
+        let Ok(pool_name) = PoolName::new(name) else {
+            continue;
+        };
         let allocated = table.allocated(name);
         let capacity = if record.size_bytes == 0 {
             if allocated == 0 { 0 } else { 100 }
@@ -213,7 +255,10 @@ pub(super) fn list_pools(context: &mut Context<'_>) -> ZfsResult<Vec<Pool>> {
 }
 
 /// `zfs list -t filesystem,volume [-r root]`.
-pub(super) fn list_datasets(context: &mut Context<'_>, root: Option<&DatasetName>) -> ZfsResult<Vec<Dataset>> {
+pub(super) fn list_datasets(
+    context: &mut Context<'_>,
+    root: Option<&DatasetName>,
+) -> ZfsResult<Vec<Dataset>> {
     if let Some(root) = root {
         context.state.dataset(root)?;
     }
@@ -223,13 +268,23 @@ pub(super) fn list_datasets(context: &mut Context<'_>, root: Option<&DatasetName
         .into_iter()
         .filter(|name| root.is_none_or(|root| name.is_same_or_descendant_of(root)))
         .collect();
-    let pools: BTreeSet<String> = names.iter().map(|name| name.pool().as_str().to_owned()).collect();
+    let pools: BTreeSet<String> = names
+        .iter()
+        .map(|name| name.pool().as_str().to_owned())
+        .collect();
     let table = UsageTable::compute(context, &pools)?;
-    names.iter().map(|name| describe_dataset(context, &table, name)).collect()
+    names
+        .iter()
+        .map(|name| describe_dataset(context, &table, name))
+        .collect()
 }
 
 /// The `zfs list` row of one dataset.
-pub(super) fn describe_dataset(context: &Context<'_>, table: &UsageTable, name: &DatasetName) -> ZfsResult<Dataset> {
+pub(super) fn describe_dataset(
+    context: &Context<'_>,
+    table: &UsageTable,
+    name: &DatasetName,
+) -> ZfsResult<Dataset> {
     let record = context.state.dataset(name)?;
     Ok(Dataset {
         name: name.clone(),
@@ -248,6 +303,10 @@ pub(super) fn describe_dataset(context: &Context<'_>, table: &UsageTable, name: 
 /// `available`: the pool's free space.
 pub(super) fn available(context: &Context<'_>, table: &UsageTable, name: &DatasetName) -> u64 {
     let pool = name.pool();
-    let size = context.state.pools.get(pool.as_str()).map_or(0, |pool| pool.size_bytes);
+    let size = context
+        .state
+        .pools
+        .get(pool.as_str())
+        .map_or(0, |pool| pool.size_bytes);
     size.saturating_sub(table.allocated(pool.as_str()))
 }

@@ -1,5 +1,5 @@
-//! `zfs diff -F -t` on the fake. Like real ZFS it matches objects by their number (here the
-//! inode recorded in the manifests): an object only on the old side is `-`, only on the new
+//! `zfs diff -F -t` on the fake. Like real ZFS it matches objects by their number and
+//! generation (here the inode and birth time recorded in the manifests): an object only on the old side is `-`, only on the new
 //! side `+`, on both sides with a changed inode change time, size, mode or mtime `M`, and at a
 //! different path `R` (even if also modified). The directories whose entries changed are
 //! reported `M` too, the dataset's root directory included. Paths are absolute, under the
@@ -14,12 +14,16 @@ use std::sync::Arc;
 use wizfs_core::SnapshotName;
 
 use super::Context;
-use super::tree::{Entries, Entry, EntryKind, FileTime, name_of, parent_of};
+use super::tree::{Entries, Entry, EntryKind, FileTime, ObjectId, name_of, parent_of};
 use crate::error::{ZfsError, ZfsResult};
 use crate::types::{DiffChange, DiffEntry, DiffTarget};
 
 /// `zfs diff from [to]`.
-pub(super) fn diff(context: &mut Context<'_>, from: &SnapshotName, to: DiffTarget<'_>) -> ZfsResult<Vec<DiffEntry>> {
+pub(super) fn diff(
+    context: &mut Context<'_>,
+    from: &SnapshotName,
+    to: DiffTarget<'_>,
+) -> ZfsResult<Vec<DiffEntry>> {
     let (_, from_record) = context.state.snapshot(from)?;
     let (from_manifest, from_txg) = (from_record.manifest, from_record.createtxg);
     let newer = match to {
@@ -54,11 +58,11 @@ fn change_rank(change: &DiffChange) -> u8 {
     }
 }
 
-/// For each inode, its first path in byte order (other hard links are compared by path).
-fn first_path_by_inode(entries: &Entries) -> HashMap<u64, &[u8]> {
+/// For each object, its first path in byte order (other hard links are compared by path).
+fn first_path_by_object(entries: &Entries) -> HashMap<ObjectId, &[u8]> {
     let mut paths = HashMap::new();
     for (path, entry) in entries {
-        paths.entry(entry.inode).or_insert(path.as_slice());
+        paths.entry(entry.object()).or_insert(path.as_slice());
     }
     paths
 }
@@ -89,80 +93,100 @@ impl Report<'_> {
 
 /// Compares an older tree with a newer one.
 pub(super) fn compare(mountpoint: &Path, older: &Entries, newer: &Entries) -> Vec<DiffEntry> {
-    let older_paths = first_path_by_inode(older);
-    let newer_paths = first_path_by_inode(newer);
-    let parent_inode = |entries: &Entries, path: &[u8]| -> Option<u64> {
-        if path.is_empty() { None } else { entries.get(parent_of(path)).map(|entry| entry.inode) }
+    let older_paths = first_path_by_object(older);
+    let newer_paths = first_path_by_object(newer);
+    let parent_object = |entries: &Entries, path: &[u8]| -> Option<ObjectId> {
+        if path.is_empty() {
+            None
+        } else {
+            entries.get(parent_of(path)).map(Entry::object)
+        }
     };
-    let mut report = Report { mountpoint, lines: Vec::new() };
-    let mut touched_directories: BTreeSet<u64> = BTreeSet::new();
-    let mut reported: BTreeSet<u64> = BTreeSet::new();
+    let mut report = Report {
+        mountpoint,
+        lines: Vec::new(),
+    };
+    let mut touched_directories: BTreeSet<ObjectId> = BTreeSet::new();
+    let mut reported: BTreeSet<ObjectId> = BTreeSet::new();
 
     for (path, old) in older {
-        let is_primary = older_paths.get(&old.inode) == Some(&path.as_slice());
+        let is_primary = older_paths.get(&old.object()) == Some(&path.as_slice());
         let counterpart: Option<(&[u8], &Entry)> = if is_primary {
             newer_paths
-                .get(&old.inode)
+                .get(&old.object())
                 .and_then(|new_path| newer.get(*new_path).map(|new| (*new_path, new)))
                 .filter(|(_, new)| new.kind == old.kind)
         } else {
-            newer.get(path).filter(|new| new.inode == old.inode && new.kind == old.kind).map(|new| (path.as_slice(), new))
+            newer
+                .get(path)
+                .filter(|new| new.object() == old.object() && new.kind == old.kind)
+                .map(|new| (path.as_slice(), new))
         };
         match counterpart {
             Some((new_path, new)) => {
-                let moved = parent_inode(older, path) != parent_inode(newer, new_path) || name_of(path) != name_of(new_path);
+                let moved = parent_object(older, path) != parent_object(newer, new_path)
+                    || name_of(path) != name_of(new_path);
                 if moved {
-                    touched_directories.extend(parent_inode(older, path));
-                    touched_directories.extend(parent_inode(newer, new_path));
+                    touched_directories.extend(parent_object(older, path));
+                    touched_directories.extend(parent_object(newer, new_path));
                 }
                 if moved || !old.unchanged(new) {
                     let change = if path.as_slice() == new_path {
                         DiffChange::Modified
                     } else {
-                        DiffChange::Renamed { to: report.absolute(new_path) }
+                        DiffChange::Renamed {
+                            to: report.absolute(new_path),
+                        }
                     };
                     report.add(path, change, new.kind, new.ctime);
-                    reported.insert(old.inode);
+                    reported.insert(old.object());
                 }
             }
             None => {
                 report.add(path, DiffChange::Removed, old.kind, old.ctime);
-                touched_directories.extend(parent_inode(older, path));
+                touched_directories.extend(parent_object(older, path));
             }
         }
     }
 
     for (path, new) in newer {
-        let is_primary = newer_paths.get(&new.inode) == Some(&path.as_slice());
+        let is_primary = newer_paths.get(&new.object()) == Some(&path.as_slice());
         let existed = if is_primary {
             older_paths
-                .get(&new.inode)
+                .get(&new.object())
                 .and_then(|old_path| older.get(*old_path))
                 .is_some_and(|old| old.kind == new.kind)
         } else {
-            older.get(path).is_some_and(|old| old.inode == new.inode && old.kind == new.kind)
+            older
+                .get(path)
+                .is_some_and(|old| old.object() == new.object() && old.kind == new.kind)
         };
         if !existed {
             report.add(path, DiffChange::Created, new.kind, new.ctime);
-            touched_directories.extend(parent_inode(newer, path));
+            touched_directories.extend(parent_object(newer, path));
         }
     }
 
-    for inode in touched_directories {
-        if reported.contains(&inode) {
+    for object in touched_directories {
+        if reported.contains(&object) {
             continue;
         }
-        let (Some(old_path), Some(new_path)) = (older_paths.get(&inode), newer_paths.get(&inode)) else {
+        let (Some(old_path), Some(new_path)) = (older_paths.get(&object), newer_paths.get(&object))
+        else {
             continue;
         };
-        let (Some(old), Some(new)) = (older.get(*old_path), newer.get(*new_path)) else { continue };
+        let (Some(old), Some(new)) = (older.get(*old_path), newer.get(*new_path)) else {
+            continue;
+        };
         if old.kind != EntryKind::Directory || new.kind != EntryKind::Directory {
             continue;
         }
         let change = if old_path == new_path {
             DiffChange::Modified
         } else {
-            DiffChange::Renamed { to: report.absolute(new_path) }
+            DiffChange::Renamed {
+                to: report.absolute(new_path),
+            }
         };
         report.add(old_path, change, new.kind, new.ctime);
     }

@@ -10,27 +10,57 @@ const EXIT_STATUS: &str = "exit status: 1";
 
 /// `cannot open 'X': dataset does not exist`.
 pub(super) fn dataset_not_found(name: &str) -> ZfsError {
-    not_found(name, format!("cannot open '{name}': dataset does not exist"))
+    not_found(
+        name,
+        format!("cannot open '{name}': dataset does not exist"),
+    )
 }
 
 pub(super) fn not_found(target: &str, stderr: String) -> ZfsError {
-    ZfsError::NotFound { target: target.to_owned(), stderr }
+    ZfsError::NotFound {
+        target: target.to_owned(),
+        stderr,
+    }
 }
 
 pub(super) fn already_exists(target: &str, stderr: String) -> ZfsError {
-    ZfsError::AlreadyExists { target: target.to_owned(), stderr }
+    ZfsError::AlreadyExists {
+        target: target.to_owned(),
+        stderr,
+    }
 }
 
 pub(super) fn busy(target: &str, stderr: String) -> ZfsError {
-    ZfsError::Busy { target: target.to_owned(), stderr }
+    ZfsError::Busy {
+        target: target.to_owned(),
+        stderr,
+    }
 }
 
 /// Any other failure of a `zfs` command.
 pub(super) fn failed(command: String, stderr: String) -> ZfsError {
-    ZfsError::Failed { command, status: EXIT_STATUS.to_owned(), stderr }
+    ZfsError::Failed {
+        command,
+        status: EXIT_STATUS.to_owned(),
+        stderr,
+    }
 }
 
-/// `cannot destroy snapshot X: dataset is busy` (held snapshots).
+/// A held snapshot cannot be destroyed (OpenZFS 2.3 wording; 2.1 says "dataset is busy").
 pub(super) fn snapshot_busy(snapshot: &str) -> ZfsError {
-    busy(snapshot, format!("cannot destroy snapshot {snapshot}: dataset is busy"))
+    busy(
+        snapshot,
+        format!(
+            "cannot destroy snapshot {snapshot}: it's being held. \
+             Run 'zfs holds -r {snapshot}' to see holders."
+        ),
+    )
+}
+
+/// A non-recursive destroy of a filesystem with children or snapshots.
+pub(super) fn has_dependents(target: &str, stderr: String) -> ZfsError {
+    ZfsError::HasDependents {
+        target: target.to_owned(),
+        stderr,
+    }
 }

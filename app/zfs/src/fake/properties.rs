@@ -67,7 +67,11 @@ const SETTABLE_NATIVE: &[(&str, &str, bool)] = &[
 ];
 
 /// The checks `zfs set`/`zfs create -o` make before storing a dataset property.
-pub(super) fn check_dataset_property(target: &str, property: &PropertyName, value: &str) -> ZfsResult<()> {
+pub(super) fn check_dataset_property(
+    target: &str,
+    property: &PropertyName,
+    value: &str,
+) -> ZfsResult<()> {
     if value.contains(['\0', '\n']) {
         return Err(ZfsError::InvalidRequest(format!(
             "the value of property `{property}` contains a NUL or newline character"
@@ -97,23 +101,33 @@ pub(super) fn set_property(
     check_dataset_property(target.as_str(), property, value)?;
     match target {
         ZfsObjectName::Dataset(dataset) => {
-            context.state.dataset_mut(dataset)?.properties.insert(property.to_string(), value.to_owned());
+            context
+                .state
+                .dataset_mut(dataset)?
+                .properties
+                .insert(property.to_string(), value.to_owned());
         }
         ZfsObjectName::Snapshot(snapshot) => {
             let record = context.state.snapshot_mut(snapshot)?;
             if !property.is_user_property() {
                 return Err(errors::failed(
                     format!("zfs set {property}={value} {snapshot}"),
-                    format!("cannot set property for '{snapshot}': this property can not be modified for snapshots"),
+                    format!(
+                        "cannot set property for '{snapshot}': this property can not be modified for snapshots"
+                    ),
                 ));
             }
-            record.properties.insert(property.to_string(), value.to_owned());
+            record
+                .properties
+                .insert(property.to_string(), value.to_owned());
         }
         ZfsObjectName::Bookmark(bookmark) => {
             find_bookmark(context, bookmark)?;
             return Err(errors::failed(
                 format!("zfs set {property}={value} {bookmark}"),
-                format!("cannot set property for '{bookmark}': this property can not be modified for bookmarks"),
+                format!(
+                    "cannot set property for '{bookmark}': this property can not be modified for bookmarks"
+                ),
             ));
         }
     }
@@ -155,8 +169,15 @@ pub(super) fn get_properties(
     let needs_usage = names.iter().any(|name| {
         matches!(
             name.as_str(),
-            "used" | "available" | "referenced" | "written" | "usedbysnapshots" | "usedbydataset"
-                | "usedbychildren" | "logicalused" | "logicalreferenced"
+            "used"
+                | "available"
+                | "referenced"
+                | "written"
+                | "usedbysnapshots"
+                | "usedbydataset"
+                | "usedbychildren"
+                | "logicalused"
+                | "logicalreferenced"
         )
     });
     let table = if needs_usage {
@@ -167,7 +188,9 @@ pub(super) fn get_properties(
     let mut properties = Vec::with_capacity(names.len());
     for name in names {
         let (value, source) = match target {
-            ZfsObjectName::Dataset(dataset) => dataset_property(context, &table, dataset, name.as_str())?,
+            ZfsObjectName::Dataset(dataset) => {
+                dataset_property(context, &table, dataset, name.as_str())?
+            }
             ZfsObjectName::Snapshot(snapshot) => {
                 let (index, record) = context.state.snapshot(snapshot)?;
                 let dataset = snapshot.dataset();
@@ -205,7 +228,11 @@ pub(super) fn get_properties(
                 }
             }
         };
-        properties.push(Property { name: name.to_string(), value, source });
+        properties.push(Property {
+            name: name.to_string(),
+            value,
+            source,
+        });
     }
     Ok(properties)
 }
@@ -237,25 +264,27 @@ fn dataset_property(
         "creation" => statistic(record.creation),
         "name" => statistic(dataset),
         "mounted" => statistic(if record.unmounted { "no" } else { "yes" }),
-        "mountpoint" => {
-            (Some(context.mountpoint(dataset).display().to_string()), PropertySource::Default)
-        }
+        "mountpoint" => (
+            Some(context.mountpoint(dataset).display().to_string()),
+            PropertySource::Default,
+        ),
         "receive_resume_token" => match token_for(context, dataset)? {
             Some(token) => statistic(token.as_str()),
             None => (None, PropertySource::None),
         },
         user if user.contains(':') => inherited(context, dataset, user, true),
-        native => match SETTABLE_NATIVE.iter().find(|(known, _, _)| *known == native) {
-            Some((_, default, inheritable)) => {
-                match record.properties.get(native) {
-                    Some(value) => (Some(value.clone()), PropertySource::Local),
-                    None if *inheritable => match inherited(context, dataset, native, true) {
-                        (Some(value), source) => (Some(value), source),
-                        (None, _) => (Some((*default).to_owned()), PropertySource::Default),
-                    },
-                    None => (Some((*default).to_owned()), PropertySource::Default),
-                }
-            }
+        native => match SETTABLE_NATIVE
+            .iter()
+            .find(|(known, _, _)| *known == native)
+        {
+            Some((_, default, inheritable)) => match record.properties.get(native) {
+                Some(value) => (Some(value.clone()), PropertySource::Local),
+                None if *inheritable => match inherited(context, dataset, native, true) {
+                    (Some(value), source) => (Some(value), source),
+                    (None, _) => (Some((*default).to_owned()), PropertySource::Default),
+                },
+                None => (Some((*default).to_owned()), PropertySource::Default),
+            },
             None => match record.properties.get(native) {
                 Some(value) => (Some(value.clone()), PropertySource::Local),
                 None => (None, PropertySource::None),
@@ -273,11 +302,18 @@ fn inherited(
 ) -> (Option<String>, PropertySource) {
     let mut current = Some(dataset.clone());
     while let Some(name) = current {
-        if let Some(value) = context.state.datasets.get(name.as_str()).and_then(|record| record.properties.get(property)) {
+        if let Some(value) = context
+            .state
+            .datasets
+            .get(name.as_str())
+            .and_then(|record| record.properties.get(property))
+        {
             let source = if include_self && &name == dataset {
                 PropertySource::Local
             } else {
-                PropertySource::Inherited { from: name.to_string() }
+                PropertySource::Inherited {
+                    from: name.to_string(),
+                }
             };
             return (Some(value.clone()), source);
         }

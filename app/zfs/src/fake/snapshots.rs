@@ -33,22 +33,30 @@ pub(super) fn take_snapshot(
     std::fs::create_dir_all(&parent).map_err(|error| super::storage_error(&parent, error))?;
     let destination = parent.join(short_name);
     tree::remove_path(&destination)?;
-    let entries = tree::copy_tree(&context.mountpoint(dataset), &context.excluded_names(dataset), &destination)?;
+    let entries = tree::copy_tree(
+        &context.mountpoint(dataset),
+        &context.excluded_names(dataset),
+        &destination,
+    )?;
     let manifest = context.state.next_id();
     if let Err(error) = context.store_manifest(manifest, entries) {
         let _ = tree::remove_path(&destination);
         return Err(error);
     }
-    context.state.dataset_mut(dataset)?.snapshots.push(SnapshotRecord {
-        short_name: short_name.to_owned(),
-        guid: snapshot.guid,
-        createtxg: snapshot.createtxg,
-        creation: snapshot.creation,
-        manifest,
-        properties: snapshot.properties,
-        holds: Vec::new(),
-        defer_destroy: false,
-    });
+    context
+        .state
+        .dataset_mut(dataset)?
+        .snapshots
+        .push(SnapshotRecord {
+            short_name: short_name.to_owned(),
+            guid: snapshot.guid,
+            createtxg: snapshot.createtxg,
+            creation: snapshot.creation,
+            manifest,
+            properties: snapshot.properties,
+            holds: Vec::new(),
+            defer_destroy: false,
+        });
     Ok(())
 }
 
@@ -61,13 +69,17 @@ pub(super) fn create_snapshots(
     properties: &[(PropertyName, String)],
     now: Timestamp,
 ) -> ZfsResult<()> {
-    let Some(first) = names.first() else { return Ok(()) };
+    let Some(first) = names.first() else {
+        return Ok(());
+    };
     for (property, value) in properties {
         properties::check_dataset_property(first.as_str(), property, value)?;
         if !property.is_user_property() {
             return Err(errors::failed(
                 format!("zfs snapshot -o {property}={value} {first}"),
-                format!("cannot create snapshot '{first}': property '{property}' can not be set on snapshots"),
+                format!(
+                    "cannot create snapshot '{first}': property '{property}' can not be set on snapshots"
+                ),
             ));
         }
     }
@@ -83,7 +95,9 @@ pub(super) fn create_snapshots(
                 Some(short_name) if short_name != name.short_name() => {
                     return Err(errors::failed(
                         format!("zfs snapshot {name}"),
-                        format!("cannot create snapshot '{name}': multiple snapshots of same fs not allowed"),
+                        format!(
+                            "cannot create snapshot '{name}': multiple snapshots of same fs not allowed"
+                        ),
                     ));
                 }
                 _ => {
@@ -100,20 +114,34 @@ pub(super) fn create_snapshots(
         ));
     }
     for (dataset, short_name) in &targets {
-        let exists = context.state.dataset(dataset)?.snapshots.iter().any(|snapshot| &snapshot.short_name == short_name);
+        let exists = context
+            .state
+            .dataset(dataset)?
+            .snapshots
+            .iter()
+            .any(|snapshot| &snapshot.short_name == short_name);
         if exists {
             let full = format!("{dataset}@{short_name}");
-            return Err(errors::already_exists(&full, format!("cannot create snapshot '{full}': dataset already exists")));
+            return Err(errors::already_exists(
+                &full,
+                format!("cannot create snapshot '{full}': dataset already exists"),
+            ));
         }
     }
     let createtxg = context.state.next_txg(pool.as_str());
-    let user_properties: BTreeMap<String, String> =
-        properties.iter().map(|(property, value)| (property.to_string(), value.clone())).collect();
-    let mut created = Vec::new();
+    let user_properties: BTreeMap<String, String> = properties
+        .iter()
+        .map(|(property, value)| (property.to_string(), value.clone()))
+        .collect();
+    let mut created: Vec<std::path::PathBuf> = Vec::new();
     for (dataset, short_name) in &targets {
         let guid = context.state.new_guid();
-        let snapshot =
-            NewSnapshot { guid, createtxg, creation: now.seconds(), properties: user_properties.clone() };
+        let snapshot = NewSnapshot {
+            guid,
+            createtxg,
+            creation: now.seconds(),
+            properties: user_properties.clone(),
+        };
         if let Err(error) = take_snapshot(context, dataset, short_name, snapshot) {
             for path in created {
                 let _ = tree::remove_path(&path);
@@ -126,10 +154,18 @@ pub(super) fn create_snapshots(
 }
 
 /// Removes a snapshot's copy and record (the caller has checked holds).
-pub(super) fn remove_snapshot(context: &mut Context<'_>, dataset: &DatasetName, short_name: &str) -> ZfsResult<()> {
+pub(super) fn remove_snapshot(
+    context: &mut Context<'_>,
+    dataset: &DatasetName,
+    short_name: &str,
+) -> ZfsResult<()> {
     tree::remove_path(&context.layout.snapshot_parent(dataset).join(short_name))?;
     let record = context.state.dataset_mut(dataset)?;
-    if let Some(index) = record.snapshots.iter().position(|snapshot| snapshot.short_name == short_name) {
+    if let Some(index) = record
+        .snapshots
+        .iter()
+        .position(|snapshot| snapshot.short_name == short_name)
+    {
         let removed = record.snapshots.remove(index);
         context.release_manifest_if_unused(removed.manifest);
     }
@@ -144,7 +180,10 @@ pub(super) fn destroy_snapshots(
 ) -> ZfsResult<()> {
     let mut groups: Vec<(&DatasetName, Vec<&SnapshotName>)> = Vec::new();
     for name in names {
-        match groups.iter_mut().find(|(dataset, _)| *dataset == name.dataset()) {
+        match groups
+            .iter_mut()
+            .find(|(dataset, _)| *dataset == name.dataset())
+        {
             Some((_, members)) => members.push(name),
             None => groups.push((name.dataset(), vec![name])),
         }
@@ -160,26 +199,35 @@ pub(super) fn destroy_snapshots(
         for member in members {
             for candidate in &datasets {
                 let record = context.state.dataset(candidate)?;
-                if let Some(snapshot) = record.snapshots.iter().find(|snapshot| snapshot.short_name == member.short_name()) {
+                if let Some(snapshot) = record
+                    .snapshots
+                    .iter()
+                    .find(|snapshot| snapshot.short_name == member.short_name())
+                {
                     let key = (candidate.clone(), snapshot.short_name.clone());
-                    if !victims.iter().any(|(dataset, short_name, _)| (dataset, short_name) == (&key.0, &key.1)) {
+                    if !victims
+                        .iter()
+                        .any(|(dataset, short_name, _)| (dataset, short_name) == (&key.0, &key.1))
+                    {
                         victims.push((key.0, key.1, !snapshot.holds.is_empty()));
                     }
                 }
             }
         }
         if victims.len() == before {
-            let target = members.first().map_or_else(|| dataset.to_string(), ToString::to_string);
+            let target = members
+                .first()
+                .map_or_else(|| dataset.to_string(), ToString::to_string);
             return Err(errors::not_found(
                 &target,
                 "could not find any snapshots to destroy; check snapshot names.".to_owned(),
             ));
         }
     }
-    if !options.defer {
-        if let Some((dataset, short_name, _)) = victims.iter().find(|(_, _, held)| *held) {
-            return Err(errors::snapshot_busy(&format!("{dataset}@{short_name}")));
-        }
+    if let Some((dataset, short_name, _)) =
+        victims.iter().find(|(_, _, held)| *held && !options.defer)
+    {
+        return Err(errors::snapshot_busy(&format!("{dataset}@{short_name}")));
     }
     for (dataset, short_name, held) in &victims {
         if *held {
@@ -197,7 +245,10 @@ pub(super) fn destroy_snapshots(
 
 /// `zfs destroy -n -v -p`: bytes only the given snapshots hold (freed by destroying them
 /// all together).
-pub(super) fn reclaimable_space(context: &mut Context<'_>, names: &[SnapshotName]) -> ZfsResult<u64> {
+pub(super) fn reclaimable_space(
+    context: &mut Context<'_>,
+    names: &[SnapshotName],
+) -> ZfsResult<u64> {
     let Some(first) = names.first() else {
         return Err(ZfsError::InvalidRequest(
             "reclaimable space is computed for snapshots of one dataset at a time".into(),
@@ -215,7 +266,12 @@ pub(super) fn reclaimable_space(context: &mut Context<'_>, names: &[SnapshotName
         .dataset(dataset)?
         .snapshots
         .iter()
-        .map(|snapshot| (wanted.contains(snapshot.short_name.as_str()), snapshot.manifest))
+        .map(|snapshot| {
+            (
+                wanted.contains(snapshot.short_name.as_str()),
+                snapshot.manifest,
+            )
+        })
         .collect();
     if !snapshots.iter().any(|(is_victim, _)| *is_victim) {
         return Err(errors::not_found(
@@ -226,19 +282,36 @@ pub(super) fn reclaimable_space(context: &mut Context<'_>, names: &[SnapshotName
     let mut kept: HashMap<DataKey, u64> = data_of(&context.scan_live(dataset)?);
     let mut freed: HashMap<DataKey, u64> = HashMap::new();
     for (is_victim, manifest) in snapshots {
-        let data = data_of(&context.manifest(manifest)?);
-        if is_victim { freed.extend(data) } else { kept.extend(data) }
+        let entries = context.manifest(manifest)?;
+        let data = data_of(&entries);
+        if is_victim {
+            freed.extend(data)
+        } else {
+            kept.extend(data)
+        }
     }
-    Ok(freed.iter().filter(|(key, _)| !kept.contains_key(key)).map(|(_, size)| *size).sum())
+    Ok(freed
+        .iter()
+        .filter(|(key, _)| !kept.contains_key(key))
+        .map(|(_, size)| *size)
+        .sum())
 }
 
 /// `snapshot` and, with `recursive`, the same-named snapshots of all descendants.
-fn snapshot_family(context: &Context<'_>, snapshot: &SnapshotName, recursive: bool) -> ZfsResult<Vec<SnapshotName>> {
+fn snapshot_family(
+    context: &Context<'_>,
+    snapshot: &SnapshotName,
+    recursive: bool,
+) -> ZfsResult<Vec<SnapshotName>> {
     let mut family = vec![snapshot.clone()];
     if recursive {
         for descendant in context.state.descendants(snapshot.dataset()) {
             let record = context.state.dataset(&descendant)?;
-            if record.snapshots.iter().any(|candidate| candidate.short_name == snapshot.short_name()) {
+            if record
+                .snapshots
+                .iter()
+                .any(|candidate| candidate.short_name == snapshot.short_name())
+            {
                 family.push(SnapshotName::from_parts(descendant, snapshot.short_name())?);
             }
         }
@@ -271,11 +344,10 @@ pub(super) fn hold(
         }
     }
     for member in &family {
-        context
-            .state
-            .snapshot_mut(member)?
-            .holds
-            .push(HoldRecord { tag: tag.as_str().to_owned(), created: now.seconds() });
+        context.state.snapshot_mut(member)?.holds.push(HoldRecord {
+            tag: tag.as_str().to_owned(),
+            created: now.seconds(),
+        });
     }
     context.state.next_txg(snapshot.dataset().pool().as_str());
     Ok(())
@@ -283,7 +355,12 @@ pub(super) fn hold(
 
 /// `zfs release [-r] tag snapshot`; destroys snapshots marked for deferred destruction when
 /// their last hold goes.
-pub(super) fn release(context: &mut Context<'_>, snapshot: &SnapshotName, tag: &HoldTag, recursive: bool) -> ZfsResult<()> {
+pub(super) fn release(
+    context: &mut Context<'_>,
+    snapshot: &SnapshotName,
+    tag: &HoldTag,
+    recursive: bool,
+) -> ZfsResult<()> {
     if context.state.snapshot(snapshot).is_err() {
         return Err(errors::not_found(
             snapshot.as_str(),
@@ -296,7 +373,9 @@ pub(super) fn release(context: &mut Context<'_>, snapshot: &SnapshotName, tag: &
         if !record.holds.iter().any(|hold| hold.tag == tag.as_str()) {
             return Err(errors::not_found(
                 member.as_str(),
-                format!("cannot release hold from snapshot '{member}': no such tag on this dataset"),
+                format!(
+                    "cannot release hold from snapshot '{member}': no such tag on this dataset"
+                ),
             ));
         }
     }
@@ -318,12 +397,20 @@ pub(super) fn holds(context: &mut Context<'_>, snapshot: &SnapshotName) -> ZfsRe
     Ok(record
         .holds
         .iter()
-        .map(|hold| Hold { snapshot: snapshot.clone(), tag: hold.tag.clone(), created: Timestamp(hold.created) })
+        .map(|hold| Hold {
+            snapshot: snapshot.clone(),
+            tag: hold.tag.clone(),
+            created: Timestamp(hold.created),
+        })
         .collect())
 }
 
 /// `zfs list -t snapshot [-d 1 | -r] dataset`, ordered by createtxg then name.
-pub(super) fn list_snapshots(context: &mut Context<'_>, dataset: &DatasetName, scope: Scope) -> ZfsResult<Vec<Snapshot>> {
+pub(super) fn list_snapshots(
+    context: &mut Context<'_>,
+    dataset: &DatasetName,
+    scope: Scope,
+) -> ZfsResult<Vec<Snapshot>> {
     context.state.dataset(dataset)?;
     let mut datasets = vec![dataset.clone()];
     if matches!(scope, Scope::Recursive) {
@@ -351,9 +438,15 @@ pub(super) fn list_snapshots(context: &mut Context<'_>, dataset: &DatasetName, s
 }
 
 /// `zfs bookmark snapshot bookmark`.
-pub(super) fn create_bookmark(context: &mut Context<'_>, snapshot: &SnapshotName, bookmark: &BookmarkName) -> ZfsResult<()> {
+pub(super) fn create_bookmark(
+    context: &mut Context<'_>,
+    snapshot: &SnapshotName,
+    bookmark: &BookmarkName,
+) -> ZfsResult<()> {
     if snapshot.dataset() != bookmark.dataset() {
-        return Err(ZfsError::InvalidRequest(format!("bookmark {bookmark} must belong to the dataset of {snapshot}")));
+        return Err(ZfsError::InvalidRequest(format!(
+            "bookmark {bookmark} must belong to the dataset of {snapshot}"
+        )));
     }
     let Ok((_, source)) = context.state.snapshot(snapshot) else {
         return Err(errors::not_found(
@@ -369,7 +462,11 @@ pub(super) fn create_bookmark(context: &mut Context<'_>, snapshot: &SnapshotName
         manifest: source.manifest,
     };
     let record = context.state.dataset_mut(bookmark.dataset())?;
-    if record.bookmarks.iter().any(|existing| existing.short_name == bookmark.short_name()) {
+    if record
+        .bookmarks
+        .iter()
+        .any(|existing| existing.short_name == bookmark.short_name())
+    {
         return Err(errors::already_exists(
             bookmark.as_str(),
             format!("cannot create bookmark '{bookmark}': bookmark exists"),
@@ -381,10 +478,20 @@ pub(super) fn create_bookmark(context: &mut Context<'_>, snapshot: &SnapshotName
 }
 
 /// `zfs destroy dataset#bookmark`.
-pub(super) fn destroy_bookmark(context: &mut Context<'_>, bookmark: &BookmarkName) -> ZfsResult<()> {
+pub(super) fn destroy_bookmark(
+    context: &mut Context<'_>,
+    bookmark: &BookmarkName,
+) -> ZfsResult<()> {
     let record = context.state.dataset_mut(bookmark.dataset())?;
-    let Some(index) = record.bookmarks.iter().position(|existing| existing.short_name == bookmark.short_name()) else {
-        return Err(errors::not_found(bookmark.as_str(), format!("bookmark '{bookmark}' does not exist.")));
+    let Some(index) = record
+        .bookmarks
+        .iter()
+        .position(|existing| existing.short_name == bookmark.short_name())
+    else {
+        return Err(errors::not_found(
+            bookmark.as_str(),
+            format!("bookmark '{bookmark}' does not exist."),
+        ));
     };
     let removed = record.bookmarks.remove(index);
     context.release_manifest_if_unused(removed.manifest);
@@ -393,7 +500,10 @@ pub(super) fn destroy_bookmark(context: &mut Context<'_>, bookmark: &BookmarkNam
 }
 
 /// `zfs list -t bookmark -d 1 dataset`, ordered by createtxg then name.
-pub(super) fn list_bookmarks(context: &mut Context<'_>, dataset: &DatasetName) -> ZfsResult<Vec<Bookmark>> {
+pub(super) fn list_bookmarks(
+    context: &mut Context<'_>,
+    dataset: &DatasetName,
+) -> ZfsResult<Vec<Bookmark>> {
     let record = context.state.dataset(dataset)?;
     let mut rows = Vec::new();
     for bookmark in &record.bookmarks {

@@ -48,6 +48,11 @@ impl Layout {
         Ok(layout)
     }
 
+    /// A file rewritten to read the filesystem's current time.
+    pub fn clock_probe_file(&self) -> PathBuf {
+        self.meta.join("clock-probe")
+    }
+
     pub fn state_file(&self) -> PathBuf {
         self.meta.join("state.json")
     }
@@ -77,11 +82,6 @@ impl Layout {
     /// `<mountpoint>/.zfs/snapshot`.
     pub fn snapshot_parent(&self, dataset: &DatasetName) -> PathBuf {
         self.mountpoint(dataset).join(".zfs").join("snapshot")
-    }
-
-    /// `<mountpoint>/.zfs/snapshot/<short name>`.
-    pub fn snapshot_directory(&self, snapshot: &SnapshotName) -> PathBuf {
-        self.snapshot_parent(snapshot.dataset()).join(snapshot.short_name())
     }
 }
 
@@ -215,11 +215,15 @@ impl State {
     }
 
     pub fn dataset(&self, name: &DatasetName) -> ZfsResult<&DatasetRecord> {
-        self.datasets.get(name.as_str()).ok_or_else(|| errors::dataset_not_found(name.as_str()))
+        self.datasets
+            .get(name.as_str())
+            .ok_or_else(|| errors::dataset_not_found(name.as_str()))
     }
 
     pub fn dataset_mut(&mut self, name: &DatasetName) -> ZfsResult<&mut DatasetRecord> {
-        self.datasets.get_mut(name.as_str()).ok_or_else(|| errors::dataset_not_found(name.as_str()))
+        self.datasets
+            .get_mut(name.as_str())
+            .ok_or_else(|| errors::dataset_not_found(name.as_str()))
     }
 
     /// A snapshot and its index in its dataset's list.
@@ -244,8 +248,11 @@ impl State {
 
     /// All dataset names, validated, in `zfs list` order (parents before children).
     pub fn dataset_names(&self) -> Vec<DatasetName> {
-        let mut names: Vec<DatasetName> =
-            self.datasets.keys().filter_map(|name| DatasetName::new(name).ok()).collect();
+        let mut names: Vec<DatasetName> = self
+            .datasets
+            .keys()
+            .filter_map(|name| DatasetName::new(name).ok())
+            .collect();
         names.sort();
         names
     }
@@ -270,8 +277,14 @@ impl State {
     /// Whether any snapshot or bookmark still refers to manifest `id`.
     pub fn manifest_in_use(&self, id: u64) -> bool {
         self.datasets.values().any(|dataset| {
-            dataset.snapshots.iter().any(|snapshot| snapshot.manifest == id)
-                || dataset.bookmarks.iter().any(|bookmark| bookmark.manifest == id)
+            dataset
+                .snapshots
+                .iter()
+                .any(|snapshot| snapshot.manifest == id)
+                || dataset
+                    .bookmarks
+                    .iter()
+                    .any(|bookmark| bookmark.manifest == id)
         })
     }
 }
@@ -324,7 +337,10 @@ pub(super) fn load_state(layout: &Layout) -> ZfsResult<State> {
         .map_err(|error| storage_error(&path, io::Error::new(io::ErrorKind::InvalidData, error)))?;
     if state.format_version != FORMAT_VERSION {
         let message = format!("unsupported state format version {}", state.format_version);
-        return Err(storage_error(&path, io::Error::new(io::ErrorKind::InvalidData, message)));
+        return Err(storage_error(
+            &path,
+            io::Error::new(io::ErrorKind::InvalidData, message),
+        ));
     }
     Ok(state)
 }
@@ -340,7 +356,10 @@ pub(super) fn save_state(layout: &Layout, state: &State) -> ZfsResult<()> {
 /// Replaces `path` by `bytes` so that readers see the old or the new content, never a mix.
 pub(super) fn write_atomically(path: &Path, bytes: &[u8]) -> ZfsResult<()> {
     let directory = path.parent().unwrap_or(Path::new("."));
-    let mut temporary_name = path.file_name().map(|name| name.to_os_string()).unwrap_or_default();
+    let mut temporary_name = path
+        .file_name()
+        .map(|name| name.to_os_string())
+        .unwrap_or_default();
     temporary_name.push(".tmp");
     let temporary = directory.join(temporary_name);
     let write = || -> io::Result<()> {
@@ -418,6 +437,8 @@ struct ManifestEntry {
     path: String,
     kind: EntryKind,
     inode: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    birth: Option<FileTime>,
     size: u64,
     mode: u32,
     mtime: FileTime,
@@ -435,6 +456,7 @@ fn write_manifest(path: &Path, entries: &Entries) -> ZfsResult<()> {
                 path: escape_bytes(relative),
                 kind: entry.kind,
                 inode: entry.inode,
+                birth: entry.birth,
                 size: entry.size,
                 mode: entry.mode,
                 mtime: entry.mtime,
@@ -449,12 +471,16 @@ fn write_manifest(path: &Path, entries: &Entries) -> ZfsResult<()> {
 }
 
 fn read_manifest(path: &Path) -> ZfsResult<Entries> {
-    let invalid = |message: String| storage_error(path, io::Error::new(io::ErrorKind::InvalidData, message));
+    let invalid =
+        |message: String| storage_error(path, io::Error::new(io::ErrorKind::InvalidData, message));
     let bytes = fs::read(path).map_err(|error| storage_error(path, error))?;
     let file: ManifestFile =
         serde_json::from_slice(&bytes).map_err(|error| invalid(error.to_string()))?;
     if file.format_version != FORMAT_VERSION {
-        return Err(invalid(format!("unsupported manifest format version {}", file.format_version)));
+        return Err(invalid(format!(
+            "unsupported manifest format version {}",
+            file.format_version
+        )));
     }
     let mut entries = Entries::new();
     for entry in file.entries {
@@ -472,6 +498,7 @@ fn read_manifest(path: &Path) -> ZfsResult<Entries> {
             Entry {
                 kind: entry.kind,
                 inode: entry.inode,
+                birth: entry.birth,
                 size: entry.size,
                 mode: entry.mode,
                 mtime: entry.mtime,

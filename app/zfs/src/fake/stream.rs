@@ -5,9 +5,11 @@
 //!
 //! * `B` BEGIN (JSON [`BeginHeader`]: source dataset, snapshot name, guid, base guid (0 for a
 //!   full stream), creation) starts the sub-stream of one snapshot;
-//! * `D` DIRECTORY, `F` FILE, `L` SYMLINK, `X` REMOVE: `u32` path length, the relative path
-//!   (bytes), `u32` mode, `i64` mtime seconds, `u32` mtime nanoseconds, then the file content
-//!   or symlink target (nothing for D and X);
+//! * `D` DIRECTORY, `F` FILE, `A` APPEND, `L` SYMLINK, `X` REMOVE: `u32` path length, the
+//!   relative path (bytes), `u32` mode, `i64` mtime seconds, `u32` mtime nanoseconds, then the
+//!   file content or symlink target (nothing for D and X). Files are cut into pieces of
+//!   128 KiB (ZFS's default recordsize): FILE carries the first, APPEND each further one, so
+//!   an interrupted transfer of a large file resumes close to where it stopped;
 //! * `E` END: the FNV-1a-64 of every byte of the sub-stream before it, `u64` little-endian.
 //!
 //! `-I` streams hold one BEGIN…END sub-stream per snapshot. A resume stream (`send -t`) holds
@@ -19,7 +21,7 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -28,15 +30,16 @@ use wizfs_core::SnapshotName;
 use super::state::Fnv64;
 use super::tree::{self, Entries, Entry, EntryKind, FileTime};
 use super::{Context, errors};
+use crate::SendStream;
 use crate::error::{ZfsError, ZfsResult};
 use crate::types::{IncrementalBase, ResumeToken, SendSource};
-use crate::SendStream;
 
 pub(super) const MAGIC_LINE: &[u8] = b"WIZFS-FAKE-STREAM 1\n";
 pub(super) const TAG_BEGIN: u8 = b'B';
 pub(super) const TAG_RESUME: u8 = b'R';
 pub(super) const TAG_DIRECTORY: u8 = b'D';
 pub(super) const TAG_FILE: u8 = b'F';
+pub(super) const TAG_APPEND: u8 = b'A';
 pub(super) const TAG_SYMLINK: u8 = b'L';
 pub(super) const TAG_REMOVE: u8 = b'X';
 pub(super) const TAG_END: u8 = b'E';
@@ -49,6 +52,8 @@ pub(super) const MAXIMUM_PATH_LENGTH: u64 = 1 << 20;
 /// Longest BEGIN or RESUME payload.
 pub(super) const MAXIMUM_HEADER_LENGTH: u64 = 1 << 16;
 const END_RECORD_LENGTH: u64 = RECORD_HEADER_LENGTH as u64 + 8;
+/// Largest piece of file content in one FILE or APPEND record.
+const FILE_PIECE_LENGTH: u64 = 128 * 1024;
 
 /// The BEGIN record of a sub-stream.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,8 +90,15 @@ pub(super) struct ResumePoint {
 impl ResumePoint {
     /// `1-<guid>-<base guid>-<offset>-<hex of the snapshot name>` (hex numbers).
     pub fn token(&self) -> ZfsResult<ResumeToken> {
-        let name: String = self.snapshot.bytes().map(|byte| format!("{byte:02x}")).collect();
-        let text = format!("1-{:x}-{:x}-{:x}-{name}", self.guid, self.base_guid, self.offset);
+        let name: String = self
+            .snapshot
+            .bytes()
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
+        let text = format!(
+            "1-{:x}-{:x}-{:x}-{name}",
+            self.guid, self.base_guid, self.offset
+        );
         Ok(ResumeToken::new(&text)?)
     }
 
@@ -101,9 +113,18 @@ impl ResumePoint {
         }
         let bytes = hex
             .chunks(2)
-            .map(|pair| std::str::from_utf8(pair).ok().and_then(|pair| u8::from_str_radix(pair, 16).ok()))
+            .map(|pair| {
+                std::str::from_utf8(pair)
+                    .ok()
+                    .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+            })
             .collect::<Option<Vec<u8>>>()?;
-        Some(ResumePoint { snapshot: String::from_utf8(bytes).ok()?, guid, base_guid, offset })
+        Some(ResumePoint {
+            snapshot: String::from_utf8(bytes).ok()?,
+            guid,
+            base_guid,
+            offset,
+        })
     }
 }
 
@@ -136,7 +157,11 @@ pub(super) enum Chunk {
     /// Bytes of a sub-stream.
     Hashed(Vec<u8>),
     /// File content of a sub-stream, read from a snapshot copy while streaming.
-    FileContent { path: PathBuf, length: u64 },
+    FileContent {
+        path: PathBuf,
+        offset: u64,
+        length: u64,
+    },
     /// The END record, whose checksum is known only once the sub-stream is produced.
     End,
 }
@@ -162,7 +187,11 @@ pub(super) struct SendPlan {
 impl SendPlan {
     /// The exact length of the stream.
     pub fn length(&self) -> u64 {
-        self.chunks.iter().map(Chunk::length).fold(0, u64::saturating_add).saturating_sub(self.skip)
+        self.chunks
+            .iter()
+            .map(Chunk::length)
+            .fold(0, u64::saturating_add)
+            .saturating_sub(self.skip)
     }
 }
 
@@ -175,17 +204,29 @@ struct SubStream {
 
 impl SubStream {
     fn new() -> SubStream {
-        SubStream { chunks: Vec::new(), record_starts: Vec::new(), length: 0 }
+        SubStream {
+            chunks: Vec::new(),
+            record_starts: Vec::new(),
+            length: 0,
+        }
     }
 
-    fn record(&mut self, tag: u8, body: &[u8], file: Option<(PathBuf, u64)>) {
-        let file_length = file.as_ref().map_or(0, |(_, length)| *length);
+    /// Adds a record; `file` is (path, offset, length) of content that follows the body.
+    fn record(&mut self, tag: u8, body: &[u8], file: Option<(PathBuf, u64, u64)>) {
+        let file_length = file.as_ref().map_or(0, |(_, _, length)| *length);
         let bytes = record_bytes(tag, body, file_length);
         self.record_starts.push(self.length);
-        self.length = self.length.saturating_add(bytes.len() as u64).saturating_add(file_length);
+        self.length = self
+            .length
+            .saturating_add(bytes.len() as u64)
+            .saturating_add(file_length);
         self.chunks.push(Chunk::Hashed(bytes));
-        if let Some((path, length)) = file.filter(|(_, length)| *length > 0) {
-            self.chunks.push(Chunk::FileContent { path, length });
+        if let Some((path, offset, length)) = file.filter(|(_, _, length)| *length > 0) {
+            self.chunks.push(Chunk::FileContent {
+                path,
+                offset,
+                length,
+            });
         }
     }
 
@@ -203,9 +244,10 @@ fn needs_sending(old: Option<&Entry>, new: &Entry) -> bool {
         return true;
     }
     match new.kind {
-        EntryKind::File => !old.same_data(new) || old.mode != new.mode,
+        // A changed inode change time means something touched the file: resend it.
+        EntryKind::File => !old.same_data(new) || old.mode != new.mode || old.ctime != new.ctime,
         EntryKind::Directory => old.mode != new.mode || old.mtime != new.mtime,
-        EntryKind::Symlink => old.inode != new.inode || old.link_target != new.link_target,
+        EntryKind::Symlink => old.object() != new.object() || old.link_target != new.link_target,
         _ => false,
     }
 }
@@ -214,7 +256,10 @@ fn needs_sending(old: Option<&Entry>, new: &Entry) -> bool {
 fn needs_removal(old: &Entry, new: Option<&Entry>) -> bool {
     match new {
         None => true,
-        Some(new) => new.kind != old.kind || (old.kind != EntryKind::Directory && new.inode != old.inode),
+        Some(new) => {
+            new.kind != old.kind
+                || (old.kind != EntryKind::Directory && new.object() != old.object())
+        }
     }
 }
 
@@ -226,12 +271,17 @@ fn plan_substream(
     snapshot_directory: &std::path::Path,
 ) -> ZfsResult<SubStream> {
     let mut sub = SubStream::new();
-    let begin = serde_json::to_vec(header).map_err(|error| ZfsError::InvalidRequest(error.to_string()))?;
+    let begin =
+        serde_json::to_vec(header).map_err(|error| ZfsError::InvalidRequest(error.to_string()))?;
     sub.record(TAG_BEGIN, &begin, None);
     if let Some(base) = base {
         for (path, old) in base.iter().rev() {
             if !path.is_empty() && needs_removal(old, newer.get(path)) {
-                sub.record(TAG_REMOVE, &entry_body(path, 0, FileTime::default(), &[]), None);
+                sub.record(
+                    TAG_REMOVE,
+                    &entry_body(path, 0, FileTime::default(), &[]),
+                    None,
+                );
             }
         }
     }
@@ -240,14 +290,30 @@ fn plan_substream(
             continue;
         }
         match new.kind {
-            EntryKind::Directory => sub.record(TAG_DIRECTORY, &entry_body(path, new.mode, new.mtime, &[]), None),
+            EntryKind::Directory => sub.record(
+                TAG_DIRECTORY,
+                &entry_body(path, new.mode, new.mtime, &[]),
+                None,
+            ),
             EntryKind::File => {
                 let source = tree::absolute(snapshot_directory, path);
-                sub.record(TAG_FILE, &entry_body(path, new.mode, new.mtime, &[]), Some((source, new.size)));
+                let body = entry_body(path, new.mode, new.mtime, &[]);
+                let first = new.size.min(FILE_PIECE_LENGTH);
+                sub.record(TAG_FILE, &body, Some((source.clone(), 0, first)));
+                let mut offset = first;
+                while offset < new.size {
+                    let length = (new.size - offset).min(FILE_PIECE_LENGTH);
+                    sub.record(TAG_APPEND, &body, Some((source.clone(), offset, length)));
+                    offset += length;
+                }
             }
             EntryKind::Symlink => {
                 let target = new.link_target.as_deref().unwrap_or_default();
-                sub.record(TAG_SYMLINK, &entry_body(path, new.mode, new.mtime, target), None);
+                sub.record(
+                    TAG_SYMLINK,
+                    &entry_body(path, new.mode, new.mtime, target),
+                    None,
+                );
             }
             _ => {}
         }
@@ -266,15 +332,24 @@ struct Step {
 }
 
 fn resume_failure(message: String) -> ZfsError {
-    errors::failed("zfs send -t".to_owned(), format!("cannot resume send: {message}"))
+    errors::failed(
+        "zfs send -t".to_owned(),
+        format!("cannot resume send: {message}"),
+    )
 }
 
 /// Builds the stream `send` produces for `source`.
 pub(super) fn plan_send(context: &mut Context<'_>, source: &SendSource) -> ZfsResult<SendPlan> {
     match source {
-        SendSource::Snapshot { snapshot, base, flags } => {
+        SendSource::Snapshot {
+            snapshot,
+            base,
+            flags,
+        } => {
             if flags.replicate {
-                return Err(ZfsError::InvalidRequest("the fake does not model replication streams".into()));
+                return Err(ZfsError::InvalidRequest(
+                    "the fake does not model replication streams".into(),
+                ));
             }
             let steps = send_steps(context, snapshot, base.as_ref())?;
             let mut chunks = vec![Chunk::Raw(MAGIC_LINE.to_vec())];
@@ -284,9 +359,16 @@ pub(super) fn plan_send(context: &mut Context<'_>, source: &SendSource) -> ZfsRe
             Ok(SendPlan { chunks, skip: 0 })
         }
         SendSource::Resume(token) => {
-            let point = ResumePoint::parse(token).ok_or_else(|| resume_failure("invalid token".into()))?;
-            let snapshot = SnapshotName::new(&point.snapshot).map_err(|_| resume_failure("invalid token".into()))?;
-            let gone = || resume_failure(format!("'{}' used in the initial send no longer exists", point.snapshot));
+            let point =
+                ResumePoint::parse(token).ok_or_else(|| resume_failure("invalid token".into()))?;
+            let snapshot = SnapshotName::new(&point.snapshot)
+                .map_err(|_| resume_failure("invalid token".into()))?;
+            let gone = || {
+                resume_failure(format!(
+                    "'{}' used in the initial send no longer exists",
+                    point.snapshot
+                ))
+            };
             let record = match context.state.snapshot(&snapshot) {
                 Ok((_, record)) if record.guid == point.guid => record,
                 _ => return Err(gone()),
@@ -306,14 +388,25 @@ pub(super) fn plan_send(context: &mut Context<'_>, source: &SendSource) -> ZfsRe
                     .find(|candidate| candidate.guid == point.base_guid)
                     .map(|candidate| candidate.manifest)
                     .or_else(|| {
-                        dataset.bookmarks.iter().find(|candidate| candidate.guid == point.base_guid).map(|candidate| candidate.manifest)
+                        dataset
+                            .bookmarks
+                            .iter()
+                            .find(|candidate| candidate.guid == point.base_guid)
+                            .map(|candidate| candidate.manifest)
                     })
-                    .ok_or_else(|| resume_failure(format!("the incremental source of '{}' no longer exists", point.snapshot)))?;
+                    .ok_or_else(|| {
+                        resume_failure(format!(
+                            "the incremental source of '{}' no longer exists",
+                            point.snapshot
+                        ))
+                    })?;
                 step.base = Some((point.base_guid, base_manifest));
             }
             let sub = plan_step(context, &snapshot, &step)?;
             if point.offset == 0 || !sub.record_starts.contains(&point.offset) {
-                return Err(resume_failure("invalid token (the offset does not match the stream)".into()));
+                return Err(resume_failure(
+                    "invalid token (the offset does not match the stream)".into(),
+                ));
             }
             let header = ResumeHeader {
                 snapshot: step.short_name.clone(),
@@ -321,16 +414,27 @@ pub(super) fn plan_send(context: &mut Context<'_>, source: &SendSource) -> ZfsRe
                 base_guid: point.base_guid,
                 offset: point.offset,
             };
-            let resume = serde_json::to_vec(&header).map_err(|error| ZfsError::InvalidRequest(error.to_string()))?;
-            let mut chunks = vec![Chunk::Raw(MAGIC_LINE.to_vec()), Chunk::Raw(record_bytes(TAG_RESUME, &resume, 0))];
+            let resume = serde_json::to_vec(&header)
+                .map_err(|error| ZfsError::InvalidRequest(error.to_string()))?;
+            let mut chunks = vec![
+                Chunk::Raw(MAGIC_LINE.to_vec()),
+                Chunk::Raw(record_bytes(TAG_RESUME, &resume, 0)),
+            ];
             chunks.extend(sub.chunks);
-            Ok(SendPlan { chunks, skip: point.offset })
+            Ok(SendPlan {
+                chunks,
+                skip: point.offset,
+            })
         }
     }
 }
 
 /// The snapshots a send covers, each with its base.
-fn send_steps(context: &mut Context<'_>, snapshot: &SnapshotName, base: Option<&IncrementalBase>) -> ZfsResult<Vec<Step>> {
+fn send_steps(
+    context: &mut Context<'_>,
+    snapshot: &SnapshotName,
+    base: Option<&IncrementalBase>,
+) -> ZfsResult<Vec<Step>> {
     let (_, record) = context.state.snapshot(snapshot)?;
     let target = Step {
         short_name: record.short_name.clone(),
@@ -340,9 +444,13 @@ fn send_steps(context: &mut Context<'_>, snapshot: &SnapshotName, base: Option<&
         base: None,
     };
     let target_txg = record.createtxg;
-    let Some(base) = base else { return Ok(vec![target]) };
+    let Some(base) = base else {
+        return Ok(vec![target]);
+    };
     let base_dataset = match base {
-        IncrementalBase::Snapshot(from) | IncrementalBase::SnapshotWithIntermediates(from) => from.dataset(),
+        IncrementalBase::Snapshot(from) | IncrementalBase::SnapshotWithIntermediates(from) => {
+            from.dataset()
+        }
         IncrementalBase::Bookmark(from) => from.dataset(),
     };
     if base_dataset != snapshot.dataset() {
@@ -354,7 +462,12 @@ fn send_steps(context: &mut Context<'_>, snapshot: &SnapshotName, base: Option<&
     let (base_name, base_guid, base_txg, base_manifest) = match base {
         IncrementalBase::Snapshot(from) | IncrementalBase::SnapshotWithIntermediates(from) => {
             let (_, record) = context.state.snapshot(from)?;
-            (from.to_string(), record.guid, record.createtxg, record.manifest)
+            (
+                from.to_string(),
+                record.guid,
+                record.createtxg,
+                record.manifest,
+            )
         }
         IncrementalBase::Bookmark(from) => {
             let record = context
@@ -363,8 +476,15 @@ fn send_steps(context: &mut Context<'_>, snapshot: &SnapshotName, base: Option<&
                 .bookmarks
                 .iter()
                 .find(|bookmark| bookmark.short_name == from.short_name())
-                .ok_or_else(|| errors::not_found(from.as_str(), format!("bookmark '{from}' does not exist.")))?;
-            (from.to_string(), record.guid, record.createtxg, record.manifest)
+                .ok_or_else(|| {
+                    errors::not_found(from.as_str(), format!("bookmark '{from}' does not exist."))
+                })?;
+            (
+                from.to_string(),
+                record.guid,
+                record.createtxg,
+                record.manifest,
+            )
         }
     };
     if base_txg >= target_txg {
@@ -373,7 +493,10 @@ fn send_steps(context: &mut Context<'_>, snapshot: &SnapshotName, base: Option<&
         )));
     }
     if !matches!(base, IncrementalBase::SnapshotWithIntermediates(_)) {
-        return Ok(vec![Step { base: Some((base_guid, base_manifest)), ..target }]);
+        return Ok(vec![Step {
+            base: Some((base_guid, base_manifest)),
+            ..target
+        }]);
     }
     let mut steps = Vec::new();
     let mut previous = (base_guid, base_manifest);
@@ -384,7 +507,9 @@ fn send_steps(context: &mut Context<'_>, snapshot: &SnapshotName, base: Option<&
         .iter()
         .filter(|candidate| candidate.createtxg > base_txg && candidate.createtxg <= target_txg)
         .collect();
-    later.sort_by(|left, right| (left.createtxg, &left.short_name).cmp(&(right.createtxg, &right.short_name)));
+    later.sort_by(|left, right| {
+        (left.createtxg, &left.short_name).cmp(&(right.createtxg, &right.short_name))
+    });
     for candidate in later {
         steps.push(Step {
             short_name: candidate.short_name.clone(),
@@ -398,7 +523,11 @@ fn send_steps(context: &mut Context<'_>, snapshot: &SnapshotName, base: Option<&
     Ok(steps)
 }
 
-fn plan_step(context: &mut Context<'_>, snapshot: &SnapshotName, step: &Step) -> ZfsResult<SubStream> {
+fn plan_step(
+    context: &mut Context<'_>,
+    snapshot: &SnapshotName,
+    step: &Step,
+) -> ZfsResult<SubStream> {
     let dataset = snapshot.dataset();
     let header = BeginHeader {
         dataset: dataset.to_string(),
@@ -412,7 +541,10 @@ fn plan_step(context: &mut Context<'_>, snapshot: &SnapshotName, step: &Step) ->
         Some((_, manifest)) => Some(context.manifest(manifest)?),
         None => None,
     };
-    let directory = context.layout.snapshot_parent(dataset).join(&step.short_name);
+    let directory = context
+        .layout
+        .snapshot_parent(dataset)
+        .join(&step.short_name);
     plan_substream(&header, base.as_deref(), &newer, &directory)
 }
 
@@ -479,7 +611,10 @@ impl FakeSendStream {
                     Err(error) => return Err(error),
                 };
                 if read == 0 {
-                    let message = format!("{} is shorter than the snapshot recorded", file.path.display());
+                    let message = format!(
+                        "{} is shorter than the snapshot recorded",
+                        file.path.display()
+                    );
                     return Err(io::Error::new(io::ErrorKind::UnexpectedEof, message));
                 }
                 block.truncate(read);
@@ -493,7 +628,9 @@ impl FakeSendStream {
                 }
                 continue;
             }
-            let Some(chunk) = self.chunks.pop_front() else { return Ok(false) };
+            let Some(chunk) = self.chunks.pop_front() else {
+                return Ok(false);
+            };
             match chunk {
                 Chunk::Raw(bytes) => {
                     self.buffer = bytes;
@@ -508,14 +645,23 @@ impl FakeSendStream {
                         return Ok(true);
                     }
                 }
-                Chunk::FileContent { path, length } => {
+                Chunk::FileContent {
+                    path,
+                    offset,
+                    length,
+                } => {
                     let metadata = std::fs::symlink_metadata(&path)?;
                     if !metadata.is_file() {
                         let message = format!("{} is not a regular file", path.display());
                         return Err(io::Error::new(io::ErrorKind::InvalidData, message));
                     }
-                    let reader = File::open(&path)?;
-                    self.file = Some(OpenFile { reader, remaining: length, path });
+                    let mut reader = File::open(&path)?;
+                    reader.seek(SeekFrom::Start(offset))?;
+                    self.file = Some(OpenFile {
+                        reader,
+                        remaining: length,
+                        path,
+                    });
                 }
                 Chunk::End => {
                     let digest = self.hasher.digest();
@@ -559,12 +705,18 @@ impl Read for FakeSendStream {
 impl SendStream for FakeSendStream {
     fn finish(self: Box<Self>) -> ZfsResult<()> {
         if let Some(failure) = self.failure {
-            return Err(ZfsError::StreamIo { command: "zfs send".into(), source: io::Error::other(failure) });
+            return Err(ZfsError::StreamIo {
+                command: "zfs send".into(),
+                source: io::Error::other(failure),
+            });
         }
         if !self.chunks.is_empty() || self.file.is_some() || self.position < self.buffer.len() {
             return Err(ZfsError::StreamIo {
                 command: "zfs send".into(),
-                source: io::Error::new(io::ErrorKind::BrokenPipe, "the stream was not read to its end"),
+                source: io::Error::new(
+                    io::ErrorKind::BrokenPipe,
+                    "the stream was not read to its end",
+                ),
             });
         }
         Ok(())
@@ -577,7 +729,10 @@ impl fmt::Debug for FakeSendStream {
             .debug_struct("FakeSendStream")
             .field("chunks_left", &self.chunks.len())
             .field("skip", &self.skip)
-            .field("buffered", &(self.buffer.len() - self.position.min(self.buffer.len())))
+            .field(
+                "buffered",
+                &(self.buffer.len() - self.position.min(self.buffer.len())),
+            )
             .field("file", &self.file.as_ref().map(|file| &file.path))
             .field("failure", &self.failure)
             .finish()
@@ -606,7 +761,24 @@ pub(super) struct EntryFields {
 
 /// Decodes mode and mtime from the 16 bytes after an entry's path.
 pub(super) fn decode_entry_fields(bytes: &[u8; 16]) -> EntryFields {
-    let [m0, m1, m2, m3, s0, s1, s2, s3, s4, s5, s6, s7, n0, n1, n2, n3] = *bytes;
+    let [
+        m0,
+        m1,
+        m2,
+        m3,
+        s0,
+        s1,
+        s2,
+        s3,
+        s4,
+        s5,
+        s6,
+        s7,
+        n0,
+        n1,
+        n2,
+        n3,
+    ] = *bytes;
     EntryFields {
         mode: u32::from_le_bytes([m0, m1, m2, m3]),
         mtime: FileTime {

@@ -50,12 +50,17 @@ impl EntryKind {
 
     /// Whether snapshots and streams carry this kind (the others are only recorded).
     pub fn is_copied(self) -> bool {
-        matches!(self, EntryKind::File | EntryKind::Directory | EntryKind::Symlink)
+        matches!(
+            self,
+            EntryKind::File | EntryKind::Directory | EntryKind::Symlink
+        )
     }
 }
 
 /// Seconds and nanoseconds since the epoch.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub(super) struct FileTime {
     pub seconds: i64,
     pub nanoseconds: u32,
@@ -63,7 +68,34 @@ pub(super) struct FileTime {
 
 impl FileTime {
     fn new(seconds: i64, nanoseconds: i64) -> FileTime {
-        FileTime { seconds, nanoseconds: u32::try_from(nanoseconds).unwrap_or(0).min(999_999_999) }
+        FileTime {
+            seconds,
+            nanoseconds: u32::try_from(nanoseconds).unwrap_or(0).min(999_999_999),
+        }
+    }
+
+    pub fn from_system_time(time: SystemTime) -> FileTime {
+        match time.duration_since(UNIX_EPOCH) {
+            Ok(after) => FileTime {
+                seconds: i64::try_from(after.as_secs()).unwrap_or(i64::MAX),
+                nanoseconds: after.subsec_nanos(),
+            },
+            Err(before) => {
+                let before = before.duration();
+                let seconds = i64::try_from(before.as_secs()).unwrap_or(i64::MAX);
+                if before.subsec_nanos() == 0 {
+                    FileTime {
+                        seconds: -seconds,
+                        nanoseconds: 0,
+                    }
+                } else {
+                    FileTime {
+                        seconds: -seconds - 1,
+                        nanoseconds: 1_000_000_000 - before.subsec_nanos(),
+                    }
+                }
+            }
+        }
     }
 
     pub fn to_system_time(self) -> SystemTime {
@@ -73,9 +105,14 @@ impl FileTime {
         } else {
             UNIX_EPOCH.checked_sub(Duration::from_secs(self.seconds.unsigned_abs()))
         };
-        moved.and_then(|time| time.checked_add(nanoseconds)).unwrap_or(UNIX_EPOCH)
+        moved
+            .and_then(|time| time.checked_add(nanoseconds))
+            .unwrap_or(UNIX_EPOCH)
     }
 }
+
+/// Which object an entry is: inode number and birth time (if known).
+pub(super) type ObjectId = (u64, Option<FileTime>);
 
 /// What is recorded about one path.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -83,6 +120,9 @@ pub(super) struct Entry {
     pub kind: EntryKind,
     /// Inode in the live filesystem when recorded (the object number `zfs diff` matches on).
     pub inode: u64,
+    /// Birth time, when the filesystem reports one: tells apart two objects that had the same
+    /// inode number one after the other (ZFS uses the object's generation for that).
+    pub birth: Option<FileTime>,
     pub size: u64,
     /// Permission bits (`& 0o7777`).
     pub mode: u32,
@@ -113,6 +153,7 @@ impl Entry {
         Entry {
             kind,
             inode: metadata.ino(),
+            birth: metadata.created().ok().map(FileTime::from_system_time),
             size: metadata.len(),
             mode: metadata.mode() & 0o7777,
             mtime: FileTime::new(metadata.mtime(), metadata.mtime_nsec()),
@@ -121,11 +162,16 @@ impl Entry {
         }
     }
 
+    /// The identity of the object: inode number and birth time.
+    pub fn object(&self) -> ObjectId {
+        (self.inode, self.birth)
+    }
+
     /// Whether the data of a regular file is the same object with the same content
     /// (what space accounting and incremental sends consider unchanged).
     pub fn same_data(&self, other: &Entry) -> bool {
         self.kind == other.kind
-            && self.inode == other.inode
+            && self.object() == other.object()
             && self.size == other.size
             && self.mtime == other.mtime
     }
@@ -134,7 +180,7 @@ impl Entry {
     pub fn unchanged(&self, other: &Entry) -> bool {
         let size_matters = self.kind != EntryKind::Directory;
         self.kind == other.kind
-            && self.inode == other.inode
+            && self.object() == other.object()
             && (!size_matters || self.size == other.size)
             && self.mode == other.mode
             && self.mtime == other.mtime
@@ -145,7 +191,11 @@ impl Entry {
 
 /// `root` joined with a relative byte path (the root itself for the empty path).
 pub(super) fn absolute(root: &Path, relative: &[u8]) -> PathBuf {
-    if relative.is_empty() { root.to_path_buf() } else { root.join(OsStr::from_bytes(relative)) }
+    if relative.is_empty() {
+        root.to_path_buf()
+    } else {
+        root.join(OsStr::from_bytes(relative))
+    }
 }
 
 /// `parent/name` as a relative byte path.
@@ -194,7 +244,11 @@ pub(super) fn scan(root: &Path, excluded: &BTreeSet<Vec<u8>>) -> ZfsResult<Entri
 /// Copies a dataset's live tree into `destination` (which must not exist) and returns the
 /// recorded entries: regular files with content, mode and mtime, directories with mode and
 /// mtime, symlinks as symlinks. The recorded size of a file is what was copied.
-pub(super) fn copy_tree(root: &Path, excluded: &BTreeSet<Vec<u8>>, destination: &Path) -> ZfsResult<Entries> {
+pub(super) fn copy_tree(
+    root: &Path,
+    excluded: &BTreeSet<Vec<u8>>,
+    destination: &Path,
+) -> ZfsResult<Entries> {
     fs::create_dir(destination).map_err(|error| storage_error(destination, error))?;
     let mut directories = Vec::new();
     let entries = walk(root, excluded, |relative, entry, source| {
@@ -235,7 +289,10 @@ fn walk(
     let mut entries = Entries::new();
     let root_metadata = fs::symlink_metadata(root).map_err(|error| storage_error(root, error))?;
     if !root_metadata.is_dir() {
-        let error = io::Error::new(io::ErrorKind::NotADirectory, "a mountpoint is not a directory");
+        let error = io::Error::new(
+            io::ErrorKind::NotADirectory,
+            "a mountpoint is not a directory",
+        );
         return Err(storage_error(root, error));
     }
     let mut root_entry = Entry::from_metadata(&root_metadata, None);
@@ -289,7 +346,9 @@ fn walk(
 /// Copies one regular file (content, mode, mtime) to a new file; returns the bytes copied.
 fn copy_file(source: &Path, expected_inode: u64, target: &Path) -> ZfsResult<u64> {
     let mut input = File::open(source).map_err(|error| storage_error(source, error))?;
-    let metadata = input.metadata().map_err(|error| storage_error(source, error))?;
+    let metadata = input
+        .metadata()
+        .map_err(|error| storage_error(source, error))?;
     if !metadata.is_file() || metadata.ino() != expected_inode {
         let error = io::Error::other("the file was replaced while being copied");
         return Err(storage_error(source, error));
@@ -304,16 +363,48 @@ fn copy_file(source: &Path, expected_inode: u64, target: &Path) -> ZfsResult<u64
         .set_permissions(Permissions::from_mode(metadata.mode() & 0o7777))
         .map_err(|error| storage_error(target, error))?;
     let mtime = FileTime::new(metadata.mtime(), metadata.mtime_nsec());
-    output.set_modified(mtime.to_system_time()).map_err(|error| storage_error(target, error))?;
+    output
+        .set_modified(mtime.to_system_time())
+        .map_err(|error| storage_error(target, error))?;
     Ok(copied)
 }
 
 /// Sets a directory's mtime, then its mode (so a read-only mode cannot block the first).
 fn set_directory_metadata(directory: &Path, mode: u32, mtime: FileTime) -> ZfsResult<()> {
     let handle = File::open(directory).map_err(|error| storage_error(directory, error))?;
-    handle.set_modified(mtime.to_system_time()).map_err(|error| storage_error(directory, error))?;
+    handle
+        .set_modified(mtime.to_system_time())
+        .map_err(|error| storage_error(directory, error))?;
     fs::set_permissions(directory, Permissions::from_mode(mode))
         .map_err(|error| storage_error(directory, error))
+}
+
+/// Waits until files written now get an inode change time later than `latest`, so that any
+/// change made after entries were recorded is visible in their times (file times come from a
+/// coarse clock: a rewrite right after a snapshot could otherwise keep the recorded mtime).
+/// Measures the clock by rewriting `probe`; gives up after about two seconds.
+pub(super) fn wait_for_clock_past(probe: &Path, latest: FileTime) {
+    for _ in 0..2000 {
+        let Ok(file) = File::create(probe) else {
+            return;
+        };
+        let Ok(metadata) = file.metadata() else {
+            return;
+        };
+        if FileTime::new(metadata.ctime(), metadata.ctime_nsec()) > latest {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// The latest inode change time among entries.
+pub(super) fn latest_change(entries: &Entries) -> FileTime {
+    entries
+        .values()
+        .map(|entry| entry.ctime)
+        .max()
+        .unwrap_or_default()
 }
 
 /// Removes a file, symlink or whole directory tree (never following symlinks); nothing to
@@ -340,12 +431,16 @@ pub(super) fn remove_path(path: &Path) -> ZfsResult<()> {
 fn make_directories_writable(root: &Path) -> ZfsResult<()> {
     let mut pending = vec![root.to_path_buf()];
     while let Some(directory) = pending.pop() {
-        let metadata = fs::symlink_metadata(&directory).map_err(|error| storage_error(&directory, error))?;
+        let metadata =
+            fs::symlink_metadata(&directory).map_err(|error| storage_error(&directory, error))?;
         if !metadata.is_dir() {
             continue;
         }
-        fs::set_permissions(&directory, Permissions::from_mode((metadata.mode() & 0o7777) | 0o700))
-            .map_err(|error| storage_error(&directory, error))?;
+        fs::set_permissions(
+            &directory,
+            Permissions::from_mode((metadata.mode() & 0o7777) | 0o700),
+        )
+        .map_err(|error| storage_error(&directory, error))?;
         let listing = fs::read_dir(&directory).map_err(|error| storage_error(&directory, error))?;
         for item in listing {
             let item = item.map_err(|error| storage_error(&directory, error))?;
@@ -366,7 +461,10 @@ pub(super) fn create_mountpoint(mountpoint: &Path) -> ZfsResult<()> {
                     .next()
                     .is_none();
             if !empty {
-                let error = io::Error::new(io::ErrorKind::AlreadyExists, "the mountpoint exists and is not an empty directory");
+                let error = io::Error::new(
+                    io::ErrorKind::AlreadyExists,
+                    "the mountpoint exists and is not an empty directory",
+                );
                 return Err(storage_error(mountpoint, error));
             }
         }
@@ -402,13 +500,22 @@ pub(super) struct TreeWriter<'a> {
 
 impl<'a> TreeWriter<'a> {
     pub fn new(root: &'a Path, excluded: &'a BTreeSet<Vec<u8>>) -> TreeWriter<'a> {
-        TreeWriter { root, excluded, directories: Vec::new() }
+        TreeWriter {
+            root,
+            excluded,
+            directories: Vec::new(),
+        }
     }
 
     /// The absolute path of `relative` after checking it and its parents.
     fn checked_path(&self, relative: &[u8]) -> ZfsResult<PathBuf> {
-        let first = relative.split(|&byte| byte == b'/').next().unwrap_or_default();
-        if !is_safe_relative_path(relative) || (!relative.is_empty() && self.excluded.contains(first)) {
+        let first = relative
+            .split(|&byte| byte == b'/')
+            .next()
+            .unwrap_or_default();
+        if !is_safe_relative_path(relative)
+            || (!relative.is_empty() && self.excluded.contains(first))
+        {
             return Err(ZfsError::InvalidRequest(format!(
                 "the stream writes the path {:?}, which is not allowed in {}",
                 String::from_utf8_lossy(relative),
@@ -418,9 +525,11 @@ impl<'a> TreeWriter<'a> {
         let mut parent = parent_of(relative);
         while !parent.is_empty() {
             let path = absolute(self.root, parent);
-            let metadata = fs::symlink_metadata(&path).map_err(|error| storage_error(&path, error))?;
+            let metadata =
+                fs::symlink_metadata(&path).map_err(|error| storage_error(&path, error))?;
             if !metadata.is_dir() {
-                let error = io::Error::new(io::ErrorKind::NotADirectory, "a parent is not a directory");
+                let error =
+                    io::Error::new(io::ErrorKind::NotADirectory, "a parent is not a directory");
                 return Err(storage_error(&path, error));
             }
             parent = parent_of(parent);
@@ -431,7 +540,9 @@ impl<'a> TreeWriter<'a> {
     /// Removes `relative` (recursively); nothing to do if it is absent.
     pub fn remove(&mut self, relative: &[u8]) -> ZfsResult<()> {
         if relative.is_empty() {
-            return Err(ZfsError::InvalidRequest("the stream removes the root directory".into()));
+            return Err(ZfsError::InvalidRequest(
+                "the stream removes the root directory".into(),
+            ));
         }
         let path = match self.checked_path(relative) {
             Ok(path) => path,
@@ -471,7 +582,9 @@ impl<'a> TreeWriter<'a> {
         length: u64,
     ) -> ZfsResult<()> {
         if relative.is_empty() {
-            return Err(ZfsError::InvalidRequest("the stream writes a file at the root".into()));
+            return Err(ZfsError::InvalidRequest(
+                "the stream writes a file at the root".into(),
+            ));
         }
         let path = self.checked_path(relative)?;
         let mut output = match fs::symlink_metadata(&path) {
@@ -483,25 +596,45 @@ impl<'a> TreeWriter<'a> {
             Err(error) if error.kind() == io::ErrorKind::NotFound => create_file(&path)?,
             Err(error) => return Err(storage_error(&path, error)),
         };
-        let copied = io::copy(&mut content.take(length), &mut output).map_err(|error| storage_error(&path, error))?;
-        if copied != length {
-            let error = io::Error::new(io::ErrorKind::UnexpectedEof, "file content ended early");
-            return Err(storage_error(&path, error));
+        write_content(&path, &mut output, content, length, mode, mtime)
+    }
+
+    /// Appends `length` bytes from `content` to the regular file `relative` (the further
+    /// pieces of a large file).
+    pub fn append(
+        &mut self,
+        relative: &[u8],
+        mode: u32,
+        mtime: FileTime,
+        content: &mut dyn Read,
+        length: u64,
+    ) -> ZfsResult<()> {
+        let path = self.checked_path(relative)?;
+        let is_file = fs::symlink_metadata(&path).is_ok_and(|metadata| metadata.is_file());
+        if relative.is_empty() || !is_file {
+            return Err(ZfsError::InvalidRequest(format!(
+                "the stream appends to {:?}, which is not a regular file",
+                String::from_utf8_lossy(relative)
+            )));
         }
-        output
-            .set_permissions(Permissions::from_mode(mode & 0o7777))
+        let mut output = OpenOptions::new()
+            .append(true)
+            .open(&path)
             .map_err(|error| storage_error(&path, error))?;
-        output.set_modified(mtime.to_system_time()).map_err(|error| storage_error(&path, error))
+        write_content(&path, &mut output, content, length, mode, mtime)
     }
 
     /// Makes `relative` a symlink to `target`.
     pub fn symlink(&mut self, relative: &[u8], target: &[u8]) -> ZfsResult<()> {
         if relative.is_empty() {
-            return Err(ZfsError::InvalidRequest("the stream writes a symlink at the root".into()));
+            return Err(ZfsError::InvalidRequest(
+                "the stream writes a symlink at the root".into(),
+            ));
         }
         let path = self.checked_path(relative)?;
         remove_path(&path)?;
-        std::os::unix::fs::symlink(OsStr::from_bytes(target), &path).map_err(|error| storage_error(&path, error))
+        std::os::unix::fs::symlink(OsStr::from_bytes(target), &path)
+            .map_err(|error| storage_error(&path, error))
     }
 
     /// Applies the recorded directory modes and mtimes, deepest first.
@@ -513,8 +646,35 @@ impl<'a> TreeWriter<'a> {
     }
 }
 
+/// Copies `length` bytes of content into an open file, then sets its mode and mtime.
+fn write_content(
+    path: &Path,
+    output: &mut File,
+    content: &mut dyn Read,
+    length: u64,
+    mode: u32,
+    mtime: FileTime,
+) -> ZfsResult<()> {
+    let copied = io::copy(&mut Read::take(content, length), output)
+        .map_err(|error| storage_error(path, error))?;
+    if copied != length {
+        let error = io::Error::new(io::ErrorKind::UnexpectedEof, "file content ended early");
+        return Err(storage_error(path, error));
+    }
+    output
+        .set_permissions(Permissions::from_mode(mode & 0o7777))
+        .map_err(|error| storage_error(path, error))?;
+    output
+        .set_modified(mtime.to_system_time())
+        .map_err(|error| storage_error(path, error))
+}
+
 fn create_file(path: &Path) -> ZfsResult<File> {
-    OpenOptions::new().write(true).create_new(true).open(path).map_err(|error| storage_error(path, error))
+    OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|error| storage_error(path, error))
 }
 
 /// Opens an existing regular file for rewriting, making it writable first if needed.
@@ -523,8 +683,11 @@ fn open_for_rewrite(path: &Path, metadata: &Metadata) -> ZfsResult<File> {
     match open() {
         Ok(file) => Ok(file),
         Err(error) if error.kind() == io::ErrorKind::PermissionDenied => {
-            fs::set_permissions(path, Permissions::from_mode((metadata.mode() & 0o7777) | 0o200))
-                .map_err(|error| storage_error(path, error))?;
+            fs::set_permissions(
+                path,
+                Permissions::from_mode((metadata.mode() & 0o7777) | 0o200),
+            )
+            .map_err(|error| storage_error(path, error))?;
             open().map_err(|error| storage_error(path, error))
         }
         Err(error) => Err(storage_error(path, error)),

@@ -24,7 +24,16 @@ pub(super) fn data_of(entries: &Entries) -> HashMap<DataKey, u64> {
     entries
         .values()
         .filter(|entry| entry.kind == EntryKind::File)
-        .map(|entry| (DataKey { inode: entry.inode, size: entry.size, mtime: entry.mtime }, entry.size))
+        .map(|entry| {
+            (
+                DataKey {
+                    inode: entry.inode,
+                    size: entry.size,
+                    mtime: entry.mtime,
+                },
+                entry.size,
+            )
+        })
         .collect()
 }
 
@@ -64,18 +73,30 @@ impl DatasetUsage {
 }
 
 /// Computes one dataset's own usage.
-pub(super) fn dataset_usage(context: &mut Context<'_>, dataset: &DatasetName) -> ZfsResult<DatasetUsage> {
+pub(super) fn dataset_usage(
+    context: &mut Context<'_>,
+    dataset: &DatasetName,
+) -> ZfsResult<DatasetUsage> {
     let live = data_of(&context.scan_live(dataset)?);
-    let manifest_ids: Vec<u64> =
-        context.state.dataset(dataset)?.snapshots.iter().map(|snapshot| snapshot.manifest).collect();
+    let manifest_ids: Vec<u64> = context
+        .state
+        .dataset(dataset)?
+        .snapshots
+        .iter()
+        .map(|snapshot| snapshot.manifest)
+        .collect();
     let mut snapshot_data = Vec::with_capacity(manifest_ids.len());
     for id in manifest_ids {
-        snapshot_data.push(data_of(&context.manifest(id)?));
+        let entries = context.manifest(id)?;
+        snapshot_data.push(data_of(&entries));
     }
     let empty = HashMap::new();
     let mut snapshots = Vec::with_capacity(snapshot_data.len());
     for (index, data) in snapshot_data.iter().enumerate() {
-        let previous = index.checked_sub(1).and_then(|previous| snapshot_data.get(previous)).unwrap_or(&empty);
+        let previous = index
+            .checked_sub(1)
+            .and_then(|previous| snapshot_data.get(previous))
+            .unwrap_or(&empty);
         let next = snapshot_data.get(index + 1).unwrap_or(&empty);
         snapshots.push(SnapshotUsage {
             used: bytes_not_in(data, &[previous, next, &live]),
@@ -130,7 +151,10 @@ impl UsageTable {
 
     /// Computes the usage of all datasets in the pool of `dataset`.
     pub fn for_pool_of(context: &mut Context<'_>, dataset: &DatasetName) -> ZfsResult<UsageTable> {
-        UsageTable::compute(context, &BTreeSet::from([dataset.pool().as_str().to_owned()]))
+        UsageTable::compute(
+            context,
+            &BTreeSet::from([dataset.pool().as_str().to_owned()]),
+        )
     }
 
     pub fn own(&self, dataset: &DatasetName) -> DatasetUsage {
@@ -156,6 +180,9 @@ impl UsageTable {
     }
 
     pub fn snapshot(&self, dataset: &DatasetName, index: usize) -> SnapshotUsage {
-        self.own.get(dataset).and_then(|usage| usage.snapshots.get(index).copied()).unwrap_or_default()
+        self.own
+            .get(dataset)
+            .and_then(|usage| usage.snapshots.get(index).copied())
+            .unwrap_or_default()
     }
 }

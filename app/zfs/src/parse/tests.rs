@@ -16,6 +16,8 @@ fn unescape_decodes_octal_escapes_losslessly() {
         ("/a/back\\0134slash", b"/a/back\\slash"),
         ("/a/\\0377\\0376", b"/a/\xff\xfe"),
         ("/a/\\0303\\0244", "/a/ä".as_bytes()),
+        ("/tank/data/", b"/tank/data"),
+        ("/", b"/"),
     ];
     for (escaped, expected) in cases {
         let path = unescape_diff_path(escaped).unwrap();
@@ -35,15 +37,23 @@ fn diff_lines() {
     assert_eq!(entries.len(), 3);
     assert_eq!(entries[0].kind, FileKind::Directory);
     assert_eq!(entries[0].changed_at_nanoseconds, 5);
-    assert_eq!(entries[1].change, DiffChange::Renamed { to: PathBuf::from("/tank/a/new name") });
+    assert_eq!(
+        entries[1].change,
+        DiffChange::Renamed {
+            to: PathBuf::from("/tank/a/new name")
+        }
+    );
     assert_eq!(entries[1].changed_at_nanoseconds, 2);
-    assert_eq!(entries[2], DiffEntry {
-        changed_at_seconds: 1_700_000_002,
-        changed_at_nanoseconds: 0,
-        change: DiffChange::Removed,
-        kind: FileKind::Symlink,
-        path: PathBuf::from("/tank/a/link"),
-    });
+    assert_eq!(
+        entries[2],
+        DiffEntry {
+            changed_at_seconds: 1_700_000_002,
+            changed_at_nanoseconds: 0,
+            change: DiffChange::Removed,
+            kind: FileKind::Symlink,
+            path: PathBuf::from("/tank/a/link"),
+        }
+    );
 }
 
 #[test]
@@ -62,7 +72,8 @@ fn diff_rejects_malformed_lines() {
 
 #[test]
 fn pool_lines() {
-    let output = "tank\t123\t1000\t400\t600\t12\t40\tONLINE\toff\nbad\t9\t1\t0\t1\t-\t0\tDEGRADED\ton\n";
+    let output =
+        "tank\t123\t1000\t400\t600\t12\t40\tONLINE\toff\nbad\t9\t1\t0\t1\t-\t0\tDEGRADED\ton\n";
     let parsed = pools(output).unwrap();
     assert_eq!(parsed[0].fragmentation_percent, Some(12));
     assert_eq!(parsed[0].capacity_percent, 40);
@@ -84,12 +95,17 @@ fn dataset_lines_with_volume_and_legacy_mountpoint() {
     assert_eq!(parsed[1].kind, DatasetKind::Volume);
     assert_eq!(parsed[1].mountpoint, None);
     assert_eq!(parsed[2].mountpoint, None);
-    assert!(datasets("tank/a@b\t1\tfilesystem\t10\t20\t30\t/x\tyes\t1\t1").is_err(), "a snapshot name is not a dataset");
+    assert!(
+        datasets("tank/a@b\t1\tfilesystem\t10\t20\t30\t/x\tyes\t1\t1").is_err(),
+        "a snapshot name is not a dataset"
+    );
 }
 
 #[test]
 fn property_values_may_contain_tabs() {
-    let parsed = properties("tank\twizfs:note\ta\tb\tlocal\ntank\tused\t100\t-\ntank\torigin\t-\t-\n").unwrap();
+    let parsed =
+        properties("tank\twizfs:note\ta\tb\tlocal\ntank\tused\t100\t-\ntank\torigin\t-\t-\n")
+            .unwrap();
     assert_eq!(parsed[0].1.value.as_deref(), Some("a\tb"));
     assert_eq!(parsed[0].1.source, PropertySource::Local);
     assert_eq!(parsed[1].1.value.as_deref(), Some("100"));
@@ -132,11 +148,18 @@ fn fixtures() -> Vec<Fixture> {
         .unwrap_or_else(|error| panic!("{}: {error}", root.display()))
         .filter_map(Result::ok)
         .map(|entry| entry.path())
-        .filter(|path| path.file_name().is_some_and(|name| name.to_string_lossy().starts_with("openzfs-")))
+        .filter(|path| {
+            path.file_name()
+                .is_some_and(|name| name.to_string_lossy().starts_with("openzfs-"))
+        })
         .map(|directory| Fixture { directory })
         .collect();
     found.sort_by(|a, b| a.directory.cmp(&b.directory));
-    assert!(!found.is_empty(), "no captured fixtures under {}", root.display());
+    assert!(
+        !found.is_empty(),
+        "no captured fixtures under {}",
+        root.display()
+    );
     found
 }
 
@@ -144,9 +167,19 @@ fn fixtures() -> Vec<Fixture> {
 fn captured_version() {
     for fixture in fixtures() {
         let parsed = version(&fixture.read("zfs-version.txt")).unwrap();
-        let expected = fixture.directory.file_name().unwrap().to_string_lossy().replace("openzfs-", "");
+        let expected = fixture
+            .directory
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .replace("openzfs-", "");
         let (major, minor, patch) = parsed.userland_semver().unwrap();
-        assert_eq!(format!("{major}.{minor}.{patch}"), expected, "{}", fixture.directory.display());
+        assert_eq!(
+            format!("{major}.{minor}.{patch}"),
+            expected,
+            "{}",
+            fixture.directory.display()
+        );
         assert!(parsed.kernel.is_some());
     }
 }
@@ -155,17 +188,39 @@ fn captured_version() {
 fn captured_pools_and_datasets() {
     for fixture in fixtures() {
         let pools = pools(&fixture.read("zpool-list.txt")).unwrap();
-        let pool = pools.iter().find(|pool| pool.name.as_str() == "wzfix").expect("pool wzfix");
+        let pool = pools
+            .iter()
+            .find(|pool| pool.name.as_str() == "wzfix")
+            .expect("pool wzfix");
         assert_eq!(pool.health, PoolHealth::Online);
         assert!(pool.size > pool.allocated && pool.free > 0);
         let datasets = datasets(&fixture.read("zfs-list-datasets.txt")).unwrap();
-        let names: Vec<&str> = datasets.iter().map(|dataset| dataset.name.as_str()).collect();
-        assert_eq!(names, ["wzfix", "wzfix/data", "wzfix/data/child", "wzfix/data/with space", "wzfix/vol"]);
+        let names: Vec<&str> = datasets
+            .iter()
+            .map(|dataset| dataset.name.as_str())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "wzfix",
+                "wzfix/data",
+                "wzfix/data/child",
+                "wzfix/data/with space",
+                "wzfix/vol"
+            ]
+        );
         let volume = &datasets[4];
         assert_eq!(volume.kind, DatasetKind::Volume);
         assert_eq!(volume.mountpoint, None);
-        assert_eq!(datasets[1].mountpoint.as_deref(), Some(Path::new("/wzfix/data")));
-        assert!(datasets.iter().all(|dataset| dataset.guid != 0 && dataset.createtxg > 0));
+        assert_eq!(
+            datasets[1].mountpoint.as_deref(),
+            Some(Path::new("/wzfix/data"))
+        );
+        assert!(
+            datasets
+                .iter()
+                .all(|dataset| dataset.guid != 0 && dataset.createtxg > 0)
+        );
     }
 }
 
@@ -173,31 +228,55 @@ fn captured_pools_and_datasets() {
 fn captured_snapshots_bookmarks_and_holds() {
     for fixture in fixtures() {
         let snapshots = snapshots(&fixture.read("zfs-list-snapshots.txt")).unwrap();
-        let names: Vec<&str> = snapshots.iter().map(|snapshot| snapshot.name.as_str()).collect();
+        let names: Vec<&str> = snapshots
+            .iter()
+            .map(|snapshot| snapshot.name.as_str())
+            .collect();
         // `-r` with `-s createtxg`: s1 of all three filesystems share one txg (atomic -r).
         assert_eq!(names.len(), 6, "{names:?}");
-        let s1: Vec<&Snapshot> = snapshots.iter().filter(|s| s.name.short_name() == "s1").collect();
+        let s1: Vec<&Snapshot> = snapshots
+            .iter()
+            .filter(|s| s.name.short_name() == "s1")
+            .collect();
         assert_eq!(s1.len(), 3);
-        assert!(s1.iter().all(|s| s.createtxg == s1[0].createtxg), "recursive snapshot is atomic");
-        let data_s2 = snapshots.iter().find(|s| s.name.as_str() == "wzfix/data@s2").unwrap();
+        assert!(
+            s1.iter().all(|s| s.createtxg == s1[0].createtxg),
+            "recursive snapshot is atomic"
+        );
+        let data_s2 = snapshots
+            .iter()
+            .find(|s| s.name.as_str() == "wzfix/data@s2")
+            .unwrap();
         assert!(data_s2.createtxg > s1[0].createtxg);
         assert!(data_s2.written > 0, "files changed between s1 and s2");
-        let data_s1 = snapshots.iter().find(|s| s.name.as_str() == "wzfix/data@s1").unwrap();
+        let data_s1 = snapshots
+            .iter()
+            .find(|s| s.name.as_str() == "wzfix/data@s1")
+            .unwrap();
         assert_eq!(data_s1.user_refs, 1, "s1 carries one hold");
-        let empty = snapshots.iter().find(|s| s.name.as_str() == "wzfix/data@empty").unwrap();
+        let empty = snapshots
+            .iter()
+            .find(|s| s.name.as_str() == "wzfix/data@empty")
+            .unwrap();
         assert_eq!(empty.written, 0, "nothing changed between s2 and empty");
 
         let bookmarks = bookmarks(&fixture.read("zfs-list-bookmarks.txt")).unwrap();
         assert_eq!(bookmarks.len(), 1);
         assert_eq!(bookmarks[0].name.as_str(), "wzfix/data#s1");
-        assert_eq!(bookmarks[0].guid, data_s1.guid, "a bookmark keeps its snapshot's guid");
+        assert_eq!(
+            bookmarks[0].guid, data_s1.guid,
+            "a bookmark keeps its snapshot's guid"
+        );
         assert_eq!(bookmarks[0].createtxg, data_s1.createtxg);
 
         let holds = holds(&fixture.read("zfs-holds.txt")).unwrap();
         assert_eq!(holds.len(), 1);
         assert_eq!(holds[0].tag, "wizfs:keep");
         assert_eq!(holds[0].snapshot.as_str(), "wzfix/data@s1");
-        assert!(holds[0].created.0 >= data_s1.creation.0 - 60, "minute precision");
+        assert!(
+            holds[0].created.0 >= data_s1.creation.0 - 60,
+            "minute precision"
+        );
     }
 }
 
@@ -205,11 +284,19 @@ fn captured_snapshots_bookmarks_and_holds() {
 fn captured_properties() {
     for fixture in fixtures() {
         let rows = properties(&fixture.read("zfs-get.txt")).unwrap();
-        let value = |name: &str| rows.iter().find(|(_, row)| row.name == name).map(|(_, row)| row.clone()).unwrap();
+        let value = |name: &str| {
+            rows.iter()
+                .find(|(_, row)| row.name == name)
+                .map(|(_, row)| row.clone())
+                .unwrap()
+        };
         assert_eq!(value("wizfs:note").value.as_deref(), Some("tab\there"));
         assert_eq!(value("wizfs:note").source, PropertySource::Local);
         assert_eq!(value("compression").value.as_deref(), Some("lz4"));
-        assert!(matches!(value("compression").source, PropertySource::Inherited { .. } | PropertySource::Local));
+        assert!(matches!(
+            value("compression").source,
+            PropertySource::Inherited { .. } | PropertySource::Local
+        ));
         assert!(value("used").value.unwrap().parse::<u64>().is_ok());
         assert_eq!(value("receive_resume_token").value, None);
         assert_eq!(value("wizfs:unset").value, None);
@@ -222,22 +309,69 @@ fn captured_diff_with_hostile_names() {
         let entries = diff(&fixture.read("zfs-diff.txt")).unwrap();
         let has = |change: &DiffChange, kind: FileKind, path: &[u8]| {
             entries.iter().any(|entry| {
-                &entry.change == change && entry.kind == kind && entry.path.as_os_str().as_bytes() == path
+                &entry.change == change
+                    && entry.kind == kind
+                    && entry.path.as_os_str().as_bytes() == path
             })
         };
         let dir = "/wzfix/data";
-        assert!(has(&DiffChange::Created, FileKind::File, format!("{dir}/name with space.txt").as_bytes()));
-        assert!(has(&DiffChange::Created, FileKind::File, format!("{dir}/new\nline").as_bytes()));
-        assert!(has(&DiffChange::Created, FileKind::File, b"/wzfix/data/latin1-\xe9t\xe9"));
-        assert!(has(&DiffChange::Created, FileKind::Symlink, format!("{dir}/link").as_bytes()));
-        assert!(has(&DiffChange::Created, FileKind::Directory, format!("{dir}/newdir").as_bytes()));
-        assert!(has(&DiffChange::Removed, FileKind::File, format!("{dir}/deleted.txt").as_bytes()));
-        assert!(has(&DiffChange::Modified, FileKind::File, format!("{dir}/modified.txt").as_bytes()));
-        assert!(has(&DiffChange::Modified, FileKind::Directory, dir.as_bytes()));
-        let renamed = DiffChange::Renamed { to: PathBuf::from(OsStr::from_bytes(b"/wzfix/data/renamed-\xc3\xa4.txt")) };
-        assert!(has(&renamed, FileKind::File, format!("{dir}/before-rename.txt").as_bytes()), "{entries:#?}");
+        assert!(has(
+            &DiffChange::Created,
+            FileKind::File,
+            format!("{dir}/name with space.txt").as_bytes()
+        ));
+        assert!(has(
+            &DiffChange::Created,
+            FileKind::File,
+            format!("{dir}/new\nline").as_bytes()
+        ));
+        assert!(has(
+            &DiffChange::Created,
+            FileKind::File,
+            b"/wzfix/data/latin1-\xe9t\xe9"
+        ));
+        assert!(has(
+            &DiffChange::Created,
+            FileKind::Symlink,
+            format!("{dir}/link").as_bytes()
+        ));
+        assert!(has(
+            &DiffChange::Created,
+            FileKind::Directory,
+            format!("{dir}/newdir").as_bytes()
+        ));
+        assert!(has(
+            &DiffChange::Removed,
+            FileKind::File,
+            format!("{dir}/deleted.txt").as_bytes()
+        ));
+        assert!(has(
+            &DiffChange::Modified,
+            FileKind::File,
+            format!("{dir}/modified.txt").as_bytes()
+        ));
+        assert!(has(
+            &DiffChange::Modified,
+            FileKind::Directory,
+            dir.as_bytes()
+        ));
+        let renamed = DiffChange::Renamed {
+            to: PathBuf::from(OsStr::from_bytes(b"/wzfix/data/renamed-\xc3\xa4.txt")),
+        };
+        assert!(
+            has(
+                &renamed,
+                FileKind::File,
+                format!("{dir}/before-rename.txt").as_bytes()
+            ),
+            "{entries:#?}"
+        );
         let long_name = format!("{dir}/{}", "x".repeat(255));
-        assert!(has(&DiffChange::Created, FileKind::File, long_name.as_bytes()));
+        assert!(has(
+            &DiffChange::Created,
+            FileKind::File,
+            long_name.as_bytes()
+        ));
     }
 }
 
@@ -266,6 +400,7 @@ fn captured_error_messages_are_classified() {
                 ZfsError::AlreadyExists { .. } => "exists",
                 ZfsError::Busy { .. } => "busy",
                 ZfsError::PermissionDenied { .. } => "permission",
+                ZfsError::HasDependents { .. } => "dependents",
                 ZfsError::NoSpace { .. } => "no-space",
                 ZfsError::ReadOnly { .. } => "read-only",
                 _ => "failed",
@@ -273,6 +408,10 @@ fn captured_error_messages_are_classified() {
             assert_eq!(actual, expected, "{command}: {stderr}");
             checked += 1;
         }
-        assert!(checked >= 6, "{}: only {checked} error samples", fixture.directory.display());
+        assert!(
+            checked >= 6,
+            "{}: only {checked} error samples",
+            fixture.directory.display()
+        );
     }
 }
