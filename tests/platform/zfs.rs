@@ -2,7 +2,6 @@
 //! (built only with the `vm` feature). The shared conformance suite runs here against the
 //! real pools the harness created; the tests below it cover what only real ZFS can show.
 
-use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 
@@ -91,19 +90,28 @@ fn dataset_names_with_spaces_reach_zfs_as_one_argument() {
 }
 
 /// Bad names never reach ZFS: the CLI refuses them with a clear message, exit status 2, and
-/// `zpool history` shows that no command ran.
+/// `zpool history` of a pool no other test touches shows that no command ran.
 #[test]
 fn bad_names_are_rejected_before_any_command_runs() {
     let environment = VmEnvironment::from_env();
+    let pool = format!("wznames{}", std::process::id());
+    let vdev = format!("/tmp/{pool}.img");
+    std::fs::File::create(&vdev)
+        .and_then(|file| file.set_len(128 << 20))
+        .expect("vdev file");
+    let created = Command::new("zpool")
+        .args(["create", &pool, &vdev])
+        .status()
+        .expect("zpool create");
+    assert!(created.success());
     let history = || {
         let output = Command::new("zpool")
-            .args(["history", environment.pool.as_str()])
+            .args(["history", &pool])
             .output()
             .expect("history");
         String::from_utf8_lossy(&output.stdout).lines().count()
     };
     let before = history();
-    let pool = environment.pool.as_str();
     let wizfs = environment.bin_dir.join("wizfs");
     let bad_names = [
         format!("{pool}/a@@b"),
@@ -112,12 +120,13 @@ fn bad_names_are_rejected_before_any_command_runs() {
         format!("{pool}/a@x#y"),
         format!("{pool}/a@"),
         format!("{pool}/a\n@x"),
+        format!("{pool}/a;reboot@x"),
         format!("{pool}/{}@x", "n".repeat(300)),
         "-o@x".to_owned(),
     ];
     for bad in &bad_names {
         let output = Command::new(&wizfs)
-            .args(["snapshot", "create", bad])
+            .args(["snapshot", "create", "--", bad])
             .output()
             .expect("run wizfs");
         let stderr = String::from_utf8_lossy(&output.stderr);
@@ -128,6 +137,12 @@ fn bad_names_are_rejected_before_any_command_runs() {
         );
         assert!(SnapshotName::new(bad).is_err());
     }
-    assert_eq!(history(), before, "no zfs command reached the pool");
-    assert!(Path::new(&wizfs).exists());
+    let after = history();
+    let destroyed = Command::new("zpool")
+        .args(["destroy", &pool])
+        .status()
+        .expect("zpool destroy");
+    let _ = std::fs::remove_file(&vdev);
+    assert_eq!(after, before, "no zfs command reached the pool");
+    assert!(destroyed.success());
 }
