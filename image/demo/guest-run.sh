@@ -23,6 +23,8 @@ else
   rm /tank/home/alice/Documents/report.txt
 fi
 mkdir -p /var/lib/wizfs
+# A login shell resets PATH: put the CLI where it looks.
+ln -sf /job/bin/wizfs /job/bin/wizfsd /usr/local/bin/
 wizfsd --listen 0.0.0.0:8080 > /job/out/wizfsd.log 2>&1 &
 WIZFSD=$!
 for _ in $(seq 100); do curl -sf http://127.0.0.1:8080/healthz >/dev/null && break; sleep 0.2; done
