@@ -6,8 +6,14 @@
 //! code that runs `zfs`/`zpool` and the daemon that serves the API can pass it
 //! around without re-checking it.
 
+pub mod entries;
 pub mod model;
 pub mod names;
+pub mod paths;
+pub mod restore;
+pub mod versions;
 
+pub use entries::*;
 pub use model::*;
 pub use names::*;
+pub use paths::*;
