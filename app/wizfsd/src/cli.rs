@@ -16,6 +16,8 @@ use wizfs_zfs::{DestroyOptions, DiffTarget, HoldTag, PropertyName, Scope, Zfs};
 use crate::config::{Config, DEFAULT_PATH, ZfsBackend};
 use crate::wire::*;
 
+pub mod recovery;
+
 #[derive(Debug, Parser)]
 #[command(name = "wizfs", version = crate::VERSION, about = "WiZFS: snapshots, recovery and health of ZFS pools")]
 pub struct Cli {
@@ -51,6 +53,19 @@ pub enum Command {
     /// Bookmarks.
     #[command(subcommand)]
     Bookmark(BookmarkCommand),
+    /// List a directory, live or as it was in a snapshot.
+    Ls(recovery::LsArguments),
+    /// The unique versions of a file across all snapshots.
+    Versions(recovery::VersionsArguments),
+    /// Restore a file or directory from a snapshot (as a copy, or in place behind a guard
+    /// snapshot).
+    Restore(recovery::RestoreArguments),
+    /// Compare a text file between a snapshot and a later snapshot or the live file.
+    Compare(recovery::CompareArguments),
+    /// Print a file, live or from a snapshot.
+    Cat(recovery::CatArguments),
+    /// Save a file or directory (live or from a snapshot) as a tar archive.
+    Download(recovery::DownloadArguments),
     /// What changed between a snapshot and a later snapshot or the live filesystem.
     Diff {
         #[arg(value_parser = parse_snapshot)]
@@ -223,9 +238,18 @@ pub fn zfs_for(cli: &Cli) -> anyhow::Result<Arc<dyn Zfs>> {
 }
 
 /// Runs one `wizfs` command, writing its output to `out`.
-pub fn run(cli: &Cli, zfs: &dyn Zfs, out: &mut dyn Write) -> anyhow::Result<()> {
+pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<()> {
     let json = cli.json;
+    let recovery =
+        wizfs_recovery::Recovery::new(zfs.clone(), Arc::new(wizfs_recovery::system_clock));
+    let zfs = zfs.as_ref();
     match &cli.command {
+        Command::Ls(arguments) => recovery::ls(&recovery, arguments, json, out),
+        Command::Versions(arguments) => recovery::versions(&recovery, arguments, json, out),
+        Command::Restore(arguments) => recovery::restore(&recovery, arguments, json, out),
+        Command::Compare(arguments) => recovery::compare(&recovery, arguments, out),
+        Command::Cat(arguments) => recovery::cat(&recovery, arguments, out),
+        Command::Download(arguments) => recovery::download(&recovery, arguments, out),
         Command::Version => {
             let version = zfs.version().ok();
             let view = VersionView::new(version.as_ref());
@@ -496,18 +520,18 @@ mod tests {
     use wizfs_core::PoolName;
     use wizfs_zfs::FakeZfs;
 
-    fn fake() -> (tempfile::TempDir, FakeZfs) {
+    fn fake() -> (tempfile::TempDir, Arc<FakeZfs>) {
         let directory = tempfile::tempdir().unwrap();
         let fake = FakeZfs::open(directory.path()).unwrap();
         fake.create_pool(&PoolName::new("tank").unwrap(), 1 << 30)
             .unwrap();
-        (directory, fake)
+        (directory, Arc::new(fake))
     }
 
-    fn run_words(zfs: &dyn Zfs, words: &[&str]) -> anyhow::Result<String> {
+    fn run_words(zfs: &Arc<FakeZfs>, words: &[&str]) -> anyhow::Result<String> {
         let cli = Cli::try_parse_from(std::iter::once("wizfs").chain(words.iter().copied()))?;
         let mut out = Vec::new();
-        run(&cli, zfs, &mut out)?;
+        run(&cli, zfs.clone(), &mut out)?;
         Ok(String::from_utf8(out)?)
     }
 

@@ -2,6 +2,7 @@
 //! (`src/bin/`) and the tests share it. [`wiring`] is the one place that decides between real
 //! and fake system adapters; everything else receives them as trait objects.
 
+pub mod api;
 pub mod cli;
 pub mod config;
 pub mod server;

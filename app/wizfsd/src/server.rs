@@ -19,6 +19,14 @@ use crate::wire::{PoolView, VersionView};
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub zfs: Arc<dyn Zfs>,
+    pub recovery: wizfs_recovery::Recovery,
+}
+
+impl AppState {
+    pub fn new(zfs: Arc<dyn Zfs>) -> Self {
+        let recovery = crate::api::recovery(zfs.clone());
+        Self { zfs, recovery }
+    }
 }
 
 /// An API failure: a status and a message for the user.
@@ -107,6 +115,7 @@ async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiError
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        .merge(crate::api::router())
         .with_state(state)
 }
 
@@ -170,13 +179,7 @@ mod tests {
         let fake = FakeZfs::open(directory.path()).unwrap();
         fake.create_pool(&PoolName::new("tank").unwrap(), 1 << 30)
             .unwrap();
-        let (status, body) = get_json(
-            router(AppState {
-                zfs: Arc::new(fake),
-            }),
-            "/healthz",
-        )
-        .await;
+        let (status, body) = get_json(router(AppState::new(Arc::new(fake))), "/healthz").await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(body["status"], "ok");
         assert_eq!(body["version"]["wizfs"], crate::VERSION);
@@ -187,7 +190,7 @@ mod tests {
     #[tokio::test]
     async fn healthz_is_503_without_zfs() {
         let zfs = wizfs_zfs::CliZfs::new(Arc::new(wizfs_zfs::ScriptedRunner::new()));
-        let (status, body) = get_json(router(AppState { zfs: Arc::new(zfs) }), "/healthz").await;
+        let (status, body) = get_json(router(AppState::new(Arc::new(zfs))), "/healthz").await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         assert!(
             body["error"]

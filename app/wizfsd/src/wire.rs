@@ -183,3 +183,230 @@ impl From<&wizfs_zfs::DiffEntry> for DiffEntryView {
         }
     }
 }
+
+/// Hex of raw bytes: file names need not be UTF-8, so the API carries them exactly as hex
+/// next to a lossy display string.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// Parses [`hex`] back.
+pub fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|index| u8::from_str_radix(text.get(index..index + 2)?, 16).ok())
+        .collect()
+}
+
+#[derive(Debug, Serialize)]
+pub struct EntryView {
+    pub name: String,
+    pub path: String,
+    pub path_hex: String,
+    pub kind: &'static str,
+    pub size: u64,
+    pub allocated: u64,
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub modified: String,
+    pub modified_unix: i64,
+    pub links: u64,
+    pub symlink_target: Option<String>,
+}
+
+impl From<&wizfs_core::TreeEntry> for EntryView {
+    fn from(entry: &wizfs_core::TreeEntry) -> Self {
+        let metadata = &entry.metadata;
+        Self {
+            name: entry
+                .path
+                .file_name()
+                .map(|name| String::from_utf8_lossy(name).into_owned())
+                .unwrap_or_default(),
+            path: entry.path.display(),
+            path_hex: hex(entry.path.as_bytes()),
+            kind: metadata.kind.as_str(),
+            size: metadata.size,
+            allocated: metadata.allocated,
+            mode: metadata.mode,
+            uid: metadata.uid,
+            gid: metadata.gid,
+            modified: wizfs_core::Timestamp(metadata.modified.seconds).to_string(),
+            modified_unix: metadata.modified.seconds,
+            links: metadata.links,
+            symlink_target: metadata
+                .symlink_target
+                .as_ref()
+                .map(|target| String::from_utf8_lossy(target).into_owned()),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct VersionSourceView {
+    /// `null` for the live file.
+    pub snapshot: Option<String>,
+    pub created: Option<String>,
+}
+
+impl From<&wizfs_core::versions::VersionSource> for VersionSourceView {
+    fn from(source: &wizfs_core::versions::VersionSource) -> Self {
+        match source {
+            wizfs_core::versions::VersionSource::Live => Self {
+                snapshot: None,
+                created: None,
+            },
+            wizfs_core::versions::VersionSource::Snapshot { name, creation, .. } => Self {
+                snapshot: Some(name.to_string()),
+                created: Some(creation.to_string()),
+            },
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct FileVersionView {
+    pub kind: &'static str,
+    pub size: u64,
+    pub modified: String,
+    pub modified_unix: i64,
+    pub is_live: bool,
+    pub content_digest: Option<String>,
+    /// Every snapshot (and the live file) holding this version, oldest first.
+    pub sources: Vec<VersionSourceView>,
+    /// Identical snapshots folded into this version beyond the first.
+    pub folded_snapshots: usize,
+}
+
+impl From<&wizfs_core::versions::FileVersion> for FileVersionView {
+    fn from(version: &wizfs_core::versions::FileVersion) -> Self {
+        Self {
+            kind: version.metadata.kind.as_str(),
+            size: version.metadata.size,
+            modified: wizfs_core::Timestamp(version.metadata.modified.seconds).to_string(),
+            modified_unix: version.metadata.modified.seconds,
+            is_live: version.is_live,
+            content_digest: version.content_digest.map(|digest| hex(&digest)),
+            sources: version
+                .sources
+                .iter()
+                .map(VersionSourceView::from)
+                .collect(),
+            folded_snapshots: version.folded_snapshots(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct ActionView {
+    pub action: &'static str,
+    pub path: String,
+    pub bytes: u64,
+    pub replaces: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PlanView {
+    pub dataset: String,
+    pub snapshot: String,
+    pub destination: String,
+    pub guard_snapshot: Option<String>,
+    pub files: u64,
+    pub directories: u64,
+    pub symlinks: u64,
+    pub hard_links: u64,
+    pub bytes: u64,
+    pub replaced: u64,
+    pub removed: u64,
+    pub unchanged: u64,
+    pub actions: Vec<ActionView>,
+    pub refused: Vec<String>,
+}
+
+impl From<&wizfs_core::restore::RestorePlan> for PlanView {
+    fn from(plan: &wizfs_core::restore::RestorePlan) -> Self {
+        use wizfs_core::restore::RestoreAction;
+        let actions = plan
+            .actions
+            .iter()
+            .filter_map(|action| {
+                let (name, path, bytes, replaces) = match action {
+                    RestoreAction::CreateDirectory { path } => ("mkdir", path, 0, false),
+                    RestoreAction::WriteFile {
+                        destination,
+                        metadata,
+                        replaces,
+                        ..
+                    } => ("write", destination, metadata.size, *replaces),
+                    RestoreAction::CreateSymlink {
+                        destination,
+                        replaces,
+                        ..
+                    } => ("symlink", destination, 0, *replaces),
+                    RestoreAction::HardLink {
+                        destination,
+                        replaces,
+                        ..
+                    } => ("link", destination, 0, *replaces),
+                    RestoreAction::Remove { path, .. } => ("remove", path, 0, true),
+                    RestoreAction::FinishDirectory { .. } => return None,
+                };
+                Some(ActionView {
+                    action: name,
+                    path: path.display(),
+                    bytes,
+                    replaces,
+                })
+            })
+            .collect();
+        let summary = &plan.summary;
+        Self {
+            dataset: plan.dataset.to_string(),
+            snapshot: plan.snapshot.to_string(),
+            destination: plan.destination.display(),
+            guard_snapshot: plan.guard_snapshot.as_ref().map(ToString::to_string),
+            files: summary.files,
+            directories: summary.directories,
+            symlinks: summary.symlinks,
+            hard_links: summary.hard_links,
+            bytes: summary.bytes,
+            replaced: summary.replaced,
+            removed: summary.removed,
+            unchanged: summary.unchanged,
+            actions,
+            refused: plan
+                .refused
+                .iter()
+                .map(|refusal| format!("{}: {}", refusal.path, refusal.reason))
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct ReportView {
+    pub plan: PlanView,
+    pub guard_snapshot: Option<String>,
+    pub files: u64,
+    pub bytes: u64,
+    pub removed: u64,
+}
+
+impl ReportView {
+    pub fn new(
+        plan: &wizfs_core::restore::RestorePlan,
+        report: &wizfs_restore::ExecutionReport,
+    ) -> Self {
+        Self {
+            plan: PlanView::from(plan),
+            guard_snapshot: report.guard_snapshot.as_ref().map(ToString::to_string),
+            files: report.files,
+            bytes: report.bytes,
+            removed: report.removed,
+        }
+    }
+}

@@ -7,7 +7,7 @@ fn main() -> std::process::ExitCode {
     let result = wizfsd::cli::zfs_for(&cli).and_then(|zfs| {
         let stdout = std::io::stdout();
         let mut out = stdout.lock();
-        wizfsd::cli::run(&cli, zfs.as_ref(), &mut out)
+        wizfsd::cli::run(&cli, zfs, &mut out)
     });
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

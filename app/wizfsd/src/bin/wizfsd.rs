@@ -50,6 +50,6 @@ fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(wizfsd::server::serve(
         config.listen,
-        wizfsd::server::AppState { zfs },
+        wizfsd::server::AppState::new(zfs),
     ))
 }
