@@ -480,7 +480,7 @@ fn full_or_read_only_dataset_fails_cleanly() {
     write(&fixture.path("big.bin"), &noise(12 << 20, 3));
     let snapshot = fixture.snapshot("big");
     fs::remove_file(fixture.path("big.bin")).expect("rm");
-    let quota = PropertyName::new("quota").unwrap();
+    let quota = PropertyName::new("refquota").unwrap();
     let target = wizfs_core::ZfsObjectName::Dataset(fixture.dataset.clone());
     fixture
         .zfs
