@@ -11,6 +11,7 @@ pub mod model;
 pub mod names;
 pub mod paths;
 pub mod restore;
+pub mod versioning;
 pub mod versions;
 
 pub use entries::*;

@@ -4,7 +4,7 @@
 //! * A guard snapshot, when the plan asks for one, is taken before any live byte changes, so
 //!   whatever the restore replaces or removes can be brought back.
 //! * Every file, symlink and hard link is created under a temporary name in its destination
-//!   directory, completed (data, owner, extended attributes, mode, times, `fsync`) and then
+//!   directory, completed (data, owner, extended attributes, mode, times) and then
 //!   renamed into place: over the old entry when the plan replaces it, otherwise with
 //!   `RENAME_NOREPLACE` so that something that appeared meanwhile is never clobbered.
 //! * A directory restored with the Replace strategy over an existing live directory is
@@ -12,6 +12,12 @@
 //!   clients see either the old or the restored tree, never a mixture; the old tree is then
 //!   removed (the guard snapshot still holds it).
 //! * On any error the temporary entries are removed before the error is returned.
+//! * Durability: no `fsync` per entry (10,000 small files cost 3.4× `cp -a` with one each);
+//!   the file system is flushed once with `syncfs` before success is reported. Atomicity
+//!   does not depend on the per-entry flush on ZFS: its transaction groups commit operations
+//!   in order, so after a crash a rename is never visible without the data written before
+//!   it (ext4 in its default `data=ordered` + `auto_da_alloc` mode behaves the same for
+//!   renames over existing files).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::File;
@@ -32,8 +38,7 @@ use crate::error::{
 use crate::remove::remove_entry;
 use crate::root::SafeRoot;
 use crate::system::{
-    apply_mode_and_times, apply_owner, apply_symlink_metadata, copy_extended_attributes,
-    observe_at, sync,
+    apply_mode_and_times, apply_owner, apply_symlink_metadata, copy_extended_attributes, observe_at,
 };
 use crate::temporary::{TemporaryEntry, TemporaryKind, TemporaryNames, cleanup_stale_temporaries};
 
@@ -103,7 +108,6 @@ pub fn execute(
         source_root: source_root(plan),
         names: TemporaryNames::new(),
         cleaned: BTreeSet::new(),
-        building_unit: false,
         report: ExecutionReport {
             guard_snapshot,
             ..ExecutionReport::default()
@@ -117,6 +121,11 @@ pub fn execute(
         },
     };
     executor.run(&child_mounts)?;
+    // One flush of the whole file system instead of an fsync per entry (see the module
+    // documentation): the restore is durable before it is reported done.
+    let root = live.open_directory(&RelativePath::root())?;
+    rustix::fs::syncfs(&root)
+        .map_err(|errno| system_failure("flush to disk", &plan.destination, errno))?;
     Ok(executor.report)
 }
 
@@ -375,9 +384,6 @@ struct Executor<'a, 'p> {
     names: TemporaryNames,
     /// Live directories already cleared of stale temporaries.
     cleaned: BTreeSet<RelativePath>,
-    /// Inside a directory rebuilt as a unit: entries become durable when each directory is
-    /// finished (fsync), so creations skip the per-entry fsync of their directory.
-    building_unit: bool,
     report: ExecutionReport,
     tracker: Tracker<'p>,
 }
@@ -485,12 +491,10 @@ impl<'a> Executor<'a, '_> {
         }
     }
 
-    /// Makes a new entry of `directory` durable (deferred while building a unit).
-    fn sync_parent(&self, directory: &OwnedFd, path: &RelativePath) -> RestoreResult<()> {
-        if self.building_unit {
-            return Ok(());
-        }
-        sync(directory, path)
+    /// Durability of a new entry of `directory`: deferred to the single `syncfs` at the end
+    /// of the execution (see the module documentation).
+    fn sync_parent(&self, _directory: &OwnedFd, _path: &RelativePath) -> RestoreResult<()> {
+        Ok(())
     }
 
     /// Removes stale temporaries from a destination directory, once per execution.
@@ -602,7 +606,6 @@ impl<'a> Executor<'a, '_> {
         apply_owner(file.as_fd(), metadata, destination)?;
         copy_extended_attributes(source_file.as_fd(), file.as_fd(), destination)?;
         apply_mode_and_times(file.as_fd(), metadata, destination)?;
-        sync(&file, destination)?;
         drop(file);
         place(temporary, &name, destination, replaces)?;
         self.sync_parent(&parent, &parent_path)?;
@@ -716,9 +719,6 @@ impl<'a> Executor<'a, '_> {
             });
         }
         remove_entry(self.live, path)?;
-        if let Some(parent) = path.parent() {
-            sync(self.live.open_directory(&parent)?, &parent)?;
-        }
         self.report.removed += 1;
         Ok(())
     }
@@ -741,8 +741,7 @@ impl<'a> Executor<'a, '_> {
             let source_directory = self.snapshot.open_directory(source)?;
             copy_extended_attributes(source_directory.as_fd(), directory.as_fd(), path)?;
         }
-        apply_mode_and_times(directory.as_fd(), metadata, path)?;
-        sync(&directory, path)
+        apply_mode_and_times(directory.as_fd(), metadata, path)
     }
 
     /// Whether the plan is a Replace of an existing live directory that is best rebuilt and
@@ -830,7 +829,6 @@ impl<'a> Executor<'a, '_> {
         );
 
         // (An error ends the execution, so the flag needs no reset on that path.)
-        self.building_unit = true;
         let mut planned: BTreeMap<&RelativePath, &RestoreAction> = BTreeMap::new();
         for action in &plan.actions {
             if !matches!(
@@ -919,7 +917,6 @@ impl<'a> Executor<'a, '_> {
         for (path, metadata, snapshot_path) in directories.iter().rev() {
             self.finish_directory(path, metadata, Some(snapshot_path))?;
         }
-        self.building_unit = false;
 
         match rustix::fs::renameat_with(
             &parent,
@@ -942,7 +939,6 @@ impl<'a> Executor<'a, '_> {
                 ));
             }
         }
-        sync(&parent, &parent_path)?;
         self.tracker.step(destination);
         // The old tree is now under the temporary name.
         if let Err(error) = temporary.remove() {
@@ -950,8 +946,6 @@ impl<'a> Executor<'a, '_> {
                 "the replaced directory is left at `{temporary_path}` (the guard snapshot holds it \
                  too); stale-temporary cleanup removes it once this process has ended: {error}"
             ));
-        } else {
-            sync(&parent, &parent_path)?;
         }
         let removals = plan.actions.iter().filter(|action| {
             matches!(action, RestoreAction::Remove { path, .. } if path.starts_with(destination))

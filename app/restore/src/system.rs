@@ -4,7 +4,7 @@
 //! directory file descriptor plus one file name, never on a path with several components, so
 //! no symlink can be followed by accident.
 
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::BorrowedFd;
 
 use rustix::fs::{
     AtFlags, Dir, FileType, Gid, Mode, StatxAttributes, StatxFlags, Timespec, Timestamps, Uid,
@@ -343,7 +343,3 @@ fn timestamps(metadata: &EntryMetadata) -> Timestamps {
     }
 }
 
-/// `fsync` of a file or directory.
-pub(crate) fn sync(file: impl AsFd, path: &RelativePath) -> RestoreResult<()> {
-    rustix::fs::fsync(file).map_err(|errno| system_failure("flush to disk", path, errno))
-}
