@@ -144,6 +144,21 @@ impl Recovery {
         })
     }
 
+    /// Opens a snapshot's tree, reporting a missing snapshot as such.
+    fn open_snapshot_root(
+        &self,
+        mountpoint: &Path,
+        snapshot: &SnapshotName,
+    ) -> RecoveryResult<SafeRoot> {
+        SafeRoot::open_snapshot(mountpoint, snapshot.short_name()).map_err(|error| {
+            if error.is_not_found() {
+                RecoveryError::SnapshotNotFound(snapshot.clone())
+            } else {
+                error.into()
+            }
+        })
+    }
+
     fn check_snapshot(&self, dataset: &DatasetName, snapshot: &SnapshotName) -> RecoveryResult<()> {
         if snapshot.dataset() != dataset {
             return Err(RecoveryError::WrongDataset {
@@ -167,15 +182,7 @@ impl Recovery {
             None => work(&SafeRoot::open_live(&mountpoint)?),
             Some(snapshot) => {
                 self.check_snapshot(dataset, snapshot)?;
-                let root = SafeRoot::open_snapshot(&mountpoint, snapshot.short_name()).map_err(
-                    |error| {
-                        if error.is_not_found() {
-                            RecoveryError::SnapshotNotFound(snapshot.clone())
-                        } else {
-                            error.into()
-                        }
-                    },
-                )?;
+                let root = self.open_snapshot_root(&mountpoint, snapshot)?;
                 let result = work(&root);
                 root.forget_snapshot_mount();
                 result
@@ -215,15 +222,10 @@ impl Recovery {
         let snapshots = self.zfs.list_snapshots(dataset, Scope::Dataset)?;
         let mut observations = Vec::with_capacity(snapshots.len() + 1);
         for snapshot in &snapshots {
-            let root = SafeRoot::open_snapshot(&mountpoint, snapshot.name.short_name())?;
-            let metadata = root.stat(path)?;
-            let content_digest = match (&metadata, identity) {
-                (Some(found), VersionIdentity::Content) if found.kind == EntryKind::File => {
-                    Some(digest(&root, path)?)
-                }
-                _ => None,
-            };
+            let root = self.open_snapshot_root(&mountpoint, &snapshot.name)?;
+            let observed = observe(&root, path, identity);
             root.forget_snapshot_mount();
+            let (metadata, content_digest) = observed?;
             observations.push(Observation {
                 source: VersionSource::Snapshot {
                     name: snapshot.name.clone(),
@@ -234,14 +236,8 @@ impl Recovery {
                 content_digest,
             });
         }
-        let live = SafeRoot::open_live(&mountpoint)?;
-        let metadata = live.stat(path)?;
-        let content_digest = match (&metadata, identity) {
-            (Some(found), VersionIdentity::Content) if found.kind == EntryKind::File => {
-                Some(digest(&live, path)?)
-            }
-            _ => None,
-        };
+        let (metadata, content_digest) =
+            observe(&SafeRoot::open_live(&mountpoint)?, path, identity)?;
         observations.push(Observation {
             source: VersionSource::Live,
             metadata,
@@ -254,14 +250,7 @@ impl Recovery {
     pub fn plan(&self, request: &RestoreRequest) -> RecoveryResult<RestorePlan> {
         let dataset = request.snapshot.dataset().clone();
         let mountpoint = self.mountpoint(&dataset)?;
-        let snapshot_root = SafeRoot::open_snapshot(&mountpoint, request.snapshot.short_name())
-            .map_err(|error| {
-                if error.is_not_found() {
-                    RecoveryError::SnapshotNotFound(request.snapshot.clone())
-                } else {
-                    error.into()
-                }
-            })?;
+        let snapshot_root = self.open_snapshot_root(&mountpoint, &request.snapshot)?;
         let live_root = SafeRoot::open_live(&mountpoint)?;
         let result = self.plan_with(request, &snapshot_root, &live_root);
         snapshot_root.forget_snapshot_mount();
@@ -338,14 +327,7 @@ impl Recovery {
     ) -> RecoveryResult<(RestorePlan, ExecutionReport)> {
         let dataset = request.snapshot.dataset().clone();
         let mountpoint = self.mountpoint(&dataset)?;
-        let snapshot_root = SafeRoot::open_snapshot(&mountpoint, request.snapshot.short_name())
-            .map_err(|error| {
-                if error.is_not_found() {
-                    RecoveryError::SnapshotNotFound(request.snapshot.clone())
-                } else {
-                    error.into()
-                }
-            })?;
+        let snapshot_root = self.open_snapshot_root(&mountpoint, &request.snapshot)?;
         let live_root = SafeRoot::open_live(&mountpoint)?;
         let result = self
             .plan_with(request, &snapshot_root, &live_root)
@@ -432,6 +414,23 @@ impl Recovery {
         })
     }
 
+    /// Streams a regular file's content to `out` (live or from a snapshot); returns its size.
+    pub fn copy_file(
+        &self,
+        dataset: &DatasetName,
+        snapshot: Option<&SnapshotName>,
+        path: &RelativePath,
+        out: &mut dyn Write,
+    ) -> RecoveryResult<u64> {
+        self.with_root(dataset, snapshot, |root| {
+            let mut file = root.open_regular_file(path)?;
+            std::io::copy(&mut file, out).map_err(|source| RecoveryError::Read {
+                path: path.to_string(),
+                source,
+            })
+        })
+    }
+
     /// The raw bytes of a regular file (previews), at most `limit` bytes.
     pub fn read_file(
         &self,
@@ -442,6 +441,22 @@ impl Recovery {
     ) -> RecoveryResult<Vec<u8>> {
         self.with_root(dataset, snapshot, |root| Ok(root.read_prefix(path, limit)?))
     }
+}
+
+/// The entry at `path` in `root`, with its content digest when comparing by content.
+fn observe(
+    root: &SafeRoot,
+    path: &RelativePath,
+    identity: VersionIdentity,
+) -> RecoveryResult<(Option<EntryMetadata>, Option<[u8; 32]>)> {
+    let metadata = root.stat(path)?;
+    let content_digest = match (&metadata, identity) {
+        (Some(found), VersionIdentity::Content) if found.kind == EntryKind::File => {
+            Some(digest(root, path)?)
+        }
+        _ => None,
+    };
+    Ok((metadata, content_digest))
 }
 
 /// BLAKE3 of a regular file's content.

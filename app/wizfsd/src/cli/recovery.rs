@@ -109,6 +109,13 @@ fn snapshot_of(dataset: &DatasetName, name: &str) -> anyhow::Result<SnapshotName
     Ok(snapshot)
 }
 
+fn optional_snapshot(
+    dataset: &DatasetName,
+    name: Option<&str>,
+) -> anyhow::Result<Option<SnapshotName>> {
+    name.map(|name| snapshot_of(dataset, name)).transpose()
+}
+
 fn locate(recovery: &Recovery, path: &std::path::Path) -> anyhow::Result<Location> {
     if !path.is_absolute() {
         bail!("give an absolute path (got `{}`)", path.display());
@@ -189,11 +196,7 @@ pub fn ls(
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let location = locate(recovery, &arguments.path)?;
-    let snapshot = arguments
-        .snapshot
-        .as_deref()
-        .map(|name| snapshot_of(&location.dataset, name))
-        .transpose()?;
+    let snapshot = optional_snapshot(&location.dataset, arguments.snapshot.as_deref())?;
     let entries = recovery
         .list_directory(&location.dataset, snapshot.as_ref(), &location.path)
         .with_context(|| format!("listing {}", arguments.path.display()))?;
@@ -386,11 +389,7 @@ pub fn compare(
 ) -> anyhow::Result<()> {
     let location = locate(recovery, &arguments.path)?;
     let from = snapshot_of(&location.dataset, &arguments.from)?;
-    let to = arguments
-        .to
-        .as_deref()
-        .map(|name| snapshot_of(&location.dataset, name))
-        .transpose()?;
+    let to = optional_snapshot(&location.dataset, arguments.to.as_deref())?;
     let diff = recovery.text_diff(&location.dataset, &location.path, Some(&from), to.as_ref())?;
     out.write_all(diff.as_bytes())?;
     Ok(())
@@ -402,18 +401,8 @@ pub fn cat(
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let location = locate(recovery, &arguments.path)?;
-    let snapshot = arguments
-        .snapshot
-        .as_deref()
-        .map(|name| snapshot_of(&location.dataset, name))
-        .transpose()?;
-    let bytes = recovery.read_file(
-        &location.dataset,
-        snapshot.as_ref(),
-        &location.path,
-        u64::MAX,
-    )?;
-    out.write_all(&bytes)?;
+    let snapshot = optional_snapshot(&location.dataset, arguments.snapshot.as_deref())?;
+    recovery.copy_file(&location.dataset, snapshot.as_ref(), &location.path, out)?;
     Ok(())
 }
 
@@ -423,11 +412,7 @@ pub fn download(
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let location = locate(recovery, &arguments.path)?;
-    let snapshot = arguments
-        .snapshot
-        .as_deref()
-        .map(|name| snapshot_of(&location.dataset, name))
-        .transpose()?;
+    let snapshot = optional_snapshot(&location.dataset, arguments.snapshot.as_deref())?;
     // Atomic: write next to the target, then rename.
     let directory = arguments
         .output
