@@ -596,19 +596,36 @@ fn posix_acls_survive_a_restore() {
     let fixture = fixture("restore-acl");
     let acltype = PropertyName::new("acltype").unwrap();
     let target = wizfs_core::ZfsObjectName::Dataset(fixture.dataset.clone());
-    fixture.zfs.set_property(&target, &acltype, "posix").expect("acltype=posix");
+    fixture
+        .zfs
+        .set_property(&target, &acltype, "posix")
+        .expect("acltype=posix");
     write(&fixture.path("shared.txt"), b"for the family");
-    let status = Command::new("setfacl").args(["-m", "u:1234:rw,g:5678:r"]).arg(fixture.path("shared.txt")).status().expect("setfacl");
+    let status = Command::new("setfacl")
+        .args(["-m", "u:1234:rw,g:5678:r"])
+        .arg(fixture.path("shared.txt"))
+        .status()
+        .expect("setfacl");
     assert!(status.success());
     let acl = |path: &Path| {
-        let output = Command::new("getfacl").args(["--omit-header", "--numeric"]).arg(path).output().expect("getfacl");
+        let output = Command::new("getfacl")
+            .args(["--omit-header", "--numeric"])
+            .arg(path)
+            .output()
+            .expect("getfacl");
         String::from_utf8_lossy(&output.stdout).into_owned()
     };
     let expected = acl(&fixture.path("shared.txt"));
     assert!(expected.contains("user:1234:rw-"), "{expected}");
     let snapshot = fixture.snapshot("acl");
     fs::remove_file(fixture.path("shared.txt")).expect("rm");
-    fixture.recovery.restore(&fixture.request(&snapshot, "shared.txt", RestoreTarget::Original), &mut |_| {}).expect("restore");
+    fixture
+        .recovery
+        .restore(
+            &fixture.request(&snapshot, "shared.txt", RestoreTarget::Original),
+            &mut |_| {},
+        )
+        .expect("restore");
     assert_eq!(acl(&fixture.path("shared.txt")), expected);
 }
 
@@ -619,10 +636,26 @@ fn snapshots_are_not_left_mounted() {
     let fixture = fixture("restore-mounts");
     write(&fixture.path("a.txt"), b"a");
     let snapshot = fixture.snapshot("browsed");
-    let mounted = || fs::read_to_string("/proc/mounts").expect("mounts").contains(&format!("{}@browsed", fixture.dataset));
-    fixture.recovery.list_directory(&fixture.dataset, Some(&snapshot), &RelativePath::root()).expect("browse");
+    let mounted = || {
+        fs::read_to_string("/proc/mounts")
+            .expect("mounts")
+            .contains(&format!("{}@browsed", fixture.dataset))
+    };
+    fixture
+        .recovery
+        .list_directory(&fixture.dataset, Some(&snapshot), &RelativePath::root())
+        .expect("browse");
     assert!(!mounted(), "browsing left the snapshot mounted");
-    fixture.recovery.restore(&fixture.request(&snapshot, "a.txt", RestoreTarget::Copy { into: None }), &mut |_| {}).expect("restore");
+    fixture
+        .recovery
+        .restore(
+            &fixture.request(&snapshot, "a.txt", RestoreTarget::Copy { into: None }),
+            &mut |_| {},
+        )
+        .expect("restore");
     assert!(!mounted(), "restoring left the snapshot mounted");
-    fixture.zfs.destroy_snapshots(&[snapshot], wizfs_zfs::DestroyOptions::default()).expect("the snapshot can be destroyed right away");
+    fixture
+        .zfs
+        .destroy_snapshots(&[snapshot], wizfs_zfs::DestroyOptions::default())
+        .expect("the snapshot can be destroyed right away");
 }

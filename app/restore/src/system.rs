@@ -342,4 +342,3 @@ fn timestamps(metadata: &EntryMetadata) -> Timestamps {
         last_modification: modified,
     }
 }
-
