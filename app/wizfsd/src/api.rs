@@ -528,9 +528,156 @@ async fn download(
         .into_response())
 }
 
+/// `GET /api/v1/search`: the query parameters of `wizfs search`.
+#[derive(Debug, Deserialize)]
+pub struct SearchParameters {
+    #[serde(default)]
+    pub q: String,
+    /// substring (default), prefix, glob, fuzzy
+    #[serde(default, rename = "match")]
+    pub name_match: Option<String>,
+    #[serde(default)]
+    pub dataset: Option<String>,
+    /// With `dataset`: only below this directory (relative to the dataset).
+    #[serde(default)]
+    pub under: Option<String>,
+    /// file, directory, symlink
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub ext: Option<String>,
+    #[serde(default)]
+    pub min_size: Option<u64>,
+    #[serde(default)]
+    pub max_size: Option<u64>,
+    #[serde(default)]
+    pub modified_after: Option<i64>,
+    #[serde(default)]
+    pub modified_before: Option<i64>,
+    #[serde(default)]
+    pub deleted: bool,
+    /// A snapshot of `dataset` (short or full name).
+    #[serde(default)]
+    pub as_of: Option<String>,
+    /// relevance (default), name, size, modified, path
+    #[serde(default)]
+    pub sort: Option<String>,
+    #[serde(default)]
+    pub descending: bool,
+    #[serde(default)]
+    pub offset: usize,
+    #[serde(default)]
+    pub limit: Option<usize>,
+}
+
+fn indexer(state: &AppState) -> Result<wizfs_indexer::Indexer, ApiError> {
+    state
+        .indexer
+        .clone()
+        .ok_or_else(|| ApiError::Unavailable("the search index is not open".into()))
+}
+
+async fn search(
+    State(state): State<AppState>,
+    Query(parameters): Query<SearchParameters>,
+) -> Result<Json<SearchResultsView>, ApiError> {
+    use wizfs_index::{NameMatch, SearchQuery, Sort};
+    let indexer = indexer(&state)?;
+    let bad = |what: &str, value: &str| ApiError::BadRequest(format!("unknown {what} `{value}`"));
+    let name_match = match parameters.name_match.as_deref() {
+        None | Some("substring") => NameMatch::Substring,
+        Some("prefix") => NameMatch::Prefix,
+        Some("glob") => NameMatch::Glob,
+        Some("fuzzy") => NameMatch::Fuzzy,
+        Some(other) => return Err(bad("match", other)),
+    };
+    let sort = match parameters.sort.as_deref() {
+        None | Some("relevance") => Sort::Relevance,
+        Some("name") => Sort::Name,
+        Some("size") => Sort::Size,
+        Some("modified") => Sort::Modified,
+        Some("path") => Sort::Path,
+        Some(other) => return Err(bad("sort", other)),
+    };
+    let kinds = match parameters.kind.as_deref() {
+        None => Vec::new(),
+        Some("file") => vec![wizfs_core::EntryKind::File],
+        Some("directory") => vec![wizfs_core::EntryKind::Directory],
+        Some("symlink") => vec![wizfs_core::EntryKind::Symlink],
+        Some(other) => return Err(bad("type", other)),
+    };
+    let dataset_name = parameters.dataset.as_deref().map(dataset).transpose()?;
+    let under = match (&dataset_name, &parameters.under) {
+        (Some(name), Some(under)) => Some((
+            name.to_string(),
+            RelativePath::new(under.as_bytes())
+                .map_err(|error| ApiError::BadRequest(error.to_string()))?,
+        )),
+        (None, Some(_)) => return Err(ApiError::BadRequest("`under` needs `dataset`".into())),
+        _ => None,
+    };
+    let zfs = state.zfs.clone();
+    blocking(move || {
+        let as_of = match (&dataset_name, &parameters.as_of) {
+            (Some(name), Some(short)) => {
+                let wanted = snapshot(name, short)?;
+                let found = zfs
+                    .list_snapshots(name, Scope::Dataset)?
+                    .into_iter()
+                    .find(|candidate| candidate.name == wanted)
+                    .ok_or_else(|| {
+                        ApiError::NotFound(format!("snapshot {wanted} does not exist"))
+                    })?;
+                let guid = zfs
+                    .list_datasets(Some(name))?
+                    .first()
+                    .map(|found| found.guid)
+                    .unwrap_or_default();
+                Some((guid, found.createtxg))
+            }
+            (None, Some(_)) => return Err(ApiError::BadRequest("`as_of` needs `dataset`".into())),
+            _ => None,
+        };
+        let query = SearchQuery {
+            text: Some(parameters.q.clone()).filter(|text| !text.is_empty()),
+            name_match,
+            datasets: dataset_name.iter().map(ToString::to_string).collect(),
+            under,
+            kinds,
+            extensions: parameters.ext.iter().cloned().collect(),
+            size: (parameters.min_size, parameters.max_size),
+            modified: (parameters.modified_after, parameters.modified_before),
+            deleted_only: parameters.deleted,
+            as_of,
+            sort,
+            descending: parameters.descending,
+            offset: parameters.offset,
+            limit: parameters.limit.unwrap_or(50).clamp(1, 1000),
+        };
+        let results = indexer
+            .store()
+            .search(&query)
+            .map_err(|error| ApiError::BadRequest(error.to_string()))?;
+        Ok(Json(SearchResultsView::from(&results)))
+    })
+    .await
+}
+
+/// `POST /api/v1/index`: reconcile the index with ZFS now.
+async fn reindex(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    indexer(&state)?;
+    let reports = blocking(move || state.reconcile_index()).await?;
+    Ok(Json(serde_json::json!(reports
+        .iter()
+        .map(|report| serde_json::json!({"dataset": report.dataset, "indexed": report.indexed, "forgotten": report.forgotten}))
+        .collect::<Vec<_>>())))
+}
+
 /// The API routes.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/api/v1/search", get(search))
+        .route("/api/v1/index", post(reindex))
         .route("/api/v1/pools", get(pools))
         .route("/api/v1/datasets", get(datasets))
         .route("/api/v1/snapshots", get(snapshots))

@@ -17,6 +17,7 @@ use crate::config::{Config, DEFAULT_PATH, ZfsBackend};
 use crate::wire::*;
 
 pub mod recovery;
+pub mod search;
 
 #[derive(Debug, Parser)]
 #[command(name = "wizfs", version = crate::VERSION, about = "WiZFS: snapshots, recovery and health of ZFS pools")]
@@ -27,6 +28,10 @@ pub struct Cli {
     /// Use the directory-backed fake ZFS at DIR (demo and tests) instead of the real one.
     #[arg(long, global = true, value_name = "DIR")]
     pub fake: Option<PathBuf>,
+    /// Where WiZFS keeps its state (the search index); default: the configuration's
+    /// `data_dir`, or `<DIR>/.wizfs` with `--fake DIR`.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
     /// Machine-readable output.
     #[arg(long, global = true)]
     pub json: bool,
@@ -53,6 +58,10 @@ pub enum Command {
     /// Bookmarks.
     #[command(subcommand)]
     Bookmark(BookmarkCommand),
+    /// Bring the search index up to date with every snapshot (and the live files).
+    Index(search::IndexArguments),
+    /// Find files by name across all snapshots and the live file system.
+    Search(search::SearchArguments),
     /// List a directory, live or as it was in a snapshot.
     Ls(recovery::LsArguments),
     /// The unique versions of a file across all snapshots.
@@ -163,6 +172,11 @@ pub enum BookmarkCommand {
     },
 }
 
+/// A dataset name as a clap value parser.
+pub fn parse_dataset_name(text: &str) -> Result<DatasetName, String> {
+    parse_dataset(text)
+}
+
 fn parse_dataset(text: &str) -> Result<DatasetName, String> {
     DatasetName::new(text).map_err(|error| error.to_string())
 }
@@ -237,13 +251,78 @@ pub fn zfs_for(cli: &Cli) -> anyhow::Result<Arc<dyn Zfs>> {
     crate::wiring::zfs(&backend)
 }
 
+/// Where the CLI finds WiZFS's state: `--data-dir`, else `<fake root>/.wizfs`, else the
+/// configuration's `data_dir`.
+pub fn data_dir_for(cli: &Cli) -> anyhow::Result<PathBuf> {
+    if let Some(directory) = &cli.data_dir {
+        return Ok(directory.clone());
+    }
+    if let Some(root) = &cli.fake {
+        return Ok(root.join(".wizfs"));
+    }
+    let config = match &cli.config {
+        Some(path) => Config::load(path)?,
+        None if std::path::Path::new(DEFAULT_PATH).exists() => {
+            Config::load(std::path::Path::new(DEFAULT_PATH))?
+        }
+        None => Config::default(),
+    };
+    Ok(config.data_dir)
+}
+
+/// Snapshots WiZFS creates or destroys are (un)indexed at once when the index exists here
+/// and is not in use by the daemon (which then picks them up itself); failures only warn.
+fn index_after_change<'a>(
+    cli: &Cli,
+    zfs: &Arc<dyn Zfs>,
+    datasets: impl Iterator<Item = &'a DatasetName>,
+    recursive: bool,
+) {
+    let Ok(data_dir) = data_dir_for(cli) else {
+        return;
+    };
+    if !data_dir.join("index").exists() {
+        return;
+    }
+    let roots: Vec<DatasetName> = datasets.cloned().collect();
+    let result = search::open_index(&data_dir).and_then(|store| {
+        let indexer = wizfs_indexer::Indexer::new(store, zfs.clone());
+        let affected = |dataset: &DatasetName| {
+            roots.iter().any(|root| {
+                dataset == root || (recursive && dataset.is_same_or_descendant_of(root))
+            })
+        };
+        Ok(indexer.sync_all(&affected, &mut |_| {})?)
+    });
+    if let Err(error) = result {
+        eprintln!(
+            "wizfs: note: the search index was not updated now ({error:#}); the daemon's next reconciliation will"
+        );
+    }
+}
+
 /// Runs one `wizfs` command, writing its output to `out`.
 pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<()> {
     let json = cli.json;
     let recovery =
         wizfs_recovery::Recovery::new(zfs.clone(), Arc::new(wizfs_recovery::system_clock));
+    let zfs_handle = zfs.clone();
     let zfs = zfs.as_ref();
     match &cli.command {
+        Command::Index(arguments) => search::index(
+            zfs_handle.clone(),
+            &data_dir_for(cli)?,
+            arguments,
+            json,
+            out,
+        ),
+        Command::Search(arguments) => search::search(
+            zfs_handle.clone(),
+            &data_dir_for(cli)?,
+            arguments,
+            json,
+            out,
+        ),
         Command::Ls(arguments) => recovery::ls(&recovery, arguments, json, out),
         Command::Versions(arguments) => recovery::versions(&recovery, arguments, json, out),
         Command::Restore(arguments) => recovery::restore(&recovery, arguments, json, out),
@@ -352,6 +431,12 @@ pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<
         }) => {
             zfs.create_snapshots(snapshots, *recursive, properties)
                 .context("creating snapshots")?;
+            index_after_change(
+                cli,
+                &zfs_handle,
+                snapshots.iter().map(SnapshotName::dataset),
+                *recursive,
+            );
             let names: Vec<String> = snapshots.iter().map(ToString::to_string).collect();
             emit(out, json, &names, |out| {
                 for name in &names {
@@ -415,6 +500,12 @@ pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<
             };
             zfs.destroy_snapshots(snapshots, options)
                 .context("destroying snapshots")?;
+            index_after_change(
+                cli,
+                &zfs_handle,
+                snapshots.iter().map(SnapshotName::dataset),
+                *recursive,
+            );
             let names: Vec<String> = snapshots.iter().map(ToString::to_string).collect();
             emit(out, json, &names, |out| {
                 for name in &names {

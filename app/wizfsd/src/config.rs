@@ -19,6 +19,38 @@ pub struct Config {
     /// A `tracing` filter, e.g. `info` or `wizfsd=debug,info`.
     pub log: String,
     pub zfs: ZfsBackend,
+    pub index: IndexConfig,
+}
+
+/// The search index: how often snapshots made by other tools are picked up, and which
+/// datasets stay out of it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IndexConfig {
+    /// Seconds between reconciliations (also run at start-up); 0 turns the schedule off.
+    pub interval_seconds: u64,
+    /// Datasets (with their descendants) never indexed.
+    pub exclude: Vec<String>,
+}
+
+impl Default for IndexConfig {
+    fn default() -> Self {
+        Self {
+            interval_seconds: 900,
+            exclude: Vec::new(),
+        }
+    }
+}
+
+impl IndexConfig {
+    /// Whether `dataset` is indexed (not at or below an excluded dataset).
+    pub fn includes(&self, dataset: &wizfs_core::DatasetName) -> bool {
+        !self
+            .exclude
+            .iter()
+            .filter_map(|name| wizfs_core::DatasetName::new(name).ok())
+            .any(|excluded| dataset.is_same_or_descendant_of(&excluded))
+    }
 }
 
 impl Default for Config {
@@ -28,6 +60,7 @@ impl Default for Config {
             data_dir: PathBuf::from("/var/lib/wizfs"),
             log: "info".to_owned(),
             zfs: ZfsBackend::Real,
+            index: IndexConfig::default(),
         }
     }
 }
@@ -138,6 +171,20 @@ mod tests {
         assert!(message.contains("/etc/wizfs/wizfsd.toml"), "{message}");
         let unknown = Config::parse("lissten = \"127.0.0.1:1\"", Path::new("x")).unwrap_err();
         assert!(unknown.to_string().contains("lissten"), "{unknown}");
+    }
+
+    #[test]
+    fn index_exclusions_cover_descendants() {
+        let config = Config::parse(
+            "[index]\nexclude = [\"tank/scratch\"]\ninterval_seconds = 60\n",
+            Path::new("x"),
+        )
+        .unwrap();
+        let name = |text: &str| wizfs_core::DatasetName::new(text).unwrap();
+        assert!(!config.index.includes(&name("tank/scratch")));
+        assert!(!config.index.includes(&name("tank/scratch/tmp")));
+        assert!(config.index.includes(&name("tank/scratchpad")));
+        assert_eq!(config.index.interval_seconds, 60);
     }
 
     #[test]

@@ -20,13 +20,75 @@ use crate::wire::{PoolView, VersionView};
 pub struct AppState {
     pub zfs: Arc<dyn Zfs>,
     pub recovery: wizfs_recovery::Recovery,
+    /// The search index, when it could be opened.
+    pub indexer: Option<wizfs_indexer::Indexer>,
+    pub index_config: crate::config::IndexConfig,
 }
 
 impl AppState {
     pub fn new(zfs: Arc<dyn Zfs>) -> Self {
         let recovery = crate::api::recovery(zfs.clone());
-        Self { zfs, recovery }
+        Self {
+            zfs,
+            recovery,
+            indexer: None,
+            index_config: crate::config::IndexConfig::default(),
+        }
     }
+
+    /// With a search index.
+    pub fn with_index(
+        mut self,
+        store: Arc<wizfs_index::IndexStore>,
+        config: crate::config::IndexConfig,
+    ) -> Self {
+        self.indexer = Some(wizfs_indexer::Indexer::new(store, self.zfs.clone()));
+        self.index_config = config;
+        self
+    }
+
+    /// Reconciles the index with ZFS (blocking; run on the blocking pool).
+    pub fn reconcile_index(&self) -> Result<Vec<wizfs_indexer::SyncReport>, ApiError> {
+        let indexer = self
+            .indexer
+            .as_ref()
+            .ok_or_else(|| ApiError::Unavailable("the search index is not open".into()))?;
+        let config = &self.index_config;
+        indexer
+            .sync_all(&|dataset| config.includes(dataset), &mut |_| {})
+            .map_err(|error| ApiError::Internal(format!("indexing failed: {error}")))
+    }
+}
+
+/// Reconciles the index now and then every `interval_seconds` (0: only now).
+pub fn spawn_index_schedule(state: AppState) {
+    if state.indexer.is_none() {
+        return;
+    }
+    tokio::spawn(async move {
+        loop {
+            let worker = state.clone();
+            match tokio::task::spawn_blocking(move || worker.reconcile_index()).await {
+                Ok(Ok(reports)) => {
+                    for report in reports
+                        .iter()
+                        .filter(|report| !report.indexed.is_empty() || !report.forgotten.is_empty())
+                    {
+                        tracing::info!(dataset = %report.dataset, indexed = report.indexed.len(), forgotten = report.forgotten.len(), "index reconciled");
+                    }
+                }
+                Ok(Err(error)) => tracing::warn!(%error, "index reconciliation failed"),
+                Err(error) => tracing::warn!(%error, "index reconciliation task failed"),
+            }
+            if state.index_config.interval_seconds == 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(
+                state.index_config.interval_seconds,
+            ))
+            .await;
+        }
+    });
 }
 
 /// An API failure: a status and a message for the user.
@@ -125,6 +187,7 @@ pub async fn serve(listen: SocketAddr, state: AppState) -> anyhow::Result<()> {
         .await
         .map_err(|error| anyhow::anyhow!("cannot listen on {listen}: {error}"))?;
     tracing::info!(address = %listener.local_addr()?, "wizfsd listening");
+    spawn_index_schedule(state.clone());
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await?;

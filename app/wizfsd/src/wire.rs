@@ -410,3 +410,74 @@ impl ReportView {
         }
     }
 }
+
+#[derive(Debug, Serialize)]
+pub struct SearchHitView {
+    pub dataset: String,
+    pub path: String,
+    pub path_hex: String,
+    pub name: String,
+    pub kind: &'static str,
+    pub size: u64,
+    pub modified: String,
+    pub modified_unix: i64,
+    pub first_snapshot: Option<String>,
+    pub last_snapshot: Option<String>,
+    /// Whether the path exists live (false: a deleted file).
+    pub path_live: bool,
+    /// Whether this very version is the live one.
+    pub is_live_version: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FacetView {
+    pub value: String,
+    pub count: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SearchResultsView {
+    pub total: u64,
+    pub hits: Vec<SearchHitView>,
+    pub datasets: Vec<FacetView>,
+    pub extensions: Vec<FacetView>,
+    pub years: Vec<FacetView>,
+}
+
+impl From<&wizfs_index::SearchResults> for SearchResultsView {
+    fn from(results: &wizfs_index::SearchResults) -> Self {
+        let facets = |pairs: &[(String, u64)]| -> Vec<FacetView> {
+            pairs
+                .iter()
+                .map(|(value, count)| FacetView {
+                    value: value.clone(),
+                    count: *count,
+                })
+                .collect()
+        };
+        Self {
+            total: results.total,
+            hits: results
+                .hits
+                .iter()
+                .map(|hit| SearchHitView {
+                    dataset: hit.dataset.clone(),
+                    path: hit.path.display(),
+                    path_hex: hex(hit.path.as_bytes()),
+                    name: hit.name.clone(),
+                    kind: hit.kind.as_str(),
+                    size: hit.size,
+                    modified: wizfs_core::Timestamp(hit.modified.seconds).to_string(),
+                    modified_unix: hit.modified.seconds,
+                    first_snapshot: hit.first_snapshot.clone(),
+                    last_snapshot: hit.last_snapshot.clone(),
+                    path_live: hit.path_live,
+                    is_live_version: hit.death.is_none(),
+                })
+                .collect(),
+            datasets: facets(&results.facets.datasets),
+            extensions: facets(&results.facets.extensions),
+            years: facets(&results.facets.years),
+        }
+    }
+}

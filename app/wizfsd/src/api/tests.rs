@@ -241,3 +241,44 @@ fn content_types_and_hex() {
     assert_eq!(unhex("abc"), None);
     assert_eq!(unhex("zz"), None);
 }
+
+#[tokio::test]
+async fn search_finds_a_deleted_file_after_indexing() {
+    let directory = tempfile::tempdir().unwrap();
+    let fake = Arc::new(FakeZfs::open(directory.path().join("pools")).unwrap());
+    fake.create_pool(&PoolName::new("tank").unwrap(), 1 << 30)
+        .unwrap();
+    let mountpoint = fake.mountpoint(&DatasetName::new("tank").unwrap()).unwrap();
+    std::fs::write(mountpoint.join("tax-return-2025.pdf"), b"%PDF").unwrap();
+    fake.create_snapshots(
+        &[DatasetName::new("tank").unwrap().snapshot("s1").unwrap()],
+        false,
+        &[],
+    )
+    .unwrap();
+    std::fs::remove_file(mountpoint.join("tax-return-2025.pdf")).unwrap();
+    let store = crate::cli::search::open_index(&directory.path().join("state")).unwrap();
+    let state = AppState::new(fake).with_index(store, crate::config::IndexConfig::default());
+    let router = crate::server::router(state);
+    let (status, before) = get_json(&router, "/api/v1/search?q=tax").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(before["total"], 0, "nothing indexed yet");
+    let (status, report) = post_json(&router, "/api/v1/index", serde_json::json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let (status, found) = get_json(&router, "/api/v1/search?q=tax&deleted=true").await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    assert_eq!(found["total"], 1);
+    assert_eq!(found["hits"][0]["path"], "tax-return-2025.pdf");
+    assert_eq!(found["hits"][0]["path_live"], false);
+    assert_eq!(found["hits"][0]["first_snapshot"], "s1");
+    assert_eq!(found["extensions"][0]["value"], "pdf");
+    let (status, _) = get_json(&router, "/api/v1/search?q=tax&sort=sideways").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn search_without_an_index_is_503() {
+    let api = api();
+    let (status, body) = get_json(&api.router, "/api/v1/search?q=x").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+}

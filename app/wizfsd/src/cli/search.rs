@@ -1,0 +1,276 @@
+//! The index subcommands of `wizfs`: `index` (reconcile datasets with the search index, with
+//! progress) and `search` (file names across every snapshot and the live file system, with
+//! filters, deleted files, "as of a snapshot", paging, sorting and facet counts).
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::{Args, ValueEnum};
+use wizfs_core::{DatasetName, EntryKind, RelativePath};
+use wizfs_index::{IndexStore, NameMatch, SearchQuery, Sort};
+use wizfs_indexer::Indexer;
+use wizfs_zfs::{Scope, Zfs};
+
+use crate::cli::format_bytes;
+use crate::wire::SearchResultsView;
+
+#[derive(Debug, Args)]
+pub struct IndexArguments {
+    /// Only these datasets (default: every mounted filesystem).
+    #[arg(value_parser = crate::cli::parse_dataset_name)]
+    pub datasets: Vec<DatasetName>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum MatchArgument {
+    Substring,
+    Prefix,
+    Glob,
+    Fuzzy,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SortArgument {
+    Relevance,
+    Name,
+    Size,
+    Modified,
+    Path,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum KindArgument {
+    File,
+    Directory,
+    Symlink,
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArguments {
+    /// Text to find in file names (empty: every name).
+    #[arg(default_value = "")]
+    pub text: String,
+    #[arg(long = "match", value_enum, default_value = "substring")]
+    pub name_match: MatchArgument,
+    /// Only in these datasets.
+    #[arg(long = "dataset")]
+    pub datasets: Vec<String>,
+    /// Only below this directory (absolute path of the live system).
+    #[arg(long)]
+    pub under: Option<std::path::PathBuf>,
+    #[arg(long = "type", value_enum)]
+    pub kinds: Vec<KindArgument>,
+    /// File name extensions (without the dot).
+    #[arg(long = "ext")]
+    pub extensions: Vec<String>,
+    #[arg(long)]
+    pub min_size: Option<u64>,
+    #[arg(long)]
+    pub max_size: Option<u64>,
+    /// Modified at or after this Unix time.
+    #[arg(long)]
+    pub modified_after: Option<i64>,
+    /// Modified at or before this Unix time.
+    #[arg(long)]
+    pub modified_before: Option<i64>,
+    /// Only files that no longer exist live (in some snapshot, absent now).
+    #[arg(long)]
+    pub deleted: bool,
+    /// As the file system was in this snapshot (full name, dataset@snapshot).
+    #[arg(long)]
+    pub as_of: Option<String>,
+    #[arg(long, value_enum, default_value = "relevance")]
+    pub sort: SortArgument,
+    #[arg(long)]
+    pub descending: bool,
+    #[arg(long, default_value_t = 0)]
+    pub offset: usize,
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+}
+
+/// Opens (creating if needed) the index under the data directory.
+pub fn open_index(data_dir: &Path) -> anyhow::Result<Arc<IndexStore>> {
+    let directory = data_dir.join("index");
+    std::fs::create_dir_all(&directory)
+        .with_context(|| format!("creating {}", directory.display()))?;
+    Ok(Arc::new(IndexStore::open(&directory).with_context(
+        || format!("opening the index at {}", directory.display()),
+    )?))
+}
+
+pub fn index(
+    zfs: Arc<dyn Zfs>,
+    data_dir: &Path,
+    arguments: &IndexArguments,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let indexer = Indexer::new(open_index(data_dir)?, zfs);
+    let interactive = !json && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let mut progress = |progress: wizfs_indexer::Progress| {
+        if interactive {
+            eprint!(
+                "\r{}: {} ({}/{})\x1b[K",
+                progress.dataset,
+                progress.step,
+                progress.done + 1,
+                progress.total.max(1)
+            );
+        }
+    };
+    let only = &arguments.datasets;
+    let reports = indexer.sync_all(
+        &|dataset| only.is_empty() || only.contains(dataset),
+        &mut progress,
+    )?;
+    if interactive {
+        eprintln!();
+    }
+    if json {
+        let views: Vec<serde_json::Value> = reports
+            .iter()
+            .map(|report| {
+                serde_json::json!({
+                    "dataset": report.dataset,
+                    "indexed": report.indexed,
+                    "forgotten": report.forgotten,
+                    "full_walks": report.full_walks,
+                    "observed_paths": report.observed_paths,
+                    "operations": report.operations,
+                })
+            })
+            .collect();
+        serde_json::to_writer_pretty(&mut *out, &views)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    for report in &reports {
+        writeln!(
+            out,
+            "{}: {} snapshot(s) indexed, {} forgotten, {} changed paths, {} version updates",
+            report.dataset,
+            report.indexed.len(),
+            report.forgotten.len(),
+            report.observed_paths,
+            report.operations
+        )?;
+    }
+    Ok(())
+}
+
+pub fn search(
+    zfs: Arc<dyn Zfs>,
+    data_dir: &Path,
+    arguments: &SearchArguments,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let store = open_index(data_dir)?;
+    let under = match &arguments.under {
+        None => None,
+        Some(directory) => {
+            let recovery =
+                wizfs_recovery::Recovery::new(zfs.clone(), Arc::new(wizfs_recovery::system_clock));
+            let location = recovery.locate(directory)?;
+            Some((location.dataset.to_string(), location.path))
+        }
+    };
+    let as_of = match &arguments.as_of {
+        None => None,
+        Some(name) => {
+            let snapshot = wizfs_core::SnapshotName::new(name)?;
+            let found = zfs
+                .list_snapshots(snapshot.dataset(), Scope::Dataset)?
+                .into_iter()
+                .find(|candidate| candidate.name == snapshot)
+                .with_context(|| format!("snapshot {snapshot} does not exist"))?;
+            let dataset_guid = zfs
+                .list_datasets(Some(snapshot.dataset()))?
+                .first()
+                .map(|dataset| dataset.guid);
+            let Some(dataset_guid) = dataset_guid else {
+                bail!("dataset {} does not exist", snapshot.dataset())
+            };
+            Some((dataset_guid, found.createtxg))
+        }
+    };
+    let query = build_query(arguments, under, as_of);
+    let results = store.search(&query)?;
+    let view = SearchResultsView::from(&results);
+    if json {
+        serde_json::to_writer_pretty(&mut *out, &view)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{} version(s) found; showing {}–{}",
+        results.total,
+        arguments.offset + 1,
+        arguments.offset + results.hits.len()
+    )?;
+    for hit in &view.hits {
+        let presence = match (hit.path_live, &hit.first_snapshot, &hit.last_snapshot) {
+            (_, Some(first), Some(last)) if first == last => format!("in @{first}"),
+            (_, Some(first), Some(last)) => format!("in @{first} … @{last}"),
+            (_, None, _) | (_, _, None) => "live only".to_owned(),
+        };
+        writeln!(
+            out,
+            "{}:{}  {} {}  {}{}",
+            hit.dataset,
+            hit.path,
+            hit.kind,
+            format_bytes(hit.size),
+            presence,
+            if hit.path_live { "" } else { "  (deleted)" }
+        )?;
+    }
+    Ok(())
+}
+
+/// The index query for the command-line arguments.
+pub fn build_query(
+    arguments: &SearchArguments,
+    under: Option<(String, RelativePath)>,
+    as_of: Option<(u64, u64)>,
+) -> SearchQuery {
+    SearchQuery {
+        text: Some(arguments.text.clone()).filter(|text| !text.is_empty()),
+        name_match: match arguments.name_match {
+            MatchArgument::Substring => NameMatch::Substring,
+            MatchArgument::Prefix => NameMatch::Prefix,
+            MatchArgument::Glob => NameMatch::Glob,
+            MatchArgument::Fuzzy => NameMatch::Fuzzy,
+        },
+        datasets: arguments.datasets.clone(),
+        under,
+        kinds: arguments
+            .kinds
+            .iter()
+            .map(|kind| match kind {
+                KindArgument::File => EntryKind::File,
+                KindArgument::Directory => EntryKind::Directory,
+                KindArgument::Symlink => EntryKind::Symlink,
+            })
+            .collect(),
+        extensions: arguments.extensions.clone(),
+        size: (arguments.min_size, arguments.max_size),
+        modified: (arguments.modified_after, arguments.modified_before),
+        deleted_only: arguments.deleted,
+        as_of,
+        sort: match arguments.sort {
+            SortArgument::Relevance => Sort::Relevance,
+            SortArgument::Name => Sort::Name,
+            SortArgument::Size => Sort::Size,
+            SortArgument::Modified => Sort::Modified,
+            SortArgument::Path => Sort::Path,
+        },
+        descending: arguments.descending,
+        offset: arguments.offset,
+        limit: arguments.limit.clamp(1, 1000),
+    }
+}
