@@ -24,6 +24,9 @@ failed=0
 for binary in /job/bin/"$PREFIX"*; do
   [ -x "$binary" ] || continue
   name=$(basename "$binary")
+  if [ "$PREFIX" != vm_ ] && [ -n "${WIZFS_TEST_FILTER:-}" ] && [[ "$name" != *"$WIZFS_TEST_FILTER"* ]]; then
+    continue
+  fi
   echo "=== running $name at $(uptime_s)s"
   # shellcheck disable=SC2086
   if [ "$PREFIX" = vm_ ]; then
