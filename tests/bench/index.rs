@@ -177,7 +177,7 @@ fn main() {
     );
     println!(
         "{:<44} {:>10.1} s {:>14}",
-        "naive: full walk of every snapshot",
+        naive_label,
         naive.as_secs_f64(),
         naive_visits
     );
