@@ -324,6 +324,9 @@ pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<
             out,
         ),
         Command::Ls(arguments) => recovery::ls(&recovery, arguments, json, out),
+        Command::Versions(arguments) if arguments.indexed => {
+            search::indexed_versions(&recovery, &data_dir_for(cli)?, arguments, json, out)
+        }
         Command::Versions(arguments) => recovery::versions(&recovery, arguments, json, out),
         Command::Restore(arguments) => recovery::restore(&recovery, arguments, json, out),
         Command::Compare(arguments) => recovery::compare(&recovery, arguments, out),
@@ -685,6 +688,53 @@ mod tests {
             1,
             "{output}"
         );
+    }
+
+    #[test]
+    fn index_search_and_indexed_versions_through_the_cli() {
+        let (directory, zfs) = fake();
+        let mountpoint = zfs.mountpoint(&DatasetName::new("tank").unwrap()).unwrap();
+        std::fs::write(mountpoint.join("budget.xlsx"), b"v1").unwrap();
+        run_words(&zfs, &["snapshot", "create", "tank@one"]).unwrap();
+        std::fs::write(mountpoint.join("budget.xlsx"), b"v2 longer").unwrap();
+        run_words(&zfs, &["snapshot", "create", "tank@two"]).unwrap();
+        std::fs::remove_file(mountpoint.join("budget.xlsx")).unwrap();
+        let state = directory.path().join("state");
+        let state = state.to_str().unwrap();
+        let indexed = run_words(&zfs, &["--data-dir", state, "index"]).unwrap();
+        assert!(indexed.contains("tank: 2 snapshot(s) indexed"), "{indexed}");
+        let found = run_words(&zfs, &["--data-dir", state, "search", "budg", "--deleted"]).unwrap();
+        assert!(found.starts_with("2 version(s) found"), "{found}");
+        assert!(
+            found.contains("tank:budget.xlsx") && found.contains("(deleted)"),
+            "{found}"
+        );
+        let path = mountpoint.join("budget.xlsx");
+        let versions = run_words(
+            &zfs,
+            &[
+                "--data-dir",
+                state,
+                "versions",
+                "--indexed",
+                path.to_str().unwrap(),
+            ],
+        )
+        .unwrap();
+        assert!(
+            versions.contains("version 2") && versions.contains("in @two"),
+            "{versions}"
+        );
+        // A snapshot made through the CLI is indexed at once.
+        std::fs::write(mountpoint.join("fresh.txt"), b"new").unwrap();
+        run_words(
+            &zfs,
+            &["--data-dir", state, "snapshot", "create", "tank@three"],
+        )
+        .unwrap();
+        let fresh = run_words(&zfs, &["--data-dir", state, "--json", "search", "fresh"]).unwrap();
+        let parsed: serde_json::Value = serde_json::from_str(&fresh).unwrap();
+        assert_eq!(parsed["hits"][0]["first_snapshot"], "three", "{fresh}");
     }
 
     #[test]

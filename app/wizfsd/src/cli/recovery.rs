@@ -32,8 +32,12 @@ pub struct VersionsArguments {
     /// A file (absolute path; it may have been deleted).
     pub path: PathBuf,
     /// Compare contents instead of size and modification time (reads every version).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "indexed")]
     pub by_content: bool,
+    /// Answer from the search index (`wizfs index`) instead of looking into every snapshot:
+    /// instant, and no snapshot gets mounted.
+    #[arg(long)]
+    pub indexed: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

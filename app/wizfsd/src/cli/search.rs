@@ -274,3 +274,74 @@ pub fn build_query(
         limit: arguments.limit.clamp(1, 1000),
     }
 }
+
+/// `wizfs versions --indexed`: the versions of a path as the index knows them.
+pub fn indexed_versions(
+    recovery: &wizfs_recovery::Recovery,
+    data_dir: &Path,
+    arguments: &crate::cli::recovery::VersionsArguments,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let location = recovery.locate(&arguments.path)?;
+    let store = open_index(data_dir)?;
+    let Some(dataset) = store
+        .datasets()?
+        .into_iter()
+        .find(|dataset| dataset.name == location.dataset.as_str())
+    else {
+        bail!(
+            "dataset {} is not indexed yet: run `wizfs index {}`",
+            location.dataset,
+            location.dataset
+        );
+    };
+    let versions = store.versions_of(dataset.guid, &location.path)?;
+    if json {
+        let views: Vec<serde_json::Value> = versions
+            .iter()
+            .map(|version| {
+                serde_json::json!({
+                    "kind": version.signature.kind.as_str(),
+                    "size": version.signature.size,
+                    "modified_unix": version.signature.modified.seconds,
+                    "snapshots": version.snapshots,
+                    "folded_snapshots": version.snapshots.len().saturating_sub(1),
+                    "live": version.live,
+                })
+            })
+            .collect();
+        serde_json::to_writer_pretty(&mut *out, &views)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    if versions.is_empty() {
+        writeln!(
+            out,
+            "{} is in no indexed snapshot and not live",
+            arguments.path.display()
+        )?;
+    }
+    for (index, version) in versions.iter().enumerate() {
+        writeln!(
+            out,
+            "version {}: {} {}, modified {}{}",
+            index + 1,
+            version.signature.kind.as_str(),
+            format_bytes(version.signature.size),
+            wizfs_core::Timestamp(version.signature.modified.seconds),
+            if version.live { " (the live file)" } else { "" }
+        )?;
+        match (version.snapshots.first(), version.snapshots.last()) {
+            (Some(first), Some(last)) if first != last => writeln!(
+                out,
+                "  in {} snapshots ({} identical folded): @{first} … @{last}",
+                version.snapshots.len(),
+                version.snapshots.len() - 1
+            )?,
+            (Some(first), _) => writeln!(out, "  in @{first}")?,
+            _ => writeln!(out, "  only live (not yet in a snapshot)")?,
+        }
+    }
+    Ok(())
+}
