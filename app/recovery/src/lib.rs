@@ -107,13 +107,7 @@ impl Recovery {
 
     /// The mountpoint of a mounted filesystem.
     pub fn mountpoint(&self, dataset: &DatasetName) -> RecoveryResult<PathBuf> {
-        let datasets = self.zfs.list_datasets(Some(dataset))?;
-        datasets
-            .into_iter()
-            .find(|candidate| &candidate.name == dataset)
-            .filter(|found| found.mounted)
-            .and_then(|found| found.mountpoint)
-            .ok_or_else(|| RecoveryError::NotMounted(dataset.clone()))
+        mounted_mountpoint(&self.zfs.list_datasets(Some(dataset))?, dataset)
     }
 
     /// Maps an absolute path to the mounted dataset holding it (the longest mountpoint that
@@ -326,17 +320,20 @@ impl Recovery {
         progress: &mut dyn FnMut(Progress),
     ) -> RecoveryResult<(RestorePlan, ExecutionReport)> {
         let dataset = request.snapshot.dataset().clone();
-        let mountpoint = self.mountpoint(&dataset)?;
+        // One listing serves the mountpoint here and the executor's child-dataset check.
+        let datasets = self.zfs.list_datasets(Some(&dataset))?;
+        let mountpoint = mounted_mountpoint(&datasets, &dataset)?;
         let snapshot_root = self.open_snapshot_root(&mountpoint, &request.snapshot)?;
         let live_root = SafeRoot::open_live(&mountpoint)?;
         let result = self
             .plan_with(request, &snapshot_root, &live_root)
             .and_then(|plan| {
-                let report = wizfs_restore::execute(
+                let report = wizfs_restore::execute_with_datasets(
                     &plan,
                     &snapshot_root,
                     &live_root,
                     self.zfs.as_ref(),
+                    &datasets,
                     progress,
                 )?;
                 Ok((plan, report))
@@ -441,6 +438,19 @@ impl Recovery {
     ) -> RecoveryResult<Vec<u8>> {
         self.with_root(dataset, snapshot, |root| Ok(root.read_prefix(path, limit)?))
     }
+}
+
+/// The mountpoint of `dataset` in a listing, if it is mounted.
+fn mounted_mountpoint(
+    datasets: &[wizfs_core::Dataset],
+    dataset: &DatasetName,
+) -> RecoveryResult<PathBuf> {
+    datasets
+        .iter()
+        .find(|candidate| &candidate.name == dataset)
+        .filter(|found| found.mounted)
+        .and_then(|found| found.mountpoint.clone())
+        .ok_or_else(|| RecoveryError::NotMounted(dataset.clone()))
 }
 
 /// The entry at `path` in `root`, with its content digest when comparing by content.

@@ -97,8 +97,27 @@ pub fn execute(
     zfs: &dyn Zfs,
     progress: &mut dyn FnMut(Progress),
 ) -> RestoreResult<ExecutionReport> {
+    let datasets =
+        zfs.list_datasets(Some(&plan.dataset))
+            .map_err(|source| RestoreError::DatasetLookup {
+                dataset: plan.dataset.to_string(),
+                source,
+            })?;
+    execute_with_datasets(plan, snapshot, live, zfs, &datasets, progress)
+}
+
+/// [`execute`] with `datasets` — `plan.dataset` and its descendants as `list_datasets` gives
+/// them — already at hand (a caller that just looked up the mountpoint saves a `zfs list`).
+pub fn execute_with_datasets(
+    plan: &RestorePlan,
+    snapshot: &SafeRoot,
+    live: &SafeRoot,
+    zfs: &dyn Zfs,
+    datasets: &[wizfs_core::Dataset],
+    progress: &mut dyn FnMut(Progress),
+) -> RestoreResult<ExecutionReport> {
     check_roots(plan, snapshot, live)?;
-    let child_mounts = child_dataset_mount_points(plan, live, zfs)?;
+    let child_mounts = child_dataset_mount_points(plan, live, datasets)?;
     check_actions_avoid_child_datasets(plan, &child_mounts)?;
     let guard_snapshot = create_guard_snapshot(plan, zfs)?;
     let mut executor = Executor {
@@ -166,14 +185,8 @@ fn check_roots(plan: &RestorePlan, snapshot: &SafeRoot, live: &SafeRoot) -> Rest
 fn child_dataset_mount_points(
     plan: &RestorePlan,
     live: &SafeRoot,
-    zfs: &dyn Zfs,
+    datasets: &[wizfs_core::Dataset],
 ) -> RestoreResult<Vec<RelativePath>> {
-    let datasets =
-        zfs.list_datasets(Some(&plan.dataset))
-            .map_err(|source| RestoreError::DatasetLookup {
-                dataset: plan.dataset.to_string(),
-                source,
-            })?;
     let Some(own) = datasets.iter().find(|dataset| dataset.name == plan.dataset) else {
         return Err(RestoreError::PlanMismatch(format!(
             "dataset {} does not exist",

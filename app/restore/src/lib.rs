@@ -25,6 +25,6 @@ mod test_support;
 
 pub use download::write_tar;
 pub use error::{ErrorClass, RestoreError, RestoreResult, kind_with_article};
-pub use execute::{ExecutionReport, GUARD_PROPERTY, Progress, execute};
+pub use execute::{ExecutionReport, GUARD_PROPERTY, Progress, execute, execute_with_datasets};
 pub use root::{SafeRoot, missing_ancestors};
 pub use temporary::cleanup_stale_temporaries;
