@@ -312,6 +312,7 @@ pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<
         Command::Index(arguments) => search::index(
             zfs_handle.clone(),
             &data_dir_for(cli)?,
+            &config_for(cli)?.index,
             arguments,
             json,
             out,

@@ -104,6 +104,7 @@ pub fn open_index(data_dir: &Path) -> anyhow::Result<Arc<IndexStore>> {
 pub fn index(
     zfs: Arc<dyn Zfs>,
     data_dir: &Path,
+    config: &crate::config::IndexConfig,
     arguments: &IndexArguments,
     json: bool,
     out: &mut dyn Write,
@@ -122,8 +123,16 @@ pub fn index(
         }
     };
     let only = &arguments.datasets;
+    // Named datasets are indexed even when the configuration excludes them; without names,
+    // every mounted filesystem the configuration does not exclude.
     let reports = indexer.sync_all(
-        &|dataset| only.is_empty() || only.contains(dataset),
+        &|dataset| {
+            if only.is_empty() {
+                config.includes(dataset)
+            } else {
+                only.contains(dataset)
+            }
+        },
         &mut progress,
     )?;
     if interactive {
