@@ -236,17 +236,9 @@ fn emit<T: Serialize>(
 
 /// Which ZFS to use: `--fake`, else the configuration file's backend, else the real one.
 pub fn zfs_for(cli: &Cli) -> anyhow::Result<Arc<dyn Zfs>> {
-    let backend = match (&cli.fake, &cli.config) {
-        (Some(root), _) => ZfsBackend::Fake { root: root.clone() },
-        (None, Some(path)) => Config::load(path)?.zfs,
-        (None, None) => {
-            let default = std::path::Path::new(DEFAULT_PATH);
-            if default.exists() {
-                Config::load(default)?.zfs
-            } else {
-                ZfsBackend::Real
-            }
-        }
+    let backend = match &cli.fake {
+        Some(root) => ZfsBackend::Fake { root: root.clone() },
+        None => config_for(cli)?.zfs,
     };
     crate::wiring::zfs(&backend)
 }
@@ -260,14 +252,18 @@ pub fn data_dir_for(cli: &Cli) -> anyhow::Result<PathBuf> {
     if let Some(root) = &cli.fake {
         return Ok(root.join(".wizfs"));
     }
-    let config = match &cli.config {
+    Ok(config_for(cli)?.data_dir)
+}
+
+/// The configuration: `--config`, else the default file when it exists, else defaults.
+pub fn config_for(cli: &Cli) -> anyhow::Result<Config> {
+    Ok(match &cli.config {
         Some(path) => Config::load(path)?,
         None if std::path::Path::new(DEFAULT_PATH).exists() => {
             Config::load(std::path::Path::new(DEFAULT_PATH))?
         }
         None => Config::default(),
-    };
-    Ok(config.data_dir)
+    })
 }
 
 /// Snapshots WiZFS creates or destroys are (un)indexed at once when the index exists here
