@@ -127,6 +127,10 @@ fn main() {
     for snapshot in listed.iter().step_by(stride) {
         walk(snapshot.name.short_name());
         walked += 1;
+        println!(
+            "  naive walk {walked} done at {:.0} s",
+            started.elapsed().as_secs_f64()
+        );
     }
     let naive = started
         .elapsed()
