@@ -54,9 +54,24 @@ impl AppState {
             .as_ref()
             .ok_or_else(|| ApiError::Unavailable("the search index is not open".into()))?;
         let config = &self.index_config;
-        indexer
+        let failed =
+            |error: &dyn std::fmt::Display| ApiError::Internal(format!("indexing failed: {error}"));
+        let reports = indexer
             .sync_all(&|dataset| config.includes(dataset), &mut |_| {})
-            .map_err(|error| ApiError::Internal(format!("indexing failed: {error}")))
+            .map_err(|error| failed(&error))?;
+        // Datasets excluded after they were indexed disappear from search (and come back
+        // when included again).
+        for known in indexer.store().datasets().map_err(|error| failed(&error))? {
+            let included =
+                wizfs_core::DatasetName::new(&known.name).is_ok_and(|name| config.includes(&name));
+            if included != known.included {
+                indexer
+                    .store()
+                    .set_included(known.guid, included)
+                    .map_err(|error| failed(&error))?;
+            }
+        }
+        Ok(reports)
     }
 }
 

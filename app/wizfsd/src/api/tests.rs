@@ -277,6 +277,36 @@ async fn search_finds_a_deleted_file_after_indexing() {
 }
 
 #[tokio::test]
+async fn excluded_datasets_disappear_from_search() {
+    let directory = tempfile::tempdir().unwrap();
+    let fake = Arc::new(FakeZfs::open(directory.path().join("pools")).unwrap());
+    fake.create_pool(&PoolName::new("tank").unwrap(), 1 << 30)
+        .unwrap();
+    let mountpoint = fake.mountpoint(&DatasetName::new("tank").unwrap()).unwrap();
+    std::fs::write(mountpoint.join("secret-plans.txt"), b"x").unwrap();
+    let store = crate::cli::search::open_index(&directory.path().join("state")).unwrap();
+    let included = AppState::new(fake.clone())
+        .with_index(store.clone(), crate::config::IndexConfig::default());
+    included.reconcile_index().unwrap();
+    let router = crate::server::router(included);
+    assert_eq!(
+        get_json(&router, "/api/v1/search?q=secret").await.1["total"],
+        1
+    );
+    let config = crate::config::IndexConfig {
+        exclude: vec!["tank".into()],
+        ..crate::config::IndexConfig::default()
+    };
+    let excluded = AppState::new(fake).with_index(store, config);
+    excluded.reconcile_index().unwrap();
+    let router = crate::server::router(excluded);
+    assert_eq!(
+        get_json(&router, "/api/v1/search?q=secret").await.1["total"],
+        0
+    );
+}
+
+#[tokio::test]
 async fn search_without_an_index_is_503() {
     let api = api();
     let (status, body) = get_json(&api.router, "/api/v1/search?q=x").await;
