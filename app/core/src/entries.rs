@@ -63,6 +63,35 @@ pub struct EntryMetadata {
     pub symlink_target: Option<Vec<u8>>,
 }
 
+#[cfg(test)]
+impl EntryMetadata {
+    /// A plain entry for the planners' tests: mode 0755 (directories) or 0644, owner 1000,
+    /// both times `modified`, one link.
+    pub(crate) fn sample(kind: EntryKind, size: u64, modified: i64, inode: u64) -> Self {
+        let time = FileTime {
+            seconds: modified,
+            nanoseconds: 0,
+        };
+        Self {
+            kind,
+            size,
+            allocated: size,
+            mode: if kind == EntryKind::Directory {
+                0o755
+            } else {
+                0o644
+            },
+            uid: 1000,
+            gid: 1000,
+            modified: time,
+            changed: time,
+            inode,
+            links: 1,
+            symlink_target: None,
+        }
+    }
+}
+
 /// One entry of a tree listing: its path relative to the dataset (or snapshot) root.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TreeEntry {

@@ -3,7 +3,6 @@
 //! expected; then tables for guard snapshot names and copy names.
 
 use super::*;
-use crate::entries::FileTime;
 
 const SNAPSHOT: &str = "tank/data@daily-2026-11-20";
 /// 2026-11-26T08:45:12Z.
@@ -15,29 +14,7 @@ fn p(text: &str) -> RelativePath {
 }
 
 fn entry(kind: EntryKind, size: u64, modified: i64) -> EntryMetadata {
-    EntryMetadata {
-        kind,
-        size,
-        allocated: size,
-        mode: if kind == EntryKind::Directory {
-            0o755
-        } else {
-            0o644
-        },
-        uid: 1000,
-        gid: 1000,
-        modified: FileTime {
-            seconds: modified,
-            nanoseconds: 0,
-        },
-        changed: FileTime {
-            seconds: modified,
-            nanoseconds: 0,
-        },
-        inode: 0,
-        links: 1,
-        symlink_target: None,
-    }
+    EntryMetadata::sample(kind, size, modified, 0)
 }
 
 fn file(size: u64, modified: i64) -> EntryMetadata {

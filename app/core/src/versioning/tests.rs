@@ -18,29 +18,7 @@ fn p(text: &str) -> RelativePath {
 }
 
 fn entry(kind: EntryKind, size: u64, modified: i64, inode: u64) -> EntryMetadata {
-    EntryMetadata {
-        kind,
-        size,
-        allocated: size,
-        mode: if kind == EntryKind::Directory {
-            0o755
-        } else {
-            0o644
-        },
-        uid: 1000,
-        gid: 1000,
-        modified: FileTime {
-            seconds: modified,
-            nanoseconds: 0,
-        },
-        changed: FileTime {
-            seconds: modified,
-            nanoseconds: 0,
-        },
-        inode,
-        links: 1,
-        symlink_target: None,
-    }
+    EntryMetadata::sample(kind, size, modified, inode)
 }
 
 fn file(size: u64, modified: i64, inode: u64) -> EntryMetadata {
