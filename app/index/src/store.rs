@@ -328,6 +328,26 @@ impl IndexStore {
         Ok(report)
     }
 
+    /// Like [`IndexStore::apply`], but the search index catches up only at the next
+    /// [`IndexStore::flush`] (or `apply`, or `open`): the catalogue change is just as atomic,
+    /// and indexing many snapshots in a row pays for one tantivy commit instead of one each
+    /// (a commit costs seconds in the test VM).
+    pub fn apply_deferred(
+        &self,
+        dataset_guid: u64,
+        change: SnapshotChange,
+        ops: &[VersionOp],
+    ) -> Result<ApplyReport> {
+        let _writer = self.lock_writer()?;
+        self.apply_to_catalogue(dataset_guid, &change, ops)
+    }
+
+    /// Brings the search index up to date with the catalogue (after `apply_deferred`).
+    pub fn flush(&self) -> Result<usize> {
+        let mut writer = self.lock_writer()?;
+        self.sync(&mut writer, true)
+    }
+
     /// The first half of [`IndexStore::apply`] only: the catalogue changes, the search index
     /// does not (as after a crash between the two). For crash tests.
     #[doc(hidden)]

@@ -11,8 +11,9 @@
 //! 4. the live file system is indexed as the pseudo-snapshot `LIVE_TXG` from `zfs diff` of
 //!    the newest snapshot against it.
 //!
-//! Every step is one atomic `IndexStore::apply`: a crash (even SIGKILL) leaves the index
-//! before or after a whole snapshot, and the next run continues from there.
+//! Every step is one atomic catalogue change (`IndexStore::apply_deferred`): a crash (even
+//! SIGKILL) leaves the index before or after a whole snapshot, and the next run continues
+//! from there; the search documents follow in one commit at the end of the run.
 
 use std::cell::RefCell;
 use std::collections::HashSet;
@@ -191,7 +192,7 @@ impl Indexer {
                 done: 0,
                 total: 1,
             });
-            self.store.apply(
+            self.store.apply_deferred(
                 guid,
                 SnapshotChange::Forgotten {
                     createtxg: destroyed.createtxg,
@@ -260,7 +261,7 @@ impl Indexer {
                 createtxg: snapshot.createtxg,
                 name: snapshot.name.short_name().to_owned(),
             };
-            self.store.apply(guid, change, &operations)?;
+            self.store.apply_deferred(guid, change, &operations)?;
             report.indexed.push(snapshot.name.short_name().to_owned());
             previous = Some(snapshot.name.clone());
         }
@@ -293,7 +294,11 @@ impl Indexer {
             }
         };
         report.operations += operations.len();
-        self.store.apply(guid, SnapshotChange::None, &operations)?;
+        self.store
+            .apply_deferred(guid, SnapshotChange::None, &operations)?;
+        // One search-index commit for the whole run (each snapshot above is already atomic in
+        // the catalogue; a crash before this point is caught up when the index next opens).
+        self.store.flush()?;
         Ok(report)
     }
 
@@ -319,7 +324,8 @@ impl Indexer {
         }
         let operations = versioning::forget(LIVE_TXG, previous, None, &touching);
         report.operations += operations.len();
-        self.store.apply(guid, SnapshotChange::None, &operations)?;
+        self.store
+            .apply_deferred(guid, SnapshotChange::None, &operations)?;
         Ok(())
     }
 
