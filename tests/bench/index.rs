@@ -102,6 +102,10 @@ fn main() {
         .short_name()
         .to_owned();
     let (entries_one_walk, one_walk) = walk(&newest);
+    println!(
+        "one full walk: {entries_one_walk} entries in {:.1} s",
+        one_walk.as_secs_f64()
+    );
 
     // WiZFS: the first snapshot walked, every other from zfs diff.
     let state_directory = tempfile::tempdir().expect("state");
@@ -116,6 +120,7 @@ fn main() {
         .sync_dataset(&dataset_info, &mut |_| {})
         .expect("index");
     let indexing = started.elapsed();
+    println!("wizfs indexing done in {:.1} s", indexing.as_secs_f64());
     let wizfs_visits = entries_one_walk * report.full_walks.min(1) + report.observed_paths;
 
     // Naive: walk every snapshot in full. Under TCG that takes long, so every k-th snapshot
