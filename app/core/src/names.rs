@@ -709,54 +709,73 @@ impl From<PoolName> for DatasetName {
     }
 }
 
-/// A valid ZFS snapshot name, such as `tank/data@daily-2026-01-01`.
-///
-/// Ordered by dataset (component-wise), then by short name.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct SnapshotName {
-    dataset: DatasetName,
-    short_name: String,
-    full_name: String,
+/// Declares a name of the form `dataset<delimiter>short_name` (snapshots and bookmarks share
+/// everything but the kind, the delimiter and their documentation).
+macro_rules! short_name_holder {
+    ($(#[$attributes:meta])* $name:ident, $kind:expr, $delimiter:literal) => {
+        $(#[$attributes])*
+        ///
+        /// Ordered by dataset (component-wise), then by short name.
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name {
+            dataset: DatasetName,
+            short_name: String,
+            full_name: String,
+        }
+
+        impl $name {
+            #[doc = concat!("Validates `full` as `dataset", $delimiter, "short_name`.")]
+            pub fn new(full: &str) -> Result<Self, NameError> {
+                let delimiter_position = validate_full_short_name_holder($kind, full)?;
+                let (dataset, short_name) = split_validated_at(full, delimiter_position);
+                Ok($name {
+                    dataset: DatasetName(dataset.to_owned()),
+                    short_name: short_name.to_owned(),
+                    full_name: full.to_owned(),
+                })
+            }
+
+            #[doc = concat!("The name `dataset", $delimiter, "short_name`; errors are those [`Self::new`] gives for the joined name.")]
+            pub fn from_parts(dataset: DatasetName, short_name: &str) -> Result<Self, NameError> {
+                let full_name = join_and_validate_short_name($kind, &dataset, short_name)?;
+                Ok($name { dataset, short_name: short_name.to_owned(), full_name })
+            }
+
+            /// The dataset this belongs to.
+            pub fn dataset(&self) -> &DatasetName {
+                &self.dataset
+            }
+
+            #[doc = concat!("The part after the `", $delimiter, "`.")]
+            pub fn short_name(&self) -> &str {
+                &self.short_name
+            }
+
+            #[doc = concat!("The full `dataset", $delimiter, "short_name`.")]
+            pub fn as_str(&self) -> &str {
+                &self.full_name
+            }
+        }
+
+        implement_name_conversions!($name);
+    };
 }
 
+short_name_holder!(
+    /// A valid ZFS snapshot name, such as `tank/data@daily-2026-01-01`.
+    SnapshotName,
+    NameKind::Snapshot,
+    "@"
+);
+
+short_name_holder!(
+    /// A valid ZFS bookmark name, such as `tank/data#sent-2026-01-01`.
+    BookmarkName,
+    NameKind::Bookmark,
+    "#"
+);
+
 impl SnapshotName {
-    /// Validates `full` as `dataset@short_name`.
-    pub fn new(full: &str) -> Result<Self, NameError> {
-        let delimiter_position = validate_full_short_name_holder(NameKind::Snapshot, full)?;
-        let (dataset, short_name) = split_validated_at(full, delimiter_position);
-        Ok(SnapshotName {
-            dataset: DatasetName(dataset.to_owned()),
-            short_name: short_name.to_owned(),
-            full_name: full.to_owned(),
-        })
-    }
-
-    /// The snapshot `dataset@short_name`; errors are those [`Self::new`]
-    /// gives for the joined name.
-    pub fn from_parts(dataset: DatasetName, short_name: &str) -> Result<Self, NameError> {
-        let full_name = join_and_validate_short_name(NameKind::Snapshot, &dataset, short_name)?;
-        Ok(SnapshotName {
-            dataset,
-            short_name: short_name.to_owned(),
-            full_name,
-        })
-    }
-
-    /// The dataset this snapshot belongs to.
-    pub fn dataset(&self) -> &DatasetName {
-        &self.dataset
-    }
-
-    /// The part after the `@`.
-    pub fn short_name(&self) -> &str {
-        &self.short_name
-    }
-
-    /// The full `dataset@short_name`.
-    pub fn as_str(&self) -> &str {
-        &self.full_name
-    }
-
     /// The bookmark with the same dataset and short name
     /// (`tank/a@x` → `tank/a#x`), as made by `zfs bookmark tank/a@x tank/a#x`.
     pub fn to_bookmark_name(&self) -> BookmarkName {
@@ -767,59 +786,6 @@ impl SnapshotName {
         }
     }
 }
-
-implement_name_conversions!(SnapshotName);
-
-/// A valid ZFS bookmark name, such as `tank/data#sent-2026-01-01`.
-///
-/// Ordered by dataset (component-wise), then by short name.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct BookmarkName {
-    dataset: DatasetName,
-    short_name: String,
-    full_name: String,
-}
-
-impl BookmarkName {
-    /// Validates `full` as `dataset#short_name`.
-    pub fn new(full: &str) -> Result<Self, NameError> {
-        let delimiter_position = validate_full_short_name_holder(NameKind::Bookmark, full)?;
-        let (dataset, short_name) = split_validated_at(full, delimiter_position);
-        Ok(BookmarkName {
-            dataset: DatasetName(dataset.to_owned()),
-            short_name: short_name.to_owned(),
-            full_name: full.to_owned(),
-        })
-    }
-
-    /// The bookmark `dataset#short_name`; errors are those [`Self::new`]
-    /// gives for the joined name.
-    pub fn from_parts(dataset: DatasetName, short_name: &str) -> Result<Self, NameError> {
-        let full_name = join_and_validate_short_name(NameKind::Bookmark, &dataset, short_name)?;
-        Ok(BookmarkName {
-            dataset,
-            short_name: short_name.to_owned(),
-            full_name,
-        })
-    }
-
-    /// The dataset this bookmark belongs to.
-    pub fn dataset(&self) -> &DatasetName {
-        &self.dataset
-    }
-
-    /// The part after the `#`.
-    pub fn short_name(&self) -> &str {
-        &self.short_name
-    }
-
-    /// The full `dataset#short_name`.
-    pub fn as_str(&self) -> &str {
-        &self.full_name
-    }
-}
-
-implement_name_conversions!(BookmarkName);
 
 /// Splits an already validated full name around its one-byte delimiter.
 fn split_validated_at(full: &str, delimiter_position: usize) -> (&str, &str) {
