@@ -1,7 +1,9 @@
 //! Index benchmark, run in the VM on real OpenZFS (`tests/vm/run --bench`): a generated
-//! dataset (default 100,000 files, 100 snapshots, 1 % of the files changed between
-//! snapshots; `WIZFS_BENCH_FILES` / `WIZFS_BENCH_SNAPSHOTS` to change) is indexed by WiZFS
-//! and walked naively (every snapshot in full) in the same run. Prints indexing time and
+//! dataset (default 100,000 files in 1,000 directories, 100 snapshots, 1 % of the files
+//! changed between snapshots; `WIZFS_BENCH_FILES` / `WIZFS_BENCH_DIRECTORIES` /
+//! `WIZFS_BENCH_SNAPSHOTS` to change) is indexed by WiZFS
+//! (adaptively, by `zfs diff` only and by metadata walks only, each into a fresh index) and
+//! walked naively (every snapshot in full) in the same run. Prints indexing time and
 //! file visits for both, one full walk of the dataset (the goal: indexing ≤ 3× one walk),
 //! index size per version, and search / versions-of-a-path latency percentiles. Asserts
 //! nothing about time.
@@ -14,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use wizfs_core::RelativePath;
 use wizfs_index::{IndexStore, SearchQuery};
-use wizfs_indexer::Indexer;
+use wizfs_indexer::{Indexer, MethodPolicy};
 use wizfs_restore::SafeRoot;
 use wizfs_tests::vm::VmEnvironment;
 use wizfs_zfs::{CliZfs, Scope, Zfs};
@@ -47,6 +49,8 @@ fn file_name(index: usize) -> String {
 fn main() {
     let files = setting("WIZFS_BENCH_FILES", 100_000);
     let snapshots = setting("WIZFS_BENCH_SNAPSHOTS", 100);
+    // Files are spread over this many directories below the root.
+    let directories = setting("WIZFS_BENCH_DIRECTORIES", 1000).max(1);
     let changed_per_snapshot = (files / 100).max(1);
     let environment = VmEnvironment::from_env();
     let zfs: Arc<dyn Zfs> = Arc::new(CliZfs::default());
@@ -55,12 +59,12 @@ fn main() {
     let mountpoint = PathBuf::from(format!("/{dataset}"));
 
     println!(
-        "generating {files} files, {snapshots} snapshots, {changed_per_snapshot} files changed between snapshots"
+        "generating {files} files in {directories} directories, {snapshots} snapshots, {changed_per_snapshot} files changed between snapshots"
     );
     let started = Instant::now();
     let path_of =
-        |index: usize| mountpoint.join(format!("d{:03}/{}", index % 1000, file_name(index)));
-    for directory in 0..1000.min(files) {
+        |index: usize| mountpoint.join(format!("d{:03}/{}", index % directories, file_name(index)));
+    for directory in 0..directories.min(files) {
         fs::create_dir_all(mountpoint.join(format!("d{directory:03}"))).expect("mkdir");
     }
     for index in 0..files {
@@ -107,21 +111,46 @@ fn main() {
         one_walk.as_secs_f64()
     );
 
-    // WiZFS: the first snapshot walked, every other from zfs diff.
-    let state_directory = tempfile::tempdir().expect("state");
-    let store = Arc::new(IndexStore::open(&state_directory.path().join("index")).expect("index"));
-    let indexer = Indexer::new(store.clone(), zfs.clone());
+    // WiZFS: the first snapshot walked, every other compared by `zfs diff`, by a metadata
+    // walk, or adaptively (the default); each into its own fresh index.
     let dataset_info = zfs
         .list_datasets(Some(&dataset))
         .expect("dataset")
         .remove(0);
-    let started = Instant::now();
-    let report = indexer
-        .sync_dataset(&dataset_info, &mut |_| {})
-        .expect("index");
-    let indexing = started.elapsed();
-    println!("wizfs indexing done in {:.1} s", indexing.as_secs_f64());
-    let wizfs_visits = entries_one_walk * report.full_walks.min(1) + report.observed_paths;
+    let mut runs = Vec::new();
+    let mut kept = None;
+    for policy in [
+        MethodPolicy::Adaptive,
+        MethodPolicy::Diff,
+        MethodPolicy::Walk,
+    ] {
+        let state_directory = tempfile::tempdir().expect("state");
+        let store =
+            Arc::new(IndexStore::open(&state_directory.path().join("index")).expect("index"));
+        let indexer = Indexer::with_policy(store.clone(), zfs.clone(), policy);
+        let started = Instant::now();
+        let report = indexer
+            .sync_dataset(&dataset_info, &mut |_| {})
+            .expect("index");
+        let indexing = started.elapsed();
+        println!(
+            "wizfs indexing ({policy:?}) done in {:.1} s: {} diffs, {} walks, {} unchanged ({})",
+            indexing.as_secs_f64(),
+            report.diffs,
+            report.full_walks,
+            report.unchanged,
+            report.timings
+        );
+        runs.push((
+            policy,
+            indexing,
+            report.walked_entries + report.observed_paths,
+        ));
+        if kept.is_none() {
+            kept = Some((store, state_directory));
+        }
+    }
+    let (store, _state_directory) = kept.expect("the adaptive run");
 
     // Naive: walk every snapshot in full. Under TCG that takes long, so every k-th snapshot
     // is walked (at least 10 of them) and the time scaled up; every snapshot holds the same
@@ -166,9 +195,10 @@ fn main() {
     let mut versions_times = Vec::new();
     for round in 0..300usize {
         let index = (round * 104_729) % files;
-        let path =
-            RelativePath::new(format!("d{:03}/{}", index % 1000, file_name(index)).as_bytes())
-                .expect("path");
+        let path = RelativePath::new(
+            format!("d{:03}/{}", index % directories, file_name(index)).as_bytes(),
+        )
+        .expect("path");
         let started = Instant::now();
         let found = store
             .versions_of(dataset_info.guid, &path)
@@ -190,18 +220,22 @@ fn main() {
         naive.as_secs_f64(),
         naive_visits
     );
-    println!(
-        "{:<44} {:>10.1} s {:>14}",
-        "wizfs: index all snapshots and live",
-        indexing.as_secs_f64(),
-        wizfs_visits
-    );
-    println!(
-        "wizfs indexing = {:.2}× one full walk, {:.3}× the naive walk; {:.1}× fewer file visits",
-        indexing.as_secs_f64() / one_walk.as_secs_f64(),
-        indexing.as_secs_f64() / naive.as_secs_f64(),
-        naive_visits as f64 / wizfs_visits.max(1) as f64
-    );
+    for (policy, indexing, visits) in &runs {
+        println!(
+            "{:<44} {:>10.1} s {:>14}",
+            format!("wizfs ({policy:?}): all snapshots and live"),
+            indexing.as_secs_f64(),
+            visits
+        );
+    }
+    for (policy, indexing, visits) in &runs {
+        println!(
+            "wizfs ({policy:?}) = {:.2}× one full walk, {:.3}× the naive walk; {:.1}× fewer file visits",
+            indexing.as_secs_f64() / one_walk.as_secs_f64(),
+            indexing.as_secs_f64() / naive.as_secs_f64(),
+            naive_visits as f64 / (*visits).max(1) as f64
+        );
+    }
     println!(
         "index: {} versions for {} files × {} snapshots; {:.0} bytes per version ({:.1} MiB catalogue + {:.1} MiB tantivy)",
         versions,

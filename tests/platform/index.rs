@@ -3,7 +3,9 @@
 //! expected search, versions and deleted-file answers; destroying a middle and the last
 //! snapshot updates them; snapshots made outside WiZFS are picked up; SIGKILL of the
 //! indexer at many moments leaves a consistent index equal to one built without
-//! interruption; hostile names index and search.
+//! interruption; hostile names index and search; comparing snapshots by `zfs diff`, by a
+//! metadata walk or adaptively builds the same index, and snapshots that wrote nothing are
+//! recognised by `written` = 0 (and only they: a deletion or a rename writes).
 
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
@@ -13,9 +15,9 @@ use std::sync::Arc;
 
 use wizfs_core::{Dataset, DatasetName, RelativePath};
 use wizfs_index::{IndexStore, SearchQuery, VersionEntry};
-use wizfs_indexer::Indexer;
+use wizfs_indexer::{Indexer, MethodPolicy, SyncReport};
 use wizfs_tests::vm::VmEnvironment;
-use wizfs_zfs::{CliZfs, DestroyOptions, Zfs};
+use wizfs_zfs::{CliZfs, DestroyOptions, Scope, Zfs};
 
 struct Fixture {
     zfs: Arc<dyn Zfs>,
@@ -74,7 +76,9 @@ impl Fixture {
 
     fn indexer(&self) -> Indexer {
         let store = Arc::new(IndexStore::open(&self.state.path().join("index")).expect("index"));
-        Indexer::new(store, self.zfs.clone())
+        // The scenarios below check `zfs diff`'s path (renames, replaced directories);
+        // `diff_walk_and_adaptive_comparisons_build_the_same_index` covers the others.
+        Indexer::with_policy(store, self.zfs.clone(), MethodPolicy::Diff)
     }
 
     fn sync(&self, indexer: &Indexer) -> wizfs_indexer::SyncReport {
@@ -371,4 +375,136 @@ fn killed_indexer_resumes_to_the_same_index() {
         "no duplicate or missing versions"
     );
     assert_eq!(killed_rows, clean_rows);
+}
+
+/// Every version of every path the index knows, in a comparable form.
+fn dump(fixture: &Fixture, indexer: &Indexer, guid: u64) -> Vec<String> {
+    let paths = fixture.paths(indexer, "", false);
+    paths
+        .iter()
+        .map(|path| {
+            let versions = indexer
+                .store()
+                .versions_of(guid, &RelativePath::new(path.as_bytes()).unwrap())
+                .unwrap();
+            // Without ids: the live layer is re-derived, with new ids, on every run.
+            let versions: Vec<String> = versions
+                .iter()
+                .map(|version| {
+                    format!(
+                        "{:?} {:?} live={}",
+                        version.signature, version.snapshots, version.live
+                    )
+                })
+                .collect();
+            format!("{path}: {versions:?}")
+        })
+        .collect()
+}
+
+#[test]
+fn diff_walk_and_adaptive_comparisons_build_the_same_index() {
+    let fixture = fixture("methods");
+    fixture.write("docs/report.txt", b"draft");
+    fixture.write("docs/notes.md", b"notes");
+    fixture.write("keep/a.txt", b"a");
+    fixture.write("photos/2024/beach.jpg", b"jpeg");
+    fixture.snapshot("s1");
+    fixture.snapshot("s2"); // nothing changed
+    fixture.write("docs/report.txt", b"final version");
+    fs::remove_file(fixture.mountpoint.join("keep/a.txt")).unwrap();
+    fs::rename(
+        fixture.mountpoint.join("photos/2024"),
+        fixture.mountpoint.join("photos/holiday"),
+    )
+    .unwrap();
+    // A directory replaced by another object, one unchanged file moved into it.
+    fs::rename(
+        fixture.mountpoint.join("docs"),
+        fixture.mountpoint.join("docs-old"),
+    )
+    .unwrap();
+    fs::create_dir(fixture.mountpoint.join("docs")).unwrap();
+    fs::rename(
+        fixture.mountpoint.join("docs-old/notes.md"),
+        fixture.mountpoint.join("docs/notes.md"),
+    )
+    .unwrap();
+    fixture.write("new.txt", b"new");
+    fixture.snapshot("s3");
+    fs::rename(
+        fixture.mountpoint.join("new.txt"),
+        fixture.mountpoint.join("renamed.txt"),
+    )
+    .unwrap();
+    fixture.snapshot("s4"); // only a rename
+    fs::remove_file(fixture.mountpoint.join("docs-old/report.txt")).unwrap();
+    fixture.snapshot("s5"); // only a deletion
+    fixture.write("live-only.txt", b"live");
+
+    let written: Vec<(String, u64)> = fixture
+        .zfs
+        .list_snapshots(&fixture.dataset, Scope::Dataset)
+        .unwrap()
+        .iter()
+        .map(|snapshot| (snapshot.name.short_name().to_owned(), snapshot.written))
+        .collect();
+    assert_eq!(written[1], ("s2".to_owned(), 0), "{written:?}");
+    for (name, bytes) in &written {
+        assert!(
+            name == "s2" || *bytes > 0,
+            "{name} changed something, so it wrote something: {written:?}"
+        );
+    }
+
+    let guid = fixture.dataset_info().guid;
+    let mut results: Vec<(MethodPolicy, SyncReport, Vec<String>)> = Vec::new();
+    for policy in [
+        MethodPolicy::Diff,
+        MethodPolicy::Walk,
+        MethodPolicy::Adaptive,
+    ] {
+        let state = tempfile::tempdir().unwrap();
+        let store = Arc::new(IndexStore::open(&state.path().join("index")).unwrap());
+        let indexer = Indexer::with_policy(store, fixture.zfs.clone(), policy);
+        let report = fixture.sync(&indexer);
+        assert!(
+            indexer.store().check_consistency().unwrap().is_consistent(),
+            "{policy:?}"
+        );
+        // A second run changes nothing.
+        let before = dump(&fixture, &indexer, guid);
+        fixture.sync(&indexer);
+        assert_eq!(dump(&fixture, &indexer, guid), before, "{policy:?}");
+        results.push((policy, report, before));
+    }
+    let (_, diff_report, diff_dump) = &results[0];
+    assert!(diff_dump.len() >= 10, "{diff_dump:#?}");
+    for (policy, report, dumped) in &results {
+        assert_eq!(dumped, diff_dump, "{policy:?} differs from diff");
+        assert_eq!(report.indexed, ["s1", "s2", "s3", "s4", "s5"], "{policy:?}");
+        assert_eq!(report.unchanged, 1, "{policy:?}: s2 wrote nothing");
+    }
+    // s3, s4, s5 and live: four comparisons besides the first walk.
+    assert_eq!((diff_report.diffs, diff_report.full_walks), (4, 1));
+    let walk_report = &results[1].1;
+    assert_eq!((walk_report.diffs, walk_report.full_walks), (0, 5));
+    let adaptive_report = &results[2].1;
+    assert_eq!(adaptive_report.diffs + adaptive_report.full_walks, 5);
+    let versions = |path: &str| -> Vec<String> {
+        diff_dump
+            .iter()
+            .filter(|line| line.starts_with(&format!("{path}: ")))
+            .cloned()
+            .collect()
+    };
+    // Moved into a replacing directory, yet one unchanged version in every snapshot.
+    let notes = versions("docs/notes.md");
+    assert_eq!(notes.len(), 1, "{diff_dump:#?}");
+    assert!(notes[0].contains("s1") && notes[0].contains("s5") && notes[0].contains("live=true"));
+    let deleted = versions("keep/a.txt");
+    assert!(
+        deleted[0].contains("s2") && !deleted[0].contains("s3"),
+        "{deleted:?}"
+    );
 }

@@ -92,7 +92,7 @@ fn write(path: &Path, contents: &[u8]) {
 }
 
 /// Pseudo-random, incompressible bytes (so compression cannot hide them from space numbers).
-fn noise(length: usize, seed: u64) -> Vec<u8> {
+pub fn noise(length: usize, seed: u64) -> Vec<u8> {
     let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
     (0..length)
         .map(|_| {
@@ -162,6 +162,28 @@ pub fn listing_and_ordering(sandbox: &Sandbox) {
     );
     let pools = sandbox.zfs.list_pools().expect("pools");
     assert!(pools.iter().any(|pool| pool.name == dataset.pool()));
+    // Every pool has a status with a vdev tree of error-free devices, and its capacity.
+    let statuses = sandbox.zfs.pool_status().expect("pool status");
+    let status = statuses
+        .iter()
+        .find(|status| status.name == dataset.pool().as_str())
+        .expect("the sandbox's pool");
+    let pool = pools
+        .iter()
+        .find(|pool| pool.name == dataset.pool())
+        .expect("listed");
+    assert_eq!(status.state, pool.health);
+    assert_eq!(status.capacity_percent, Some(pool.capacity_percent));
+    assert_eq!(status.data_errors, Some(0));
+    let devices: Vec<&wizfs_core::Vdev> = status
+        .vdevs
+        .iter()
+        .flat_map(wizfs_core::Vdev::walk)
+        .filter(|vdev| vdev.children.is_empty())
+        .collect();
+    assert!(!devices.is_empty(), "{status:#?}");
+    assert!(devices.iter().all(|device| device.state == pool.health
+        && device.read_errors + device.write_errors + device.checksum_errors == 0));
 
     let missing = sandbox.child("missing");
     let error = sandbox
@@ -703,14 +725,148 @@ pub fn space_accounting(sandbox: &Sandbox) {
     assert_eq!(empty_row.written, 0, "nothing changed since {after}");
 }
 
+/// One listing gives snapshots with user property values: set at creation (also on a
+/// recursive snapshot's descendants), set later on one snapshot, unset (`None`), and inherited
+/// from the dataset like any user property (why the scheduler never trusts the property alone).
+pub fn snapshots_with_properties(sandbox: &Sandbox) {
+    let (root, _) = sandbox.filesystem("managed");
+    let (child, _) = sandbox.filesystem("managed/child");
+    let managed = PropertyName::new("wizfs:managed").expect("property");
+    let note = PropertyName::new("wizfs:note").expect("property");
+    let tagged = root.snapshot("tagged").expect("name");
+    sandbox
+        .zfs
+        .create_snapshots(
+            std::slice::from_ref(&tagged),
+            true,
+            &[(managed.clone(), "home".into())],
+        )
+        .expect("recursive snapshot with a property");
+    let plain = sandbox.snapshot(&root, "plain");
+    sandbox
+        .zfs
+        .set_property(&ZfsObjectName::Snapshot(plain.clone()), &note, "later")
+        .expect("set on a snapshot");
+    let properties = [managed.clone(), note.clone()];
+    let listed = sandbox
+        .zfs
+        .list_snapshots_with_properties(&root, Scope::Recursive, &properties)
+        .expect("list with properties");
+    let rows: Vec<(String, Vec<Option<String>>)> = listed
+        .iter()
+        .map(|(snapshot, values)| (snapshot.name.to_string(), values.clone()))
+        .collect();
+    let home = Some("home".to_owned());
+    assert_eq!(
+        rows,
+        [
+            (format!("{root}@tagged"), vec![home.clone(), None]),
+            (format!("{child}@tagged"), vec![home.clone(), None]),
+            (
+                format!("{root}@plain"),
+                vec![None, Some("later".to_owned())]
+            ),
+        ]
+    );
+    let plain_listing = sandbox
+        .zfs
+        .list_snapshots(&root, Scope::Recursive)
+        .expect("list");
+    let snapshots: Vec<_> = listed.into_iter().map(|(snapshot, _)| snapshot).collect();
+    assert_eq!(
+        snapshots
+            .iter()
+            .map(|s| (&s.name, s.guid, s.createtxg))
+            .collect::<Vec<_>>(),
+        plain_listing
+            .iter()
+            .map(|s| (&s.name, s.guid, s.createtxg))
+            .collect::<Vec<_>>(),
+        "the same snapshots, in the same order, as the plain listing"
+    );
+    let only_root = sandbox
+        .zfs
+        .list_snapshots_with_properties(&root, Scope::Dataset, std::slice::from_ref(&managed))
+        .expect("list one dataset");
+    assert_eq!(only_root.len(), 2);
+    sandbox
+        .zfs
+        .set_property(
+            &ZfsObjectName::Dataset(child.clone()),
+            &managed,
+            "inherited",
+        )
+        .expect("set on the dataset");
+    let inherited = sandbox
+        .zfs
+        .list_snapshots_with_properties(&child, Scope::Dataset, std::slice::from_ref(&managed))
+        .expect("list child");
+    assert_eq!(
+        inherited[0].1,
+        [Some("home".to_owned())],
+        "a value set on the snapshot wins over the dataset's"
+    );
+    let fresh = sandbox.snapshot(&child, "fresh");
+    let inherited = sandbox
+        .zfs
+        .list_snapshots_with_properties(&child, Scope::Dataset, std::slice::from_ref(&managed))
+        .expect("list child");
+    let fresh_row = inherited
+        .iter()
+        .find(|(snapshot, _)| snapshot.name == fresh)
+        .expect("listed");
+    assert_eq!(
+        fresh_row.1,
+        [Some("inherited".to_owned())],
+        "snapshots inherit user properties from their dataset"
+    );
+}
+
 /// Generates one `#[test]` per scenario, each with its own sandbox from `$make(label)`.
+/// A scrub started on the sandbox's pool finishes (the test pools are small) and is then
+/// the pool's last scan, ended no earlier than it was started; a missing pool is an error.
+pub fn scrubs_finish_and_are_reported(sandbox: &Sandbox) {
+    let pool = sandbox.parent.pool();
+    let before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64;
+    sandbox.zfs.start_scrub(&pool).expect("scrub");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let scrub = loop {
+        let status = sandbox
+            .zfs
+            .pool_status()
+            .expect("pool status")
+            .into_iter()
+            .find(|status| status.name == pool.as_str())
+            .expect("the pool");
+        match status.scrub {
+            Some(scrub) if scrub.state == wizfs_core::ScanState::Finished => break scrub,
+            // Another test's scrub of the same pool may still be running: wait for it.
+            _ if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(250));
+            }
+            other => panic!("no finished scrub after 120 s: {other:?}"),
+        }
+    };
+    assert_eq!(scrub.function, wizfs_core::ScanFunction::Scrub);
+    assert_eq!(scrub.errors, 0);
+    let ended = scrub.ended.expect("end time").seconds();
+    // `zpool status` prints seconds; allow the clock's rounding.
+    assert!(ended + 1 >= before, "ended {ended}, started at {before}");
+    let missing = wizfs_core::PoolName::new("nosuchpool").expect("name");
+    let error = sandbox.zfs.start_scrub(&missing).expect_err("missing pool");
+    assert!(error.is_not_found(), "{error:?}");
+}
+
 #[macro_export]
 macro_rules! conformance_tests {
     ($make:path) => {
         $crate::conformance_tests!(@each $make;
             listing_and_ordering, snapshots_are_atomic, holds_block_destroy, properties_round_trip,
             diff_reports_changes, send_receive_round_trip, interrupted_receive_resumes,
-            space_accounting);
+            space_accounting, snapshots_with_properties, scrubs_finish_and_are_reported);
     };
     (@each $make:path; $($scenario:ident),* $(,)?) => {
         $(

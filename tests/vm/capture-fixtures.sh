@@ -40,11 +40,13 @@ zfs snapshot wzfix/data@empty
 zfs bookmark wzfix/data@s1 'wzfix/data#s1'
 zfs hold wizfs:keep wzfix/data@s1
 zfs set "wizfs:note=tab	here" wzfix/data
+zfs set wizfs:managed=nightly wzfix/data@s2
 
 zfs version > "$OUT/zfs-version.txt"
 zpool list -H -p -o name,guid,size,allocated,free,fragmentation,capacity,health,readonly > "$OUT/zpool-list.txt"
 zfs list -H -p -t filesystem,volume -o name,guid,type,used,available,referenced,mountpoint,mounted,createtxg,creation -r wzfix > "$OUT/zfs-list-datasets.txt"
 zfs list -H -p -t snapshot -o name,guid,createtxg,creation,used,referenced,written,userrefs -s createtxg -r wzfix > "$OUT/zfs-list-snapshots.txt"
+zfs list -H -p -t snapshot -o name,guid,createtxg,creation,used,referenced,written,userrefs,wizfs:managed -s createtxg -r wzfix > "$OUT/zfs-list-snapshots-managed.txt"
 zfs list -H -p -t bookmark -o name,guid,createtxg,creation -s createtxg -d 1 wzfix/data > "$OUT/zfs-list-bookmarks.txt"
 zfs get -H -p -o name,property,value,source used,compression,mountpoint,wizfs:note,receive_resume_token,wizfs:unset wzfix/data > "$OUT/zfs-get.txt"
 zfs holds -H wzfix/data@s1 > "$OUT/zfs-holds.txt"
@@ -81,6 +83,27 @@ record_error exists zfs receive wzfix/data < /tmp/full.stream
 record_error dependents zfs destroy wzfix/data/child
 record_error failed zfs rename wzfix/data@s1 wzfix/other@s1
 zfs release wizfs:keep wzfix/data@s1
+
+# zpool status: never scrubbed; a mirror after a clean scrub; degraded; checksum errors
+# found and repaired by a scrub after one side was overwritten behind ZFS's back.
+zpool status -p wzfix > "$OUT/zpool-status-unscrubbed.txt"
+zpool create -f -o ashift=12 wzst mirror /dev/vdc /dev/vdd
+head -c 67108864 /dev/urandom > /wzst/data.bin
+zpool sync wzst
+wait_scrub() { while zpool status wzst | grep -q 'scrub in progress'; do sleep 1; done; }
+zpool scrub wzst; wait_scrub
+zpool status -p wzst > "$OUT/zpool-status-scrubbed.txt"
+zpool offline wzst /dev/vdd
+zpool status -p wzst > "$OUT/zpool-status-degraded.txt"
+zpool online wzst /dev/vdd
+zpool clear wzst
+sleep 2
+# Past the front labels and well inside the allocated data.
+dd if=/dev/urandom of=/dev/vdd bs=1M seek=8 count=48 conv=notrunc status=none
+sync
+zpool scrub wzst; wait_scrub
+zpool status -p wzst > "$OUT/zpool-status-repaired.txt"
+zpool destroy wzst
 zpool destroy wzfix
 chmod -R a+rX /job/out/fixtures
 ls -l "$OUT"

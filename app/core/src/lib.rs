@@ -11,6 +11,7 @@ pub mod model;
 pub mod names;
 pub mod paths;
 pub mod restore;
+pub mod rotation;
 pub mod versioning;
 pub mod versions;
 

@@ -261,6 +261,84 @@ pub struct Pool {
     pub readonly: bool,
 }
 
+/// One pool as `zpool status` describes it, with capacity and fragmentation from
+/// `zpool list`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PoolStatus {
+    pub name: String,
+    pub state: PoolHealth,
+    /// The "status:" text, when ZFS has something to say (joined into one line).
+    pub status: Option<String>,
+    /// The "action:" text (joined into one line).
+    pub action: Option<String>,
+    /// The top-level vdevs (data vdevs first, then the log, cache, spare, special and dedup
+    /// groups as vdevs named `logs`, `cache`, `spares`, ... holding their devices), each with
+    /// its children.
+    pub vdevs: Vec<Vdev>,
+    pub capacity_percent: Option<u8>,
+    pub fragmentation_percent: Option<u8>,
+    /// Files with permanent errors ("errors: N data errors"; `Some(0)`: none known).
+    pub data_errors: Option<u64>,
+    /// The latest scrub or resilver, `None` if the pool was never scanned.
+    pub scrub: Option<ScrubInfo>,
+}
+
+/// A vdev: a disk, partition or file, or a group (mirror, raidz) of them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Vdev {
+    /// The name `zpool status` prints (`mirror-0`, `sdb`, `wwn-0x5000…-part1`).
+    pub name: String,
+    /// The state word; spares print `AVAIL` or `INUSE`, kept in [`PoolHealth::Unknown`];
+    /// group headers without a state (`logs`) are `Unknown("")`.
+    pub state: PoolHealth,
+    pub read_errors: u64,
+    pub write_errors: u64,
+    pub checksum_errors: u64,
+    /// Text after the counters (`(resilvering)`, `was /dev/sdc1`), if any.
+    pub note: Option<String>,
+    pub children: Vec<Vdev>,
+}
+
+impl Vdev {
+    /// This vdev and all below it, depth first.
+    pub fn walk(&self) -> Vec<&Vdev> {
+        let mut all = vec![self];
+        for child in &self.children {
+            all.extend(child.walk());
+        }
+        all
+    }
+}
+
+/// What a scan was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScanFunction {
+    Scrub,
+    Resilver,
+}
+
+/// Where a scan is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScanState {
+    /// Running (or paused).
+    Scanning,
+    Finished,
+    Canceled,
+}
+
+/// The latest scrub or resilver.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScrubInfo {
+    pub function: ScanFunction,
+    pub state: ScanState,
+    pub started: Option<Timestamp>,
+    pub ended: Option<Timestamp>,
+    /// Errors the scan could not repair.
+    pub errors: u64,
+    /// Bytes repaired (as precise as `zpool status` prints them: `48M` is 48 MiB).
+    pub repaired_bytes: u64,
+}
+
 /// The `type` of a dataset that is not a snapshot or bookmark.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum DatasetKind {

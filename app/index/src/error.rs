@@ -24,6 +24,10 @@ pub enum IndexError {
     },
     #[error("the index at {} is already open (by this or another process)", path.display())]
     Locked { path: PathBuf },
+    #[error("the index at {} is open for reading only (another process writes it)", path.display())]
+    ReadOnly { path: PathBuf },
+    #[error("there is no index at {} yet", path.display())]
+    Missing { path: PathBuf },
     #[error("dataset {guid} is not registered")]
     UnknownDataset { guid: u64 },
     #[error("version {id} is not in the catalogue")]

@@ -51,8 +51,9 @@ pub struct IndexStore {
     index: Index,
     reader: IndexReader,
     fields: Fields,
-    /// The only tantivy writer; holding it also serializes every catalogue change.
-    writer: Mutex<IndexWriter<TantivyDocument>>,
+    /// The only tantivy writer; holding it also serializes every catalogue change. `None`
+    /// when opened read-only (see [`IndexStore::open_read_only`]).
+    writer: Option<Mutex<IndexWriter<TantivyDocument>>>,
     cache: RwLock<Cache>,
 }
 
@@ -161,7 +162,7 @@ impl IndexStore {
             index,
             reader,
             fields,
-            writer: Mutex::new(writer),
+            writer: Some(Mutex::new(writer)),
             cache: RwLock::new(Cache::default()),
         };
         let mut writer = store.lock_writer()?;
@@ -179,8 +180,54 @@ impl IndexStore {
         Ok(store)
     }
 
+    /// Opens for queries only an index that another process (the daemon) writes: no writer
+    /// lock is taken, nothing is repaired or rebuilt, and every change fails with
+    /// [`IndexError::ReadOnly`]. Searches see the last commit made before opening (LMDB and
+    /// tantivy both let readers in other processes see consistent snapshots).
+    pub fn open_read_only(directory: &Path) -> Result<IndexStore> {
+        let tantivy = directory.join("tantivy");
+        if !tantivy.join("meta.json").exists() || !directory.join("catalogue").exists() {
+            return Err(IndexError::Missing {
+                path: directory.to_path_buf(),
+            });
+        }
+        let index = Index::open_in_dir(&tantivy)
+            .context(|| format!("opening {} for reading", tantivy.display()))?;
+        index
+            .tokenizers()
+            .register(TRIGRAM_TOKENIZER, TrigramTokenizer);
+        let (_, fields) = document::schema();
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .context(|| "opening the reader".into())?;
+        let store = IndexStore {
+            directory: directory.to_path_buf(),
+            catalogue: Catalogue::open(&directory.join("catalogue"))?,
+            index,
+            reader,
+            fields,
+            writer: None,
+            cache: RwLock::new(Cache::default()),
+        };
+        store.reload_cache()?;
+        Ok(store)
+    }
+
+    /// Whether this store was opened with [`IndexStore::open_read_only`].
+    pub fn is_read_only(&self) -> bool {
+        self.writer.is_none()
+    }
+
     fn lock_writer(&self) -> Result<MutexGuard<'_, IndexWriter<TantivyDocument>>> {
-        self.writer.lock().map_err(|_| IndexError::Poisoned)
+        self.writer
+            .as_ref()
+            .ok_or_else(|| IndexError::ReadOnly {
+                path: self.directory.clone(),
+            })?
+            .lock()
+            .map_err(|_| IndexError::Poisoned)
     }
 
     fn read_cache(&self) -> Result<RwLockReadGuard<'_, Cache>> {

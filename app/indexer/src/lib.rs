@@ -16,9 +16,10 @@
 //! from there; the search documents follow in one commit at the end of the run.
 
 use std::cell::RefCell;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use wizfs_core::versioning::{self, LIVE_TXG, Observed, StoredVersion, VersionOp};
 use wizfs_core::{
@@ -54,12 +55,88 @@ pub struct SyncReport {
     pub indexed: Vec<String>,
     /// Snapshots forgotten because they were destroyed.
     pub forgotten: Vec<String>,
-    /// Full walks (the first snapshot of a dataset, or live without snapshots).
+    /// Full walks: the first snapshot of a dataset (or live without snapshots), and
+    /// comparisons by [`Method::Walk`].
     pub full_walks: usize,
+    /// Entries visited by those walks.
+    pub walked_entries: usize,
+    /// Comparisons by `zfs diff`.
+    pub diffs: usize,
+    /// Snapshots that wrote nothing since the previous one, indexed without reading them.
+    pub unchanged: usize,
     /// Paths observed through `zfs diff` (after expanding renamed directories).
     pub observed_paths: usize,
     /// Version operations applied.
     pub operations: usize,
+    /// Where the time went, for benchmarks and the debug log.
+    pub timings: StageTimings,
+}
+
+/// Wall-clock time per stage of a reconciliation.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StageTimings {
+    /// Listing datasets and snapshots.
+    pub list: Duration,
+    /// Running `zfs diff`.
+    pub diff: Duration,
+    /// Opening (mounting) and releasing snapshot trees.
+    pub mount: Duration,
+    /// Full walks, and stat-ing what `zfs diff` reported.
+    pub read: Duration,
+    /// Computing version operations (including catalogue look-ups).
+    pub plan: Duration,
+    /// Catalogue transactions.
+    pub apply: Duration,
+    /// The search-index commit.
+    pub flush: Duration,
+}
+
+impl std::fmt::Display for StageTimings {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let stages = [
+            ("list", self.list),
+            ("diff", self.diff),
+            ("mount", self.mount),
+            ("read", self.read),
+            ("plan", self.plan),
+            ("apply", self.apply),
+            ("flush", self.flush),
+        ];
+        for (position, (name, duration)) in stages.iter().enumerate() {
+            let separator = if position == 0 { "" } else { ", " };
+            write!(
+                formatter,
+                "{separator}{name} {:.2} s",
+                duration.as_secs_f64()
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Adds the time `work` takes to `total`.
+fn timed<T>(total: &mut Duration, work: impl FnOnce() -> T) -> T {
+    let started = Instant::now();
+    let result = work();
+    *total += started.elapsed();
+    result
+}
+
+impl SyncReport {
+    /// Counts one comparison of a later snapshot (or live) and what it observed.
+    fn count(&mut self, method: Method, observed: &[Observed], walked_entries: usize) {
+        match method {
+            Method::Unchanged => self.unchanged += 1,
+            Method::Diff => {
+                self.diffs += 1;
+                self.observed_paths += observed.len();
+            }
+            Method::Walk => {
+                self.full_walks += 1;
+                self.walked_entries += walked_entries;
+            }
+        }
+    }
 }
 
 /// A progress message for long runs (the CLI prints them, the console shows them).
@@ -71,11 +148,110 @@ pub struct Progress {
     pub total: usize,
 }
 
+/// How a snapshot is compared with the previous indexed one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// The snapshot wrote nothing since the previous one (`written` = 0): nothing to read.
+    Unchanged,
+    /// `zfs diff` lists the changed paths, each is stat-ed in the new snapshot. Its cost
+    /// grows with the objects that share a metadata block with a changed one (ZFS reports
+    /// changes per dnode block, and `zfs diff` resolves each candidate in both snapshots).
+    Diff,
+    /// A full metadata walk of the new snapshot compared with the open versions
+    /// (`versioning::compare_walk`). Its cost grows with the size of the dataset.
+    Walk,
+}
+
+/// Which comparison the indexer uses.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MethodPolicy {
+    /// Per snapshot, whichever measured cheaper for the dataset (see [`choose_method`]).
+    #[default]
+    Adaptive,
+    /// Always `zfs diff` (except unchanged snapshots). The fake's only faithful method: its
+    /// snapshot trees are copies whose inode numbers differ from the live ones.
+    Diff,
+    /// Always a metadata walk (except unchanged snapshots).
+    Walk,
+}
+
+/// What the indexer measured for one dataset: the last cost of each method.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MethodCosts {
+    pub walk: Option<Duration>,
+    pub diff: Option<Duration>,
+    /// Snapshots compared by walking since `zfs diff` was last tried.
+    pub walks_since_diff: u32,
+}
+
+/// After at least this many walks in a row, `zfs diff` is tried again (changes may have
+/// become small) ...
+pub const DIFF_RETRY_AFTER_WALKS: u32 = 8;
+
+/// ... and after at least this many walks per walk-equivalent the last diff cost, so that
+/// retrying costs at most a quarter of the time spent walking.
+pub const DIFF_RETRY_FACTOR: u32 = 4;
+
+/// Walks before `zfs diff` is retried, given the last costs of both.
+pub fn walks_before_diff_retry(diff: Duration, walk: Duration) -> u32 {
+    let ratio = diff.as_secs_f64() / walk.as_secs_f64().max(1e-6);
+    let scaled = (ratio.ceil() * f64::from(DIFF_RETRY_FACTOR)).min(1024.0) as u32;
+    scaled.max(DIFF_RETRY_AFTER_WALKS)
+}
+
+/// A diff slower than this with no walk measured yet makes the next comparison a walk, so
+/// that both costs are known.
+pub const DIFF_SLOW_WITHOUT_WALK: Duration = Duration::from_secs(1);
+
+/// The pure choice of comparison for one snapshot. `unchanged`: the snapshot's `written` is
+/// 0, so it holds exactly what the previous one did.
+pub fn choose_method(policy: MethodPolicy, unchanged: bool, costs: &MethodCosts) -> Method {
+    if unchanged {
+        return Method::Unchanged;
+    }
+    match policy {
+        MethodPolicy::Diff => Method::Diff,
+        MethodPolicy::Walk => Method::Walk,
+        MethodPolicy::Adaptive => match (costs.diff, costs.walk) {
+            (None, _) => Method::Diff,
+            (Some(diff), None) if diff > DIFF_SLOW_WITHOUT_WALK => Method::Walk,
+            (Some(_), None) => Method::Diff,
+            (Some(diff), Some(walk)) if diff <= walk => Method::Diff,
+            (Some(diff), Some(walk))
+                if costs.walks_since_diff >= walks_before_diff_retry(diff, walk) =>
+            {
+                Method::Diff
+            }
+            (Some(_), Some(_)) => Method::Walk,
+        },
+    }
+}
+
+impl MethodCosts {
+    /// Records what one comparison cost.
+    pub fn record(&mut self, method: Method, cost: Duration) {
+        match method {
+            Method::Unchanged => {}
+            Method::Diff => {
+                self.diff = Some(cost);
+                self.walks_since_diff = 0;
+            }
+            Method::Walk => {
+                self.walk = Some(cost);
+                self.walks_since_diff += 1;
+            }
+        }
+    }
+}
+
 /// Reconciles datasets with the index.
 #[derive(Clone)]
 pub struct Indexer {
     store: Arc<IndexStore>,
     zfs: Arc<dyn Zfs>,
+    policy: MethodPolicy,
+    /// Measured costs per dataset guid (this indexer's own memory; relearnt after a restart).
+    costs: Arc<Mutex<HashMap<u64, MethodCosts>>>,
 }
 
 impl std::fmt::Debug for Indexer {
@@ -89,7 +265,17 @@ impl std::fmt::Debug for Indexer {
 
 impl Indexer {
     pub fn new(store: Arc<IndexStore>, zfs: Arc<dyn Zfs>) -> Self {
-        Self { store, zfs }
+        Self::with_policy(store, zfs, MethodPolicy::default())
+    }
+
+    /// An indexer comparing snapshots by `policy`.
+    pub fn with_policy(store: Arc<IndexStore>, zfs: Arc<dyn Zfs>, policy: MethodPolicy) -> Self {
+        Self {
+            store,
+            zfs,
+            policy,
+            costs: Arc::default(),
+        }
     }
 
     pub fn store(&self) -> &Arc<IndexStore> {
@@ -134,25 +320,28 @@ impl Indexer {
         };
         // Child datasets are indexed on their own; their mountpoints inside this one are kept
         // as entries but nothing below them (on ZFS they are other mounts anyway).
-        let children: Vec<RelativePath> = self
-            .zfs
-            .list_datasets(Some(&dataset.name))?
-            .into_iter()
-            .filter(|child| child.name != dataset.name)
-            .filter_map(|child| child.mountpoint)
-            .filter_map(|child_mountpoint| relative_to(&mountpoint, &child_mountpoint).ok())
-            .filter(|relative| !relative.is_root())
-            .collect();
+        let mut timings = StageTimings::default();
+        let children: Vec<RelativePath> = timed(&mut timings.list, || {
+            self.zfs.list_datasets(Some(&dataset.name))
+        })?
+        .into_iter()
+        .filter(|child| child.name != dataset.name)
+        .filter_map(|child| child.mountpoint)
+        .filter_map(|child_mountpoint| relative_to(&mountpoint, &child_mountpoint).ok())
+        .filter(|relative| !relative.is_root())
+        .collect();
         let outside_children = |path: &RelativePath| {
             !children
                 .iter()
                 .any(|child| path != child && path.starts_with(child))
         };
         self.store.register_dataset(guid, &dataset.name)?;
-        let snapshots = self.zfs.list_snapshots(&dataset.name, Scope::Dataset)?;
+        let snapshots = timed(&mut timings.list, || {
+            self.zfs.list_snapshots(&dataset.name, Scope::Dataset)
+        })?;
 
         // 1. The live layer is re-derived at the end of every run.
-        self.forget_live(guid, &mut report)?;
+        timed(&mut timings.apply, || self.forget_live(guid, &mut report))?;
 
         // 2. Destroyed snapshots, and any snapshot that would break creation order.
         let existing: HashSet<u64> = snapshots.iter().map(|snapshot| snapshot.guid).collect();
@@ -192,13 +381,15 @@ impl Indexer {
                 done: 0,
                 total: 1,
             });
-            self.store.apply_deferred(
-                guid,
-                SnapshotChange::Forgotten {
-                    createtxg: destroyed.createtxg,
-                },
-                &operations,
-            )?;
+            timed(&mut timings.apply, || {
+                self.store.apply_deferred(
+                    guid,
+                    SnapshotChange::Forgotten {
+                        createtxg: destroyed.createtxg,
+                    },
+                    &operations,
+                )
+            })?;
             report.forgotten.push(destroyed.name.clone());
         }
 
@@ -226,33 +417,48 @@ impl Indexer {
                 done: position,
                 total: new.len(),
             });
-            let root = SafeRoot::open_snapshot(&mountpoint, snapshot.name.short_name())?;
             let operations = match &previous {
                 None => {
-                    report.full_walks += 1;
-                    let walked = walk(&root);
-                    root.forget_snapshot_mount();
+                    let root = timed(&mut timings.mount, || {
+                        SafeRoot::open_snapshot(&mountpoint, snapshot.name.short_name())
+                    })?;
+                    let walked = self.walk_and_measure(guid, &root, &mut timings);
+                    timed(&mut timings.mount, || root.forget_snapshot_mount());
                     let walked: Vec<_> = walked?
                         .into_iter()
                         .filter(|(path, _)| outside_children(path))
                         .collect();
-                    versioning::initial(&walked, snapshot.createtxg)
+                    report.full_walks += 1;
+                    report.walked_entries += walked.len();
+                    timed(&mut timings.plan, || {
+                        versioning::initial(&walked, snapshot.createtxg)
+                    })
                 }
                 Some(from) => {
-                    let observed = self.observe_diff(
-                        guid,
-                        from,
-                        DiffTarget::Snapshot(&snapshot.name),
-                        &root,
-                        &mountpoint,
-                    );
-                    root.forget_snapshot_mount();
-                    let observed: Vec<Observed> = observed?
-                        .into_iter()
-                        .filter(|observation| outside_children(observation.path()))
-                        .collect();
-                    report.observed_paths += observed.len();
-                    self.advance(guid, &observed, snapshot.createtxg)?
+                    let method = self.method_for(guid, snapshot.written == 0);
+                    let (observed, walked_entries) = if method == Method::Unchanged {
+                        (Vec::new(), 0)
+                    } else {
+                        let root = timed(&mut timings.mount, || {
+                            SafeRoot::open_snapshot(&mountpoint, snapshot.name.short_name())
+                        })?;
+                        let observed = self.compare(
+                            method,
+                            guid,
+                            from,
+                            DiffTarget::Snapshot(&snapshot.name),
+                            &root,
+                            &mountpoint,
+                            &outside_children,
+                            &mut timings,
+                        );
+                        timed(&mut timings.mount, || root.forget_snapshot_mount());
+                        observed?
+                    };
+                    report.count(method, &observed, walked_entries);
+                    timed(&mut timings.plan, || {
+                        self.advance(guid, &observed, snapshot.createtxg)
+                    })?
                 }
             };
             report.operations += operations.len();
@@ -261,12 +467,15 @@ impl Indexer {
                 createtxg: snapshot.createtxg,
                 name: snapshot.name.short_name().to_owned(),
             };
-            self.store.apply_deferred(guid, change, &operations)?;
+            timed(&mut timings.apply, || {
+                self.store.apply_deferred(guid, change, &operations)
+            })?;
             report.indexed.push(snapshot.name.short_name().to_owned());
             previous = Some(snapshot.name.clone());
         }
 
-        // 4. The live file system.
+        // 4. The live file system (its own `written` is not looked up: one process more than
+        // it would save).
         progress(Progress {
             dataset: report.dataset.clone(),
             step: "indexing live".into(),
@@ -276,30 +485,118 @@ impl Indexer {
         let live = SafeRoot::open_live(&mountpoint)?;
         let operations = match &previous {
             None => {
-                report.full_walks += 1;
-                let walked: Vec<_> = walk(&live)?
+                let walked: Vec<_> = self
+                    .walk_and_measure(guid, &live, &mut timings)?
                     .into_iter()
                     .filter(|(path, _)| outside_children(path))
                     .collect();
-                versioning::initial(&walked, LIVE_TXG)
+                report.full_walks += 1;
+                report.walked_entries += walked.len();
+                timed(&mut timings.plan, || versioning::initial(&walked, LIVE_TXG))
             }
             Some(from) => {
-                let observed: Vec<Observed> = self
-                    .observe_diff(guid, from, DiffTarget::Live, &live, &mountpoint)?
-                    .into_iter()
-                    .filter(|observation| outside_children(observation.path()))
-                    .collect();
-                report.observed_paths += observed.len();
-                self.advance(guid, &observed, LIVE_TXG)?
+                let method = self.method_for(guid, false);
+                let (observed, walked_entries) = self.compare(
+                    method,
+                    guid,
+                    from,
+                    DiffTarget::Live,
+                    &live,
+                    &mountpoint,
+                    &outside_children,
+                    &mut timings,
+                )?;
+                report.count(method, &observed, walked_entries);
+                timed(&mut timings.plan, || {
+                    self.advance(guid, &observed, LIVE_TXG)
+                })?
             }
         };
         report.operations += operations.len();
-        self.store
-            .apply_deferred(guid, SnapshotChange::None, &operations)?;
+        timed(&mut timings.apply, || {
+            self.store
+                .apply_deferred(guid, SnapshotChange::None, &operations)
+        })?;
         // One search-index commit for the whole run (each snapshot above is already atomic in
         // the catalogue; a crash before this point is caught up when the index next opens).
-        self.store.flush()?;
+        timed(&mut timings.flush, || self.store.flush())?;
+        report.timings = timings;
         Ok(report)
+    }
+
+    /// The comparison for the next snapshot of dataset `guid` under this indexer's policy.
+    fn method_for(&self, guid: u64, unchanged: bool) -> Method {
+        let costs = self.costs_of(guid);
+        choose_method(self.policy, unchanged, &costs)
+    }
+
+    /// What this indexer measured for dataset `guid` so far.
+    pub fn costs_of(&self, guid: u64) -> MethodCosts {
+        self.costs
+            .lock()
+            .map(|costs| costs.get(&guid).copied().unwrap_or_default())
+            .unwrap_or_default()
+    }
+
+    fn record_cost(&self, guid: u64, method: Method, cost: Duration) {
+        if let Ok(mut costs) = self.costs.lock() {
+            costs.entry(guid).or_default().record(method, cost);
+        }
+    }
+
+    /// A full walk of `root`, its duration recorded as the dataset's walk cost.
+    fn walk_and_measure(
+        &self,
+        guid: u64,
+        root: &SafeRoot,
+        timings: &mut StageTimings,
+    ) -> IndexerResult<Vec<(RelativePath, wizfs_core::EntryMetadata)>> {
+        let started = Instant::now();
+        let walked = walk(root)?;
+        let cost = started.elapsed();
+        timings.read += cost;
+        self.record_cost(guid, Method::Walk, cost);
+        Ok(walked)
+    }
+
+    /// Observations of `target` (whose tree is `root`) against the newest indexed snapshot
+    /// `from`, by `method`, and the entries a walk visited; the cost is recorded for the
+    /// next choice.
+    #[allow(clippy::too_many_arguments)]
+    fn compare(
+        &self,
+        method: Method,
+        guid: u64,
+        from: &SnapshotName,
+        target: DiffTarget<'_>,
+        root: &SafeRoot,
+        mountpoint: &Path,
+        outside_children: &dyn Fn(&RelativePath) -> bool,
+        timings: &mut StageTimings,
+    ) -> IndexerResult<(Vec<Observed>, usize)> {
+        let started = Instant::now();
+        let mut walked_entries = 0;
+        let observed = match method {
+            Method::Unchanged => Vec::new(),
+            Method::Diff => self
+                .observe_diff(guid, from, target, root, mountpoint, timings)?
+                .into_iter()
+                .filter(|observation| outside_children(observation.path()))
+                .collect(),
+            Method::Walk => {
+                let walked: Vec<_> = timed(&mut timings.read, || walk(root))?
+                    .into_iter()
+                    .filter(|(path, _)| outside_children(path))
+                    .collect();
+                walked_entries = walked.len();
+                timed(&mut timings.plan, || -> IndexerResult<_> {
+                    let open = self.store.open_below(guid, &RelativePath::root())?;
+                    Ok(versioning::compare_walk(&walked, &open))
+                })?
+            }
+        };
+        self.record_cost(guid, method, started.elapsed());
+        Ok((observed, walked_entries))
     }
 
     fn is_indexed(&self, dataset_guid: u64, snapshot_guid: u64) -> IndexerResult<bool> {
@@ -362,8 +659,23 @@ impl Indexer {
         target: DiffTarget<'_>,
         root: &SafeRoot,
         mountpoint: &Path,
+        timings: &mut StageTimings,
     ) -> IndexerResult<Vec<Observed>> {
-        let entries = self.zfs.diff(from, target)?;
+        let entries = timed(&mut timings.diff, || self.zfs.diff(from, target))?;
+        let started = Instant::now();
+        let observed = self.observe_entries(guid, entries, root, mountpoint);
+        timings.read += started.elapsed();
+        observed
+    }
+
+    /// The observations for `zfs diff` entries (see [`Self::observe_diff`]).
+    fn observe_entries(
+        &self,
+        guid: u64,
+        entries: Vec<wizfs_zfs::DiffEntry>,
+        root: &SafeRoot,
+        mountpoint: &Path,
+    ) -> IndexerResult<Vec<Observed>> {
         let mut observed = Vec::with_capacity(entries.len());
         for entry in entries {
             let path = relative_to(mountpoint, &entry.path)?;

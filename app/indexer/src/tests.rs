@@ -27,7 +27,9 @@ fn setup() -> Setup {
     zfs.create_filesystem(&dataset, &[]).unwrap();
     let mountpoint = zfs.mountpoint(&dataset).unwrap();
     let store = Arc::new(IndexStore::open(&directory.path().join("index")).unwrap());
-    let indexer = Indexer::new(store, zfs.clone());
+    // The fake's snapshot trees are copies with inode numbers of their own: only its `zfs
+    // diff` is faithful (see `MethodPolicy::Diff`); walks are proven on real ZFS in the VM.
+    let indexer = Indexer::with_policy(store, zfs.clone(), MethodPolicy::Diff);
     Setup {
         _directory: directory,
         zfs,
@@ -240,4 +242,148 @@ fn hostile_names_index_and_search() {
     assert_eq!(hits[0].path.as_bytes(), b"new\nline \xff name.txt");
     assert_eq!(setup.search(&"l".repeat(40), false).hits.len(), 1);
     assert_eq!(setup.paths("deep-file", false), [deep]);
+}
+
+#[test]
+fn snapshots_that_wrote_nothing_are_indexed_without_reading_them() {
+    let setup = setup();
+    setup.write("a.txt", b"a");
+    setup.snapshot("s1");
+    setup.snapshot("s2");
+    setup.write("b.txt", b"b");
+    setup.snapshot("s3");
+    let report = setup.sync();
+    assert_eq!(report.indexed, ["s1", "s2", "s3"]);
+    assert_eq!(report.unchanged, 1, "s2 wrote nothing");
+    // s3 and live are compared by diff.
+    assert_eq!(report.diffs, 2);
+    let versions = setup.versions("a.txt");
+    assert_eq!(versions.len(), 1);
+    assert_eq!(versions[0].snapshots, ["s1", "s2", "s3"]);
+    assert!(versions[0].live);
+    assert_eq!(setup.versions("b.txt")[0].snapshots, ["s3"]);
+}
+
+#[test]
+fn method_choice_follows_measured_costs() {
+    let ms = Duration::from_millis;
+    let costs = |diff: Option<u64>, walk: Option<u64>, walks_since_diff: u32| MethodCosts {
+        diff: diff.map(ms),
+        walk: walk.map(ms),
+        walks_since_diff,
+    };
+    use Method::{Diff, Unchanged, Walk};
+    use MethodPolicy::Adaptive;
+    let cases = [
+        // (policy, unchanged, costs, expected, why)
+        (
+            Adaptive,
+            true,
+            costs(None, None, 0),
+            Unchanged,
+            "written = 0 reads nothing",
+        ),
+        (
+            MethodPolicy::Walk,
+            true,
+            costs(None, None, 0),
+            Unchanged,
+            "for every policy",
+        ),
+        (
+            MethodPolicy::Diff,
+            false,
+            costs(Some(9000), Some(1), 0),
+            Diff,
+            "forced diff",
+        ),
+        (
+            MethodPolicy::Walk,
+            false,
+            costs(Some(1), Some(9000), 0),
+            Walk,
+            "forced walk",
+        ),
+        (
+            Adaptive,
+            false,
+            costs(None, None, 0),
+            Diff,
+            "nothing measured: diff",
+        ),
+        (
+            Adaptive,
+            false,
+            costs(None, Some(1), 0),
+            Diff,
+            "diff never tried",
+        ),
+        (
+            Adaptive,
+            false,
+            costs(Some(500), None, 0),
+            Diff,
+            "fast diff, no walk known",
+        ),
+        (
+            Adaptive,
+            false,
+            costs(Some(1500), None, 0),
+            Walk,
+            "slow diff: learn the walk",
+        ),
+        (
+            Adaptive,
+            false,
+            costs(Some(100), Some(200), 0),
+            Diff,
+            "diff cheaper",
+        ),
+        (
+            Adaptive,
+            false,
+            costs(Some(200), Some(200), 0),
+            Diff,
+            "a tie goes to diff",
+        ),
+        (
+            Adaptive,
+            false,
+            costs(Some(300), Some(200), 0),
+            Walk,
+            "walk cheaper",
+        ),
+        (
+            Adaptive,
+            false,
+            costs(Some(300), Some(200), 7),
+            Walk,
+            "still walking",
+        ),
+        (
+            Adaptive,
+            false,
+            costs(Some(300), Some(200), 8),
+            Diff,
+            "retry diff now and then",
+        ),
+    ];
+    for (policy, unchanged, costs, expected, why) in cases {
+        assert_eq!(choose_method(policy, unchanged, &costs), expected, "{why}");
+    }
+
+    // A diff 8× dearer than a walk is retried after 32 walks; at most every 1024.
+    let retry = |diff, walk, since| choose_method(Adaptive, false, &costs(diff, walk, since));
+    assert_eq!(retry(Some(3000), Some(400), 31), Walk);
+    assert_eq!(retry(Some(3000), Some(400), 32), Diff);
+    assert_eq!(retry(Some(3000), Some(0), 1023), Walk);
+    assert_eq!(retry(Some(3000), Some(0), 1024), Diff);
+
+    let mut recorded = MethodCosts::default();
+    recorded.record(Method::Walk, ms(5));
+    recorded.record(Method::Walk, ms(7));
+    assert_eq!(recorded, costs(None, Some(7), 2));
+    recorded.record(Method::Diff, ms(3));
+    recorded.record(Method::Unchanged, ms(100));
+    assert_eq!(recorded, costs(Some(3), Some(7), 0));
 }

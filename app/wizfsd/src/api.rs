@@ -25,6 +25,9 @@ use wizfs_zfs::Scope;
 use crate::server::{ApiError, AppState};
 use crate::wire::*;
 
+mod health;
+mod snapshots;
+
 impl From<RecoveryError> for ApiError {
     fn from(error: RecoveryError) -> Self {
         let message = error.to_string();
@@ -688,6 +691,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/compare", get(compare))
         .route("/api/v1/file", get(file))
         .route("/api/v1/download", get(download))
+        .merge(snapshots::router())
+        .merge(health::router())
 }
 
 /// Builds the shared recovery service for the state.

@@ -16,8 +16,10 @@ use wizfs_zfs::{DestroyOptions, DiffTarget, HoldTag, PropertyName, Scope, Zfs};
 use crate::config::{Config, DEFAULT_PATH, ZfsBackend};
 use crate::wire::*;
 
+pub mod health;
 pub mod recovery;
 pub mod search;
+pub mod snapshots;
 
 #[derive(Debug, Parser)]
 #[command(name = "wizfs", version = crate::VERSION, about = "WiZFS: snapshots, recovery and health of ZFS pools")]
@@ -58,6 +60,14 @@ pub enum Command {
     /// Bookmarks.
     #[command(subcommand)]
     Bookmark(BookmarkCommand),
+    /// Snapshot policies.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+    /// Destroy the snapshots the policies no longer keep (see why with --dry-run).
+    Prune(snapshots::PruneArguments),
+    /// Disks, pools, scrubs, sensors and findings now (read-only; notifications are the
+    /// daemon's); test the notification channels; the recorded history.
+    Health(health::HealthArguments),
     /// Bring the search index up to date with every snapshot (and the live files).
     Index(search::IndexArguments),
     /// Find files by name across all snapshots and the live file system.
@@ -132,6 +142,14 @@ pub enum SnapshotCommand {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Run the due snapshot policies now (as the daemon does every minute).
+    Run,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Read the policies and say what each would do now.
+    Check(snapshots::PolicyCheckArguments),
 }
 
 #[derive(Debug, Subcommand)]
@@ -236,11 +254,22 @@ fn emit<T: Serialize>(
 
 /// Which ZFS to use: `--fake`, else the configuration file's backend, else the real one.
 pub fn zfs_for(cli: &Cli) -> anyhow::Result<Arc<dyn Zfs>> {
-    let backend = match &cli.fake {
+    crate::wiring::zfs(&backend_for(cli)?)
+}
+
+fn backend_for(cli: &Cli) -> anyhow::Result<ZfsBackend> {
+    Ok(match &cli.fake {
         Some(root) => ZfsBackend::Fake { root: root.clone() },
         None => config_for(cli)?.zfs,
-    };
-    crate::wiring::zfs(&backend)
+    })
+}
+
+/// How the indexer compares snapshots for this invocation (see `wiring::index_method`).
+fn index_method_for(cli: &Cli) -> anyhow::Result<wizfs_indexer::MethodPolicy> {
+    Ok(crate::wiring::index_method(
+        &backend_for(cli)?,
+        config_for(cli)?.index.method,
+    ))
 }
 
 /// Where the CLI finds WiZFS's state: `--data-dir`, else `<fake root>/.wizfs`, else the
@@ -282,7 +311,8 @@ fn index_after_change<'a>(
     }
     let roots: Vec<DatasetName> = datasets.cloned().collect();
     let result = search::open_index(&data_dir).and_then(|store| {
-        let indexer = wizfs_indexer::Indexer::new(store, zfs.clone());
+        let indexer =
+            wizfs_indexer::Indexer::with_policy(store, zfs.clone(), index_method_for(cli)?);
         let affected = |dataset: &DatasetName| {
             roots.iter().any(|root| {
                 dataset == root || (recursive && dataset.is_same_or_descendant_of(root))
@@ -308,6 +338,7 @@ pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<
         Command::Index(arguments) => search::index(
             zfs_handle.clone(),
             &data_dir_for(cli)?,
+            index_method_for(cli)?,
             &config_for(cli)?.index,
             arguments,
             json,
@@ -320,6 +351,12 @@ pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<
             json,
             out,
         ),
+        Command::Policy(PolicyCommand::Check(arguments)) => {
+            snapshots::check(cli, zfs_handle.as_ref(), arguments, json, out)
+        }
+        Command::Prune(arguments) => snapshots::prune(cli, &zfs_handle, arguments, json, out),
+        Command::Snapshot(SnapshotCommand::Run) => snapshots::run(cli, &zfs_handle, json, out),
+        Command::Health(arguments) => health::run(cli, &zfs_handle, arguments, json, out),
         Command::Ls(arguments) => recovery::ls(&recovery, arguments, json, out),
         Command::Versions(arguments) if arguments.indexed => {
             search::indexed_versions(&recovery, &data_dir_for(cli)?, arguments, json, out)

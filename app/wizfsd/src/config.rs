@@ -9,7 +9,8 @@ use serde::Deserialize;
 
 pub const DEFAULT_PATH: &str = "/etc/wizfs/wizfsd.toml";
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+// Not `Eq`: the health thresholds are floating-point numbers.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// Address the web console and API listen on.
@@ -20,6 +21,15 @@ pub struct Config {
     pub log: String,
     pub zfs: ZfsBackend,
     pub index: IndexConfig,
+    /// Snapshot policies as written: `[[policy]]` tables (see `wizfs_snapshots::config`).
+    #[serde(rename = "policy")]
+    pub policy_tables: wizfs_snapshots::PolicyTables,
+    /// The same policies, validated by [`Config::parse`].
+    #[serde(skip)]
+    pub policies: Vec<wizfs_snapshots::PolicyConfig>,
+    /// Health monitoring: the `health.toml` of `wizfs-health` as the `[health]` table
+    /// (`[health.smart]`, `[[health.notify]]`, …), validated by [`Config::parse`].
+    pub health: wizfs_health::config::HealthConfig,
 }
 
 /// The search index: how often snapshots made by other tools are picked up, and which
@@ -31,6 +41,20 @@ pub struct IndexConfig {
     pub interval_seconds: u64,
     /// Datasets (with their descendants) never indexed.
     pub exclude: Vec<String>,
+    /// How a new snapshot is compared with the previous one: `adaptive` (whichever measured
+    /// cheaper for the dataset), `diff` (always `zfs diff`) or `walk` (always a metadata
+    /// walk). The fake backend always uses `diff`.
+    pub method: IndexMethod,
+}
+
+/// The `[index] method` setting (see `wizfs_indexer::MethodPolicy`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IndexMethod {
+    #[default]
+    Adaptive,
+    Diff,
+    Walk,
 }
 
 impl Default for IndexConfig {
@@ -38,6 +62,7 @@ impl Default for IndexConfig {
         Self {
             interval_seconds: 900,
             exclude: Vec::new(),
+            method: IndexMethod::Adaptive,
         }
     }
 }
@@ -61,6 +86,9 @@ impl Default for Config {
             log: "info".to_owned(),
             zfs: ZfsBackend::Real,
             index: IndexConfig::default(),
+            policy_tables: Vec::new(),
+            policies: Vec::new(),
+            health: wizfs_health::config::HealthConfig::default(),
         }
     }
 }
@@ -92,10 +120,40 @@ pub enum ConfigError {
     },
 }
 
+/// A `[health]` section that parses but does not make sense, at the line of its table
+/// (`[health.pools]` for `pools.capacity_percent`), else of the first `[health…]` header.
+fn health_error(error: &wizfs_health::config::ConfigError, text: &str, path: &Path) -> ConfigError {
+    let (field, reason) = match error {
+        wizfs_health::config::ConfigError::Invalid { field, reason } => {
+            (format!("health.{field}"), reason.clone())
+        }
+        other => ("health".to_owned(), other.to_string()),
+    };
+    let header = |line: &str| {
+        let line = line.trim();
+        let name = line.trim_start_matches('[').split(']').next().unwrap_or("");
+        line.starts_with('[').then(|| name.trim().to_owned())
+    };
+    let table = field.rsplit_once('.').map_or("health", |(table, _)| table);
+    let find = |wanted: &dyn Fn(&str) -> bool| {
+        text.lines()
+            .position(|line| header(line).is_some_and(|name| wanted(&name)))
+            .map(|index| index + 1)
+    };
+    let line = find(&|name| name == table)
+        .or_else(|| find(&|name| name == "health" || name.starts_with("health.")))
+        .unwrap_or(1);
+    ConfigError::Invalid {
+        path: path.to_owned(),
+        line,
+        message: format!("`{field}`: {reason}"),
+    }
+}
+
 impl Config {
     /// Parses a configuration text; `path` is only used in messages.
     pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
-        toml::from_str(text).map_err(|error| {
+        let mut config: Self = toml::from_str(text).map_err(|error| {
             let line = error.span().map_or(0, |span| {
                 text[..span.start.min(text.len())].lines().count().max(1)
             });
@@ -104,7 +162,20 @@ impl Config {
                 line,
                 message: error.message().to_owned(),
             }
-        })
+        })?;
+        config.policies =
+            wizfs_snapshots::validate_policies(&config.policy_tables, text).map_err(|error| {
+                ConfigError::Invalid {
+                    path: path.to_owned(),
+                    line: error.line,
+                    message: error.message,
+                }
+            })?;
+        config
+            .health
+            .validate()
+            .map_err(|error| health_error(&error, text, path))?;
+        Ok(config)
     }
 
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
@@ -185,6 +256,51 @@ mod tests {
         assert!(!config.index.includes(&name("tank/scratch/tmp")));
         assert!(config.index.includes(&name("tank/scratchpad")));
         assert_eq!(config.index.interval_seconds, 60);
+    }
+
+    #[test]
+    fn snapshot_policies_are_validated_with_their_line() {
+        let config = Config::load(&samples().join("wizfsd.toml")).expect("sample");
+        let ids: Vec<&str> = config
+            .policies
+            .iter()
+            .map(|policy| policy.id().as_str())
+            .collect();
+        assert_eq!(ids, ["home"]);
+        let text = "log = \"info\"\n\n[[policy]]\nid = \"home\"\ndataset = \"tank/home\"\n\n[[policy]]\nid = \"home\"\ndataset = \"tank/other\"\nhourly = 1\n";
+        let error = Config::parse(text, Path::new("x")).unwrap_err().to_string();
+        assert!(
+            error.contains("line 3") && error.contains("keeps no snapshots"),
+            "{error}"
+        );
+        let typo = "[[policy]]\nid = \"home\"\ndataset = \"tank/home\"\nhourli = 24\n";
+        let error = Config::parse(typo, Path::new("x")).unwrap_err().to_string();
+        assert!(error.contains("hourli"), "{error}");
+    }
+
+    #[test]
+    fn health_section_is_parsed_and_checked() {
+        let config = Config::load(&samples().join("wizfsd.toml")).expect("sample");
+        assert_eq!(config.health.intervals.pools_seconds, 60);
+        let text = "log = \"info\"\n\n[health.intervals]\nsmart_minutes = 10\n\n[health.pools]\ncapacity_percent = { warning = 95, critical = 90 }\n";
+        let error = Config::parse(text, Path::new("x")).unwrap_err().to_string();
+        assert!(
+            error.contains("line 6")
+                && error.contains("health.pools.capacity_percent")
+                && error.contains("warning level is above the critical level"),
+            "{error}"
+        );
+        let typo = "[health.smart]\nreallocated_sector = { warning = 1 }\n";
+        let error = Config::parse(typo, Path::new("x")).unwrap_err().to_string();
+        assert!(error.contains("reallocated_sector"), "{error}");
+        let twice = "[[health.notify]]\ntype = \"webhook\"\nname = \"a\"\nurl = \"http://127.0.0.1:1/\"\n\n[[health.notify]]\ntype = \"ntfy\"\nname = \"a\"\nserver = \"http://127.0.0.1:2\"\ntopic = \"t\"\n";
+        let error = Config::parse(twice, Path::new("x"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("line 1") && error.contains("two channels are named `a`"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -5,7 +5,9 @@
 pub mod api;
 pub mod cli;
 pub mod config;
+pub mod health;
 pub mod server;
+pub mod snapshots;
 pub mod wire;
 pub mod wiring;
 

@@ -23,6 +23,10 @@ pub struct AppState {
     /// The search index, when it could be opened.
     pub indexer: Option<wizfs_indexer::Indexer>,
     pub index_config: crate::config::IndexConfig,
+    /// Snapshot policies and their scheduler.
+    pub snapshots: crate::snapshots::SnapshotService,
+    /// Health monitoring (disks, pools, sensors, alerts), when the daemon runs it.
+    pub health: Option<crate::health::HealthService>,
 }
 
 impl AppState {
@@ -33,16 +37,35 @@ impl AppState {
             recovery,
             indexer: None,
             index_config: crate::config::IndexConfig::default(),
+            snapshots: crate::snapshots::SnapshotService::default(),
+            health: None,
         }
     }
 
-    /// With a search index.
+    /// With health monitoring (rounds scheduled by `serve`).
+    pub fn with_health(mut self, health: crate::health::HealthService) -> Self {
+        self.health = Some(health);
+        self
+    }
+
+    /// With snapshot policies (scheduled by `serve`).
+    pub fn with_policies(mut self, policies: Vec<wizfs_snapshots::PolicyConfig>) -> Self {
+        self.snapshots = crate::snapshots::SnapshotService::new(policies);
+        self
+    }
+
+    /// With a search index, compared by `method` (see `wiring::index_method`).
     pub fn with_index(
         mut self,
         store: Arc<wizfs_index::IndexStore>,
         config: crate::config::IndexConfig,
+        method: wizfs_indexer::MethodPolicy,
     ) -> Self {
-        self.indexer = Some(wizfs_indexer::Indexer::new(store, self.zfs.clone()));
+        self.indexer = Some(wizfs_indexer::Indexer::with_policy(
+            store,
+            self.zfs.clone(),
+            method,
+        ));
         self.index_config = config;
         self
     }
@@ -203,6 +226,8 @@ pub async fn serve(listen: SocketAddr, state: AppState) -> anyhow::Result<()> {
         .map_err(|error| anyhow::anyhow!("cannot listen on {listen}: {error}"))?;
     tracing::info!(address = %listener.local_addr()?, "wizfsd listening");
     spawn_index_schedule(state.clone());
+    crate::snapshots::spawn_snapshot_schedule(state.clone());
+    crate::health::spawn_health_schedule(state.clone());
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await?;

@@ -4,6 +4,9 @@
 use serde::Serialize;
 use wizfs_core::{Bookmark, Dataset, Hold, Pool, Snapshot, ZfsVersion};
 
+pub mod health;
+pub mod snapshots;
+
 #[derive(Debug, Serialize)]
 pub struct VersionView {
     pub wizfs: &'static str,

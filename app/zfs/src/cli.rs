@@ -125,6 +125,28 @@ fn group_by_dataset(snapshots: &[SnapshotName]) -> Vec<(&DatasetName, Vec<&Snaps
     groups
 }
 
+/// `zfs list -H -p -t snapshot -o COLUMNS -s createtxg (-d 1 | -r) dataset`.
+fn snapshot_listing(columns: &str, dataset: &DatasetName, scope: Scope) -> Invocation {
+    let depth: &[&str] = match scope {
+        Scope::Dataset => &["-d", "1"],
+        Scope::Recursive => &["-r"],
+    };
+    zfs()
+        .args([
+            "list",
+            "-H",
+            "-p",
+            "-t",
+            "snapshot",
+            "-o",
+            columns,
+            "-s",
+            "createtxg",
+        ])
+        .args(depth)
+        .arg(dataset)
+}
+
 /// The argv of `zfs send` (without `-n -v -P`).
 fn send_arguments(source: &SendSource) -> Vec<String> {
     match source {
@@ -208,6 +230,24 @@ impl Zfs for CliZfs {
         self.parsed(invocation, "pools", parse::pools)
     }
 
+    fn pool_status(&self) -> ZfsResult<Vec<wizfs_core::PoolStatus>> {
+        let invocation = Invocation::new(Program::Zpool).args(["status", "-p"]);
+        let mut statuses = self.parsed(invocation, "pools", parse::pool_statuses)?;
+        let pools = self.list_pools()?;
+        for status in &mut statuses {
+            if let Some(pool) = pools.iter().find(|pool| pool.name.as_str() == status.name) {
+                status.capacity_percent = Some(pool.capacity_percent);
+                status.fragmentation_percent = pool.fragmentation_percent;
+            }
+        }
+        Ok(statuses)
+    }
+
+    fn start_scrub(&self, pool: &wizfs_core::PoolName) -> ZfsResult<()> {
+        let invocation = Invocation::new(Program::Zpool).arg("scrub").arg(pool);
+        self.run(invocation, pool.as_str()).map(drop)
+    }
+
     fn list_datasets(&self, root: Option<&DatasetName>) -> ZfsResult<Vec<Dataset>> {
         let mut invocation = zfs().args([
             "list",
@@ -226,25 +266,25 @@ impl Zfs for CliZfs {
     }
 
     fn list_snapshots(&self, dataset: &DatasetName, scope: Scope) -> ZfsResult<Vec<Snapshot>> {
-        let depth: &[&str] = match scope {
-            Scope::Dataset => &["-d", "1"],
-            Scope::Recursive => &["-r"],
-        };
-        let invocation = zfs()
-            .args([
-                "list",
-                "-H",
-                "-p",
-                "-t",
-                "snapshot",
-                "-o",
-                parse::SNAPSHOT_COLUMNS,
-                "-s",
-                "createtxg",
-            ])
-            .args(depth)
-            .arg(dataset);
+        let invocation = snapshot_listing(parse::SNAPSHOT_COLUMNS, dataset, scope);
         self.parsed(invocation, dataset.as_str(), parse::snapshots)
+    }
+
+    fn list_snapshots_with_properties(
+        &self,
+        dataset: &DatasetName,
+        scope: Scope,
+        properties: &[PropertyName],
+    ) -> ZfsResult<Vec<(Snapshot, Vec<Option<String>>)>> {
+        let mut columns = parse::SNAPSHOT_COLUMNS.to_owned();
+        for property in properties {
+            columns.push(',');
+            columns.push_str(property.as_str());
+        }
+        let invocation = snapshot_listing(&columns, dataset, scope);
+        self.parsed(invocation, dataset.as_str(), |output| {
+            parse::snapshots_with_properties(output, properties.len())
+        })
     }
 
     fn list_bookmarks(&self, dataset: &DatasetName) -> ZfsResult<Vec<Bookmark>> {

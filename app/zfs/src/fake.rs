@@ -28,8 +28,9 @@
 //! seeded from the path). Each pool has a transaction-group counter that every mutation
 //! advances; all snapshots made by one `create_snapshots` call share one `createtxg`.
 //! Space is counted in bytes of regular files: a snapshot's `referenced` is the size of its
-//! files, `written` the size of files new or changed since the previous snapshot (0 when
-//! nothing changed), `used` the size of files found in neither neighbouring snapshot nor the
+//! files, `written` the size of files new or changed since the previous snapshot plus 512
+//! bytes of "metadata" per entry created, changed or removed (0 only when nothing changed;
+//! a first snapshot's is its data), `used` the size of files found in neither neighbouring snapshot nor the
 //! live filesystem. A file's data is identified by (inode, size, mtime), so a rewrite counts
 //! as new data and a rename does not. `reclaimable_space` counts the data held only by the
 //! listed snapshots together (like `zfs destroy -nvp`, more than the sum of their `used`).
@@ -324,12 +325,92 @@ impl Zfs for FakeZfs {
         self.inspect(datasets::list_pools)
     }
 
+    /// Every fake pool is ONLINE on one error-free disk named `fake-<pool>`; its scrubs
+    /// finish at once without finding anything.
+    fn pool_status(&self) -> ZfsResult<Vec<wizfs_core::PoolStatus>> {
+        let scrubs: std::collections::BTreeMap<String, Option<i64>> = self.inspect(|context| {
+            Ok(context
+                .state
+                .pools
+                .iter()
+                .map(|(name, record)| (name.clone(), record.last_scrub))
+                .collect())
+        })?;
+        Ok(self
+            .list_pools()?
+            .into_iter()
+            .map(|pool| wizfs_core::PoolStatus {
+                scrub: scrubs
+                    .get(pool.name.as_str())
+                    .copied()
+                    .flatten()
+                    .map(|time| wizfs_core::ScrubInfo {
+                        function: wizfs_core::ScanFunction::Scrub,
+                        state: wizfs_core::ScanState::Finished,
+                        started: Some(Timestamp(time)),
+                        ended: Some(Timestamp(time)),
+                        errors: 0,
+                        repaired_bytes: 0,
+                    }),
+                name: pool.name.to_string(),
+                state: pool.health.clone(),
+                status: None,
+                action: None,
+                vdevs: vec![wizfs_core::Vdev {
+                    name: format!("fake-{}", pool.name),
+                    state: pool.health,
+                    read_errors: 0,
+                    write_errors: 0,
+                    checksum_errors: 0,
+                    note: None,
+                    children: Vec::new(),
+                }],
+                capacity_percent: Some(pool.capacity_percent),
+                fragmentation_percent: pool.fragmentation_percent,
+                data_errors: Some(0),
+            })
+            .collect())
+    }
+
+    fn start_scrub(&self, pool: &wizfs_core::PoolName) -> ZfsResult<()> {
+        let now = self.now();
+        self.transact(|context| {
+            let record = context.state.pools.get_mut(pool.as_str()).ok_or_else(|| {
+                errors::not_found(pool.as_str(), format!("cannot open '{pool}': no such pool"))
+            })?;
+            record.last_scrub = Some(now.seconds());
+            Ok(())
+        })
+    }
+
     fn list_datasets(&self, root: Option<&DatasetName>) -> ZfsResult<Vec<Dataset>> {
         self.inspect(|context| datasets::list_datasets(context, root))
     }
 
     fn list_snapshots(&self, dataset: &DatasetName, scope: Scope) -> ZfsResult<Vec<Snapshot>> {
         self.inspect(|context| snapshots::list_snapshots(context, dataset, scope))
+    }
+
+    fn list_snapshots_with_properties(
+        &self,
+        dataset: &DatasetName,
+        scope: Scope,
+        properties: &[PropertyName],
+    ) -> ZfsResult<Vec<(Snapshot, Vec<Option<String>>)>> {
+        self.inspect(|context| {
+            let listed = snapshots::list_snapshots(context, dataset, scope)?;
+            listed
+                .into_iter()
+                .map(|snapshot| {
+                    let target = ZfsObjectName::Snapshot(snapshot.name.clone());
+                    let values = properties::get_properties(context, &target, properties)?
+                        .into_iter()
+                        .map(|property| property.value)
+                        .collect();
+                    Ok((snapshot, values))
+                })
+                .collect()
+        })
     }
 
     fn list_bookmarks(&self, dataset: &DatasetName) -> ZfsResult<Vec<Bookmark>> {

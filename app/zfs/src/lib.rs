@@ -21,7 +21,7 @@ pub use types::*;
 
 use std::io::Read;
 use wizfs_core::{
-    Bookmark, BookmarkName, Dataset, DatasetName, Hold, Pool, Snapshot, SnapshotName,
+    Bookmark, BookmarkName, Dataset, DatasetName, Hold, Pool, PoolStatus, Snapshot, SnapshotName,
     ZfsObjectName, ZfsVersion,
 };
 
@@ -35,10 +35,24 @@ pub trait Zfs: Send + Sync + std::fmt::Debug {
     fn version(&self) -> ZfsResult<ZfsVersion>;
     /// All imported pools.
     fn list_pools(&self) -> ZfsResult<Vec<Pool>>;
+    /// Every imported pool's state, vdev tree with error counters, latest scrub or resilver
+    /// and data errors (`zpool status -p`), with capacity and fragmentation (`zpool list`).
+    fn pool_status(&self) -> ZfsResult<Vec<PoolStatus>>;
+    /// Starts a scrub of `pool` (`zpool scrub`) and returns without waiting for it.
+    fn start_scrub(&self, pool: &wizfs_core::PoolName) -> ZfsResult<()>;
     /// Filesystems and volumes: `root` and its descendants, or every dataset when `None`.
     fn list_datasets(&self, root: Option<&DatasetName>) -> ZfsResult<Vec<Dataset>>;
     /// Snapshots of `dataset` (and of its descendants with [`Scope::Recursive`]).
     fn list_snapshots(&self, dataset: &DatasetName, scope: Scope) -> ZfsResult<Vec<Snapshot>>;
+    /// Snapshots as [`Zfs::list_snapshots`] lists them, each with the values of `properties`
+    /// (in the order asked for; `None` when unset), in one listing: how the scheduler learns
+    /// which snapshots carry `wizfs:managed` without one command per snapshot.
+    fn list_snapshots_with_properties(
+        &self,
+        dataset: &DatasetName,
+        scope: Scope,
+        properties: &[PropertyName],
+    ) -> ZfsResult<Vec<(Snapshot, Vec<Option<String>>)>>;
     /// Bookmarks of `dataset`.
     fn list_bookmarks(&self, dataset: &DatasetName) -> ZfsResult<Vec<Bookmark>>;
     /// Values of `properties` on `target`, in the order asked for.

@@ -159,6 +159,55 @@ pub fn snapshots(output: &str) -> Parsed<Vec<Snapshot>> {
         .collect()
 }
 
+/// `zfs list -H -p -t snapshot -o SNAPSHOT_COLUMNS,<properties...>`: each snapshot with the
+/// values of `property_count` extra properties, `None` where ZFS prints `-` (unset). A value
+/// may contain tabs only when a single property is asked for (it is then the rest of the line);
+/// with several, a line whose field count does not match is an error.
+pub fn snapshots_with_properties(
+    output: &str,
+    property_count: usize,
+) -> Parsed<Vec<(Snapshot, Vec<Option<String>>)>> {
+    const FIXED: usize = 8;
+    output
+        .split('\n')
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| {
+            let mut columns: Vec<&str> = line.splitn(FIXED + 1, '\t').collect();
+            let rest = if columns.len() == FIXED + 1 {
+                columns.pop()
+            } else {
+                None
+            };
+            let values: Option<Vec<&str>> = match (property_count, rest) {
+                (0, None) => Some(Vec::new()),
+                (1, Some(value)) => Some(vec![value]),
+                (count, Some(rest)) if count > 1 => Some(rest.split('\t').collect()),
+                _ => None,
+            };
+            let Some(values) =
+                values.filter(|values| columns.len() == FIXED && values.len() == property_count)
+            else {
+                return Err(error(
+                    line,
+                    format!(
+                        "expected {} tab-separated fields, found {}",
+                        FIXED + property_count,
+                        line.split('\t').count()
+                    ),
+                ));
+            };
+            let snapshot = snapshots(&columns.join("\t"))?
+                .pop()
+                .ok_or_else(|| error(line, "no snapshot on this line"))?;
+            let values = values
+                .into_iter()
+                .map(|value| (value != "-").then(|| value.to_owned()))
+                .collect();
+            Ok((snapshot, values))
+        })
+        .collect()
+}
+
 /// Columns of `zfs list -H -p -t bookmark -o ...` that [`bookmarks`] parses.
 pub const BOOKMARK_COLUMNS: &str = "name,guid,createtxg,creation";
 
@@ -344,6 +393,9 @@ pub fn diff(output: &str) -> Parsed<Vec<DiffEntry>> {
         })
         .collect()
 }
+
+mod pool_status;
+pub use pool_status::pool_statuses;
 
 #[cfg(test)]
 mod tests;

@@ -536,6 +536,46 @@ fn advance_rules() {
 }
 
 #[test]
+fn compare_walk_reports_only_changes() {
+    let index = vec![
+        stored(1, "a", &file(1, 10, 11), PREVIOUS, None),
+        stored(2, "gone", &file(2, 10, 12), PREVIOUS, None),
+        stored(3, "d", &dir(10, 13), PREVIOUS, None),
+        stored(4, "d/x", &file(3, 10, 14), PREVIOUS, None),
+        stored(5, "old", &file(4, 10, 15), BEFORE, Some(PREVIOUS)),
+    ];
+    let walked = vec![
+        (p("d/x"), file(3, 10, 14)),
+        (p(""), dir(10, 1)),
+        (p("a"), file(1, 20, 11)),
+        (p("d"), dir(10, 13)),
+        (p("new"), file(5, 10, 16)),
+        (p("old"), file(4, 10, 15)),
+    ];
+    assert_eq!(
+        compare_walk(&walked, &index),
+        vec![
+            present("a", &file(1, 20, 11)),
+            absent("gone"),
+            present("new", &file(5, 10, 16)),
+            present("old", &file(4, 10, 15)),
+        ]
+    );
+    assert_eq!(compare_walk(&[], &[]), vec![]);
+    assert_eq!(
+        compare_walk(&[], &index[..1]),
+        vec![absent("a")],
+        "an emptied tree closes everything"
+    );
+    // `mv d d2; mkdir d; mv d2/x d/x`: x is unchanged but its directory is another object.
+    let moved = vec![(p("d"), dir(30, 99)), (p("d/x"), file(3, 10, 14))];
+    assert_eq!(
+        compare_walk(&moved, &index[2..4]),
+        vec![present("d", &dir(30, 99)), present("d/x", &file(3, 10, 14))]
+    );
+}
+
+#[test]
 fn advance_ignores_closed_versions_from_sloppy_lookups() {
     let mut index = tree_index();
     index.push(stored(8, "a/old", &file(1, 1, 8), BEFORE, Some(PREVIOUS)));
@@ -1176,6 +1216,7 @@ struct Coverage {
     births_moved: usize,
     reopened: usize,
     merges: usize,
+    walks: usize,
 }
 
 impl Coverage {
@@ -1188,6 +1229,7 @@ impl Coverage {
             self.births_moved,
             self.reopened,
             self.merges,
+            self.walks,
         ];
         assert!(counts.iter().all(|count| *count > 0), "{self:?}");
     }
@@ -1267,7 +1309,17 @@ fn index_snapshot(store: &mut Store, snapshots: &[(u64, Tree)], index: usize, rn
             initial(&entries, *txg)
         }
         Some((_, previous)) => {
-            let observations = diff(previous, tree, rng);
+            // Half the time the snapshot is compared by a metadata walk instead of a diff.
+            let observations = if rng.chance(50) {
+                covered(|coverage| coverage.walks += 1);
+                let walked: Vec<(RelativePath, EntryMetadata)> = tree
+                    .iter()
+                    .map(|(path, metadata)| (path.clone(), metadata.clone()))
+                    .collect();
+                compare_walk(&walked, &store.open_below(&RelativePath::root()))
+            } else {
+                diff(previous, tree, rng)
+            };
             let observed: BTreeSet<&RelativePath> =
                 observations.iter().map(Observed::path).collect();
             let ops = advance(

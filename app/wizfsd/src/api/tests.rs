@@ -49,7 +49,7 @@ async fn call(
     (status, bytes.to_vec(), headers)
 }
 
-async fn get_json(router: &Router, uri: &str) -> (StatusCode, serde_json::Value) {
+pub(super) async fn get_json(router: &Router, uri: &str) -> (StatusCode, serde_json::Value) {
     let (status, body, _) = call(router, Request::get(uri).body(Body::empty()).unwrap()).await;
     (
         status,
@@ -57,7 +57,7 @@ async fn get_json(router: &Router, uri: &str) -> (StatusCode, serde_json::Value)
     )
 }
 
-async fn post_json(
+pub(super) async fn post_json(
     router: &Router,
     uri: &str,
     body: serde_json::Value,
@@ -258,7 +258,11 @@ async fn search_finds_a_deleted_file_after_indexing() {
     .unwrap();
     std::fs::remove_file(mountpoint.join("tax-return-2025.pdf")).unwrap();
     let store = crate::cli::search::open_index(&directory.path().join("state")).unwrap();
-    let state = AppState::new(fake).with_index(store, crate::config::IndexConfig::default());
+    let state = AppState::new(fake).with_index(
+        store,
+        crate::config::IndexConfig::default(),
+        wizfs_indexer::MethodPolicy::Diff,
+    );
     let router = crate::server::router(state);
     let (status, before) = get_json(&router, "/api/v1/search?q=tax").await;
     assert_eq!(status, StatusCode::OK);
@@ -285,8 +289,11 @@ async fn excluded_datasets_disappear_from_search() {
     let mountpoint = fake.mountpoint(&DatasetName::new("tank").unwrap()).unwrap();
     std::fs::write(mountpoint.join("secret-plans.txt"), b"x").unwrap();
     let store = crate::cli::search::open_index(&directory.path().join("state")).unwrap();
-    let included = AppState::new(fake.clone())
-        .with_index(store.clone(), crate::config::IndexConfig::default());
+    let included = AppState::new(fake.clone()).with_index(
+        store.clone(),
+        crate::config::IndexConfig::default(),
+        wizfs_indexer::MethodPolicy::Diff,
+    );
     included.reconcile_index().unwrap();
     let router = crate::server::router(included);
     assert_eq!(
@@ -297,7 +304,7 @@ async fn excluded_datasets_disappear_from_search() {
         exclude: vec!["tank".into()],
         ..crate::config::IndexConfig::default()
     };
-    let excluded = AppState::new(fake).with_index(store, config);
+    let excluded = AppState::new(fake).with_index(store, config, wizfs_indexer::MethodPolicy::Diff);
     excluded.reconcile_index().unwrap();
     let router = crate::server::router(excluded);
     assert_eq!(

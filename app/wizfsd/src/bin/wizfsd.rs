@@ -47,9 +47,23 @@ fn main() -> anyhow::Result<()> {
     tracing::info!(version = wizfsd::VERSION, ?config, "starting wizfsd");
 
     let zfs = wizfsd::wiring::zfs(&config.zfs)?;
+    let health = wizfsd::health::HealthService::open(
+        config.health.clone(),
+        zfs.clone(),
+        wizfsd::wiring::smart_source(&config.zfs)?,
+        &config.data_dir,
+    );
+    let mut state = wizfsd::server::AppState::new(zfs)
+        .with_policies(config.policies.clone())
+        .with_health(health);
+    // Without its index the daemon still serves browsing and restores; search says why not.
+    match wizfsd::cli::search::open_index(&config.data_dir) {
+        Ok(store) => {
+            let method = wizfsd::wiring::index_method(&config.zfs, config.index.method);
+            state = state.with_index(store, config.index.clone(), method);
+        }
+        Err(error) => tracing::error!("search index unavailable: {error:#}"),
+    }
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    runtime.block_on(wizfsd::server::serve(
-        config.listen,
-        wizfsd::server::AppState::new(zfs),
-    ))
+    runtime.block_on(wizfsd::server::serve(config.listen, state))
 }

@@ -101,15 +101,36 @@ pub fn open_index(data_dir: &Path) -> anyhow::Result<Arc<IndexStore>> {
     )?))
 }
 
+/// Opens the index for queries: for writing when nobody else has it, else read-only (the
+/// daemon holds it on the appliance; its last commit is what the search sees).
+pub fn open_index_for_queries(data_dir: &Path) -> anyhow::Result<Arc<IndexStore>> {
+    match open_index(data_dir) {
+        Err(error)
+            if error
+                .downcast_ref::<wizfs_index::IndexError>()
+                .is_some_and(|error| matches!(error, wizfs_index::IndexError::Locked { .. })) =>
+        {
+            let directory = data_dir.join("index");
+            Ok(Arc::new(
+                IndexStore::open_read_only(&directory).with_context(|| {
+                    format!("opening the index at {} for reading", directory.display())
+                })?,
+            ))
+        }
+        other => other,
+    }
+}
+
 pub fn index(
     zfs: Arc<dyn Zfs>,
     data_dir: &Path,
+    method: wizfs_indexer::MethodPolicy,
     config: &crate::config::IndexConfig,
     arguments: &IndexArguments,
     json: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let indexer = Indexer::new(open_index(data_dir)?, zfs);
+    let indexer = Indexer::with_policy(open_index(data_dir)?, zfs, method);
     let interactive = !json && std::io::IsTerminal::is_terminal(&std::io::stderr());
     let mut progress = |progress: wizfs_indexer::Progress| {
         if interactive {
@@ -177,7 +198,7 @@ pub fn search(
     json: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let store = open_index(data_dir)?;
+    let store = open_index_for_queries(data_dir)?;
     let under = match &arguments.under {
         None => None,
         Some(directory) => {
@@ -293,7 +314,7 @@ pub fn indexed_versions(
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let location = recovery.locate(&arguments.path)?;
-    let store = open_index(data_dir)?;
+    let store = open_index_for_queries(data_dir)?;
     let Some(dataset) = store
         .datasets()?
         .into_iter()

@@ -36,6 +36,48 @@ fn list_snapshots_of_one_dataset_uses_depth_one_and_createtxg_order() {
 }
 
 #[test]
+fn snapshots_with_properties_add_columns_to_one_listing() {
+    let columns = format!("{},wizfs:managed,wizfs:note", parse::SNAPSHOT_COLUMNS);
+    let (zfs, runner) = cli(ScriptedRunner::new().expect_ok(
+        Program::Zfs,
+        &[
+            "list",
+            "-H",
+            "-p",
+            "-t",
+            "snapshot",
+            "-o",
+            &columns,
+            "-s",
+            "createtxg",
+            "-r",
+            "tank/data",
+        ],
+        "tank/data@a\t11\t100\t1700000000\t0\t4096\t4096\t0\thome\t-\n\
+         tank/data/c@a\t12\t100\t1700000000\t0\t4096\t0\t0\t-\tnote\n",
+    ));
+    let properties = [
+        PropertyName::new("wizfs:managed").unwrap(),
+        PropertyName::new("wizfs:note").unwrap(),
+    ];
+    let listed = zfs
+        .list_snapshots_with_properties(&dataset("tank/data"), Scope::Recursive, &properties)
+        .unwrap();
+    let rows: Vec<(&str, &[Option<String>])> = listed
+        .iter()
+        .map(|(snapshot, values)| (snapshot.name.as_str(), values.as_slice()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("tank/data@a", &[Some("home".to_owned()), None][..]),
+            ("tank/data/c@a", &[None, Some("note".to_owned())][..]),
+        ]
+    );
+    assert_eq!(runner.remaining(), 0);
+}
+
+#[test]
 fn recursive_listing_uses_dash_r() {
     let (zfs, runner) = cli(ScriptedRunner::new().expect_ok(
         Program::Zfs,
@@ -368,4 +410,25 @@ fn missing_zfs_binary_is_a_spawn_error() {
     let (zfs, _runner) = cli(ScriptedRunner::new());
     let error = zfs.version().unwrap_err();
     assert!(matches!(error, ZfsError::Spawn { .. }), "{error:?}");
+}
+
+#[test]
+fn pool_status_adds_capacity_from_zpool_list() {
+    let (zfs, runner) = cli(ScriptedRunner::new()
+        .expect_ok(
+            Program::Zpool,
+            &["status", "-p"],
+            "  pool: tank\n state: ONLINE\nconfig:\n\n\tNAME STATE READ WRITE CKSUM\n\ttank ONLINE 0 0 0\n\t  sda ONLINE 0 0 2\n\nerrors: No known data errors\n",
+        )
+        .expect_ok(
+            Program::Zpool,
+            &["list", "-H", "-p", "-o", parse::POOL_COLUMNS],
+            "tank\t42\t1000\t700\t300\t12\t70\tONLINE\toff\n",
+        ));
+    let statuses = zfs.pool_status().unwrap();
+    assert_eq!(statuses.len(), 1);
+    assert_eq!(statuses[0].vdevs[0].checksum_errors, 2);
+    assert_eq!(statuses[0].capacity_percent, Some(70));
+    assert_eq!(statuses[0].fragmentation_percent, Some(12));
+    assert_eq!(runner.remaining(), 0);
 }

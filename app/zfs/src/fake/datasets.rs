@@ -34,6 +34,7 @@ pub(super) fn create_pool(
             guid: pool_guid,
             size_bytes,
             txg: 1,
+            last_scrub: None,
         },
     );
     context.state.datasets.insert(

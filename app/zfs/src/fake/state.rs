@@ -107,6 +107,9 @@ pub(super) struct PoolRecord {
     pub size_bytes: u64,
     /// The last transaction group used.
     pub txg: u64,
+    /// When the last scrub ran (the fake's scrubs finish at once, finding nothing).
+    #[serde(default)]
+    pub last_scrub: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

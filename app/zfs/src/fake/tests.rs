@@ -635,7 +635,12 @@ fn space_accounting_and_written_zero_without_changes() {
     write(&root.join("file"), &[2; 50]);
     take(zfs, "tank/data@s3");
     let s3 = snapshot_row(zfs, "tank/data@s3");
-    assert_eq!((s3.referenced, s3.written, s3.used), (50, 50, 0));
+    assert_eq!(
+        (s3.referenced, s3.written, s3.used),
+        (50, 50 + 512, 0),
+        "the new data, and the changed entry's metadata"
+    );
+
     // The old 100 bytes are shared by s1 and s2: unique to neither, but held by snapshots.
     assert_eq!(snapshot_row(zfs, "tank/data@s1").used, 0);
     assert_eq!(get_number(zfs, "tank/data", "usedbysnapshots"), 100);
@@ -683,6 +688,27 @@ fn space_accounting_and_written_zero_without_changes() {
 }
 
 #[test]
+fn deletions_and_renames_write_metadata() {
+    let fixture = fixture();
+    let zfs = &fixture.zfs;
+    let root = create(zfs, "tank/data");
+    write(&root.join("a"), b"a");
+    write(&root.join("b"), b"b");
+    take(zfs, "tank/data@s1");
+    fs::remove_file(root.join("a")).expect("remove");
+    assert_eq!(
+        get_number(zfs, "tank/data", "written"),
+        2 * 512,
+        "the removed entry and its directory: written is 0 only when nothing changed"
+    );
+    take(zfs, "tank/data@s2");
+    fs::rename(root.join("b"), root.join("c")).expect("rename");
+    take(zfs, "tank/data@s3");
+    assert_eq!(snapshot_row(zfs, "tank/data@s2").written, 2 * 512);
+    assert!(snapshot_row(zfs, "tank/data@s3").written > 0, "a rename");
+}
+
+#[test]
 fn same_size_rewrite_right_after_a_snapshot_is_seen() {
     let fixture = fixture();
     let zfs = &fixture.zfs;
@@ -691,7 +717,7 @@ fn same_size_rewrite_right_after_a_snapshot_is_seen() {
     take(zfs, "tank/data@s1");
     write(&root.join("file"), b"bbbb");
     take(zfs, "tank/data@s2");
-    assert_eq!(snapshot_row(zfs, "tank/data@s2").written, 4);
+    assert_eq!(snapshot_row(zfs, "tank/data@s2").written, 4 + 512);
     let lines = diff_lines(
         zfs,
         "tank/data@s1",

@@ -45,6 +45,24 @@ pub(super) fn bytes_not_in(data: &HashMap<DataKey, u64>, others: &[&HashMap<Data
         .sum()
 }
 
+/// Bytes of metadata the fake counts as written for each entry that appeared, disappeared or
+/// changed in any way (ZFS rewrites at least a directory or dnode block for every change, so
+/// `written` is 0 only when nothing at all changed: a deletion or a rename writes too).
+pub(super) const METADATA_BYTES_PER_CHANGE: u64 = 512;
+
+/// The metadata `written` of `current` over `previous` (see [`METADATA_BYTES_PER_CHANGE`]).
+pub(super) fn metadata_written(current: &Entries, previous: &Entries) -> u64 {
+    let changed = current
+        .iter()
+        .filter(|(path, entry)| previous.get(*path) != Some(entry))
+        .count()
+        + previous
+            .keys()
+            .filter(|path| !current.contains_key(*path))
+            .count();
+    METADATA_BYTES_PER_CHANGE.saturating_mul(changed as u64)
+}
+
 /// `used`, `referenced` and `written` of one snapshot.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(super) struct SnapshotUsage {
@@ -77,7 +95,8 @@ pub(super) fn dataset_usage(
     context: &mut Context<'_>,
     dataset: &DatasetName,
 ) -> ZfsResult<DatasetUsage> {
-    let live = data_of(&context.scan_live(dataset)?);
+    let live_entries = context.scan_live(dataset)?;
+    let live = data_of(&live_entries);
     let manifest_ids: Vec<u64> = context
         .state
         .dataset(dataset)?
@@ -86,9 +105,11 @@ pub(super) fn dataset_usage(
         .map(|snapshot| snapshot.manifest)
         .collect();
     let mut snapshot_data = Vec::with_capacity(manifest_ids.len());
+    let mut snapshot_entries = Vec::with_capacity(manifest_ids.len());
     for id in manifest_ids {
         let entries = context.manifest(id)?;
         snapshot_data.push(data_of(&entries));
+        snapshot_entries.push(entries);
     }
     let empty = HashMap::new();
     let mut snapshots = Vec::with_capacity(snapshot_data.len());
@@ -98,10 +119,17 @@ pub(super) fn dataset_usage(
             .and_then(|previous| snapshot_data.get(previous))
             .unwrap_or(&empty);
         let next = snapshot_data.get(index + 1).unwrap_or(&empty);
+        // The first snapshot's `written` is its data, as `referenced` is.
+        let metadata = index
+            .checked_sub(1)
+            .and_then(|previous| snapshot_entries.get(previous))
+            .map_or(0, |previous| {
+                metadata_written(&snapshot_entries[index], previous)
+            });
         snapshots.push(SnapshotUsage {
             used: bytes_not_in(data, &[previous, next, &live]),
             referenced: data.values().sum(),
-            written: bytes_not_in(data, &[previous]),
+            written: bytes_not_in(data, &[previous]) + metadata,
         });
     }
     let mut only_in_snapshots: HashMap<DataKey, u64> = HashMap::new();
@@ -112,9 +140,11 @@ pub(super) fn dataset_usage(
             }
         }
     }
-    let written = match snapshot_data.last() {
-        Some(newest) => bytes_not_in(&live, &[newest]),
-        None => live.values().sum(),
+    let written = match (snapshot_data.last(), snapshot_entries.last()) {
+        (Some(newest), Some(newest_entries)) => {
+            bytes_not_in(&live, &[newest]) + metadata_written(&live_entries, newest_entries)
+        }
+        _ => live.values().sum(),
     };
     Ok(DatasetUsage {
         referenced: live.values().sum(),

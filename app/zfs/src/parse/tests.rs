@@ -281,6 +281,69 @@ fn captured_snapshots_bookmarks_and_holds() {
 }
 
 #[test]
+fn captured_snapshots_with_a_user_property() {
+    for fixture in fixtures() {
+        let plain = snapshots(&fixture.read("zfs-list-snapshots.txt")).unwrap();
+        let listed =
+            snapshots_with_properties(&fixture.read("zfs-list-snapshots-managed.txt"), 1).unwrap();
+        let rows: Vec<(&str, Option<&str>)> = listed
+            .iter()
+            .map(|(snapshot, values)| (snapshot.name.as_str(), values[0].as_deref()))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("wzfix/data@s1", None),
+                ("wzfix/data/child@s1", None),
+                ("wzfix/data/with space@s1", None),
+                ("wzfix/data/child@s2", None),
+                ("wzfix/data@s2", Some("nightly")),
+                ("wzfix/data@empty", None),
+            ],
+            "{}",
+            fixture.directory.display()
+        );
+        let snapshots_only: Vec<Snapshot> =
+            listed.into_iter().map(|(snapshot, _)| snapshot).collect();
+        assert_eq!(
+            snapshots_only, plain,
+            "the same snapshots as the plain listing"
+        );
+    }
+}
+
+#[test]
+fn snapshot_property_values_split_by_count() {
+    let line = "tank/a@x\t1\t2\t3\t4\t5\t6\t0";
+    let one_with_tab = format!("{line}\tvalue\twith tab\n");
+    let parsed = snapshots_with_properties(&one_with_tab, 1).unwrap();
+    assert_eq!(parsed[0].1, [Some("value\twith tab".to_owned())]);
+    let two = format!("{line}\t-\tb\n");
+    let parsed = snapshots_with_properties(&two, 2).unwrap();
+    assert_eq!(parsed[0].1, [None, Some("b".to_owned())]);
+    assert_eq!(parsed[0].0.name.as_str(), "tank/a@x");
+    let none = format!("{line}\n");
+    assert_eq!(
+        snapshots_with_properties(&none, 0).unwrap()[0].1,
+        Vec::<Option<String>>::new()
+    );
+    for (text, count) in [
+        (format!("{line}\n"), 1),
+        (format!("{line}\ta\n"), 2),
+        (format!("{line}\ta\tb\tc\n"), 2),
+        (format!("{line}\ta\n"), 0),
+        ("tank/a@x\t1\t2\n".to_owned(), 1),
+        ("tank/a@x\tguid\t2\t3\t4\t5\t6\t0\tv\n".to_owned(), 1),
+    ] {
+        let error = snapshots_with_properties(&text, count).unwrap_err();
+        assert!(
+            error.reason.contains("fields") || error.reason.contains("number"),
+            "{text:?}: {error:?}"
+        );
+    }
+}
+
+#[test]
 fn captured_properties() {
     for fixture in fixtures() {
         let rows = properties(&fixture.read("zfs-get.txt")).unwrap();
