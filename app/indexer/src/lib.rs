@@ -91,6 +91,13 @@ pub struct StageTimings {
     pub flush: Duration,
 }
 
+impl StageTimings {
+    /// The time of all stages together.
+    pub fn total(&self) -> Duration {
+        self.list + self.diff + self.mount + self.read + self.plan + self.apply + self.flush
+    }
+}
+
 impl std::fmt::Display for StageTimings {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let stages = [

@@ -168,8 +168,12 @@ pub fn index(
                     "indexed": report.indexed,
                     "forgotten": report.forgotten,
                     "full_walks": report.full_walks,
+                    "walked_entries": report.walked_entries,
+                    "diffs": report.diffs,
+                    "unchanged": report.unchanged,
                     "observed_paths": report.observed_paths,
                     "operations": report.operations,
+                    "seconds": report.timings.total().as_secs_f64(),
                 })
             })
             .collect();
@@ -180,12 +184,15 @@ pub fn index(
     for report in &reports {
         writeln!(
             out,
-            "{}: {} snapshot(s) indexed, {} forgotten, {} changed paths, {} version updates",
+            "{}: {} snapshot(s) indexed, {} forgotten; read by {} walk(s) and {} zfs diff(s), {} unchanged (the live file system included); {} version updates in {:.1} s",
             report.dataset,
             report.indexed.len(),
             report.forgotten.len(),
-            report.observed_paths,
-            report.operations
+            report.full_walks,
+            report.diffs,
+            report.unchanged,
+            report.operations,
+            report.timings.total().as_secs_f64()
         )?;
     }
     Ok(())
