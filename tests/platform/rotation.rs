@@ -12,7 +12,7 @@ use std::process::Command;
 use std::sync::Arc;
 
 use wizfs_core::rotation::{DestroyReason, floor_reached};
-use wizfs_core::{CivilDateTimeUtc, DatasetName, SnapshotName, Timestamp};
+use wizfs_core::{DatasetName, SnapshotName, Timestamp};
 use wizfs_index::IndexStore;
 use wizfs_indexer::Indexer;
 use wizfs_snapshots::{PolicyConfig, RunMemory, RunMode, RunReport, Skipped, parse_policies};
@@ -51,15 +51,7 @@ fn zfs() -> Arc<dyn Zfs> {
 }
 
 fn t(year: i64, month: u8, day: u8, hour: u8, minute: u8) -> Timestamp {
-    Timestamp::from_civil_utc(CivilDateTimeUtc {
-        year,
-        month,
-        day,
-        hour,
-        minute,
-        second: 0,
-    })
-    .expect("valid time")
+    Timestamp::utc_minute(year, month, day, hour, minute).expect("valid time")
 }
 
 fn hours_after(start: Timestamp, hours: i64) -> Timestamp {

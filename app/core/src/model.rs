@@ -65,6 +65,18 @@ impl Timestamp {
         }
     }
 
+    /// The timestamp of a UTC date at `hour:minute:00` ([`Timestamp::from_civil_utc`]).
+    pub fn utc_minute(year: i64, month: u8, day: u8, hour: u8, minute: u8) -> Option<Timestamp> {
+        Timestamp::from_civil_utc(CivilDateTimeUtc {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second: 0,
+        })
+    }
+
     /// The timestamp of a UTC calendar date and time; `None` when a field is out of range
     /// (month 1–12, day valid for that month, hour < 24, minute and second < 60).
     pub fn from_civil_utc(civil: CivilDateTimeUtc) -> Option<Timestamp> {

@@ -90,18 +90,9 @@ impl Calendar for ZoneCalendar {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wizfs_core::CivilDateTimeUtc;
 
     fn t(year: i64, month: u8, day: u8, hour: u8, minute: u8) -> Timestamp {
-        Timestamp::from_civil_utc(CivilDateTimeUtc {
-            year,
-            month,
-            day,
-            hour,
-            minute,
-            second: 0,
-        })
-        .expect("valid")
+        Timestamp::utc_minute(year, month, day, hour, minute).expect("valid")
     }
 
     fn local(year: i64, month: u8, day: u8, hour: u8, minute: u8) -> CivilDateTime {

@@ -12,8 +12,8 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use super::*;
 use crate::config::parse_policies;
+use wizfs_core::PoolName;
 use wizfs_core::rotation::KeepReason;
-use wizfs_core::{CivilDateTimeUtc, PoolName};
 use wizfs_zfs::{FakeZfs, HoldTag};
 
 struct Setup {
@@ -24,15 +24,7 @@ struct Setup {
 }
 
 fn t(year: i64, month: u8, day: u8, hour: u8, minute: u8) -> Timestamp {
-    Timestamp::from_civil_utc(CivilDateTimeUtc {
-        year,
-        month,
-        day,
-        hour,
-        minute,
-        second: 0,
-    })
-    .expect("valid time")
+    Timestamp::utc_minute(year, month, day, hour, minute).expect("valid time")
 }
 
 fn name(text: &str) -> DatasetName {
