@@ -22,23 +22,55 @@ else
   zfs snapshot -r tank@demo-2
   rm /tank/home/alice/Documents/report.txt
 fi
-mkdir -p /var/lib/wizfs
+mkdir -p /var/lib/wizfs /etc/wizfs
 # A login shell resets PATH: put the CLI where it looks.
 ln -sf /job/bin/wizfs /job/bin/wizfsd /usr/local/bin/
-wizfsd --listen 0.0.0.0:8080 > /job/out/wizfsd.log 2>&1 &
+# The console over HTTPS (self-signed certificate made on this first start) on all
+# interfaces, announced with mDNS.
+cat > /etc/wizfs/wizfsd.toml <<CONFIG
+listen = "0.0.0.0:8080"
+[console]
+site_dir = "/job/site"
+hostname = "wizfs-demo"
+CONFIG
+if [ -f /job/smoke ]; then
+  # A file of its own to find and restore: created, snapshotted, deleted (the pool persists
+  # between runs, so each run makes a new one).
+  stamp=$(date +%Y%m%d%H%M%S)
+  file=/tank/home/alice/Documents/minutes-$stamp.txt
+  echo "Minutes of $stamp" > "$file"
+  zfs snapshot tank/home/alice@smoke-$stamp
+  rm "$file"
+  printf 'dataset=tank/home/alice\npath=Documents/minutes-%s.txt\ncontent=Minutes of %s\n' "$stamp" "$stamp" > /job/out/console-scenario.env
+fi
+wizfsd > /job/out/wizfsd.log 2>&1 &
 WIZFSD=$!
-for _ in $(seq 100); do curl -sf http://127.0.0.1:8080/healthz >/dev/null && break; sleep 0.2; done
+for _ in $(seq 300); do curl -skf https://127.0.0.1:8080/healthz >/dev/null && break; sleep 0.2; done
+cp /var/lib/wizfs/tls/console.crt /job/out/console.crt 2>/dev/null
 cat <<BANNER
 
   WiZFS demo appliance is up (OpenZFS $(zfs version | head -1 | sed 's/^zfs-//')).
-  Console (health page for now): http://127.0.0.1:${WIZFS_HOST_PORT:-8080}/healthz on the host.
+  Console: https://127.0.0.1:${WIZFS_HOST_PORT:-8080}/ on the host (self-signed certificate;
+  first visit sets the admin password).
   Try here:  wizfs pool list   wizfs snapshot list -r tank   wizfs diff tank/home/alice@demo-2
   Leave with 'exit' (the VM powers off, the pool is kept for the next boot).
 
 BANNER
 if [ -f /job/smoke ]; then
   echo "demo: smoke mode, waiting for the host's check"
-  for _ in $(seq 600); do [ -f /job/out/smoke-done ] && break; sleep 0.5; done
+  # The announcement, as a LAN client sees it.
+  wizfs --json discover --seconds 4 > /job/out/discover.json 2> /job/out/discover.err
+  for _ in $(seq 2400); do
+    [ -f /job/out/smoke-done ] && break
+    if [ -f /job/out/console-verify-request ] && [ ! -f /job/out/console-verified ]; then
+      # What the CLI sees after the browser restored the file in place.
+      path=$(head -1 /job/out/console-verify-request)
+      wizfs cat "/tank/home/alice/$path" > /job/out/console-file 2>&1
+      wizfs --json snapshot list tank/home/alice > /job/out/console-snapshots.json 2>&1
+      touch /job/out/console-verified
+    fi
+    sleep 0.5
+  done
 else
   cd /root && setsid -c bash -l
 fi

@@ -123,7 +123,7 @@ fn noise(length: usize, seed: u64) -> Vec<u8> {
 }
 
 #[test]
-fn deleted_file_returns_in_place_without_a_guard() {
+fn deleted_file_returns_in_place_behind_a_guard() {
     let fixture = fixture("restore-deleted");
     write(&fixture.path("docs/report.txt"), b"quarterly numbers");
     let snapshot = fixture.snapshot("before");
@@ -133,8 +133,20 @@ fn deleted_file_returns_in_place_without_a_guard() {
         .recovery
         .restore(&request, &mut |_| {})
         .expect("restore");
-    assert_eq!(plan.guard_snapshot, None, "nothing live is overwritten");
-    assert_eq!(report.guard_snapshot, None);
+    let guard = report
+        .guard_snapshot
+        .clone()
+        .expect("a restore in place takes a guard snapshot even when it only adds");
+    assert_eq!(plan.guard_snapshot.as_ref(), Some(&guard));
+    assert!(
+        fixture
+            .zfs
+            .list_snapshots(guard.dataset(), wizfs_zfs::Scope::Dataset)
+            .expect("list")
+            .iter()
+            .any(|snapshot| snapshot.name == guard),
+        "the guard snapshot exists"
+    );
     assert_eq!(
         fs::read(fixture.path("docs/report.txt")).expect("read"),
         b"quarterly numbers"

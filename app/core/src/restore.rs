@@ -16,8 +16,8 @@ use crate::paths::{MAXIMUM_COMPONENT_LENGTH, PathError, RelativePath};
 /// Where the restored data goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RestoreTarget {
-    /// Over the original path (in place). Anything that replaces or removes live data is
-    /// preceded by a guard snapshot.
+    /// Over the original path (in place). A plan that changes anything live (even only adding
+    /// a deleted file back) is preceded by a guard snapshot.
     Original,
     /// A copy under a new, non-clobbering name: next to the original (`into: None`) or with
     /// its own name inside the directory `into` (created if missing). Never overwrites.
@@ -495,7 +495,7 @@ struct RestoredDirectory {
 /// Entries already identical live are skipped (`summary.unchanged`); FIFOs, sockets and
 /// device nodes below the top are refused, not errors. A copy never touches live data: the
 /// live listing is only consulted for [`RestoreTarget::Original`]. A guard snapshot is named
-/// whenever something live is replaced or removed.
+/// whenever a restore in place changes anything live (adds, replaces or removes).
 pub fn plan_restore(input: &PlanInput<'_>) -> Result<RestorePlan, PlanError> {
     let request = input.request;
     check_source(input)?;
@@ -694,7 +694,13 @@ pub fn plan_restore(input: &PlanInput<'_>) -> Result<RestorePlan, PlanError> {
             }),
     );
 
-    let guard_snapshot = if summary.replaced > 0 || summary.removed > 0 {
+    // In place, anything that changes live data — even only adding a file back — comes
+    // after a guard snapshot, so the user can always return to the state before the restore.
+    let changes_live = matches!(request.target, RestoreTarget::Original)
+        && actions
+            .iter()
+            .any(|action| !matches!(action, RestoreAction::FinishDirectory { .. }));
+    let guard_snapshot = if changes_live {
         let name = guard_snapshot_name(&dataset, input.now, 0).ok_or_else(|| {
             PlanError::NoGuardSnapshotName {
                 dataset: dataset.to_string(),

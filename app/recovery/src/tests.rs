@@ -151,7 +151,10 @@ fn versions_plan_and_restore_a_deleted_file() {
         strategy: DirectoryStrategy::Merge,
     };
     let plan = setup.recovery.plan(&request).unwrap();
-    assert_eq!(plan.guard_snapshot, None);
+    assert!(
+        plan.guard_snapshot.is_some(),
+        "a restore in place comes after a guard snapshot"
+    );
     assert!(
         !setup.mountpoint.join("notes.txt").exists(),
         "planning changes nothing"

@@ -9,12 +9,11 @@
 use std::io::Write;
 use std::sync::Arc;
 
+use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::Deserialize;
 use wizfs_core::restore::{DirectoryStrategy, RestoreRequest, RestoreTarget};
 use wizfs_core::versions::VersionIdentity;
@@ -26,6 +25,7 @@ use crate::server::{ApiError, AppState};
 use crate::wire::*;
 
 mod health;
+mod jobs;
 mod snapshots;
 
 impl From<RecoveryError> for ApiError {
@@ -305,9 +305,28 @@ async fn restore(
 ) -> Result<Json<ReportView>, ApiError> {
     let request = body.request()?;
     let recovery = state.recovery.clone();
+    let job = state.jobs.start(
+        "restore",
+        format!("Restore {} from {}", request.path, request.snapshot),
+    );
     blocking(move || {
-        let (plan, report) = recovery.restore(&request, &mut |_| {})?;
-        Ok(Json(ReportView::new(&plan, &report)))
+        let restored = recovery.restore(&request, &mut |progress| {
+            job.progress(
+                progress.bytes_done,
+                progress.bytes_total,
+                progress.current.to_string(),
+            );
+        });
+        match restored {
+            Ok((plan, report)) => {
+                job.succeed(format!("{} files, {} bytes", report.files, report.bytes));
+                Ok(Json(ReportView::new(&plan, &report)))
+            }
+            Err(error) => {
+                job.fail(error.to_string());
+                Err(error.into())
+            }
+        }
     })
     .await
 }
@@ -677,22 +696,23 @@ async fn reindex(State(state): State<AppState>) -> Result<Json<serde_json::Value
 }
 
 /// The API routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/search", get(search))
-        .route("/api/v1/index", post(reindex))
-        .route("/api/v1/pools", get(pools))
-        .route("/api/v1/datasets", get(datasets))
-        .route("/api/v1/snapshots", get(snapshots))
-        .route("/api/v1/browse", get(browse))
-        .route("/api/v1/versions", get(versions))
-        .route("/api/v1/restore/plan", post(restore_plan))
-        .route("/api/v1/restore", post(restore))
-        .route("/api/v1/compare", get(compare))
-        .route("/api/v1/file", get(file))
-        .route("/api/v1/download", get(download))
+pub fn router() -> crate::routes::Routes<AppState> {
+    crate::routes::Routes::new()
+        .get("/api/v1/search", search)
+        .post("/api/v1/index", reindex)
+        .get("/api/v1/pools", pools)
+        .get("/api/v1/datasets", datasets)
+        .get("/api/v1/snapshots", snapshots)
+        .get("/api/v1/browse", browse)
+        .get("/api/v1/versions", versions)
+        .post("/api/v1/restore/plan", restore_plan)
+        .post("/api/v1/restore", restore)
+        .get("/api/v1/compare", compare)
+        .get("/api/v1/file", file)
+        .get("/api/v1/download", download)
         .merge(snapshots::router())
         .merge(health::router())
+        .merge(jobs::router())
 }
 
 /// Builds the shared recovery service for the state.

@@ -83,6 +83,12 @@ pub enum Command {
     Compare(recovery::CompareArguments),
     /// Print a file, live or from a snapshot.
     Cat(recovery::CatArguments),
+    /// Find WiZFS consoles on the LAN (mDNS `_wizfs._tcp`).
+    Discover {
+        /// How long to listen for answers.
+        #[arg(long, default_value_t = 3)]
+        seconds: u64,
+    },
     /// Save a file or directory (live or from a snapshot) as a tar archive.
     Download(recovery::DownloadArguments),
     /// What changed between a snapshot and a later snapshot or the live filesystem.
@@ -252,6 +258,44 @@ fn emit<T: Serialize>(
     Ok(())
 }
 
+/// `wizfs discover`: the consoles announced on the LAN.
+fn discover(seconds: u64, json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
+    let found = wizfs_mdns::browse(
+        wizfs_mdns::Interfaces::All,
+        std::time::Duration::from_secs(seconds.clamp(1, 60)),
+    )?;
+    let listed: Vec<serde_json::Value> = found
+        .iter()
+        .map(|console| {
+            serde_json::json!({
+                "instance": console.instance,
+                "hostname": console.hostname,
+                "addresses": console.addresses,
+                "port": console.port,
+                "https": console.https,
+                "version": console.version,
+                "path": console.path,
+                "url": console.url(),
+            })
+        })
+        .collect();
+    emit(out, json, &listed, |out| {
+        if found.is_empty() {
+            writeln!(out, "no WiZFS console answered within {seconds} s")?;
+        }
+        for console in &found {
+            writeln!(
+                out,
+                "{}  {}  (version {})",
+                console.instance,
+                console.url(),
+                console.version
+            )?;
+        }
+        Ok(())
+    })
+}
+
 /// Which ZFS to use: `--fake`, else the configuration file's backend, else the real one.
 pub fn zfs_for(cli: &Cli) -> anyhow::Result<Arc<dyn Zfs>> {
     crate::wiring::zfs(&backend_for(cli)?)
@@ -365,6 +409,7 @@ pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<
         Command::Restore(arguments) => recovery::restore(&recovery, arguments, json, out),
         Command::Compare(arguments) => recovery::compare(&recovery, arguments, out),
         Command::Cat(arguments) => recovery::cat(&recovery, arguments, out),
+        Command::Discover { seconds } => discover(*seconds, cli.json, out),
         Command::Download(arguments) => recovery::download(&recovery, arguments, out),
         Command::Version => {
             let version = zfs.version().ok();

@@ -30,6 +30,44 @@ pub struct Config {
     /// Health monitoring: the `health.toml` of `wizfs-health` as the `[health]` table
     /// (`[health.smart]`, `[[health.notify]]`, …), validated by [`Config::parse`].
     pub health: wizfs_health::config::HealthConfig,
+    pub console: ConsoleConfig,
+}
+
+/// The web console: where its compiled files are, how it is served and announced.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsoleConfig {
+    /// The built console (`pkg/wizfs.js`, `pkg/wizfs_bg.wasm`, `pkg/wizfs.css`), made by
+    /// `app/web/build`.
+    pub site_dir: PathBuf,
+    /// `auto`: HTTPS with a self-signed certificate unless the daemon listens on loopback
+    /// only; `https`: always; `http`: plain HTTP, refused unless on loopback.
+    pub tls: TlsMode,
+    /// Announce the console on the LAN (mDNS `_wizfs._tcp`, `_https._tcp`).
+    pub advertise: bool,
+    /// The name announced and put in the certificate (default: the system's host name).
+    pub hostname: Option<String>,
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        Self {
+            site_dir: PathBuf::from("/usr/share/wizfs/console"),
+            tls: TlsMode::Auto,
+            advertise: true,
+            hostname: None,
+        }
+    }
+}
+
+/// The `[console] tls` setting.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TlsMode {
+    #[default]
+    Auto,
+    Https,
+    Http,
 }
 
 /// The search index: how often snapshots made by other tools are picked up, and which
@@ -89,6 +127,7 @@ impl Default for Config {
             policy_tables: Vec::new(),
             policies: Vec::new(),
             health: wizfs_health::config::HealthConfig::default(),
+            console: ConsoleConfig::default(),
         }
     }
 }

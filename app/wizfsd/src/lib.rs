@@ -3,9 +3,13 @@
 //! and fake system adapters; everything else receives them as trait objects.
 
 pub mod api;
+pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod health;
+pub mod jobs;
+pub mod routes;
 pub mod server;
 pub mod snapshots;
 pub mod wire;

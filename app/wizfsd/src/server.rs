@@ -1,6 +1,8 @@
-//! The HTTP server of `wizfsd`: one axum router (for now `/healthz`; the console and the REST
-//! API join it as capabilities land), an error type that maps failures to HTTP statuses, and
-//! graceful shutdown on SIGINT/SIGTERM.
+//! The HTTP server of `wizfsd`: the REST API router ([`router`], also what the console's
+//! server functions call in-process), the whole application ([`app`]: API, console, sign-in,
+//! all behind the session and CSRF guard of [`crate::auth`]), an error type that maps
+//! failures to HTTP statuses, and serving — HTTPS with the self-signed certificate, or plain
+//! HTTP on loopback only — with the mDNS announcement and graceful shutdown on SIGINT/SIGTERM.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -8,11 +10,11 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
 use wizfs_zfs::{Zfs, ZfsError};
 
+use crate::routes::Routes;
 use crate::wire::{PoolView, VersionView};
 
 /// What request handlers share.
@@ -27,6 +29,8 @@ pub struct AppState {
     pub snapshots: crate::snapshots::SnapshotService,
     /// Health monitoring (disks, pools, sensors, alerts), when the daemon runs it.
     pub health: Option<crate::health::HealthService>,
+    /// Long work the console shows live.
+    pub jobs: crate::jobs::Jobs,
 }
 
 impl AppState {
@@ -39,6 +43,7 @@ impl AppState {
             index_config: crate::config::IndexConfig::default(),
             snapshots: crate::snapshots::SnapshotService::default(),
             health: None,
+            jobs: crate::jobs::Jobs::default(),
         }
     }
 
@@ -79,9 +84,24 @@ impl AppState {
         let config = &self.index_config;
         let failed =
             |error: &dyn std::fmt::Display| ApiError::Internal(format!("indexing failed: {error}"));
-        let reports = indexer
-            .sync_all(&|dataset| config.includes(dataset), &mut |_| {})
-            .map_err(|error| failed(&error))?;
+        let job = self.jobs.start("index", "Indexing snapshots");
+        let reports = match indexer.sync_all(&|dataset| config.includes(dataset), &mut |progress| {
+            job.progress(
+                progress.done as u64,
+                progress.total as u64,
+                format!("{}: {}", progress.dataset, progress.step),
+            );
+        }) {
+            Ok(reports) => {
+                let indexed: usize = reports.iter().map(|report| report.indexed.len()).sum();
+                job.succeed(format!("{indexed} snapshots indexed"));
+                reports
+            }
+            Err(error) => {
+                job.fail(error.to_string());
+                return Err(failed(&error));
+            }
+        };
         // Datasets excluded after they were indexed disappear from search (and come back
         // when included again).
         for known in indexer.store().datasets().map_err(|error| failed(&error))? {
@@ -212,25 +232,120 @@ async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiError
     }))
 }
 
+/// The REST API (`/api/v1/…` and `/healthz`) without the guard: what the console's server
+/// functions call in-process, and what the API's unit tests exercise.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/healthz", get(healthz))
+    api_routes().router.with_state(state)
+}
+
+fn api_routes() -> Routes<AppState> {
+    Routes::new()
+        .get("/healthz", healthz)
         .merge(crate::api::router())
-        .with_state(state)
+}
+
+/// The whole application: API, console and sign-in, every route behind [`crate::auth::guard`].
+pub fn app(
+    state: AppState,
+    auth: Arc<crate::auth::Auth>,
+    console: leptos::prelude::LeptosOptions,
+) -> Router {
+    app_with_routes(state, auth, console).0
+}
+
+/// [`app`] and every (method, path) it routes: the API's, sign-in's and the console's pages
+/// and server functions (static files and unknown paths go to the console's fallback).
+pub fn app_with_routes(
+    state: AppState,
+    auth: Arc<crate::auth::Auth>,
+    console: leptos::prelude::LeptosOptions,
+) -> (Router, Vec<(&'static str, String)>) {
+    let api = api_routes().with_state::<()>(state);
+    let sign_in = crate::auth::router(auth.clone());
+    let mut listed: Vec<(&'static str, String)> = api
+        .listed
+        .iter()
+        .chain(&sign_in.listed)
+        .map(|(method, path)| (*method, (*path).to_owned()))
+        .collect();
+    listed.extend(
+        crate::console::route_paths()
+            .into_iter()
+            .map(|(path, method)| (method, path)),
+    );
+    let router = Router::new()
+        .merge(api.router.clone())
+        .merge(sign_in.router)
+        .merge(crate::console::router(console, api.router))
+        .layer(axum::middleware::from_fn_with_state(
+            auth,
+            crate::auth::guard,
+        ));
+    (router, listed)
+}
+
+/// How the daemon serves: what [`serve`] needs besides the state.
+#[derive(Debug)]
+pub struct ServeOptions {
+    pub listen: SocketAddr,
+    /// HTTPS with this certificate; `None`: plain HTTP (loopback only).
+    pub certificate: Option<wizfs_tls::Certificate>,
+    pub auth: Arc<crate::auth::Auth>,
+    pub console: leptos::prelude::LeptosOptions,
+    /// The mDNS announcement, when enabled.
+    pub advertise: Option<wizfs_mdns::Advertisement>,
 }
 
 /// Serves until SIGINT or SIGTERM.
-pub async fn serve(listen: SocketAddr, state: AppState) -> anyhow::Result<()> {
+pub async fn serve(options: ServeOptions, state: AppState) -> anyhow::Result<()> {
+    let listen = options.listen;
+    if options.certificate.is_none() && !wizfs_tls::is_loopback_only(&listen) {
+        anyhow::bail!(
+            "refusing plain HTTP on {listen}: it is not a loopback address (use [console] tls = \"auto\" or \"https\")"
+        );
+    }
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|error| anyhow::anyhow!("cannot listen on {listen}: {error}"))?;
-    tracing::info!(address = %listener.local_addr()?, "wizfsd listening");
+    let address = listener.local_addr()?;
+    let scheme = if options.certificate.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    tracing::info!(%address, scheme, "wizfsd listening");
     spawn_index_schedule(state.clone());
     crate::snapshots::spawn_snapshot_schedule(state.clone());
     crate::health::spawn_health_schedule(state.clone());
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    // Announced only once listening; withdrawn when the advertiser is dropped at the end.
+    let _advertiser = options.advertise.and_then(|mut advertisement| {
+        advertisement.port = address.port();
+        match wizfs_mdns::Advertiser::start(&advertisement, wizfs_mdns::Interfaces::All) {
+            Ok(advertiser) => {
+                tracing::info!(instance = %advertisement.instance, "announced on the LAN (mDNS)");
+                Some(advertiser)
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot announce the console on the LAN (mDNS)");
+                None
+            }
+        }
+    });
+    let app = app(state, options.auth, options.console);
+    match &options.certificate {
+        Some(certificate) => {
+            tracing::info!(fingerprint = %certificate.sha256_fingerprint(), "serving HTTPS with the console's certificate");
+            wizfs_tls::serve_https(listener, certificate, app, shutdown_signal()).await?;
+        }
+        None => {
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(shutdown_signal())
+            .await?;
+        }
+    }
     tracing::info!("wizfsd stopped");
     Ok(())
 }

@@ -226,7 +226,7 @@ fn cases() -> Vec<Case> {
             source: report(),
             expected: plan(
                 "docs/report.txt",
-                false,
+                true,
                 vec![write(
                     "docs/report.txt",
                     "docs/report.txt",
@@ -240,7 +240,7 @@ fn cases() -> Vec<Case> {
                 },
             ),
             ..case(
-                "deleted file restored in place needs no guard",
+                "a deleted file restored in place comes after a guard",
                 in_place("docs/report.txt"),
             )
         },
@@ -684,7 +684,7 @@ fn cases() -> Vec<Case> {
             ],
             expected: Ok(Expected {
                 destination: "dev",
-                guard: false,
+                guard: true,
                 actions: vec![
                     mkdir("dev"),
                     write("dev/ok.txt", "dev/ok.txt", file(10, 1), false),
@@ -768,7 +768,7 @@ fn cases() -> Vec<Case> {
             ],
             expected: plan(
                 "d",
-                false,
+                true,
                 vec![
                     mkdir("d"),
                     write("d/a", "d/a", linked(10, 7, 2), false),
@@ -795,7 +795,7 @@ fn cases() -> Vec<Case> {
             live: vec![e("d", dir(1)), e("d/a", file(10, 1))],
             expected: plan(
                 "d",
-                false,
+                true,
                 vec![hard_link("d/b", "d/a", false), finish("d", dir(1))],
                 PlanSummary {
                     hard_links: 1,
@@ -839,7 +839,7 @@ fn cases() -> Vec<Case> {
             ancestors: vec![e("a", dir(11)), e("a/b", dir(12))],
             expected: plan(
                 "a/b/c",
-                false,
+                true,
                 vec![
                     mkdir("a"),
                     mkdir("a/b"),
@@ -866,7 +866,7 @@ fn cases() -> Vec<Case> {
             live: vec![e("", dir(1))],
             expected: plan(
                 "",
-                false,
+                true,
                 vec![
                     write("a.txt", "a.txt", file(10, 1), false),
                     finish("", dir(1)),

@@ -5,9 +5,8 @@
 //! and a round now (`POST /api/v1/health/check`). Every route answers 503 when the daemon
 //! does not run health monitoring.
 
+use axum::Json;
 use axum::extract::{Query, State};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use wizfs_health::Timestamp;
 use wizfs_health::alerts::Alert;
@@ -187,17 +186,18 @@ async fn test_notification(
 }
 
 /// The routes of health.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/health", get(view))
-        .route("/api/v1/health/check", post(check))
-        .route("/api/v1/health/alerts", get(alerts))
-        .route("/api/v1/health/history", get(history))
-        .route("/api/v1/health/test-notification", post(test_notification))
+pub fn router() -> crate::routes::Routes<AppState> {
+    crate::routes::Routes::new()
+        .get("/api/v1/health", view)
+        .post("/api/v1/health/check", check)
+        .get("/api/v1/health/alerts", alerts)
+        .get("/api/v1/health/history", history)
+        .post("/api/v1/health/test-notification", test_notification)
 }
 
 #[cfg(test)]
 mod tests {
+    use axum::Router;
     use axum::http::StatusCode;
 
     use super::super::tests::{get_json, post_json};

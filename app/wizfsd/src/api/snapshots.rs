@@ -4,9 +4,8 @@
 //! (`POST /api/v1/policies/run`), and what destroying a set or range of snapshots would free
 //! before the user confirms (`GET /api/v1/snapshots/reclaimable?snapshots=tank/a@x,y`).
 
+use axum::Json;
 use axum::extract::{Query, State};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use wizfs_core::SnapshotName;
 use wizfs_snapshots::RunMode;
@@ -160,17 +159,21 @@ async fn reclaimable(
 }
 
 /// The routes of snapshot policies.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/policies", get(policies))
-        .route("/api/v1/policies/plan", get(plan))
-        .route("/api/v1/policies/run", post(run))
-        .route("/api/v1/snapshots/reclaimable", get(reclaimable))
+pub fn router() -> crate::routes::Routes<AppState> {
+    crate::routes::Routes::new()
+        .get("/api/v1/policies", policies)
+        .get("/api/v1/policies/plan", plan)
+        .post("/api/v1/policies/run", run)
+        .get("/api/v1/snapshots/reclaimable", reclaimable)
+        .post("/api/v1/snapshots", create)
+        .post("/api/v1/snapshots/destroy", destroy)
 }
 
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
+
+    use axum::Router;
 
     use axum::body::Body;
     use axum::http::{Request, StatusCode};
@@ -266,4 +269,85 @@ mod tests {
         let (status, _) = call(router(), "GET", "/api/v1/policies/plan?policy=nope").await;
         assert_eq!(status, StatusCode::NOT_FOUND);
     }
+}
+
+/// The body of `POST /api/v1/snapshots`.
+#[derive(Debug, Deserialize)]
+pub struct CreateBody {
+    pub dataset: String,
+    /// The short name (after `@`).
+    pub name: String,
+    /// Also every descendant dataset, atomically (`zfs snapshot -r`).
+    #[serde(default)]
+    pub recursive: bool,
+}
+
+/// Re-indexes in the background after snapshots were made or destroyed by hand.
+fn follow_in_index(state: &AppState) {
+    if state.indexer.is_none() {
+        return;
+    }
+    let worker = state.clone();
+    tokio::task::spawn_blocking(move || {
+        if let Err(error) = worker.reconcile_index() {
+            tracing::warn!(%error, "re-indexing after a snapshot change failed");
+        }
+    });
+}
+
+/// `POST /api/v1/snapshots`: takes a snapshot now; answers with the snapshots made.
+async fn create(
+    State(state): State<AppState>,
+    Json(body): Json<CreateBody>,
+) -> Result<Json<Vec<crate::wire::SnapshotView>>, ApiError> {
+    let dataset = super::dataset(body.dataset.trim())?;
+    let name = dataset
+        .snapshot(body.name.trim())
+        .map_err(|error| ApiError::BadRequest(error.to_string()))?;
+    let zfs = state.zfs.clone();
+    let recursive = body.recursive;
+    let made = blocking(move || {
+        zfs.create_snapshots(std::slice::from_ref(&name), recursive, &[])?;
+        let scope = if recursive {
+            wizfs_zfs::Scope::Recursive
+        } else {
+            wizfs_zfs::Scope::Dataset
+        };
+        Ok(zfs
+            .list_snapshots(&dataset, scope)?
+            .iter()
+            .filter(|snapshot| snapshot.name.short_name() == name.short_name())
+            .map(crate::wire::SnapshotView::from)
+            .collect::<Vec<_>>())
+    })
+    .await?;
+    tracing::info!(snapshots = made.len(), "snapshot taken by hand");
+    follow_in_index(&state);
+    Ok(Json(made))
+}
+
+/// The body of `POST /api/v1/snapshots/destroy`.
+#[derive(Debug, Deserialize)]
+pub struct DestroyBody {
+    /// Full names (`tank/a@x`); the list syntax of `reclaimable` also works (`tank/a@x,y`).
+    pub snapshots: Vec<String>,
+}
+
+/// `POST /api/v1/snapshots/destroy`: destroys the snapshots (held ones fail with the reason);
+/// answers with the names destroyed.
+async fn destroy(
+    State(state): State<AppState>,
+    Json(body): Json<DestroyBody>,
+) -> Result<Json<Vec<String>>, ApiError> {
+    let names = parse_snapshot_list(&body.snapshots.join(","))?;
+    let zfs = state.zfs.clone();
+    let destroyed = names.iter().map(ToString::to_string).collect::<Vec<_>>();
+    blocking(move || {
+        zfs.destroy_snapshots(&names, wizfs_zfs::DestroyOptions::default())?;
+        Ok(())
+    })
+    .await?;
+    tracing::info!(?destroyed, "snapshots destroyed by hand");
+    follow_in_index(&state);
+    Ok(Json(destroyed))
 }

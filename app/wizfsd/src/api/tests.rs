@@ -3,6 +3,7 @@
 //! RFC 5987 names, and a restore through the API lands on disk.
 
 use super::*;
+use axum::Router;
 use axum::http::{Request, StatusCode};
 use tower::ServiceExt;
 use wizfs_core::PoolName;

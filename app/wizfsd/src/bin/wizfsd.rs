@@ -64,6 +64,60 @@ fn main() -> anyhow::Result<()> {
         }
         Err(error) => tracing::error!("search index unavailable: {error:#}"),
     }
+    let options = serve_options(&config)?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    runtime.block_on(wizfsd::server::serve(config.listen, state))
+    runtime.block_on(wizfsd::server::serve(options, state))
+}
+
+/// The system's host name (for the certificate and the mDNS announcement).
+fn system_hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|name| name.trim().to_owned())
+        .ok()
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "wizfs".to_owned())
+}
+
+/// TLS, sessions, the console's files and the announcement, from the configuration.
+fn serve_options(config: &Config) -> anyhow::Result<wizfsd::server::ServeOptions> {
+    use wizfsd::config::TlsMode;
+    let secure = match config.console.tls {
+        TlsMode::Http => false,
+        TlsMode::Https => true,
+        TlsMode::Auto => !wizfs_tls::is_loopback_only(&config.listen),
+    };
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating {}", config.data_dir.display()))?;
+    let hostname = config
+        .console
+        .hostname
+        .clone()
+        .unwrap_or_else(system_hostname);
+    let certificate = if secure {
+        let directory = config.data_dir.join("tls");
+        let certificate = wizfs_tls::CertificateFiles::load_or_create(
+            &directory,
+            &wizfs_tls::SubjectNames::for_host(&hostname, &[]),
+        )
+        .with_context(|| format!("the console's certificate in {}", directory.display()))?;
+        Some(certificate)
+    } else {
+        None
+    };
+    let auth = wizfsd::auth::Auth::open(&config.data_dir, secure)?;
+    let advertise = config.console.advertise.then(|| wizfs_mdns::Advertisement {
+        instance: format!("WiZFS on {hostname}"),
+        hostname: hostname.clone(),
+        port: config.listen.port(),
+        https: secure,
+        version: wizfsd::VERSION.to_owned(),
+        path: "/".to_owned(),
+    });
+    Ok(wizfsd::server::ServeOptions {
+        listen: config.listen,
+        certificate,
+        auth,
+        console: wizfsd::console::options(&config.console.site_dir),
+        advertise,
+    })
 }

@@ -1,0 +1,83 @@
+//! The document shell (served once per page load, with the hydration scripts) and the app:
+//! the router with every page and the layout shared by the signed-in pages.
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{A, Route, Router, Routes};
+use leptos_router::path;
+
+use crate::pages;
+
+/// The HTML document around the app.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The console.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="wizfs" href="/pkg/wizfs.css"/>
+        <Title formatter=|page: String| format!("{page} · WiZFS")/>
+        <Router>
+            <Routes fallback=|| view! { <pages::NotFound/> }>
+                <Route path=path!("/") view=pages::dashboard::DashboardPage/>
+                <Route path=path!("/search") view=pages::search::SearchPage/>
+                <Route path=path!("/browse") view=pages::browse::BrowsePage/>
+                <Route path=path!("/versions") view=pages::versions::VersionsPage/>
+                <Route path=path!("/restore") view=pages::versions::DirectoryRestorePage/>
+                <Route path=path!("/snapshots") view=pages::snapshots::SnapshotsPage/>
+                <Route path=path!("/health") view=pages::health::HealthPage/>
+                <Route path=path!("/backups") view=pages::later::BackupsPage/>
+                <Route path=path!("/space") view=pages::later::SpacePage/>
+                <Route path=path!("/duplicates") view=pages::later::DuplicatesPage/>
+                <Route path=path!("/login") view=pages::auth::LoginPage/>
+                <Route path=path!("/setup") view=pages::auth::SetupPage/>
+            </Routes>
+        </Router>
+    }
+}
+
+/// The frame of every signed-in page: navigation, the jobs strip, then the page.
+#[component]
+pub fn Layout(title: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <Title text=title/>
+        <header class="top">
+            <a class="brand" href="/">"WiZFS"</a>
+            <nav>
+                <A href="/">"Dashboard"</A>
+                <A href="/search">"Search"</A>
+                <A href="/browse">"Browse"</A>
+                <A href="/snapshots">"Snapshots"</A>
+                <A href="/health">"Health"</A>
+                <A href="/space">"Space"</A>
+                <A href="/duplicates">"Duplicates"</A>
+                <A href="/backups">"Backups"</A>
+            </nav>
+            <form class="logout" method="post" action="/logout">
+                <button type="submit">"Sign out"</button>
+            </form>
+        </header>
+        <pages::jobs::JobsStrip/>
+        <main>
+            <h1>{title}</h1>
+            {children()}
+        </main>
+    }
+}

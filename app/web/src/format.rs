@@ -1,0 +1,174 @@
+//! Small pure helpers the pages share: sizes for people (`1.5 GiB`) and back (`10M`),
+//! dates typed into filters (`2026-01-31` → seconds), URL query building. Pure so they are
+//! tested here and behave the same on the server and in the browser.
+
+/// `1536` → `1.5 KiB`.
+pub fn bytes(value: u64) -> String {
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut size = value as f64;
+    let mut unit = 0;
+    while size >= 1024.0 && unit + 1 < UNITS.len() {
+        size /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{value} B")
+    } else if size >= 100.0 {
+        format!("{size:.0} {}", UNITS[unit])
+    } else {
+        format!("{size:.1} {}", UNITS[unit])
+    }
+}
+
+/// A size as people type it: `42`, `300k`, `10M`, `1.5G`, `2T`, `10MiB`, `10 MB` (binary
+/// multiples either way). `None` when it is not a size.
+pub fn parse_size(text: &str) -> Option<u64> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    let split = text
+        .find(|character: char| !(character.is_ascii_digit() || character == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().ok()?;
+    let unit = unit.trim().to_ascii_lowercase();
+    let unit = unit.trim_end_matches("ib").trim_end_matches('b');
+    let multiplier: f64 = match unit {
+        "" => 1.0,
+        "k" => 1024.0,
+        "m" => 1024.0 * 1024.0,
+        "g" => 1024.0 * 1024.0 * 1024.0,
+        "t" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        _ => return None,
+    };
+    let value = number * multiplier;
+    (value.is_finite() && value >= 0.0 && value < u64::MAX as f64).then_some(value as u64)
+}
+
+/// `YYYY-MM-DD` (UTC midnight) → seconds since the epoch.
+pub fn parse_date(text: &str) -> Option<i64> {
+    let mut parts = text.trim().splitn(3, '-');
+    let year: i64 = parts.next()?.parse().ok()?;
+    let month: i64 = parts.next()?.parse().ok()?;
+    let day: i64 = parts.next()?.parse().ok()?;
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || !(1970..=9999).contains(&year) {
+        return None;
+    }
+    // Days from civil (Howard Hinnant's algorithm).
+    let shifted_year = if month <= 2 { year - 1 } else { year };
+    let era = shifted_year.div_euclid(400);
+    let year_of_era = shifted_year - era * 400;
+    let month_index = (month + 9) % 12;
+    let day_of_year = (153 * month_index + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    let days = era * 146_097 + day_of_era - 719_468;
+    let days_in_month = match month {
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    (day <= days_in_month).then_some(days * 86_400)
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters kept).
+pub fn encode(text: &str) -> String {
+    let mut encoded = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                encoded.push(byte as char);
+            }
+            other => encoded.push_str(&format!("%{other:02X}")),
+        }
+    }
+    encoded
+}
+
+/// `?a=1&b=x%20y` from pairs, skipping empty values.
+pub fn query(pairs: &[(&str, &str)]) -> String {
+    let joined: Vec<String> = pairs
+        .iter()
+        .filter(|(_, value)| !value.is_empty())
+        .map(|(key, value)| format!("{key}={}", encode(value)))
+        .collect();
+    if joined.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", joined.join("&"))
+    }
+}
+
+/// The parent of a dataset-relative path (`a/b/c` → `a/b`, `a` → ``).
+pub fn parent(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |(parent, _)| parent)
+}
+
+/// The short name of a snapshot (`tank/a@daily` → `daily`).
+pub fn short_snapshot(name: &str) -> &str {
+    name.rsplit_once('@').map_or(name, |(_, short)| short)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_back() {
+        let cases: &[(&str, Option<u64>)] = &[
+            ("42", Some(42)),
+            ("300k", Some(300 * 1024)),
+            ("10M", Some(10 << 20)),
+            ("10 MiB", Some(10 << 20)),
+            ("10MB", Some(10 << 20)),
+            ("1.5G", Some(3 << 29)),
+            ("2t", Some(2 << 40)),
+            ("", None),
+            ("ten", None),
+            ("10X", None),
+            ("-1", None),
+            ("1e400", None),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(parse_size(text), *expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn sizes_print() {
+        assert_eq!(bytes(0), "0 B");
+        assert_eq!(bytes(1023), "1023 B");
+        assert_eq!(bytes(1536), "1.5 KiB");
+        assert_eq!(bytes(200 << 20), "200 MiB");
+        assert_eq!(bytes(u64::MAX), "16384 PiB");
+    }
+
+    #[test]
+    fn dates_are_utc_midnights() {
+        assert_eq!(parse_date("1970-01-01"), Some(0));
+        assert_eq!(parse_date("2000-03-01"), Some(951_868_800));
+        assert_eq!(parse_date("2024-02-29"), Some(1_709_164_800));
+        assert_eq!(parse_date("2023-02-29"), None);
+        assert_eq!(parse_date("2026-13-01"), None);
+        assert_eq!(parse_date("yesterday"), None);
+        assert_eq!(parse_date(""), None);
+    }
+
+    #[test]
+    fn queries_are_encoded_and_skip_empty_values() {
+        assert_eq!(
+            query(&[("dataset", "tank/a b"), ("path", ""), ("q", "ä&=")]),
+            "?dataset=tank%2Fa%20b&q=%C3%A4%26%3D"
+        );
+        assert_eq!(query(&[("a", "")]), "");
+    }
+
+    #[test]
+    fn paths_and_snapshot_names() {
+        assert_eq!(parent("a/b/c"), "a/b");
+        assert_eq!(parent("a"), "");
+        assert_eq!(short_snapshot("tank/a@daily-1"), "daily-1");
+        assert_eq!(short_snapshot("plain"), "plain");
+    }
+}

@@ -1,0 +1,110 @@
+//! The dashboard: pools and their capacity, health and open alerts, the newest snapshots,
+//! running jobs, and a search box — the state of the box at a glance.
+
+use leptos::prelude::*;
+
+use super::{badge, error_note, loading};
+use crate::api::dashboard;
+use crate::app::Layout;
+use crate::format::bytes;
+use crate::model::Dashboard;
+
+#[component]
+pub fn DashboardPage() -> impl IntoView {
+    let data = Resource::new(|| (), |_| dashboard());
+    view! {
+        <Layout title="Dashboard">
+            <form class="search-box" method="get" action="/search">
+                <input name="q" type="search" placeholder="Find a file in every snapshot…" aria-label="Search"/>
+                <button type="submit">"Search"</button>
+            </form>
+            <Suspense fallback=loading>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(dashboard) => view_dashboard(dashboard).into_any(),
+                        Err(error) => error_note(&error),
+                    }
+                })}
+            </Suspense>
+        </Layout>
+    }
+}
+
+fn view_dashboard(dashboard: Dashboard) -> impl IntoView {
+    let pools = dashboard
+        .pools
+        .into_iter()
+        .map(|pool| {
+            let width = format!("width: {}%", pool.capacity_percent.min(100));
+            view! {
+                <div class="card pool">
+                    <h3>{pool.name.clone()} " " {badge(pool.health.clone())}</h3>
+                    <div class="bar" title=format!("{}% used", pool.capacity_percent)><span style=width></span></div>
+                    <p>
+                        {bytes(pool.allocated)} " used of " {bytes(pool.size)} ", " {bytes(pool.free)} " free"
+                        {pool.fragmentation_percent.map(|percent| format!(", {percent}% fragmented"))}
+                    </p>
+                </div>
+            }
+        })
+        .collect_view();
+    let health = match (dashboard.health, dashboard.health_error) {
+        (Some(health), _) => {
+            let alerts = health
+                .open_alerts()
+                .into_iter()
+                .map(|alert| view! { <li>{badge(alert.severity.clone())} " " {alert.message.clone()}</li> })
+                .collect_view();
+            let summary = &health.summary;
+            view! {
+                <div class="card">
+                    <h3>"Health " {badge(summary.status.clone())}</h3>
+                    <p>
+                        {summary.disks} " disks, " {summary.pools_online} " of " {summary.pools}
+                        " pools online, " {summary.active_alerts} " open alerts"
+                    </p>
+                    <ul class="alerts">{alerts}</ul>
+                    <a href="/health">"Details"</a>
+                </div>
+            }
+            .into_any()
+        }
+        (None, error) => view! {
+            <div class="card"><h3>"Health"</h3><p class="muted">{error.unwrap_or_default()}</p></div>
+        }
+        .into_any(),
+    };
+    let snapshots = dashboard
+        .recent_snapshots
+        .into_iter()
+        .map(|snapshot| {
+            view! {
+                <tr>
+                    <td><a href=format!("/browse?dataset={}&snapshot={}", crate::format::encode(&snapshot.dataset), crate::format::encode(&snapshot.short_name))>{snapshot.name.clone()}</a></td>
+                    <td>{snapshot.creation.clone()}</td>
+                    <td class="number">{bytes(snapshot.used)}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let jobs = dashboard
+        .jobs
+        .into_iter()
+        .rev()
+        .take(5)
+        .map(|job| view! { <li>{badge(job.state.clone())} " " {job.title.clone()} " " <span class="muted">{job.message.clone()}</span></li> })
+        .collect_view();
+    view! {
+        <section class="grid">{pools} {health}</section>
+        <section class="card">
+            <h2>"Newest snapshots"</h2>
+            <p class="muted">{dashboard.snapshot_count} " snapshots in all. " <a href="/snapshots">"Manage"</a></p>
+            <table><thead><tr><th>"Snapshot"</th><th>"Created"</th><th class="number">"Used"</th></tr></thead>
+            <tbody>{snapshots}</tbody></table>
+        </section>
+        <section class="card">
+            <h2>"Recent jobs"</h2>
+            <ul class="jobs-list">{jobs}</ul>
+        </section>
+    }
+}

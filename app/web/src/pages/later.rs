@@ -1,0 +1,41 @@
+//! Pages whose capabilities arrive in later releases: they hold their place in the navigation
+//! and say what they will show, so nothing is a dead link.
+
+use leptos::prelude::*;
+
+use crate::app::Layout;
+
+#[component]
+pub fn BackupsPage() -> impl IntoView {
+    view! {
+        <Layout title="Backups">
+            <p class="card muted">
+                "Replication with zfs send/receive to local pools, SSH hosts, files and S3-compatible storage "
+                "is not available in this release yet. Snapshots (and their policies) already protect your data on this pool."
+            </p>
+        </Layout>
+    }
+}
+
+#[component]
+pub fn SpacePage() -> impl IntoView {
+    view! {
+        <Layout title="Space">
+            <p class="card muted">
+                "The largest files and folders, and the space each snapshot pins, are not available in this release yet. "
+                "The Snapshots page already shows what destroying snapshots would free."
+            </p>
+        </Layout>
+    }
+}
+
+#[component]
+pub fn DuplicatesPage() -> impl IntoView {
+    view! {
+        <Layout title="Duplicates">
+            <p class="card muted">
+                "Finding duplicate files and videos is not available in this release yet."
+            </p>
+        </Layout>
+    }
+}

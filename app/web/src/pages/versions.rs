@@ -1,0 +1,243 @@
+//! A file's versions and the ways back: the time-line of its unique versions (with how many
+//! identical snapshots each stands for), preview, download, a diff against the live file, and
+//! restores — as a copy next to it, or in place behind a guard snapshot — always planned
+//! first and shown before anything is written. The directory restore page uses the same
+//! panel, with merge or replace.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use super::{badge, error_note};
+use crate::api::{Compare, PlanRestore, Restore, versions};
+use crate::app::Layout;
+use crate::format::{bytes, encode, parent, query, short_snapshot};
+use crate::model::{RestoreForm, RestorePlan};
+
+#[component]
+pub fn VersionsPage() -> impl IntoView {
+    let query_map = use_query_map();
+    let target = Memo::new(move |_| {
+        let query = query_map.read();
+        (
+            query.get("dataset").unwrap_or_default(),
+            query.get("path").unwrap_or_default(),
+        )
+    });
+    let list = Resource::new(
+        move || target.get(),
+        |(dataset, path)| versions(dataset, path),
+    );
+    let compare = ServerAction::<Compare>::new();
+    view! {
+        <Layout title="Versions">
+            {move || {
+                let (dataset, path) = target.get();
+                let folder = format!("/browse{}", query(&[("dataset", &dataset), ("path", parent(&path))]));
+                view! { <p class="crumbs"><a href=folder>{dataset.clone()} " / " {parent(&path).to_owned()}</a> " / " <strong id="version-path">{path.clone()}</strong></p> }
+            }}
+            <Suspense fallback=super::loading>
+                {move || Suspend::new(async move {
+                    let (dataset, path) = target.get_untracked();
+                    match list.await {
+                        Ok(list) if list.is_empty() => view! { <p class="muted">"No version of this path exists in the live data or any snapshot."</p> }.into_any(),
+                        Ok(list) => {
+                            let count = list.len();
+                            let cards = list.into_iter().rev().enumerate().map(|(index, version)| {
+                                let snapshot = version.newest_snapshot().map(str::to_owned);
+                                let in_snapshots: Vec<String> = version.sources.iter().filter_map(|source| source.snapshot.as_deref().map(|name| short_snapshot(name).to_owned())).collect();
+                                let span = match (in_snapshots.first(), in_snapshots.last()) {
+                                    (Some(first), Some(last)) if first == last => format!("in snapshot {first}"),
+                                    (Some(first), Some(last)) => format!("in {} snapshots, {first} … {last}", in_snapshots.len()),
+                                    _ => "only live".into(),
+                                };
+                                let folded = (version.folded_snapshots > 0).then(|| view! {
+                                    <span class="muted" title="Snapshots where this file is identical are shown as one version">
+                                        " (" {version.folded_snapshots} " identical snapshots folded)"
+                                    </span>
+                                });
+                                let state = if version.is_live { "live" } else if index == 0 { "deleted" } else { "older version" };
+                                let actions = snapshot.map(|snapshot| {
+                                    let entry = query(&[("dataset", &dataset), ("path", &path), ("snapshot", &snapshot)]);
+                                    let (compare_dataset, compare_path, compare_from) = (dataset.clone(), path.clone(), snapshot.clone());
+                                    let is_file = version.kind == "file";
+                                    view! {
+                                        <div class="actions">
+                                            {is_file.then(|| view! { <a class="button" target="_blank" href=format!("/api/v1/file{entry}")>"Preview"</a> })}
+                                            <a class="button" href=format!("/api/v1/download{entry}")>"Download"</a>
+                                            {is_file.then(|| view! {
+                                                <button on:click=move |_| { compare.dispatch(Compare { dataset: compare_dataset.clone(), path: compare_path.clone(), from: compare_from.clone(), to: String::new() }); }>
+                                                    "Compare with live"
+                                                </button>
+                                            })}
+                                            <RestorePanel dataset=dataset.clone() path=path.clone() snapshot=snapshot.clone() directory=!is_file/>
+                                        </div>
+                                    }
+                                });
+                                view! {
+                                    <li class="card version">
+                                        <h3>{badge(state.into())} " " {if version.kind == "file" { bytes(version.size) } else { version.kind.clone() }} " · modified " {version.modified.clone()}</h3>
+                                        <p class="muted">{span} {folded}</p>
+                                        {actions}
+                                    </li>
+                                }
+                            }).collect_view();
+                            view! { <p class="muted">{count} " unique versions, newest first"</p> <ol class="timeline">{cards}</ol> }.into_any()
+                        }
+                        Err(error) => error_note(&error),
+                    }
+                })}
+            </Suspense>
+            {move || compare.value().get().map(|result| match result {
+                Ok(diff) if diff.is_empty() => view! { <p class="card">"The snapshot's copy and the live file are identical."</p> }.into_any(),
+                Ok(diff) => view! { <section class="card"><h2>"Differences"</h2><pre class="diff">{diff}</pre></section> }.into_any(),
+                Err(error) => error_note(&error),
+            })}
+        </Layout>
+    }
+}
+
+#[component]
+pub fn DirectoryRestorePage() -> impl IntoView {
+    let query_map = use_query_map();
+    let target = Memo::new(move |_| {
+        let query = query_map.read();
+        (
+            query.get("dataset").unwrap_or_default(),
+            query.get("path").unwrap_or_default(),
+            query.get("snapshot").unwrap_or_default(),
+        )
+    });
+    view! {
+        <Layout title="Restore a folder">
+            {move || {
+                let (dataset, path, snapshot) = target.get();
+                let shown = if path.is_empty() { "the whole dataset".to_owned() } else { path.clone() };
+                view! {
+                    <p>"Restore " <strong>{shown}</strong> " of " {dataset.clone()} " from snapshot " <strong>{snapshot.clone()}</strong> "."</p>
+                    <p class="muted">"Every restore is planned first: you see what would be written, replaced or removed before anything happens. "
+                    "Restoring in place takes a guard snapshot first, so you can always go back."</p>
+                    <RestorePanel dataset path snapshot directory=true/>
+                }
+            }}
+        </Layout>
+    }
+}
+
+/// Restore buttons → the plan (dry run) → confirm → the report.
+#[component]
+pub fn RestorePanel(
+    dataset: String,
+    path: String,
+    snapshot: String,
+    directory: bool,
+) -> impl IntoView {
+    let plan = ServerAction::<PlanRestore>::new();
+    let run = ServerAction::<Restore>::new();
+    let chosen = RwSignal::new(None::<RestoreForm>);
+    let form = move |target: &str, strategy: &str| RestoreForm {
+        dataset: dataset.clone(),
+        snapshot: snapshot.clone(),
+        path: path.clone(),
+        target: target.into(),
+        strategy: strategy.into(),
+    };
+    let choose = move |form: RestoreForm| {
+        run.clear();
+        chosen.set(Some(form.clone()));
+        plan.dispatch(PlanRestore { form });
+    };
+    let (copy, in_place, replace) = (
+        form("copy", ""),
+        form("original", "merge"),
+        form("original", "replace"),
+    );
+    let (choose_copy, choose_in_place, choose_replace) = (choose.clone(), choose.clone(), choose);
+    view! {
+        <span class="restore">
+            <button class="restore-copy" on:click=move |_| choose_copy(copy.clone())>"Restore a copy…"</button>
+            <button class="restore-in-place" on:click=move |_| choose_in_place(in_place.clone())>
+                {if directory { "Restore in place (merge)…" } else { "Restore in place…" }}
+            </button>
+            {directory.then(|| view! {
+                <button class="restore-replace" on:click=move |_| choose_replace(replace.clone())>"Restore in place (replace)…"</button>
+            })}
+        </span>
+        {move || {
+            if let Some(result) = run.value().get() {
+                return match result {
+                    Ok(report) => view! {
+                        <div class="card done" role="status" id="restore-report">
+                            <strong>"Restored."</strong> " " {report.files} " files, " {bytes(report.bytes)} " written to "
+                            <code>{report.plan.destination.clone()}</code>
+                            {(report.removed > 0).then(|| format!(", {} removed", report.removed))}
+                            {report.guard_snapshot.clone().map(|guard| view! {
+                                <p>"Guard snapshot taken first: " <code class="guard">{guard}</code></p>
+                            })}
+                        </div>
+                    }.into_any(),
+                    Err(error) => error_note(&error),
+                };
+            }
+            match plan.value().get() {
+                None if plan.pending().get() => view! { <p class="muted">"Planning…"</p> }.into_any(),
+                None => ().into_any(),
+                Some(Err(error)) => error_note(&error),
+                Some(Ok(planned)) => view_plan(planned, chosen, run).into_any(),
+            }
+        }}
+    }
+}
+
+fn view_plan(
+    planned: RestorePlan,
+    chosen: RwSignal<Option<RestoreForm>>,
+    run: ServerAction<Restore>,
+) -> impl IntoView {
+    let nothing = planned.actions.is_empty();
+    let actions = planned
+        .actions
+        .iter()
+        .take(200)
+        .map(|action| {
+            view! { <li><code>{action.action.clone()}</code> " " {action.path.clone()} {action.replaces.then_some(" (replaces the live one)")}</li> }
+        })
+        .collect_view();
+    let more = planned.actions.len().saturating_sub(200);
+    let refused = planned
+        .refused
+        .iter()
+        .map(|refusal| view! { <li>{refusal.clone()}</li> })
+        .collect_view();
+    view! {
+        <div class="card plan" id="restore-plan">
+            <h3>"Plan"</h3>
+            <p>
+                "Destination " <code>{planned.destination.clone()}</code> ": " {planned.files} " files (" {bytes(planned.bytes)} "), "
+                {planned.directories} " folders, " {planned.replaced} " replaced, " {planned.removed} " removed, " {planned.unchanged} " already identical."
+            </p>
+            {planned.guard_snapshot.clone().map(|guard| view! { <p>"A guard snapshot " <code>{guard}</code> " is taken first."</p> })}
+            <ul class="actions-list">{actions}</ul>
+            {(more > 0).then(|| view! { <p class="muted">"… and " {more} " more"</p> })}
+            {(!planned.refused.is_empty()).then(|| view! { <p>"Skipped (not regular files):"</p> <ul>{refused}</ul> })}
+            {if nothing {
+                view! { <p>"Nothing to do: the live data already matches."</p> }.into_any()
+            } else {
+                view! {
+                    <button class="primary confirm-restore" disabled=move || run.pending().get()
+                        on:click=move |_| { if let Some(form) = chosen.get_untracked() { run.dispatch(Restore { form }); } }>
+                        {move || if run.pending().get() { "Restoring…" } else { "Confirm restore" }}
+                    </button>
+                }.into_any()
+            }}
+        </div>
+    }
+}
+
+/// A link to this page for a path.
+pub fn versions_url(dataset: &str, path: &str) -> String {
+    format!(
+        "/versions?dataset={}&path={}",
+        encode(dataset),
+        encode(path)
+    )
+}

@@ -1,0 +1,185 @@
+//! Console load benchmark: `cargo bench -p wizfsd --bench console`. Serves the whole app
+//! (sign-in guard, server-rendered pages, REST API) on 127.0.0.1 over a `FakeZfs` pool with an
+//! indexed dataset, signs in once, then has 64 connections (one keep-alive client per thread)
+//! request each target in turn and prints latency percentiles — with a static file served by
+//! the same router as the in-process baseline, and each p99 as a ratio of the baseline's. Also
+//! prints the size of the browser bundle when `target/site` holds one. Sizes:
+//! `WIZFS_BENCH_FILES` (default 2000), `WIZFS_BENCH_REQUESTS` per connection (default 20).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use wizfs_core::{DatasetName, PoolName};
+use wizfs_zfs::{FakeZfs, Zfs};
+
+const CONNECTIONS: usize = 64;
+
+fn size(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(default)
+}
+
+fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
+    let index = ((sorted.len() as f64 - 1.0) * fraction).round() as usize;
+    sorted[index.min(sorted.len() - 1)]
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+/// 64 threads, each its own keep-alive connection, `requests` GETs of `path`.
+fn load(base: &str, cookie: &str, path: &str, requests: usize) -> Vec<Duration> {
+    let threads: Vec<_> = (0..CONNECTIONS)
+        .map(|_| {
+            let (url, cookie) = (format!("{base}{path}"), cookie.to_owned());
+            std::thread::spawn(move || {
+                let agent = agent();
+                let mut times = Vec::with_capacity(requests);
+                for _ in 0..requests {
+                    let started = Instant::now();
+                    let mut response = agent
+                        .get(&url)
+                        .header("Cookie", &cookie)
+                        .call()
+                        .expect("a response");
+                    assert_eq!(response.status(), 200, "{url}");
+                    let body = response.body_mut().read_to_vec().expect("a body");
+                    assert!(!body.is_empty());
+                    times.push(started.elapsed());
+                }
+                times
+            })
+        })
+        .collect();
+    let mut all: Vec<Duration> = threads
+        .into_iter()
+        .flat_map(|thread| thread.join().expect("a load thread"))
+        .collect();
+    all.sort();
+    all
+}
+
+fn main() -> anyhow::Result<()> {
+    let files = size("WIZFS_BENCH_FILES", 2000);
+    let requests = size("WIZFS_BENCH_REQUESTS", 20);
+    let directory = tempfile::tempdir()?;
+    let fake = FakeZfs::open(&directory.path().join("pools"))?;
+    fake.create_pool(&PoolName::new("tank")?, 1 << 34)?;
+    let dataset = DatasetName::new("tank/home")?;
+    fake.create_filesystem(&dataset, &[])?;
+    let mountpoint = fake.mountpoint(&dataset)?;
+    for snapshot in 0..10 {
+        for index in 0..files {
+            let folder = mountpoint.join(format!("folder-{}", index % 50));
+            std::fs::create_dir_all(&folder)?;
+            if snapshot == 0 || index % 100 == snapshot {
+                std::fs::write(
+                    folder.join(format!("file-{index}.txt")),
+                    format!("{snapshot}"),
+                )?;
+            }
+        }
+        fake.create_snapshots(&[dataset.snapshot(&format!("s{snapshot}"))?], false, &[])?;
+    }
+    let zfs: Arc<dyn Zfs> = Arc::new(fake);
+    let data = directory.path().join("state");
+    let store = wizfsd::cli::search::open_index(&data)?;
+    let state = wizfsd::server::AppState::new(zfs).with_index(
+        store,
+        wizfsd::config::IndexConfig::default(),
+        wizfs_indexer::MethodPolicy::Diff,
+    );
+    let indexing = Instant::now();
+    state
+        .reconcile_index()
+        .map_err(|error| anyhow::anyhow!("{error}"))?;
+    let site = directory.path().join("site");
+    std::fs::create_dir_all(site.join("pkg"))?;
+    std::fs::copy("app/web/style/console.css", site.join("pkg/wizfs.css"))
+        .or_else(|_| std::fs::copy("../web/style/console.css", site.join("pkg/wizfs.css")))?;
+    let auth = wizfsd::auth::Auth::open(&data, false)?;
+    let app = wizfsd::server::app(state, auth, wizfsd::console::options(&site));
+    let runtime = tokio::runtime::Runtime::new()?;
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+    let base = format!("http://{}", listener.local_addr()?);
+    runtime.spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+    });
+    println!(
+        "console bench: {files} files × 10 snapshots indexed in {:.1} s; {CONNECTIONS} connections × {requests} requests per target",
+        indexing.elapsed().as_secs_f64()
+    );
+
+    let password = "benchmark password";
+    let mut response = agent()
+        .post(format!("{base}/setup"))
+        .header("Origin", &base)
+        .content_type("application/x-www-form-urlencoded")
+        .send(format!(
+            "password={0}&confirm={0}",
+            password.replace(' ', "+")
+        ))?;
+    let _ = response.body_mut().read_to_string();
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .ok_or_else(|| anyhow::anyhow!("setup gave no session cookie"))?
+        .to_owned();
+
+    let targets = [
+        ("static file (baseline)", "/pkg/wizfs.css"),
+        ("page: dashboard", "/"),
+        ("page: search", "/search?q=file-1&deleted=true"),
+        (
+            "page: versions",
+            "/versions?dataset=tank%2Fhome&path=folder-1%2Ffile-1.txt",
+        ),
+        ("api: search", "/api/v1/search?q=file-1"),
+    ];
+    let mut baseline_p99 = None;
+    println!(
+        "{:<24} {:>9} {:>9} {:>9} {:>10}",
+        "target", "p50 ms", "p99 ms", "max ms", "p99/base"
+    );
+    for (name, path) in targets {
+        load(&base, &cookie, path, 2); // warm up
+        let times = load(&base, &cookie, path, requests);
+        let p99 = percentile(&times, 0.99);
+        let base_p99 = *baseline_p99.get_or_insert(p99);
+        println!(
+            "{:<24} {:>9.2} {:>9.2} {:>9.2} {:>10.1}",
+            name,
+            percentile(&times, 0.5).as_secs_f64() * 1e3,
+            p99.as_secs_f64() * 1e3,
+            times.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
+            p99.as_secs_f64() / base_p99.as_secs_f64().max(1e-9)
+        );
+    }
+    for candidate in [
+        "target/site/pkg/wizfs_bg.wasm.gz",
+        "../../target/site/pkg/wizfs_bg.wasm.gz",
+    ] {
+        if let Ok(metadata) = std::fs::metadata(candidate) {
+            println!(
+                "browser bundle: {candidate}: gzip {} bytes ({:.0} KiB; goal ≤ 400 KiB)",
+                metadata.len(),
+                metadata.len() as f64 / 1024.0
+            );
+            break;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,124 @@
+//! The web console on the daemon's router: the Leptos app of `wizfs-web` rendered on the
+//! server (its pages, server functions and static bundle), with [`InProcess`] as the
+//! backend its server functions call — the REST API answered in-process, so the console
+//! uses exactly the validation and use-cases of `/api/v1`.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, header};
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tower::ServiceExt;
+use wizfs_web::backend::{Backend, BackendError, BackendFuture};
+
+/// The REST router, answering the console's server functions without a network hop.
+#[derive(Debug, Clone)]
+pub struct InProcess {
+    api: Router,
+}
+
+impl InProcess {
+    pub fn new(api: Router) -> Self {
+        Self { api }
+    }
+}
+
+/// Largest REST answer a server function reads.
+const MAXIMUM_ANSWER_BYTES: usize = 64 << 20;
+
+impl Backend for InProcess {
+    fn call(
+        &self,
+        method: &'static str,
+        path_and_query: String,
+        body: Option<Vec<u8>>,
+    ) -> BackendFuture {
+        let api = self.api.clone();
+        Box::pin(async move {
+            let failed = |message: String| BackendError {
+                status: 500,
+                message,
+            };
+            let mut request = Request::builder().method(method).uri(&path_and_query);
+            if body.is_some() {
+                request = request.header(header::CONTENT_TYPE, "application/json");
+            }
+            let request = request
+                .body(body.map_or_else(Body::empty, Body::from))
+                .map_err(|error| failed(format!("bad request {path_and_query}: {error}")))?;
+            let response = api
+                .oneshot(request)
+                .await
+                .map_err(|error| failed(error.to_string()))?;
+            let status = response.status();
+            let bytes = axum::body::to_bytes(response.into_body(), MAXIMUM_ANSWER_BYTES)
+                .await
+                .map_err(|error| failed(format!("reading the answer: {error}")))?;
+            if status.is_success() {
+                return Ok(bytes.to_vec());
+            }
+            // The API's errors are `{"error": "…"}`.
+            let message = serde_json::from_slice::<serde_json::Value>(&bytes)
+                .ok()
+                .and_then(|value| value.get("error")?.as_str().map(str::to_owned))
+                .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned());
+            Err(BackendError {
+                status: status.as_u16(),
+                message,
+            })
+        })
+    }
+}
+
+/// Leptos's options for the console served from `site_dir`.
+pub fn options(site_dir: &Path) -> LeptosOptions {
+    if !site_dir.join("pkg").join("wizfs.js").exists() {
+        tracing::warn!(
+            site = %site_dir.display(),
+            "the console's browser bundle is missing (build it with app/web/build): pages render but stay static"
+        );
+    }
+    LeptosOptions::builder()
+        .output_name(wizfs_web::OUTPUT_NAME)
+        .site_root(site_dir.display().to_string())
+        .site_pkg_dir("pkg")
+        .build()
+}
+
+/// The console's pages, server functions (`/fn/…`) and static files.
+pub fn router(options: LeptosOptions, api: Router) -> Router {
+    let backend: Arc<dyn Backend> = Arc::new(InProcess::new(api));
+    let routes = generate_route_list(wizfs_web::App);
+    let shell_options = options.clone();
+    Router::new()
+        .leptos_routes_with_context(
+            &options,
+            routes,
+            move || provide_context(backend.clone()),
+            move || wizfs_web::shell(shell_options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler(wizfs_web::shell))
+        .with_state(options)
+}
+
+/// The paths of the console's pages and server functions (for the route test).
+pub fn route_paths() -> Vec<(String, &'static str)> {
+    let mut paths: Vec<(String, &'static str)> = generate_route_list(wizfs_web::App)
+        .iter()
+        .map(|listing| (listing.path().to_owned(), "GET"))
+        .collect();
+    for (path, method) in leptos::server_fn::axum::server_fn_paths() {
+        let method = match method.as_str() {
+            "GET" => "GET",
+            _ => "POST",
+        };
+        paths.push((path.to_owned(), method));
+    }
+    paths
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,402 @@
+//! The whole application over `FakeZfs` (API, sign-in and the server-rendered console):
+//! every route refuses requests without a session, first-boot setup and sign-in work, the
+//! CSRF check and the login limiter bite, and console pages render real data through the
+//! in-process backend.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use tower::ServiceExt;
+use wizfs_core::{DatasetName, PoolName};
+use wizfs_zfs::{FakeZfs, Zfs};
+
+use crate::auth::Auth;
+use crate::server::{AppState, app_with_routes};
+
+struct Console {
+    _directory: tempfile::TempDir,
+    router: Router,
+    listed: Vec<(&'static str, String)>,
+}
+
+fn console() -> Console {
+    let directory = tempfile::tempdir().unwrap();
+    let fake = FakeZfs::open(&directory.path().join("pools")).unwrap();
+    fake.create_pool(&PoolName::new("tank").unwrap(), 1 << 30)
+        .unwrap();
+    let dataset = DatasetName::new("tank/home").unwrap();
+    fake.create_filesystem(&dataset, &[]).unwrap();
+    let mountpoint = fake.mountpoint(&dataset).unwrap();
+    std::fs::create_dir_all(mountpoint.join("docs")).unwrap();
+    std::fs::write(mountpoint.join("docs/notes.txt"), b"milk\nbread\n").unwrap();
+    fake.create_snapshots(&[dataset.snapshot("monday").unwrap()], false, &[])
+        .unwrap();
+    std::fs::remove_file(mountpoint.join("docs/notes.txt")).unwrap();
+    let state = AppState::new(Arc::new(fake));
+    let auth = Auth::open(&directory.path().join("state"), false).unwrap();
+    let site = directory.path().join("site");
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    std::fs::write(site.join("pkg/wizfs.css"), b"body {}").unwrap();
+    let (router, listed) = app_with_routes(state, auth, crate::console::options(&site));
+    Console {
+        _directory: directory,
+        router,
+        listed,
+    }
+}
+
+async fn send(router: &Router, request: Request<Body>) -> (StatusCode, HeaderMap, String) {
+    let response = router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 24)
+        .await
+        .unwrap();
+    (
+        status,
+        headers,
+        String::from_utf8_lossy(&bytes).into_owned(),
+    )
+}
+
+fn location(headers: &HeaderMap) -> &str {
+    headers
+        .get(header::LOCATION)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("")
+}
+
+fn form(uri: &str, body: &str, cookie: Option<&str>) -> Request<Body> {
+    let mut request = Request::post(uri)
+        .header(header::HOST, "localhost")
+        .header(header::ORIGIN, "http://localhost")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    request.body(Body::from(body.to_owned())).unwrap()
+}
+
+fn get(uri: &str, cookie: Option<&str>) -> Request<Body> {
+    let mut request = Request::get(uri).header(header::HOST, "localhost");
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    request.body(Body::empty()).unwrap()
+}
+
+/// The `name=value` of a `Set-Cookie` answer.
+fn cookie_of(headers: &HeaderMap) -> String {
+    let set = headers
+        .get(header::SET_COOKIE)
+        .expect("a session cookie")
+        .to_str()
+        .unwrap();
+    assert!(set.contains("HttpOnly"), "{set}");
+    assert!(set.contains("SameSite=Strict"), "{set}");
+    set.split(';').next().unwrap().to_owned()
+}
+
+const PASSWORD: &str = "correct horse battery";
+
+/// Runs first-boot setup; the session cookie.
+async fn set_up(console: &Console) -> String {
+    let (status, headers, _) = send(
+        &console.router,
+        form(
+            "/setup",
+            &format!("password={PASSWORD}&confirm={PASSWORD}").replace(' ', "+"),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location(&headers), "/");
+    cookie_of(&headers)
+}
+
+#[tokio::test]
+async fn every_route_but_the_public_ones_needs_a_session() {
+    let console = console();
+    set_up(&console).await;
+    let listed = &console.listed;
+    for expected in [
+        ("GET", "/api/v1/search"),
+        ("POST", "/api/v1/restore"),
+        ("GET", "/api/v1/events"),
+        ("GET", "/search"),
+        ("POST", "/fn/restore"),
+        ("POST", "/login"),
+    ] {
+        assert!(
+            listed
+                .iter()
+                .any(|(method, path)| (*method, path.as_str()) == expected),
+            "{expected:?} is not in the route list {listed:?}"
+        );
+    }
+    assert!(listed.len() > 40, "only {} routes listed", listed.len());
+    let mut checked = 0;
+    for (method, path) in listed
+        .iter()
+        .map(|(method, path)| (*method, path.clone()))
+        .chain([("GET", "/no-such-page".to_owned())])
+    {
+        if crate::auth::is_public(&path) {
+            continue;
+        }
+        let request = Request::builder()
+            .method(method)
+            .uri(&path)
+            .header(header::HOST, "localhost")
+            .body(Body::empty())
+            .unwrap();
+        let (status, headers, body) = send(&console.router, request).await;
+        let page = method == "GET" && !path.starts_with("/api/") && !path.starts_with("/fn/");
+        if page {
+            assert_eq!(status, StatusCode::SEE_OTHER, "{method} {path}: {body}");
+            assert!(
+                location(&headers).starts_with("/login?next="),
+                "{method} {path} → {}",
+                location(&headers)
+            );
+        } else {
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path}: {body}");
+            assert!(body.contains("sign in"), "{method} {path}: {body}");
+        }
+        checked += 1;
+    }
+    assert!(checked > 40, "checked {checked}");
+    // Public: the sign-in pages and the static bundle.
+    for path in ["/login", "/setup", "/pkg/wizfs.css"] {
+        let (status, _, _) = send(&console.router, get(path, None)).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn first_boot_setup_sign_in_and_out() {
+    let console = console();
+    let (status, headers, _) = send(&console.router, get("/", None)).await;
+    assert_eq!(
+        (status, location(&headers)),
+        (StatusCode::SEE_OTHER, "/setup"),
+        "first boot leads to setup"
+    );
+    let (status, headers, _) = send(
+        &console.router,
+        form("/setup", "password=abcdefghijk&confirm=abcdefghijX", None),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(
+        location(&headers).starts_with("/setup?error="),
+        "{headers:?}"
+    );
+    let (_, headers, _) = send(
+        &console.router,
+        form("/setup", "password=short&confirm=short", None),
+    )
+    .await;
+    assert!(
+        location(&headers).starts_with("/setup?error="),
+        "{headers:?}"
+    );
+    let cookie = set_up(&console).await;
+
+    let (status, _, page) = send(&console.router, get("/", Some(&cookie))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Dashboard"), "{page}");
+    assert!(
+        page.contains("tank"),
+        "the dashboard shows the pool: {page}"
+    );
+
+    let (_, headers, _) = send(
+        &console.router,
+        form("/setup", "password=abcdefghijk&confirm=abcdefghijk", None),
+    )
+    .await;
+    assert!(
+        location(&headers).starts_with("/login?error="),
+        "setup runs once"
+    );
+
+    let (status, headers, _) = send(&console.router, form("/logout", "", Some(&cookie))).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(
+        headers
+            .get(header::SET_COOKIE)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    let (status, headers, _) = send(&console.router, get("/search?q=x", Some(&cookie))).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "the old cookie is dead");
+    assert_eq!(location(&headers), "/login?next=%2Fsearch%3Fq%3Dx");
+
+    let (_, headers, _) = send(
+        &console.router,
+        form(
+            "/login",
+            &format!(
+                "password={}&next=%2Fsearch%3Fq%3Dx",
+                PASSWORD.replace(' ', "+")
+            ),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(location(&headers), "/search?q=x");
+    let cookie = cookie_of(&headers);
+    let (status, _, _) = send(&console.router, get("/api/v1/pools", Some(&cookie))).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn cross_site_requests_are_refused() {
+    let console = console();
+    let cookie = set_up(&console).await;
+    let forged = Request::post("/api/v1/index")
+        .header(header::HOST, "localhost")
+        .header(header::ORIGIN, "http://evil.example")
+        .header(header::COOKIE, &cookie)
+        .body(Body::empty())
+        .unwrap();
+    let (status, _, body) = send(&console.router, forged).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let no_headers = Request::post("/api/v1/snapshots")
+        .header(header::HOST, "localhost")
+        .header(header::COOKIE, &cookie)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(r#"{"dataset":"tank/home","name":"x"}"#))
+        .unwrap();
+    let (status, _, body) = send(&console.router, no_headers).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "a script without the CSRF token: {body}"
+    );
+    let (_, _, session) = send(&console.router, get("/api/v1/session", Some(&cookie))).await;
+    let token = serde_json::from_str::<serde_json::Value>(&session).unwrap()["csrf_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let scripted = Request::post("/api/v1/snapshots")
+        .header(header::HOST, "localhost")
+        .header(header::COOKIE, &cookie)
+        .header("x-csrf-token", token)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(r#"{"dataset":"tank/home","name":"by-script"}"#))
+        .unwrap();
+    let (status, _, body) = send(&console.router, scripted).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("tank/home@by-script"), "{body}");
+    let forged_login = Request::post("/login")
+        .header(header::HOST, "localhost")
+        .header(header::ORIGIN, "http://evil.example")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(format!(
+            "password={}",
+            PASSWORD.replace(' ', "+")
+        )))
+        .unwrap();
+    let (status, _, _) = send(&console.router, forged_login).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "login CSRF");
+}
+
+#[tokio::test]
+async fn sign_in_is_rate_limited() {
+    let console = console();
+    set_up(&console).await;
+    for attempt in 0..5 {
+        let (status, headers, _) = send(
+            &console.router,
+            form("/login", "password=wrong+password", None),
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "attempt {attempt}");
+        assert!(location(&headers).starts_with("/login?error="));
+    }
+    let right = format!("password={}", PASSWORD.replace(' ', "+"));
+    let (status, headers, body) = send(&console.router, form("/login", &right, None)).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    let retry: u64 = headers
+        .get(header::RETRY_AFTER)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry > 0 && retry <= 15 * 60, "{retry}");
+    assert!(headers.get(header::SET_COOKIE).is_none());
+}
+
+#[tokio::test]
+async fn pages_render_real_data_on_the_server() {
+    let console = console();
+    let cookie = set_up(&console).await;
+    let (status, _, page) = send(
+        &console.router,
+        get(
+            "/browse?dataset=tank%2Fhome&path=docs&snapshot=monday",
+            Some(&cookie),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("notes.txt"), "{page}");
+    assert!(page.contains("/pkg/wizfs.js"), "the page loads the bundle");
+    let (_, _, page) = send(
+        &console.router,
+        get(
+            "/versions?dataset=tank%2Fhome&path=docs%2Fnotes.txt",
+            Some(&cookie),
+        ),
+    )
+    .await;
+    assert!(page.contains("1<!> unique versions"), "{page}");
+    assert!(page.contains("deleted"), "{page}");
+    let (_, _, page) = send(
+        &console.router,
+        get("/snapshots?dataset=tank%2Fhome", Some(&cookie)),
+    )
+    .await;
+    assert!(page.contains("tank/home@monday"), "{page}");
+    let (status, _, page) = send(&console.router, get("/nowhere", Some(&cookie))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{page}");
+}
+
+#[tokio::test]
+async fn server_functions_answer_through_the_in_process_backend() {
+    let console = console();
+    let cookie = set_up(&console).await;
+    let call = Request::post("/fn/versions")
+        .header(header::HOST, "localhost")
+        .header(header::ORIGIN, "http://localhost")
+        .header(header::COOKIE, &cookie)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from("dataset=tank%2Fhome&path=docs%2Fnotes.txt"))
+        .unwrap();
+    let (status, _, body) = send(&console.router, call).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let versions: Vec<wizfs_web::model::FileVersion> = serde_json::from_str(&body).unwrap();
+    assert_eq!(versions.len(), 1);
+    assert_eq!(versions[0].newest_snapshot(), Some("tank/home@monday"));
+    let bad = Request::post("/fn/versions")
+        .header(header::HOST, "localhost")
+        .header(header::ORIGIN, "http://localhost")
+        .header(header::COOKIE, &cookie)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from("dataset=..%2Fetc&path=x"))
+        .unwrap();
+    let (status, _, body) = send(&console.router, bad).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+    assert!(
+        body.contains("pool name"),
+        "the API's message reaches the page: {body}"
+    );
+}

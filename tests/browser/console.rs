@@ -1,0 +1,401 @@
+//! The web console end to end in headless Chromium (Debian's chromium + chromedriver, driven
+//! with fantoccini), against `wizfsd` on real OpenZFS in the demo VM through the forwarded
+//! port, over HTTPS with the appliance's self-signed certificate pinned by its SPKI hash.
+//! Run by `image/run-demo --smoke`, which boots the VM and sets:
+//!
+//! - `WIZFS_CONSOLE_URL`: `https://127.0.0.1:PORT`
+//! - `WIZFS_CONSOLE_SPKI`: the certificate's SPKI SHA-256 (base64)
+//! - `WIZFS_CONSOLE_JOB`: the VM's job folder; the guest describes the file it deleted in
+//!   `out/console-scenario.env` and answers `out/console-verify-request` with what the CLI
+//!   in the VM sees (`out/console-file`, `out/console-snapshots.json`, `out/console-verified`)
+//! - `WIZFS_SCREENSHOTS`: where the page screenshots go (linked from docs/console.md)
+//!
+//! The story: first-boot setup, the dashboard, a search that finds the deleted file, its
+//! versions, a restore in place (proving hydration: the buttons only work once the wasm has
+//! loaded), the guard snapshot, then the CLI in the VM confirms the file is back and the
+//! guard exists; then the other pages, sign-out and sign-in, and results as you type.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+
+fn environment(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set (run image/run-demo --smoke)"))
+}
+
+/// chromedriver on a free loopback port, killed at the end.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_driver() -> Driver {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    let child = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .arg("--allowed-ips=127.0.0.1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver (apt-get install chromium-driver)");
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "chromedriver did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Driver { child, port }
+}
+
+async fn browser(driver: &Driver, profile: &Path, spki: &str) -> Client {
+    let mut arguments = vec![
+        "--headless".to_owned(),
+        "--no-sandbox".to_owned(),
+        "--disable-gpu".to_owned(),
+        "--disable-dev-shm-usage".to_owned(),
+        "--disable-quic".to_owned(),
+        "--no-first-run".to_owned(),
+        "--disable-background-networking".to_owned(),
+        "--disable-component-update".to_owned(),
+        "--disable-sync".to_owned(),
+        "--window-size=1280,900".to_owned(),
+        format!("--user-data-dir={}", profile.display()),
+    ];
+    // Trust exactly the appliance's key, nothing else.
+    arguments.push(format!("--ignore-certificate-errors-spki-list={spki}"));
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({ "binary": "/usr/bin/chromium", "args": arguments }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("a Chromium session")
+}
+
+/// Waits for an element, retrying `action` (a click that only works once hydrated, a reload)
+/// between looks.
+async fn wait_for(client: &Client, css: &str, limit: Duration) -> fantoccini::elements::Element {
+    let started = Instant::now();
+    loop {
+        if let Ok(element) = client.find(Locator::Css(css)).await {
+            return element;
+        }
+        if started.elapsed() > limit {
+            let url = client
+                .current_url()
+                .await
+                .map(|url| url.to_string())
+                .unwrap_or_default();
+            let source = client.source().await.unwrap_or_default();
+            panic!(
+                "`{css}` did not appear within {limit:?} on {url}:\n{}",
+                &source[..source.len().min(4000)]
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+async fn screenshot(client: &Client, directory: &Path, name: &str) {
+    let png = client.screenshot().await.expect("a screenshot");
+    std::fs::write(directory.join(format!("{name}.png")), png).expect("saving the screenshot");
+}
+
+fn scenario(job: &Path) -> (String, String, String) {
+    let text = std::fs::read_to_string(job.join("out/console-scenario.env"))
+        .expect("the guest's scenario (console-scenario.env)");
+    let value = |key: &str| {
+        text.lines()
+            .find_map(|line| line.strip_prefix(&format!("{key}=")))
+            .unwrap_or_else(|| panic!("{key} missing in the scenario: {text}"))
+            .to_owned()
+    };
+    (value("dataset"), value("path"), value("content"))
+}
+
+async fn fill(client: &Client, css: &str, text: &str) {
+    let field = wait_for(client, css, Duration::from_secs(30)).await;
+    field.clear().await.expect("clear");
+    field.send_keys(text).await.expect("typing");
+}
+
+const PASSWORD: &str = "a long test password";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_file_is_found_and_restored_in_place_from_the_browser() {
+    let base = environment("WIZFS_CONSOLE_URL");
+    let spki = environment("WIZFS_CONSOLE_SPKI");
+    let job = PathBuf::from(environment("WIZFS_CONSOLE_JOB"));
+    let shots = PathBuf::from(environment("WIZFS_SCREENSHOTS"));
+    std::fs::create_dir_all(&shots).expect("screenshot folder");
+    let (dataset, path, content) = scenario(&job);
+    let name = path.rsplit('/').next().unwrap().to_owned();
+    let profile = tempfile::tempdir().expect("a browser profile");
+    let driver = start_driver();
+    let client = browser(&driver, profile.path(), &spki).await;
+
+    // First boot: the console asks for the admin password.
+    client.goto(&format!("{base}/")).await.expect("the console");
+    assert!(
+        client
+            .current_url()
+            .await
+            .unwrap()
+            .path()
+            .starts_with("/setup")
+    );
+    wait_for(&client, "input[name=confirm]", Duration::from_secs(30)).await;
+    screenshot(&client, &shots, "setup").await;
+    fill(&client, "input[name=password]", PASSWORD).await;
+    fill(&client, "input[name=confirm]", PASSWORD).await;
+    client
+        .find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&client, ".pool", Duration::from_secs(60)).await;
+    assert_eq!(client.current_url().await.unwrap().path(), "/");
+    screenshot(&client, &shots, "dashboard").await;
+
+    // Search, deleted files only; the daemon may still be indexing: reload until found.
+    let search = format!("{base}/search?q={name}&deleted=true");
+    let started = Instant::now();
+    loop {
+        client.goto(&search).await.unwrap();
+        if client.find(Locator::Css("a.hit-name")).await.is_ok() {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "the deleted file was never found"
+        );
+        tokio::time::sleep(Duration::from_secs(3)).await;
+    }
+    let hit = client.find(Locator::Css("a.hit-name")).await.unwrap();
+    assert_eq!(hit.text().await.unwrap(), name);
+    let row = client
+        .find(Locator::Css("tr.hit"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(row.contains("deleted"), "the hit is marked deleted: {row}");
+    screenshot(&client, &shots, "search").await;
+    hit.click().await.unwrap();
+    wait_for(&client, "#version-path", Duration::from_secs(60)).await;
+    assert_eq!(
+        client
+            .find(Locator::Css("#version-path"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        path
+    );
+
+    // Restore in place. The button works only once the page has hydrated: retry the click.
+    let started = Instant::now();
+    loop {
+        if let Ok(button) = client.find(Locator::Css("button.restore-in-place")).await {
+            let _ = button.click().await;
+        }
+        if client.find(Locator::Css("#restore-plan")).await.is_ok() {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the restore plan never appeared: the page did not hydrate"
+        );
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    let plan = wait_for(&client, "#restore-plan", Duration::from_secs(5))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        plan.contains("guard snapshot"),
+        "the plan announces the guard: {plan}"
+    );
+    screenshot(&client, &shots, "versions").await;
+    wait_for(&client, "button.confirm-restore", Duration::from_secs(10))
+        .await
+        .click()
+        .await
+        .unwrap();
+    let report = wait_for(&client, "#restore-report", Duration::from_secs(120)).await;
+    let guard = report
+        .find(Locator::Css("code.guard"))
+        .await
+        .expect("the guard snapshot")
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        guard.starts_with(&format!("{dataset}@wizfs-guard-")),
+        "{guard}"
+    );
+    screenshot(&client, &shots, "restored").await;
+
+    // The CLI in the VM: the file is back with its content, the guard snapshot exists.
+    std::fs::write(job.join("out/console-verify-request"), format!("{path}\n")).unwrap();
+    let started = Instant::now();
+    while !job.join("out/console-verified").exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the guest did not verify"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let restored = std::fs::read_to_string(job.join("out/console-file")).unwrap_or_default();
+    assert_eq!(
+        restored.trim_end(),
+        content,
+        "wizfs cat in the VM reads the restored file"
+    );
+    let snapshots: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(job.join("out/console-snapshots.json")).unwrap(),
+    )
+    .expect("wizfs --json snapshot list");
+    assert!(
+        snapshots
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|snapshot| snapshot["name"] == guard.as_str()),
+        "wizfs snapshot list in the VM shows the guard {guard}: {snapshots}"
+    );
+
+    // The other pages render (and are saved for the docs).
+    for (page, css, shot) in [
+        (format!("/browse?dataset={dataset}"), "table", "browse"),
+        (
+            format!("/snapshots?dataset={dataset}"),
+            "table.snapshots",
+            "snapshots",
+        ),
+        ("/health".to_owned(), "h2", "health"),
+        ("/space".to_owned(), "main .card", "space"),
+    ] {
+        client.goto(&format!("{base}{page}")).await.unwrap();
+        wait_for(&client, css, Duration::from_secs(60)).await;
+        screenshot(&client, &shots, shot).await;
+    }
+
+    // Results as you type (hydrated search page): no Enter pressed.
+    client.goto(&format!("{base}/search")).await.unwrap();
+    let started = Instant::now();
+    loop {
+        fill(&client, "#search-q", &name).await;
+        if wait_for_optional(&client, "a.hit-name", Duration::from_secs(5)).await {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "typing never showed results"
+        );
+    }
+    assert!(
+        client
+            .current_url()
+            .await
+            .unwrap()
+            .query()
+            .unwrap_or("")
+            .contains(&name)
+    );
+
+    // Sign out, then in again.
+    client
+        .find(Locator::Css("form.logout button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&client, "input[name=password]", Duration::from_secs(30)).await;
+    assert!(
+        client
+            .current_url()
+            .await
+            .unwrap()
+            .path()
+            .starts_with("/login")
+    );
+    screenshot(&client, &shots, "login").await;
+    fill(&client, "input[name=password]", "not the password").await;
+    client
+        .find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let error = wait_for(&client, "p.error", Duration::from_secs(30))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(error.contains("Wrong"), "{error}");
+    fill(&client, "input[name=password]", PASSWORD).await;
+    client
+        .find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&client, ".pool", Duration::from_secs(60)).await;
+
+    client.close().await.unwrap();
+}
+
+async fn wait_for_optional(client: &Client, css: &str, limit: Duration) -> bool {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if client.find(Locator::Css(css)).await.is_ok() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    false
+}
+
+#[test]
+fn the_console_is_announced_on_the_lan() {
+    let job = PathBuf::from(environment("WIZFS_CONSOLE_JOB"));
+    let text = std::fs::read_to_string(job.join("out/discover.json"))
+        .expect("`wizfs --json discover` ran in the VM (out/discover.json)");
+    let found: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let consoles = found.as_array().expect("a list");
+    assert!(
+        consoles.iter().any(|console| console["https"] == true
+            && console["port"] == 8080
+            && console["path"] == "/"
+            && console["version"]
+                .as_str()
+                .is_some_and(|version| !version.is_empty())),
+        "the VM's browse found the console with its TXT records: {text}"
+    );
+}
