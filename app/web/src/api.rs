@@ -24,7 +24,7 @@ pub async fn dashboard() -> Result<model::Dashboard, ServerFnError> {
         snapshots.append(&mut of_pool);
     }
     let snapshot_count = snapshots.len();
-    snapshots.sort_by(|a, b| b.createtxg.cmp(&a.createtxg));
+    snapshots.sort_by_key(|snapshot| std::cmp::Reverse(snapshot.createtxg));
     snapshots.truncate(8);
     let (health, health_error) = match get::<model::Health>("/api/v1/health".into()).await {
         Ok(health) => (Some(health), None),
@@ -125,7 +125,7 @@ pub async fn snapshots(
         ])
     ))
     .await?;
-    snapshots.sort_by(|a, b| b.createtxg.cmp(&a.createtxg));
+    snapshots.sort_by_key(|snapshot| std::cmp::Reverse(snapshot.createtxg));
     Ok(snapshots)
 }
 

@@ -70,11 +70,13 @@ fn main() -> anyhow::Result<()> {
     let files = size("WIZFS_BENCH_FILES", 2000);
     let requests = size("WIZFS_BENCH_REQUESTS", 20);
     let directory = tempfile::tempdir()?;
-    let fake = FakeZfs::open(&directory.path().join("pools"))?;
+    let fake = FakeZfs::open(directory.path().join("pools"))?;
     fake.create_pool(&PoolName::new("tank")?, 1 << 34)?;
     let dataset = DatasetName::new("tank/home")?;
     fake.create_filesystem(&dataset, &[])?;
-    let mountpoint = fake.mountpoint(&dataset)?;
+    let mountpoint = fake
+        .mountpoint(&dataset)
+        .ok_or_else(|| anyhow::anyhow!("tank/home has no mountpoint"))?;
     for snapshot in 0..10 {
         for index in 0..files {
             let folder = mountpoint.join(format!("folder-{}", index % 50));

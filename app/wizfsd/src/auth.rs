@@ -86,10 +86,8 @@ impl Auth {
     }
 
     /// A new session for `user`: the `Set-Cookie` value.
-    fn open_session(&self, user: &str) -> Result<HeaderValue, Response> {
-        let internal = |error: &dyn std::fmt::Display| {
-            (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response()
-        };
+    fn open_session(&self, user: &str) -> Result<HeaderValue, String> {
+        let internal = |error: &dyn std::fmt::Display| format!("cannot open a session: {error}");
         let session = self
             .sessions
             .create(user, now())
@@ -281,7 +279,7 @@ async fn login(
             tracing::info!(%ip, %user, "signed in");
             signed_in(cookie, safe_next(form.next.as_deref()))
         }
-        Err(response) => response,
+        Err(message) => (StatusCode::INTERNAL_SERVER_ERROR, message).into_response(),
     }
 }
 
@@ -307,7 +305,7 @@ async fn setup(State(auth): State<Arc<Auth>>, Form(form): Form<SetupForm>) -> Re
             tracing::info!("admin password set (first-boot setup)");
             match auth.open_session(wizfs_auth::ADMIN_USER) {
                 Ok(cookie) => signed_in(cookie, "/"),
-                Err(response) => response,
+                Err(message) => (StatusCode::INTERNAL_SERVER_ERROR, message).into_response(),
             }
         }
         Ok(Err(error)) => back_with_error("/setup", &error.to_string(), None),

@@ -151,7 +151,7 @@ pub fn RestorePanel(
         form("original", "merge"),
         form("original", "replace"),
     );
-    let (choose_copy, choose_in_place, choose_replace) = (choose.clone(), choose.clone(), choose);
+    let (choose_copy, choose_in_place, choose_replace) = (choose, choose, choose);
     view! {
         <span class="restore">
             <button class="restore-copy" on:click=move |_| choose_copy(copy.clone())>"Restore a copy…"</button>

@@ -23,7 +23,7 @@ struct Console {
 
 fn console() -> Console {
     let directory = tempfile::tempdir().unwrap();
-    let fake = FakeZfs::open(&directory.path().join("pools")).unwrap();
+    let fake = FakeZfs::open(directory.path().join("pools")).unwrap();
     fake.create_pool(&PoolName::new("tank").unwrap(), 1 << 30)
         .unwrap();
     let dataset = DatasetName::new("tank/home").unwrap();
