@@ -377,6 +377,7 @@ mod tests {
         for path in [
             "/login",
             "/setup",
+            "/logout",
             "/healthz",
             "/pkg/wizfs.js",
             "/pkg/wizfs_bg.wasm",
@@ -388,7 +389,6 @@ mod tests {
             "/search",
             "/api/v1/search",
             "/fn/search",
-            "/logout",
             "/pkgx",
             "/login/x",
         ] {

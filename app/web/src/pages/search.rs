@@ -1,7 +1,8 @@
 //! Search: file names across the live data and every snapshot, deleted files included.
-//! The form lives in the URL (shareable, back button works); typing in the name box updates
-//! the results as you type once the page is interactive, and the plain form still works
-//! before that. Facet counts narrow the search with one click.
+//! The form lives in the URL (shareable, back button works) and is rendered filled in on
+//! the server (attributes) and kept in step in the browser (properties); typing in the name
+//! box updates the results as you type once the page is interactive, and the plain form
+//! still works before that. Facet counts narrow the search with one click.
 
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
@@ -53,7 +54,7 @@ pub fn SearchPage() -> impl IntoView {
             <form class="card filters" method="get" action="/search">
                 <div class="row">
                     <input id="search-q" name="q" type="search" placeholder="File name (part, prefix*, glob, or fuzzy)"
-                        aria-label="File name" autofocus prop:value=move || form.read().q.clone() on:input=on_type/>
+                        aria-label="File name" autofocus value=move || form.read().q.clone() prop:value=move || form.read().q.clone() on:input=on_type/>
                     <select name="match" aria-label="How names match">
                         <option value="" selected=selected(|form| &form.r#match, "")>"contains"</option>
                         <option value="prefix" selected=selected(|form| &form.r#match, "prefix")>"starts with"</option>
@@ -80,12 +81,12 @@ pub fn SearchPage() -> impl IntoView {
                         <option value="directory" selected=selected(|form| &form.r#type, "directory")>"folders"</option>
                         <option value="symlink" selected=selected(|form| &form.r#type, "symlink")>"links"</option>
                     </select>
-                    <input name="ext" placeholder="extension" size="8" prop:value=move || form.read().ext.clone()/>
-                    <input name="min_size" placeholder="min size (10M)" size="10" prop:value=move || form.read().min_size.clone()/>
-                    <input name="max_size" placeholder="max size" size="10" prop:value=move || form.read().max_size.clone()/>
-                    <label>"after " <input name="after" type="date" prop:value=move || form.read().after.clone()/></label>
-                    <label>"before " <input name="before" type="date" prop:value=move || form.read().before.clone()/></label>
-                    <label class="check"><input id="search-deleted" name="deleted" type="checkbox" value="true" prop:checked=move || form.read().deleted/>" deleted files only"</label>
+                    <input name="ext" placeholder="extension" size="8" value=move || form.read().ext.clone() prop:value=move || form.read().ext.clone()/>
+                    <input name="min_size" placeholder="min size (10M)" size="10" value=move || form.read().min_size.clone() prop:value=move || form.read().min_size.clone()/>
+                    <input name="max_size" placeholder="max size" size="10" value=move || form.read().max_size.clone() prop:value=move || form.read().max_size.clone()/>
+                    <label>"after " <input name="after" type="date" value=move || form.read().after.clone() prop:value=move || form.read().after.clone()/></label>
+                    <label>"before " <input name="before" type="date" value=move || form.read().before.clone() prop:value=move || form.read().before.clone()/></label>
+                    <label class="check"><input id="search-deleted" name="deleted" type="checkbox" value="true" checked=move || form.read().deleted prop:checked=move || form.read().deleted/>" deleted files only"</label>
                     <select name="sort" aria-label="Sort">
                         <option value="" selected=selected(|form| &form.sort, "")>"best match"</option>
                         <option value="modified" selected=selected(|form| &form.sort, "modified")>"newest"</option>
