@@ -259,6 +259,10 @@ pub struct Indexer {
     policy: MethodPolicy,
     /// Measured costs per dataset guid (this indexer's own memory; relearnt after a restart).
     costs: Arc<Mutex<HashMap<u64, MethodCosts>>>,
+    /// One synchronisation at a time across the clones of this indexer (the daemon's
+    /// schedule, its snapshot policies and snapshots taken from the console all sync), so
+    /// two never index the same new snapshot.
+    syncing: Arc<Mutex<()>>,
 }
 
 impl std::fmt::Debug for Indexer {
@@ -282,7 +286,14 @@ impl Indexer {
             zfs,
             policy,
             costs: Arc::default(),
+            syncing: Arc::default(),
         }
+    }
+
+    fn one_at_a_time(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.syncing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub fn store(&self) -> &Arc<IndexStore> {
@@ -295,6 +306,7 @@ impl Indexer {
         include: &dyn Fn(&DatasetName) -> bool,
         progress: &mut dyn FnMut(Progress),
     ) -> IndexerResult<Vec<SyncReport>> {
+        let _one_at_a_time = self.one_at_a_time();
         let datasets = self.zfs.list_datasets(None)?;
         let mut reports = Vec::new();
         for dataset in datasets
@@ -304,7 +316,7 @@ impl Indexer {
             if !dataset.mounted || dataset.mountpoint.is_none() || !include(&dataset.name) {
                 continue;
             }
-            reports.push(self.sync_dataset(dataset, progress)?);
+            reports.push(self.sync_one(dataset, progress)?);
         }
         Ok(reports)
     }
@@ -312,6 +324,15 @@ impl Indexer {
     /// Reconciles one dataset: forget live, forget destroyed snapshots, index new ones,
     /// index live.
     pub fn sync_dataset(
+        &self,
+        dataset: &Dataset,
+        progress: &mut dyn FnMut(Progress),
+    ) -> IndexerResult<SyncReport> {
+        let _one_at_a_time = self.one_at_a_time();
+        self.sync_one(dataset, progress)
+    }
+
+    fn sync_one(
         &self,
         dataset: &Dataset,
         progress: &mut dyn FnMut(Progress),
