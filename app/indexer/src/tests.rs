@@ -387,3 +387,45 @@ fn method_choice_follows_measured_costs() {
     recorded.record(Method::Unchanged, ms(100));
     assert_eq!(recorded, costs(Some(3), Some(7), 0));
 }
+
+#[test]
+fn concurrent_synchronisations_index_each_snapshot_once() {
+    let setup = setup();
+    for round in 0..6 {
+        setup.write(&format!("docs/file-{round}.txt"), b"contents");
+        setup.write("docs/changing.txt", format!("round {round}").as_bytes());
+        setup.snapshot(&format!("s{round}"));
+    }
+    // Clones share the lock, as the daemon's schedule, its policies and the console do.
+    let indexers: Vec<Indexer> = (0..4).map(|_| setup.indexer.clone()).collect();
+    let indexed: usize = std::thread::scope(|scope| {
+        let runs: Vec<_> = indexers
+            .iter()
+            .map(|indexer| {
+                scope.spawn(move || {
+                    indexer
+                        .sync_all(&|_| true, &mut |_| {})
+                        .unwrap()
+                        .iter()
+                        .map(|report| report.indexed.len())
+                        .sum::<usize>()
+                })
+            })
+            .collect();
+        runs.into_iter().map(|run| run.join().unwrap()).sum()
+    });
+    assert_eq!(indexed, 6, "every snapshot indexed exactly once across the runs");
+    assert_eq!(
+        setup.versions("docs/changing.txt").len(),
+        6,
+        "one version per round"
+    );
+    assert!(
+        setup
+            .indexer
+            .store()
+            .check_consistency()
+            .unwrap()
+            .is_consistent()
+    );
+}
