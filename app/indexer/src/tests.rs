@@ -414,7 +414,10 @@ fn concurrent_synchronisations_index_each_snapshot_once() {
             .collect();
         runs.into_iter().map(|run| run.join().unwrap()).sum()
     });
-    assert_eq!(indexed, 6, "every snapshot indexed exactly once across the runs");
+    assert_eq!(
+        indexed, 6,
+        "every snapshot indexed exactly once across the runs"
+    );
     assert_eq!(
         setup.versions("docs/changing.txt").len(),
         6,
