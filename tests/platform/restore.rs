@@ -151,7 +151,11 @@ fn deleted_file_returns_in_place_behind_a_guard() {
         fs::read(fixture.path("docs/report.txt")).expect("read"),
         b"quarterly numbers"
     );
-    assert_eq!(fixture.snapshot_names(), ["before"]);
+    assert_eq!(
+        fixture.snapshot_names(),
+        ["before", guard.short_name()],
+        "only the guard was added"
+    );
 }
 
 #[test]

@@ -89,7 +89,8 @@ pub struct ExecutionReport {
 /// Executes `plan`, reading from `snapshot` (the root of `plan.snapshot`) and writing to
 /// `live` (the mountpoint of `plan.dataset`). `zfs` takes the guard snapshot and tells where
 /// child datasets are mounted (no action may touch them). If an error is returned after the
-/// guard snapshot was taken, the snapshot stays (with the property `wizfs:guard=restore`).
+/// guard snapshot was taken, the snapshot stays (with the property `wizfs:guard=restore`)
+/// unless the restore failed before changing anything live; then it is destroyed again.
 pub fn execute(
     plan: &RestorePlan,
     snapshot: &SafeRoot,
@@ -138,8 +139,18 @@ pub fn execute_with_datasets(
             bytes_done: 0,
             bytes_total: 0,
         },
+        live_changed: false,
     };
-    executor.run(&child_mounts)?;
+    if let Err(error) = executor.run(&child_mounts) {
+        // Nothing live changed (e.g. no space for the first file): the guard holds exactly
+        // the live data, so it goes again rather than piling up. Otherwise it stays.
+        if !executor.live_changed
+            && let Some(guard) = &executor.report.guard_snapshot
+        {
+            let _ = zfs.destroy_snapshots(std::slice::from_ref(guard), Default::default());
+        }
+        return Err(error);
+    }
     // One flush of the whole file system instead of an fsync per entry (see the module
     // documentation): the restore is durable before it is reported done.
     let root = live.open_directory(&RelativePath::root())?;
@@ -399,6 +410,10 @@ struct Executor<'a, 'p> {
     cleaned: BTreeSet<RelativePath>,
     report: ExecutionReport,
     tracker: Tracker<'p>,
+    /// Set just before the first operation that can change what is live (a rename into
+    /// place, a new directory, a removal, the swap): until then a failed restore has changed
+    /// nothing and its guard snapshot is removed again.
+    live_changed: bool,
 }
 
 impl<'a> Executor<'a, '_> {
@@ -554,6 +569,7 @@ impl<'a> Executor<'a, '_> {
     /// `FinishDirectory`); an existing directory is fine.
     fn create_directory(&mut self, path: &RelativePath) -> RestoreResult<()> {
         let (parent, name) = self.live.open_parent(path)?;
+        self.live_changed = true;
         match rustix::fs::mkdirat(&parent, &name[..], Mode::from_raw_mode(0o700)) {
             Ok(()) => {
                 self.report.directories += 1;
@@ -620,6 +636,7 @@ impl<'a> Executor<'a, '_> {
         copy_extended_attributes(source_file.as_fd(), file.as_fd(), destination)?;
         apply_mode_and_times(file.as_fd(), metadata, destination)?;
         drop(file);
+        self.live_changed = true;
         place(temporary, &name, destination, replaces)?;
         self.sync_parent(&parent, &parent_path)?;
         self.report.files += 1;
@@ -655,6 +672,7 @@ impl<'a> Executor<'a, '_> {
             metadata,
             destination,
         )?;
+        self.live_changed = true;
         place(temporary, &name, destination, replaces)?;
         self.sync_parent(&parent, &parent_path)?;
         self.report.symlinks += 1;
@@ -710,6 +728,7 @@ impl<'a> Executor<'a, '_> {
             temporary_path,
             TemporaryKind::Entry,
         );
+        self.live_changed = true;
         place(temporary, &name, destination, replaces)?;
         self.sync_parent(&parent, &parent_path)?;
         self.report.hard_links += 1;
@@ -731,6 +750,7 @@ impl<'a> Executor<'a, '_> {
                 ),
             });
         }
+        self.live_changed = true;
         remove_entry(self.live, path)?;
         self.report.removed += 1;
         Ok(())
@@ -931,6 +951,7 @@ impl<'a> Executor<'a, '_> {
             self.finish_directory(path, metadata, Some(snapshot_path))?;
         }
 
+        self.live_changed = true;
         match rustix::fs::renameat_with(
             &parent,
             temporary.name(),

@@ -1,6 +1,7 @@
 //! Tests of plan execution on `FakeZfs` with hand-built plans: guard snapshots first,
 //! atomic placement, no clobbering, sparse files, extended attributes and ownership,
-//! whole-directory replacement, and nothing left behind after a failure.
+//! whole-directory replacement, and nothing left behind after a failure (not even the guard
+//! snapshot when nothing live changed).
 
 use std::fs;
 use std::io::{Seek, SeekFrom, Write};
@@ -522,6 +523,30 @@ fn a_failure_leaves_nothing_behind() {
     assert!(run(&fixture, &plan).0.is_err());
     assert_eq!(fixture.read("project/changed.txt"), b"live version");
     assert!(temporaries_below(&fixture.mountpoint).is_empty());
+}
+
+#[test]
+fn a_guard_goes_again_when_the_restore_fails_before_changing_anything() {
+    let fixture = Fixture::new();
+    fixture.write("notes.txt", b"snapshot version");
+    let snapshot = fixture.snapshot("daily");
+    fixture.write("notes.txt", b"live version");
+    let metadata = metadata_of(&fixture.snapshot_root("daily"), "notes.txt");
+    // The source is missing: the copy fails before anything is renamed into place.
+    let plan = fixture.plan(
+        &snapshot,
+        "notes.txt",
+        Some("wizfs-guard-unused"),
+        vec![RestoreAction::WriteFile {
+            source: path("vanished.txt"),
+            destination: path("notes.txt"),
+            metadata,
+            replaces: true,
+        }],
+    );
+    assert!(run(&fixture, &plan).0.is_err());
+    assert_eq!(fixture.read("notes.txt"), b"live version");
+    assert_eq!(fixture.snapshot_names(), ["daily"], "no guard left behind");
 }
 
 #[test]
