@@ -74,10 +74,14 @@ impl Receiver {
     }
 }
 
-/// A running `wizfsd`, stopped when dropped.
+/// A running `wizfsd`, stopped when dropped, and a signed-in session with it.
 struct Daemon {
     child: Child,
     base: String,
+    /// `name=value` of the session cookie.
+    cookie: String,
+    /// The session's CSRF token (this client sends no `Origin`).
+    csrf: String,
 }
 
 impl Drop for Daemon {
@@ -139,22 +143,65 @@ impl Daemon {
             .expect("listen line")
             .trim_matches('"')
             .to_owned();
-        let daemon = Daemon {
+        let mut daemon = Daemon {
             child,
             base: format!("http://{listen}"),
+            cookie: String::new(),
+            csrf: String::new(),
         };
+        daemon.sign_in();
         wait_for("the first health round", Duration::from_secs(180), || {
             daemon.get("/api/v1/health").0 == 200
         });
         daemon
     }
 
+    /// First-boot setup (a fresh data folder) or sign-in (a restarted daemon).
+    fn sign_in(&mut self) {
+        wait_for("the daemon to answer", Duration::from_secs(60), || {
+            answer(agent().get(format!("{}/healthz", self.base)).call()).0 != 0
+        });
+        let no_redirects: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .build()
+            .new_agent();
+        let password = "password+of+the+health+test";
+        let cookie = ["/setup", "/login"].iter().find_map(|page| {
+            let response = no_redirects
+                .post(format!("{}{page}", self.base))
+                .content_type("application/x-www-form-urlencoded")
+                .send(format!("password={password}&confirm={password}"))
+                .ok()?;
+            let cookie = response.headers().get("set-cookie")?.to_str().ok()?;
+            Some(cookie.split(';').next()?.to_owned())
+        });
+        self.cookie = cookie.expect("a session from /setup or /login");
+        let (status, session) = self.get("/api/v1/session");
+        assert_eq!(status, 200, "{session}");
+        self.csrf = session["csrf_token"]
+            .as_str()
+            .expect("a CSRF token")
+            .to_owned();
+    }
+
     fn get(&self, path: &str) -> (u16, Value) {
-        answer(agent().get(format!("{}{path}", self.base)).call())
+        answer(
+            agent()
+                .get(format!("{}{path}", self.base))
+                .header("Cookie", &self.cookie)
+                .call(),
+        )
     }
 
     fn post(&self, path: &str) -> (u16, Value) {
-        answer(agent().post(format!("{}{path}", self.base)).send_empty())
+        answer(
+            agent()
+                .post(format!("{}{path}", self.base))
+                .header("Cookie", &self.cookie)
+                .header("X-CSRF-Token", &self.csrf)
+                .send_empty(),
+        )
     }
 
     fn view(&self) -> Value {
