@@ -41,3 +41,66 @@ pub fn router() -> crate::routes::Routes<AppState> {
         .get("/api/v1/jobs", jobs)
         .get("/api/v1/events", events)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode, header};
+    use futures_util::StreamExt;
+    use tower::ServiceExt;
+
+    use crate::server::AppState;
+
+    /// The next `data:` payload of an event stream.
+    async fn next_event(
+        stream: &mut (impl futures_util::Stream<Item = Result<axum::body::Bytes, axum::Error>> + Unpin),
+    ) -> String {
+        loop {
+            let chunk = tokio::time::timeout(std::time::Duration::from_secs(5), stream.next())
+                .await
+                .expect("an event within 5 s")
+                .expect("the stream goes on")
+                .expect("a chunk");
+            let text = String::from_utf8_lossy(&chunk).into_owned();
+            if let Some(data) = text.lines().find_map(|line| line.strip_prefix("data: ")) {
+                return data.to_owned();
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn events_stream_the_jobs_on_every_change() {
+        let directory = tempfile::tempdir().unwrap();
+        let zfs = wizfs_zfs::FakeZfs::open(directory.path()).unwrap();
+        let state = AppState::new(Arc::new(zfs));
+        let jobs = state.jobs.clone();
+        let job = jobs.start("restore", "Restore notes.txt");
+        let response = crate::server::router(state)
+            .oneshot(Request::get("/api/v1/events").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            "text/event-stream"
+        );
+        let mut stream = response.into_body().into_data_stream();
+        let first: serde_json::Value =
+            serde_json::from_str(&next_event(&mut stream).await).unwrap();
+        assert_eq!(first[0]["title"], "Restore notes.txt");
+        assert_eq!(first[0]["state"], "running");
+        job.progress(3, 4, "notes.txt");
+        let second: serde_json::Value =
+            serde_json::from_str(&next_event(&mut stream).await).unwrap();
+        assert_eq!(
+            (second[0]["done"].as_u64(), second[0]["total"].as_u64()),
+            (Some(3), Some(4))
+        );
+        job.succeed("1 file");
+        let third: serde_json::Value =
+            serde_json::from_str(&next_event(&mut stream).await).unwrap();
+        assert_eq!(third[0]["state"], "done");
+    }
+}
