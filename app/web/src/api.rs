@@ -222,6 +222,16 @@ pub async fn health() -> Result<model::Health, ServerFnError> {
     get("/api/v1/health".into()).await
 }
 
+/// The last week of one recorded series, in at most `points` buckets.
+#[server(prefix = "/fn", endpoint = "health-history")]
+pub async fn health_history(metric: String, points: u32) -> Result<model::Series, ServerFnError> {
+    get(format!(
+        "/api/v1/health/history{}",
+        query(&[("metric", &metric), ("points", &points.to_string())])
+    ))
+    .await
+}
+
 #[server(prefix = "/fn", endpoint = "jobs")]
 pub async fn jobs() -> Result<Vec<model::Job>, ServerFnError> {
     get("/api/v1/jobs".into()).await

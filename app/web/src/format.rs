@@ -1,5 +1,5 @@
 //! Small pure helpers the pages share: sizes for people (`1.5 GiB`) and back (`10M`),
-//! dates typed into filters (`2026-01-31` → seconds), URL query building. Pure so they are
+//! dates typed into filters (`2026-01-31` → seconds), URL query building, chart lines. Pure so they are
 //! tested here and behave the same on the server and in the browser.
 
 /// `1536` → `1.5 KiB`.
@@ -110,6 +110,43 @@ pub fn short_snapshot(name: &str) -> &str {
     name.rsplit_once('@').map_or(name, |(_, short)| short)
 }
 
+/// The `points` attribute of an SVG polyline drawing `values` (time, value) scaled into
+/// `width` × `height` (y grows downwards; the smallest value at the bottom), with the value
+/// range it spans. Empty for no values; a flat series is drawn across the middle.
+pub fn polyline(values: &[(i64, f64)], width: f64, height: f64) -> (String, Option<(f64, f64)>) {
+    let finite: Vec<(i64, f64)> = values
+        .iter()
+        .copied()
+        .filter(|(_, value)| value.is_finite())
+        .collect();
+    let (Some(first), Some(last)) = (finite.first(), finite.last()) else {
+        return (String::new(), None);
+    };
+    let (low, high) = finite.iter().fold(
+        (f64::INFINITY, f64::NEG_INFINITY),
+        |(low, high), (_, value)| (low.min(*value), high.max(*value)),
+    );
+    let span_time = (last.0 - first.0) as f64;
+    let span_value = high - low;
+    let points: Vec<String> = finite
+        .iter()
+        .map(|(time, value)| {
+            let x = if span_time > 0.0 {
+                (*time - first.0) as f64 / span_time * width
+            } else {
+                width / 2.0
+            };
+            let y = if span_value > 0.0 {
+                height - (value - low) / span_value * height
+            } else {
+                height / 2.0
+            };
+            format!("{x:.1},{y:.1}")
+        })
+        .collect();
+    (points.join(" "), Some((low, high)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,6 +199,29 @@ mod tests {
             "?dataset=tank%2Fa%20b&q=%C3%A4%26%3D"
         );
         assert_eq!(query(&[("a", "")]), "");
+    }
+
+    #[test]
+    fn polylines_scale_time_and_value() {
+        assert_eq!(polyline(&[], 100.0, 20.0), (String::new(), None));
+        assert_eq!(
+            polyline(&[(10, 30.0), (20, 40.0), (30, 35.0)], 100.0, 20.0),
+            (
+                "0.0,20.0 50.0,0.0 100.0,10.0".to_owned(),
+                Some((30.0, 40.0))
+            )
+        );
+        assert_eq!(
+            polyline(&[(5, 7.0), (6, 7.0)], 10.0, 4.0).0,
+            "0.0,2.0 10.0,2.0",
+            "a flat series runs across the middle"
+        );
+        assert_eq!(polyline(&[(5, 7.0)], 10.0, 4.0).0, "5.0,2.0");
+        assert_eq!(
+            polyline(&[(1, f64::NAN), (2, 1.0)], 10.0, 4.0).0,
+            "5.0,2.0",
+            "gaps are skipped"
+        );
     }
 
     #[test]

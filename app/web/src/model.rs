@@ -337,6 +337,24 @@ impl Health {
     }
 }
 
+/// One point of a history chart: the measurements of a time bucket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChartPoint {
+    pub time: i64,
+    pub average: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+/// A recorded series (`disk/<identity>/temperature`, `pool/<name>/capacity_percent`, …).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Series {
+    pub metric: String,
+    pub from: i64,
+    pub to: i64,
+    pub points: Vec<ChartPoint>,
+}
+
 /// The dashboard in one answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Dashboard {

@@ -1,11 +1,13 @@
-//! Health: the summary the front panel shows, open alerts, pools with their vdev trees and
-//! last scrub, and the disks SMART reads — from `/api/v1/health`.
+//! Health: the summary the front panel shows, open alerts, pools with their vdev trees,
+//! last scrub and capacity history, and the disks SMART reads with their temperature
+//! history — from `/api/v1/health` and `/api/v1/health/history`.
 
 use leptos::prelude::*;
 
 use super::{badge, error_note};
-use crate::api::health;
+use crate::api::{health, health_history};
 use crate::app::Layout;
+use crate::format::polyline;
 use crate::model::{Health, Vdev};
 
 #[component]
@@ -77,6 +79,7 @@ fn view_health(health: Health) -> impl IntoView {
                     {pool.status.clone().map(|status| view! { <p>{status}</p> })}
                     {pool.action.clone().map(|action| view! { <p class="muted">{action}</p> })}
                     <p class="muted">{scrub}</p>
+                    <HistoryChart metric=format!("pool/{}/capacity_percent", pool.name) unit="%"/>
                     {vdev_tree(pool.vdevs)}
                 </section>
             }
@@ -97,7 +100,9 @@ fn view_health(health: Health) -> impl IntoView {
                     <td>{disk.identity.clone().unwrap_or_else(|| disk.device.clone())}<div class="muted small">{disk.device.clone()}</div></td>
                     <td>{badge(disk.state.clone())}</td>
                     <td>{disk.severity.clone().map(badge)}</td>
-                    <td>{temperature}</td>
+                    <td>{temperature} {disk.identity.clone().map(|identity| view! {
+                        <HistoryChart metric=format!("disk/{identity}/temperature") unit="°C"/>
+                    })}</td>
                     <td class="small">{disk.messages.join("; ")}</td>
                 </tr>
             }
@@ -120,5 +125,29 @@ fn view_health(health: Health) -> impl IntoView {
             <h2>"Disks"</h2>
             <table><thead><tr><th>"Disk"</th><th>"SMART"</th><th>"Finding"</th><th>"Temperature"</th><th>"Notes"</th></tr></thead><tbody>{disks}</tbody></table>
         </section>
+    }
+}
+
+/// A week of one series as a small line chart with its range (nothing when unrecorded).
+#[component]
+fn HistoryChart(metric: String, unit: &'static str) -> impl IntoView {
+    let series = Resource::new(move || metric.clone(), |metric| health_history(metric, 96));
+    view! {
+        <Suspense>
+            {move || Suspend::new(async move {
+                let Ok(series) = series.await else { return ().into_any() };
+                let values: Vec<(i64, f64)> = series.points.iter().map(|point| (point.time, point.average)).collect();
+                let (line, range) = polyline(&values, 160.0, 32.0);
+                let Some((low, high)) = range else { return ().into_any() };
+                view! {
+                    <span class="chart" title=format!("{}: last 7 days, {low:.0}–{high:.0} {unit}", series.metric)>
+                        <svg width="160" height="32" viewBox="-2 -2 164 36" role="img" aria-label=format!("{} history", series.metric)>
+                            <polyline points=line fill="none" stroke="currentColor" stroke-width="1.5"/>
+                        </svg>
+                        <span class="muted small">{format!("{low:.0}–{high:.0} {unit}")}</span>
+                    </span>
+                }.into_any()
+            })}
+        </Suspense>
     }
 }
