@@ -143,6 +143,8 @@ fn main() -> anyhow::Result<()> {
 
     let targets = [
         ("static file (baseline)", "/pkg/wizfs.css"),
+        ("page: sign-in (no data)", "/login"),
+        ("page: search form", "/search"),
         ("page: dashboard", "/"),
         ("page: search", "/search?q=file-1&deleted=true"),
         (
