@@ -332,22 +332,62 @@ pub async fn serve(options: ServeOptions, state: AppState) -> anyhow::Result<()>
         }
     });
     let app = app(state, options.auth, options.console);
-    match &options.certificate {
+    // Open event streams (`/api/v1/events`) never end by themselves: after SIGTERM the
+    // server stops accepting, gives requests in flight `SHUTDOWN_GRACE`, then stops anyway.
+    let stop = Arc::new(tokio::sync::Notify::new());
+    let graceful = {
+        let stop = stop.clone();
+        async move { stop.notified().await }
+    };
+    let serving: std::pin::Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>> = match options
+        .certificate
+    {
         Some(certificate) => {
             tracing::info!(fingerprint = %certificate.sha256_fingerprint(), "serving HTTPS with the console's certificate");
-            wizfs_tls::serve_https(listener, certificate, app, shutdown_signal()).await?;
+            Box::pin(async move {
+                wizfs_tls::serve_https(listener, &certificate, app, graceful).await?;
+                Ok(())
+            })
         }
-        None => {
+        None => Box::pin(async move {
             axum::serve(
                 listener,
                 app.into_make_service_with_connect_info::<SocketAddr>(),
             )
-            .with_graceful_shutdown(shutdown_signal())
+            .with_graceful_shutdown(graceful)
             .await?;
-        }
-    }
+            Ok(())
+        }),
+    };
+    run_until_stopped(serving, shutdown_signal(), stop, SHUTDOWN_GRACE).await?;
     tracing::info!("wizfsd stopped");
     Ok(())
+}
+
+/// How long requests in flight get after SIGINT/SIGTERM.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Runs `serving` until it ends, or until `signal`: then tells it to stop (`stop`) and waits
+/// at most `grace` for it to finish.
+async fn run_until_stopped(
+    mut serving: std::pin::Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>>,
+    signal: impl Future<Output = ()>,
+    stop: Arc<tokio::sync::Notify>,
+    grace: std::time::Duration,
+) -> anyhow::Result<()> {
+    tokio::select! {
+        result = &mut serving => result,
+        () = signal => {
+            stop.notify_one();
+            match tokio::time::timeout(grace, &mut serving).await {
+                Ok(result) => result,
+                Err(_) => {
+                    tracing::info!(seconds = grace.as_secs(), "connections still open (event streams) after the grace period; stopping anyway");
+                    Ok(())
+                }
+            }
+        }
+    }
 }
 
 async fn shutdown_signal() {
@@ -389,6 +429,51 @@ mod tests {
             .await
             .unwrap();
         (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_stop_ends_serving_even_with_an_event_stream_open() {
+        let directory = tempfile::tempdir().unwrap();
+        let state = AppState::new(Arc::new(FakeZfs::open(directory.path()).unwrap()));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let stop = Arc::new(tokio::sync::Notify::new());
+        let graceful = {
+            let stop = stop.clone();
+            async move { stop.notified().await }
+        };
+        let serving: std::pin::Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>> =
+            Box::pin(async move {
+                axum::serve(listener, router(state))
+                    .with_graceful_shutdown(graceful)
+                    .await?;
+                Ok(())
+            });
+        let (signal_sender, signal) = tokio::sync::oneshot::channel::<()>();
+        let running = tokio::spawn(run_until_stopped(
+            serving,
+            async move {
+                let _ = signal.await;
+            },
+            stop,
+            std::time::Duration::from_millis(300),
+        ));
+        // An event stream that never ends by itself.
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut client = tokio::net::TcpStream::connect(address).await.unwrap();
+        client
+            .write_all(b"GET /api/v1/events HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            .await
+            .unwrap();
+        let mut first = [0u8; 64];
+        let read = client.read(&mut first).await.unwrap();
+        assert!(String::from_utf8_lossy(&first[..read]).starts_with("HTTP/1.1 200"));
+        signal_sender.send(()).unwrap();
+        let stopped = tokio::time::timeout(std::time::Duration::from_secs(5), running).await;
+        assert!(
+            matches!(stopped, Ok(Ok(Ok(())))),
+            "serving ended within the grace period: {stopped:?}"
+        );
     }
 
     #[tokio::test]
