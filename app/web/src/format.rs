@@ -112,7 +112,8 @@ pub fn short_snapshot(name: &str) -> &str {
 
 /// The `points` attribute of an SVG polyline drawing `values` (time, value) scaled into
 /// `width` × `height` (y grows downwards; the smallest value at the bottom), with the value
-/// range it spans. Empty for no values; a flat series is drawn across the middle.
+/// range it spans. Empty for no values; a flat series or a single value is drawn across the
+/// middle.
 pub fn polyline(values: &[(i64, f64)], width: f64, height: f64) -> (String, Option<(f64, f64)>) {
     let finite: Vec<(i64, f64)> = values
         .iter()
@@ -126,6 +127,11 @@ pub fn polyline(values: &[(i64, f64)], width: f64, height: f64) -> (String, Opti
         (f64::INFINITY, f64::NEG_INFINITY),
         |(low, high), (_, value)| (low.min(*value), high.max(*value)),
     );
+    if finite.len() == 1 {
+        // One measurement: a level line, so it is visible.
+        let y = height / 2.0;
+        return (format!("0.0,{y:.1} {width:.1},{y:.1}"), Some((low, high)));
+    }
     let span_time = (last.0 - first.0) as f64;
     let span_value = high - low;
     let points: Vec<String> = finite
@@ -216,10 +222,10 @@ mod tests {
             "0.0,2.0 10.0,2.0",
             "a flat series runs across the middle"
         );
-        assert_eq!(polyline(&[(5, 7.0)], 10.0, 4.0).0, "5.0,2.0");
+        assert_eq!(polyline(&[(5, 7.0)], 10.0, 4.0).0, "0.0,2.0 10.0,2.0");
         assert_eq!(
-            polyline(&[(1, f64::NAN), (2, 1.0)], 10.0, 4.0).0,
-            "5.0,2.0",
+            polyline(&[(1, f64::NAN), (2, 1.0), (3, 2.0)], 10.0, 4.0).0,
+            "0.0,4.0 10.0,0.0",
             "gaps are skipped"
         );
     }
