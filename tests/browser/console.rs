@@ -130,6 +130,17 @@ fn scenario(job: &Path) -> (String, String, String) {
     (value("dataset"), value("path"), value("content"))
 }
 
+/// Clicks the element `css` (which must be there).
+async fn click(client: &Client, css: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|error| panic!("`{css}`: {error}"))
+        .click()
+        .await
+        .unwrap_or_else(|error| panic!("clicking `{css}`: {error}"));
+}
+
 async fn fill(client: &Client, css: &str, text: &str) {
     let field = wait_for(client, css, Duration::from_secs(30)).await;
     field.clear().await.expect("clear");
@@ -165,13 +176,7 @@ async fn a_deleted_file_is_found_and_restored_in_place_from_the_browser() {
     screenshot(&client, &shots, "setup").await;
     fill(&client, "input[name=password]", PASSWORD).await;
     fill(&client, "input[name=confirm]", PASSWORD).await;
-    client
-        .find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, "button[type=submit]").await;
     wait_for(&client, ".pool", Duration::from_secs(60)).await;
     assert_eq!(client.current_url().await.unwrap().path(), "/");
     screenshot(&client, &shots, "dashboard").await;
@@ -327,13 +332,7 @@ async fn a_deleted_file_is_found_and_restored_in_place_from_the_browser() {
     );
 
     // Sign out, then in again.
-    client
-        .find(Locator::Css("form.logout button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, "form.logout button").await;
     wait_for(&client, "input[name=password]", Duration::from_secs(30)).await;
     assert!(
         client
@@ -345,13 +344,7 @@ async fn a_deleted_file_is_found_and_restored_in_place_from_the_browser() {
     );
     screenshot(&client, &shots, "login").await;
     fill(&client, "input[name=password]", "not the password").await;
-    client
-        .find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, "button[type=submit]").await;
     let error = wait_for(&client, "p.error", Duration::from_secs(30))
         .await
         .text()
@@ -359,13 +352,7 @@ async fn a_deleted_file_is_found_and_restored_in_place_from_the_browser() {
         .unwrap();
     assert!(error.contains("Wrong"), "{error}");
     fill(&client, "input[name=password]", PASSWORD).await;
-    client
-        .find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, "button[type=submit]").await;
     wait_for(&client, ".pool", Duration::from_secs(60)).await;
 
     client.close().await.unwrap();
