@@ -86,6 +86,12 @@ impl Setup {
         self.zfs.list_datasets(Some(&self.dataset)).unwrap()[0].guid
     }
 
+    /// The catalogue and tantivy agree: no duplicate or missing version.
+    fn assert_consistent(&self) {
+        let report = self.indexer.store().check_consistency().unwrap();
+        assert!(report.is_consistent(), "{report:?}");
+    }
+
     fn versions(&self, path: &str) -> Vec<wizfs_index::VersionEntry> {
         self.indexer
             .store()
@@ -156,14 +162,7 @@ fn history_of_changes_gives_exact_answers() {
         again.indexed.is_empty() && again.forgotten.is_empty(),
         "idempotent: {again:?}"
     );
-    assert!(
-        setup
-            .indexer
-            .store()
-            .check_consistency()
-            .unwrap()
-            .is_consistent()
-    );
+    setup.assert_consistent();
 }
 
 #[test]
@@ -212,14 +211,7 @@ fn destroyed_snapshots_are_forgotten_and_live_changes_are_seen() {
         ["brand-new.txt"],
         "live files are searchable"
     );
-    assert!(
-        setup
-            .indexer
-            .store()
-            .check_consistency()
-            .unwrap()
-            .is_consistent()
-    );
+    setup.assert_consistent();
 }
 
 #[test]
@@ -423,12 +415,5 @@ fn concurrent_synchronisations_index_each_snapshot_once() {
         6,
         "one version per round"
     );
-    assert!(
-        setup
-            .indexer
-            .store()
-            .check_consistency()
-            .unwrap()
-            .is_consistent()
-    );
+    setup.assert_consistent();
 }
