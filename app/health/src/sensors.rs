@@ -23,6 +23,8 @@ pub enum SensorSource {
     Hwmon,
     Thermal,
     I2c,
+    /// A drive's temperature from UDisks2.
+    Udisks,
 }
 
 /// One temperature, with the limits the sensor (or the configuration) gives.
@@ -93,6 +95,11 @@ pub struct SensorConfig {
     pub i2c: Vec<i2c::I2cSensorConfig>,
     /// `[[sensors.limits]]`
     pub limits: Vec<SensorLimits>,
+    /// Ask UDisks2 on the system D-Bus about drives smartctl does not cover (a machine
+    /// without UDisks2 is not a problem: nothing is reported).
+    pub udisks: bool,
+    /// Find UDisks2 on this D-Bus address instead of the system bus.
+    pub dbus_address: Option<String>,
 }
 
 impl Default for SensorConfig {
@@ -104,6 +111,8 @@ impl Default for SensorConfig {
             warning_margin: 10.0,
             i2c: Vec::new(),
             limits: Vec::new(),
+            udisks: true,
+            dbus_address: None,
         }
     }
 }

@@ -6,8 +6,14 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
-use wizfs_health::sensors::udisks::{UDISKS_PATH, UDISKS_SERVICE, list_drives};
+use std::collections::BTreeSet;
+
+use wizfs_health::sensors::SensorConfig;
+use wizfs_health::sensors::udisks::{
+    UDISKS_PATH, UDISKS_SERVICE, UdisksRead, list_drives, read_udisks, udisks_observations,
+};
 use wizfs_health::smart::DiskId;
+use wizfs_health::smart::rules::SmartThresholds;
 
 /// A private bus, stopped when dropped.
 struct PrivateBus {
@@ -117,12 +123,14 @@ impl FakeAta {
     }
 }
 
-#[tokio::test]
-async fn drives_from_a_fake_udisks2_on_a_private_bus() {
-    let bus = PrivateBus::start();
-    let hdd = "/org/freedesktop/UDisks2/drives/ST4000VN008_ZDH1";
-    let ssd = "/org/freedesktop/UDisks2/drives/QEMU_NVMe_Ctrl_WIZFSNVME0";
-    let _service = zbus::connection::Builder::address(bus.address.as_str())
+const HDD: &str = "/org/freedesktop/UDisks2/drives/ST4000VN008_ZDH1";
+const SSD: &str = "/org/freedesktop/UDisks2/drives/QEMU_NVMe_Ctrl_WIZFSNVME0";
+
+/// The stand-in UDisks2 on `address`: a failing Seagate HDD with 16 bad sectors at 41 °C and
+/// an NVMe drive without ATA data. Serves while the connection lives.
+async fn fake_udisks(address: &str) -> zbus::Connection {
+    let (hdd, ssd) = (HDD, SSD);
+    zbus::connection::Builder::address(address)
         .name(UDISKS_SERVICE)
         .serve_at(UDISKS_PATH, zbus::fdo::ObjectManager)
         .serve_at(
@@ -155,7 +163,14 @@ async fn drives_from_a_fake_udisks2_on_a_private_bus() {
         )
         .build()
         .await
-        .expect("fake UDisks2 on the private bus");
+        .expect("fake UDisks2 on the private bus")
+}
+
+#[tokio::test]
+async fn drives_from_a_fake_udisks2_on_a_private_bus() {
+    let bus = PrivateBus::start();
+    let ssd = SSD;
+    let _service = fake_udisks(&bus.address).await;
 
     let client = zbus::connection::Builder::address(bus.address.as_str())
         .build()
@@ -196,4 +211,55 @@ async fn no_udisks2_on_the_bus_is_a_dbus_error() {
         .expect("client connection");
     let error = list_drives(&client).await.expect_err("no service");
     assert!(error.to_string().contains("GetManagedObjects"), "{error}");
+}
+
+fn config(address: Option<&str>) -> SensorConfig {
+    SensorConfig {
+        dbus_address: address.map(str::to_owned),
+        ..SensorConfig::default()
+    }
+}
+
+#[tokio::test]
+async fn a_round_reads_udisks2_where_the_configuration_says() {
+    let bus = PrivateBus::start();
+    let _service = fake_udisks(&bus.address).await;
+    let UdisksRead::Drives(drives) = read_udisks(&config(Some(&bus.address))).await else {
+        panic!("the fake UDisks2 answers");
+    };
+    assert_eq!(drives.len(), 2, "{drives:#?}");
+    // What a round makes of them when smartctl read neither drive.
+    let (readings, findings) =
+        udisks_observations(&drives, &BTreeSet::new(), &SmartThresholds::default());
+    let names: Vec<&str> = readings
+        .iter()
+        .map(|reading| reading.name.as_str())
+        .collect();
+    assert_eq!(names, ["udisks/wwn-0x5000c500b1234567"], "{readings:#?}");
+    let kinds: Vec<&str> = findings
+        .iter()
+        .map(|finding| finding.kind.as_str())
+        .collect();
+    assert_eq!(kinds, ["smart_status_failed", "reallocated_sectors"]);
+
+    let mut off = config(Some(&bus.address));
+    off.udisks = false;
+    assert_eq!(read_udisks(&off).await, UdisksRead::NotAsked);
+}
+
+#[tokio::test]
+async fn a_machine_without_udisks2_reports_nothing_rather_than_a_problem() {
+    // A bus without the service (the appliance has D-Bus but no UDisks2).
+    let bus = PrivateBus::start();
+    assert_eq!(
+        read_udisks(&config(Some(&bus.address))).await,
+        UdisksRead::Absent
+    );
+    // No bus at all.
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let nowhere = format!("unix:path={}", directory.path().join("bus").display());
+    assert_eq!(
+        read_udisks(&config(Some(&nowhere))).await,
+        UdisksRead::Absent
+    );
 }

@@ -20,6 +20,12 @@ pub enum RestoreError {
         #[source]
         source: std::io::Error,
     },
+    /// ZFS did not mount the snapshot (only its empty placeholder directory is there).
+    #[error(
+        "ZFS did not mount the snapshot at `{}` (tried for 10 s): its files cannot be read now",
+        .location.display()
+    )]
+    SnapshotNotMounted { location: PathBuf },
     #[error("`{name}` is not a valid snapshot name: {source}")]
     InvalidSnapshotName {
         name: String,
@@ -160,6 +166,7 @@ impl RestoreError {
                 ..
             } => ErrorClass::Conflict,
             RestoreError::OpenRoot { .. }
+            | RestoreError::SnapshotNotMounted { .. }
             | RestoreError::GuardSnapshot { .. }
             | RestoreError::DatasetLookup { .. }
             | RestoreError::Unsupported { .. }

@@ -37,6 +37,15 @@ const CONTROL_DIRECTORY: &[u8] = b".zfs";
 /// How often a resolution interrupted by a concurrent rename or mount (`EAGAIN`) is retried.
 const RESOLUTION_ATTEMPTS: usize = 16;
 
+/// `f_type` of a ZFS file system in `statfs` (OpenZFS's `ZFS_SUPER_MAGIC`).
+const ZFS_SUPER_MAGIC: u64 = 0x2fc1_2fc1;
+
+/// How often, and how far apart, a snapshot that ZFS did not mount on first access is
+/// opened again (about 10 s in all: ZFS mounts a snapshot through a `mount` helper process,
+/// which a loaded or emulated machine can make slow).
+const SNAPSHOT_MOUNT_ATTEMPTS: u32 = 40;
+const SNAPSHOT_MOUNT_PAUSE: std::time::Duration = std::time::Duration::from_millis(250);
+
 /// An open tree root; see the [module documentation](self).
 #[derive(Debug)]
 pub struct SafeRoot {
@@ -58,6 +67,13 @@ impl SafeRoot {
 
     /// Opens `<mountpoint>/.zfs/snapshot/<short_name>` (which makes ZFS mount the snapshot).
     /// Call [`SafeRoot::forget_snapshot_mount`] when done.
+    ///
+    /// On ZFS the opened directory must be the root of the snapshot's mount: when ZFS fails to
+    /// mount a snapshot on first access (its `mount` helper failed or raced another one), the
+    /// kernel hands out the empty placeholder directory instead, and reading that would say
+    /// that every file is missing from the snapshot — so the indexer would record them all as
+    /// deleted and a restore would find nothing. The open is retried for a while and then
+    /// refused ([`RestoreError::SnapshotNotMounted`]).
     pub fn open_snapshot(mountpoint: &Path, short_name: &str) -> RestoreResult<SafeRoot> {
         wizfs_core::validate_short_name(NameKind::Snapshot, short_name).map_err(|source| {
             RestoreError::InvalidSnapshotName {
@@ -66,21 +82,37 @@ impl SafeRoot {
             }
         })?;
         let dataset_root = open_mountpoint(mountpoint)?;
+        let on_zfs = rustix::fs::fstatfs(&dataset_root)
+            .is_ok_and(|statfs| statfs.f_type as u64 == ZFS_SUPER_MAGIC);
         let relative = Path::new(".zfs").join("snapshot").join(short_name);
         let location = mountpoint.join(&relative);
-        // No RESOLVE_NO_XDEV here: the snapshot is a mount of its own below `.zfs`.
-        let directory = rustix::fs::openat2(
-            &dataset_root,
-            &relative,
-            directory_flags(),
-            Mode::empty(),
-            ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS,
-        )
-        .map_err(|errno| RestoreError::OpenRoot {
-            location: location.clone(),
-            source: std::io::Error::from(errno),
-        })?;
-        SafeRoot::from_directory(directory, location, Some(short_name.to_owned()))
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            // No RESOLVE_NO_XDEV here: the snapshot is a mount of its own below `.zfs`.
+            let directory = rustix::fs::openat2(
+                &dataset_root,
+                &relative,
+                directory_flags(),
+                Mode::empty(),
+                ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS,
+            )
+            .map_err(|errno| RestoreError::OpenRoot {
+                location: location.clone(),
+                source: std::io::Error::from(errno),
+            })?;
+            let mounted = !on_zfs
+                || observe_at(directory.as_fd(), b"", &RelativePath::root())?
+                    .is_some_and(|observed| observed.mount_root);
+            if mounted {
+                return SafeRoot::from_directory(directory, location, Some(short_name.to_owned()));
+            }
+            if attempt >= SNAPSHOT_MOUNT_ATTEMPTS {
+                return Err(RestoreError::SnapshotNotMounted { location });
+            }
+            drop(directory);
+            std::thread::sleep(SNAPSHOT_MOUNT_PAUSE);
+        }
     }
 
     fn from_directory(

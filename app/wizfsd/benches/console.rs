@@ -107,7 +107,7 @@ fn main() -> anyhow::Result<()> {
     std::fs::copy("app/web/style/console.css", site.join("pkg/wizfs.css"))
         .or_else(|_| std::fs::copy("../web/style/console.css", site.join("pkg/wizfs.css")))?;
     let auth = wizfsd::auth::Auth::open(&data, false)?;
-    let app = wizfsd::server::app(state, auth, wizfsd::console::options(&site));
+    let app = wizfsd::server::app(state, auth, &wizfsd::console::Site::new(&site));
     let runtime = tokio::runtime::Runtime::new()?;
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
     let base = format!("http://{}", listener.local_addr()?);

@@ -1,7 +1,10 @@
 //! The web console on the daemon's router: the Leptos app of `wizfs-web` rendered on the
 //! server (its pages, server functions and static bundle), with [`InProcess`] as the
 //! backend its server functions call — the REST API answered in-process, so the console
-//! uses exactly the validation and use-cases of `/api/v1`.
+//! uses exactly the validation and use-cases of `/api/v1`. Its listings go through a
+//! short-lived [`cache::ReadCache`] so that pages under load do not queue behind `zfs list`.
+
+mod cache;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -10,19 +13,25 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, header};
 use leptos::prelude::*;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tower::ServiceExt;
 use wizfs_web::backend::{Backend, BackendError, BackendFuture};
 
-/// The REST router, answering the console's server functions without a network hop.
+/// The REST router, answering the console's server functions without a network hop; the
+/// machine's listings are read through a [`cache::ReadCache`] that the console's own changes
+/// clear.
 #[derive(Debug, Clone)]
 pub struct InProcess {
     api: Router,
+    cache: Arc<cache::ReadCache>,
 }
 
 impl InProcess {
     pub fn new(api: Router) -> Self {
-        Self { api }
+        Self {
+            api,
+            cache: Arc::default(),
+        }
     }
 }
 
@@ -36,45 +45,121 @@ impl Backend for InProcess {
         path_and_query: String,
         body: Option<Vec<u8>>,
     ) -> BackendFuture {
-        let api = self.api.clone();
+        let (api, cache) = (self.api.clone(), self.cache.clone());
         Box::pin(async move {
-            let failed = |message: String| BackendError {
-                status: 500,
-                message,
-            };
-            let mut request = Request::builder().method(method).uri(&path_and_query);
-            if body.is_some() {
-                request = request.header(header::CONTENT_TYPE, "application/json");
+            if cache::cacheable(method, &path_and_query) {
+                let key = path_and_query.clone();
+                return cache
+                    .get_or_read(&key, call(api, method, path_and_query, body))
+                    .await;
             }
-            let request = request
-                .body(body.map_or_else(Body::empty, Body::from))
-                .map_err(|error| failed(format!("bad request {path_and_query}: {error}")))?;
-            let response = api
-                .oneshot(request)
-                .await
-                .map_err(|error| failed(error.to_string()))?;
-            let status = response.status();
-            let bytes = axum::body::to_bytes(response.into_body(), MAXIMUM_ANSWER_BYTES)
-                .await
-                .map_err(|error| failed(format!("reading the answer: {error}")))?;
-            if status.is_success() {
-                return Ok(bytes.to_vec());
+            let answer = call(api, method, path_and_query, body).await;
+            if method != "GET" {
+                cache.invalidate();
             }
-            // The API's errors are `{"error": "…"}`.
-            let message = serde_json::from_slice::<serde_json::Value>(&bytes)
-                .ok()
-                .and_then(|value| value.get("error")?.as_str().map(str::to_owned))
-                .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned());
-            Err(BackendError {
-                status: status.as_u16(),
-                message,
-            })
+            answer
         })
     }
 }
 
+/// One REST request answered by `api`.
+async fn call(
+    api: Router,
+    method: &'static str,
+    path_and_query: String,
+    body: Option<Vec<u8>>,
+) -> Result<Vec<u8>, BackendError> {
+    let failed = |message: String| BackendError {
+        status: 500,
+        message,
+    };
+    let mut request = Request::builder().method(method).uri(&path_and_query);
+    if body.is_some() {
+        request = request.header(header::CONTENT_TYPE, "application/json");
+    }
+    let request = request
+        .body(body.map_or_else(Body::empty, Body::from))
+        .map_err(|error| failed(format!("bad request {path_and_query}: {error}")))?;
+    let response = api
+        .oneshot(request)
+        .await
+        .map_err(|error| failed(error.to_string()))?;
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), MAXIMUM_ANSWER_BYTES)
+        .await
+        .map_err(|error| failed(format!("reading the answer: {error}")))?;
+    if status.is_success() {
+        return Ok(bytes.to_vec());
+    }
+    // The API's errors are `{"error": "…"}`.
+    let message = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|value| value.get("error")?.as_str().map(str::to_owned))
+        .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned());
+    Err(BackendError {
+        status: status.as_u16(),
+        message,
+    })
+}
+
+/// What serving the console needs: Leptos's options for the site folder and the page routes.
+/// The routes come from rendering the whole app once (`generate_route_list`); make a `Site`
+/// once per process, before serving, and share it. Route generation while other pages of the
+/// console render can leave those renders waiting forever (seen with several apps in one
+/// process: the tests), so nothing generates routes after start-up.
+#[derive(Clone)]
+pub struct Site {
+    pub options: LeptosOptions,
+    routes: Arc<Vec<AxumRouteListing>>,
+}
+
+impl std::fmt::Debug for Site {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Site")
+            .field("site_root", &self.options.site_root)
+            .field("routes", &self.routes.len())
+            .finish()
+    }
+}
+
+impl Site {
+    /// The console served from `site_dir`, its routes generated now.
+    pub fn new(site_dir: &Path) -> Self {
+        Self {
+            options: options(site_dir),
+            routes: Arc::new(generate_route_list(wizfs_web::App)),
+        }
+    }
+
+    /// The same routes with the files of another folder.
+    pub fn with_site_dir(&self, site_dir: &Path) -> Self {
+        Self {
+            options: options(site_dir),
+            routes: self.routes.clone(),
+        }
+    }
+
+    /// The paths of the console's pages and server functions (for the route test).
+    pub fn route_paths(&self) -> Vec<(String, &'static str)> {
+        let mut paths: Vec<(String, &'static str)> = self
+            .routes
+            .iter()
+            .map(|listing| (listing.path().to_owned(), "GET"))
+            .collect();
+        for (path, method) in leptos::server_fn::axum::server_fn_paths() {
+            let method = match method.as_str() {
+                "GET" => "GET",
+                _ => "POST",
+            };
+            paths.push((path.to_owned(), method));
+        }
+        paths
+    }
+}
+
 /// Leptos's options for the console served from `site_dir`.
-pub fn options(site_dir: &Path) -> LeptosOptions {
+fn options(site_dir: &Path) -> LeptosOptions {
     if !site_dir.join("pkg").join("wizfs.js").exists() {
         tracing::warn!(
             site = %site_dir.display(),
@@ -89,35 +174,19 @@ pub fn options(site_dir: &Path) -> LeptosOptions {
 }
 
 /// The console's pages, server functions (`/fn/…`) and static files.
-pub fn router(options: LeptosOptions, api: Router) -> Router {
+pub fn router(site: &Site, api: Router) -> Router {
     let backend: Arc<dyn Backend> = Arc::new(InProcess::new(api));
-    let routes = generate_route_list(wizfs_web::App);
+    let options = site.options.clone();
     let shell_options = options.clone();
     Router::new()
         .leptos_routes_with_context(
             &options,
-            routes,
+            site.routes.as_ref().clone(),
             move || provide_context(backend.clone()),
             move || wizfs_web::shell(shell_options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler(wizfs_web::shell))
         .with_state(options)
-}
-
-/// The paths of the console's pages and server functions (for the route test).
-pub fn route_paths() -> Vec<(String, &'static str)> {
-    let mut paths: Vec<(String, &'static str)> = generate_route_list(wizfs_web::App)
-        .iter()
-        .map(|listing| (listing.path().to_owned(), "GET"))
-        .collect();
-    for (path, method) in leptos::server_fn::axum::server_fn_paths() {
-        let method = match method.as_str() {
-            "GET" => "GET",
-            _ => "POST",
-        };
-        paths.push((path.to_owned(), method));
-    }
-    paths
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ use wizfs_health::history::{History, Sample, metrics};
 use wizfs_health::notify::{Notifier, NotifyError, build_notifier, send_test_notification};
 use wizfs_health::pools::{PoolStatus, ScanState};
 use wizfs_health::scrubs::{ScrubDecision, plan_scrubs};
+use wizfs_health::sensors::udisks::{UdisksRead, read_udisks};
 use wizfs_health::smart::{
     DiskId, DiskTestState, PlannedSelfTest, SelfTestKind, SmartSource, SmartSummary,
     plan_self_tests,
@@ -240,6 +241,11 @@ impl HealthService {
         }
     }
 
+    /// Asks UDisks2 about the drives, as the configuration says (async: before a round).
+    pub async fn ask_udisks(&self) -> UdisksRead {
+        read_udisks(&self.inner.config.sensors).await
+    }
+
     pub fn config(&self) -> &HealthConfig {
         &self.inner.config
     }
@@ -282,9 +288,15 @@ impl HealthService {
         ))
     }
 
-    /// One round at `now` (blocking: call on the blocking pool). `read_disks` forces a SMART
-    /// reading even when the last one is recent.
-    pub fn round(&self, now: Timestamp, read_disks_now: bool) -> Arc<HealthView> {
+    /// One round at `now` (blocking: call on the blocking pool) with what UDisks2 said just
+    /// before ([`HealthService::ask_udisks`]). `read_disks` forces a SMART reading even when the
+    /// last one is recent.
+    pub fn round(
+        &self,
+        now: Timestamp,
+        read_disks_now: bool,
+        udisks: &UdisksRead,
+    ) -> Arc<HealthView> {
         let inner = &self.inner;
         let config = &inner.config;
         let mut memory = inner.memory.lock().unwrap_or_else(PoisonError::into_inner);
@@ -326,9 +338,9 @@ impl HealthService {
         };
         let mut observation = Observation {
             time: now,
+            sensors: read_sensors(config, udisks, &smart),
             smart,
             pools: read_pools(inner.zfs.as_ref(), config, now),
-            sensors: read_sensors(config),
         };
         // Scrubs first, so that no long self-test starts on a disk its pool now scrubs.
         let scrubs_started = self.start_scrubs(&mut observation, now, &mut problems);
@@ -605,8 +617,9 @@ pub fn spawn_health_schedule(state: AppState) {
     tokio::spawn(async move {
         loop {
             let worker = service.clone();
+            let udisks = service.ask_udisks().await;
             let ran = tokio::task::spawn_blocking(move || {
-                worker.round(wizfs_recovery::system_clock(), false);
+                worker.round(wizfs_recovery::system_clock(), false, &udisks);
             })
             .await;
             if let Err(error) = ran {

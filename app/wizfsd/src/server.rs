@@ -248,7 +248,7 @@ fn api_routes() -> Routes<AppState> {
 pub fn app(
     state: AppState,
     auth: Arc<crate::auth::Auth>,
-    console: leptos::prelude::LeptosOptions,
+    console: &crate::console::Site,
 ) -> Router {
     app_with_routes(state, auth, console).0
 }
@@ -258,7 +258,7 @@ pub fn app(
 pub fn app_with_routes(
     state: AppState,
     auth: Arc<crate::auth::Auth>,
-    console: leptos::prelude::LeptosOptions,
+    console: &crate::console::Site,
 ) -> (Router, Vec<(&'static str, String)>) {
     let api = api_routes().with_state::<()>(state);
     let sign_in = crate::auth::router(auth.clone());
@@ -269,7 +269,8 @@ pub fn app_with_routes(
         .map(|(method, path)| (*method, (*path).to_owned()))
         .collect();
     listed.extend(
-        crate::console::route_paths()
+        console
+            .route_paths()
             .into_iter()
             .map(|(path, method)| (method, path)),
     );
@@ -291,7 +292,8 @@ pub struct ServeOptions {
     /// HTTPS with this certificate; `None`: plain HTTP (loopback only).
     pub certificate: Option<wizfs_tls::Certificate>,
     pub auth: Arc<crate::auth::Auth>,
-    pub console: leptos::prelude::LeptosOptions,
+    /// The console (made once, before serving).
+    pub console: crate::console::Site,
     /// The mDNS announcement, when enabled.
     pub advertise: Option<wizfs_mdns::Advertisement>,
 }
@@ -331,7 +333,7 @@ pub async fn serve(options: ServeOptions, state: AppState) -> anyhow::Result<()>
             }
         }
     });
-    let app = app(state, options.auth, options.console);
+    let app = app(state, options.auth, &options.console);
     // Open event streams (`/api/v1/events`) never end by themselves: after SIGTERM the
     // server stops accepting, gives requests in flight `SHUTDOWN_GRACE`, then stops anyway.
     let stop = Arc::new(tokio::sync::Notify::new());

@@ -2,8 +2,10 @@
 //! TMP102 (a 16-bit two's-complement temperature register, decoded by the pure
 //! [`lm75_celsius`] and [`tmp102_celsius`]) and the BME280 ([`super::bme280`]). The adapter
 //! works over any `i2cdev` [`I2CDevice`]: `LinuxI2CDevice` on `/dev/i2c-N` on the appliance,
-//! a register map in tests. Registers are read the plain I2C way (write the register
-//! pointer, then read), which all three chips support.
+//! a register map in tests. Registers are read with SMBus commands (byte, word and I2C-block
+//! reads, byte writes), which all three chips answer: they work on SMBus-only controllers
+//! (the Intel PCH SMBus of most NAS boards, the kernel's `i2c-stub`) and, emulated by the
+//! kernel, on plain I2C controllers.
 
 use std::path::PathBuf;
 
@@ -65,24 +67,45 @@ pub fn tmp102_celsius(bytes: [u8; 2]) -> f64 {
     f64::from(counts) * 0.0625
 }
 
-/// Reads registers starting at `register` into `buffer`.
-fn read_registers<D>(device: &mut D, register: u8, buffer: &mut [u8]) -> std::io::Result<()>
+/// The bus error of an `i2cdev` call.
+fn bus<T, E>(result: Result<T, E>) -> std::io::Result<T>
 where
-    D: I2CDevice,
-    D::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    E: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    device.write(&[register]).map_err(std::io::Error::other)?;
-    device.read(buffer).map_err(std::io::Error::other)
+    result.map_err(std::io::Error::other)
 }
 
-fn write_register<D>(device: &mut D, register: u8, value: u8) -> std::io::Result<()>
+/// A two-byte register as the chip sends it (first byte first): an SMBus word read, whose
+/// first byte on the wire is the word's low byte.
+fn read_register_pair<D>(device: &mut D, register: u8) -> std::io::Result<[u8; 2]>
 where
     D: I2CDevice,
     D::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    device
-        .write(&[register, value])
-        .map_err(std::io::Error::other)
+    bus(device.smbus_read_word_data(register)).map(u16::to_le_bytes)
+}
+
+/// `buffer.len()` consecutive registers from `register` (one SMBus I2C-block read, at most
+/// 32 bytes; a shorter answer is an error).
+fn read_block<D>(device: &mut D, register: u8, buffer: &mut [u8]) -> std::io::Result<()>
+where
+    D: I2CDevice,
+    D::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let length = u8::try_from(buffer.len())
+        .ok()
+        .filter(|length| *length <= 32)
+        .ok_or_else(|| std::io::Error::other("an SMBus block read is at most 32 bytes"))?;
+    let bytes = bus(device.smbus_read_i2c_block_data(register, length))?;
+    if bytes.len() != buffer.len() {
+        return Err(std::io::Error::other(format!(
+            "register {register:#04x}: {} of {} bytes read",
+            bytes.len(),
+            buffer.len()
+        )));
+    }
+    buffer.copy_from_slice(&bytes);
+    Ok(())
 }
 
 /// Reads one configured sensor from an open device.
@@ -111,8 +134,7 @@ where
     };
     match config.chip {
         I2cChip::Lm75 | I2cChip::Tmp102 => {
-            let mut bytes = [0u8; 2];
-            read_registers(device, TEMPERATURE_REGISTER, &mut bytes).map_err(bus_error)?;
+            let bytes = read_register_pair(device, TEMPERATURE_REGISTER).map_err(bus_error)?;
             reading.celsius = if config.chip == I2cChip::Lm75 {
                 lm75_celsius(bytes)
             } else {
@@ -153,32 +175,25 @@ where
     D: I2CDevice,
     D::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let mut id = [0u8; 1];
-    read_registers(device, registers::CHIP_ID, &mut id)?;
-    if id[0] != registers::CHIP_ID_BME280 {
+    let id = bus(device.smbus_read_byte_data(registers::CHIP_ID))?;
+    if id != registers::CHIP_ID_BME280 {
         return Err(Bme280Failure::Chip(format!(
-            "chip id {:#04x} is not a BME280 ({:#04x})",
-            id[0],
+            "chip id {id:#04x} is not a BME280 ({:#04x})",
             registers::CHIP_ID_BME280
         )));
     }
     let mut block_a = [0u8; registers::CALIBRATION_A_LENGTH];
     let mut block_b = [0u8; registers::CALIBRATION_B_LENGTH];
-    read_registers(device, registers::CALIBRATION_A, &mut block_a)?;
-    read_registers(device, registers::CALIBRATION_B, &mut block_b)?;
+    read_block(device, registers::CALIBRATION_A, &mut block_a)?;
+    read_block(device, registers::CALIBRATION_B, &mut block_b)?;
     let calibration = Calibration::from_registers(&block_a, &block_b);
     // ctrl_hum only takes effect after a write to ctrl_meas (datasheet 5.4.3).
-    write_register(
-        device,
-        registers::CTRL_HUM,
-        registers::CTRL_HUM_OVERSAMPLING_1,
-    )?;
-    write_register(device, registers::CTRL_MEAS, registers::CTRL_MEAS_FORCED_1X)?;
-    let mut status = [0u8; 1];
+    bus(device.smbus_write_byte_data(registers::CTRL_HUM, registers::CTRL_HUM_OVERSAMPLING_1))?;
+    bus(device.smbus_write_byte_data(registers::CTRL_MEAS, registers::CTRL_MEAS_FORCED_1X))?;
     let mut polls = 0;
     loop {
-        read_registers(device, registers::STATUS, &mut status)?;
-        if status[0] & registers::STATUS_MEASURING == 0 {
+        let status = bus(device.smbus_read_byte_data(registers::STATUS))?;
+        if status & registers::STATUS_MEASURING == 0 {
             break;
         }
         polls += 1;
@@ -188,7 +203,7 @@ where
         std::thread::sleep(BME280_POLL_INTERVAL);
     }
     let mut data = [0u8; registers::DATA_LENGTH];
-    read_registers(device, registers::DATA, &mut data)?;
+    read_block(device, registers::DATA, &mut data)?;
     bme280::compensate(&calibration, &RawMeasurement::from_registers(&data))
         .ok_or_else(|| Bme280Failure::Chip("the temperature measurement was skipped".into()))
 }

@@ -4,14 +4,19 @@
 //! [`drives_from_objects`] is the pure mapping to [`UdisksDrive`] (model, serial, WWN, size,
 //! rotation and the ATA SMART temperature, failing flag and bad-sector count), tested without
 //! any bus. UDisks2 has no SMART data for SAS or NVMe drives (smartctl covers those).
+//! A health round asks it through [`read_udisks`]; [`udisks_observations`] (pure) turns the
+//! drives smartctl did not read into sensor readings and findings.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 
 use zbus::Variant;
 
-use super::SensorError;
+use super::{SensorConfig, SensorError, SensorReading, SensorSource};
+use crate::finding::{Finding, FindingKind, Severity, Subject};
 use crate::smart::DiskId;
 use crate::smart::identity::naa_from_text;
+use crate::smart::rules::SmartThresholds;
 
 pub const UDISKS_SERVICE: &str = "org.freedesktop.UDisks2";
 pub const UDISKS_PATH: &str = "/org/freedesktop/UDisks2";
@@ -183,6 +188,149 @@ pub async fn system_bus() -> Result<zbus::Connection, SensorError> {
         })
 }
 
+/// What asking UDisks2 gave in one round.
+#[derive(Clone, Debug, PartialEq)]
+pub enum UdisksRead {
+    /// Turned off in the configuration.
+    NotAsked,
+    /// No system bus, or no UDisks2 on it (the appliance image has none): nothing to report.
+    Absent,
+    Drives(Vec<UdisksDrive>),
+    /// UDisks2 is there but did not answer properly.
+    Failed(String),
+}
+
+/// How long one round waits for UDisks2.
+const UDISKS_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Whether `error` means that there is no bus or no UDisks2 on it, rather than a failure.
+fn is_absent(error: &zbus::Error) -> bool {
+    match error {
+        zbus::Error::MethodError(name, _, _) => matches!(
+            name.as_str(),
+            "org.freedesktop.DBus.Error.ServiceUnknown"
+                | "org.freedesktop.DBus.Error.NameHasNoOwner"
+        ),
+        zbus::Error::FDO(error) => matches!(
+            **error,
+            zbus::fdo::Error::ServiceUnknown(_) | zbus::fdo::Error::NameHasNoOwner(_)
+        ),
+        zbus::Error::InputOutput(error) | zbus::Error::Connection(error, _) => matches!(
+            error.kind(),
+            std::io::ErrorKind::NotFound
+                | std::io::ErrorKind::ConnectionRefused
+                | std::io::ErrorKind::PermissionDenied
+        ),
+        _ => false,
+    }
+}
+
+/// Asks UDisks2 (on `config.dbus_address`, else the system bus) for its drives, within
+/// [`UDISKS_TIMEOUT`].
+pub async fn read_udisks(config: &SensorConfig) -> UdisksRead {
+    if !config.udisks {
+        return UdisksRead::NotAsked;
+    }
+    let ask = async {
+        let connection = match &config.dbus_address {
+            Some(address) => zbus::connection::Builder::address(address.as_str())
+                .build()
+                .await
+                .map_err(|source| SensorError::DBus {
+                    context: format!("connecting to {address}"),
+                    source,
+                })?,
+            None => system_bus().await?,
+        };
+        list_drives(&connection).await
+    };
+    match tokio::time::timeout(UDISKS_TIMEOUT, ask).await {
+        Ok(Ok(drives)) => UdisksRead::Drives(drives),
+        Ok(Err(SensorError::DBus { source, .. })) if is_absent(&source) => UdisksRead::Absent,
+        Ok(Err(error)) => UdisksRead::Failed(error.to_string()),
+        Err(_) => UdisksRead::Failed(format!(
+            "UDisks2 did not answer within {} s",
+            UDISKS_TIMEOUT.as_secs()
+        )),
+    }
+}
+
+/// What the drives UDisks2 knows add to a round, for those smartctl did not read (`covered`:
+/// smartctl's view of a drive is the richer one, and the same problem must not be reported
+/// twice): each one's temperature as the sensor `udisks/<disk>` with the `[smart.temperature]`
+/// limits of its kind (HDD when it spins, else SSD), and a finding when UDisks2 says its SMART
+/// status is failing or it has bad (reallocated or pending) sectors, against the
+/// `reallocated_sectors` limits.
+pub fn udisks_observations(
+    drives: &[UdisksDrive],
+    covered: &BTreeSet<DiskId>,
+    thresholds: &SmartThresholds,
+) -> (Vec<SensorReading>, Vec<Finding>) {
+    let mut readings = Vec::new();
+    let mut findings = Vec::new();
+    for drive in drives {
+        if drive
+            .disk
+            .as_ref()
+            .is_some_and(|disk| covered.contains(disk))
+        {
+            continue;
+        }
+        let label = drive.disk.as_ref().map_or_else(
+            || {
+                drive
+                    .object_path
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or(&drive.object_path)
+                    .to_owned()
+            },
+            DiskId::token,
+        );
+        if let Some(celsius) = drive.temperature_celsius {
+            let limits = if drive.rotation_rate.is_some_and(|rate| rate > 0) {
+                thresholds.temperature.hdd
+            } else {
+                thresholds.temperature.ssd
+            };
+            readings.push(SensorReading {
+                name: format!("udisks/{label}"),
+                source: SensorSource::Udisks,
+                celsius: (celsius * 10.0).round() / 10.0,
+                warning: limits.warning,
+                critical: limits.critical,
+                humidity_percent: None,
+                pressure_pascal: None,
+            });
+        }
+        let Some(disk) = &drive.disk else {
+            continue;
+        };
+        let subject = || Subject::Disk { disk: disk.clone() };
+        if drive.smart_failing == Some(true) {
+            findings.push(Finding::new(
+                subject(),
+                FindingKind::SmartStatusFailed,
+                Severity::Critical,
+                "UDisks2 reports the drive's SMART status as failing",
+            ));
+        }
+        if let Some(count) = drive
+            .bad_sectors
+            .and_then(|count| u64::try_from(count).ok())
+            && let Some(severity) = thresholds.reallocated_sectors.severity(count)
+        {
+            findings.push(Finding::new(
+                subject(),
+                FindingKind::ReallocatedSectors,
+                severity,
+                format!("{count} bad sectors (UDisks2)"),
+            ));
+        }
+    }
+    (readings, findings)
+}
+
 /// Lists the drives UDisks2 knows, through `connection`.
 pub async fn list_drives(connection: &zbus::Connection) -> Result<Vec<UdisksDrive>, SensorError> {
     let error = |context: &str| {
@@ -224,6 +372,85 @@ pub async fn list_drives(connection: &zbus::Connection) -> Result<Vec<UdisksDriv
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn drive(path: &str, disk: Option<DiskId>) -> UdisksDrive {
+        UdisksDrive {
+            object_path: format!("/org/freedesktop/UDisks2/drives/{path}"),
+            disk,
+            vendor: None,
+            model: None,
+            serial: None,
+            wwn: None,
+            size_bytes: None,
+            rotation_rate: None,
+            removable: None,
+            temperature_celsius: None,
+            smart_failing: None,
+            smart_enabled: None,
+            power_on_seconds: None,
+            bad_sectors: None,
+        }
+    }
+
+    #[test]
+    fn udisks_fills_in_the_drives_smartctl_did_not_read() {
+        let wwn = |hex: &str| Some(DiskId::Wwn(hex.into()));
+        let mut read_by_smartctl = drive("covered", wwn("5000000000000001"));
+        read_by_smartctl.temperature_celsius = Some(70.0);
+        read_by_smartctl.smart_failing = Some(true);
+        let mut hot_hdd = drive("hdd", wwn("5000000000000002"));
+        hot_hdd.rotation_rate = Some(7200);
+        hot_hdd.temperature_celsius = Some(52.349_999);
+        hot_hdd.bad_sectors = Some(0);
+        let mut worn_ssd = drive("ssd", wwn("5000000000000003"));
+        worn_ssd.rotation_rate = Some(0);
+        worn_ssd.temperature_celsius = Some(35.0);
+        worn_ssd.smart_failing = Some(false);
+        worn_ssd.bad_sectors = Some(120);
+        let mut anonymous = drive("usb_stick", None);
+        anonymous.temperature_celsius = Some(30.0);
+        anonymous.smart_failing = Some(true);
+
+        let covered: BTreeSet<DiskId> = wwn("5000000000000001").into_iter().collect();
+        let thresholds = SmartThresholds::default();
+        let (readings, findings) = udisks_observations(
+            &[read_by_smartctl, hot_hdd, worn_ssd, anonymous],
+            &covered,
+            &thresholds,
+        );
+        let readings: Vec<(&str, f64, Option<f64>)> = readings
+            .iter()
+            .map(|reading| (reading.name.as_str(), reading.celsius, reading.warning))
+            .collect();
+        assert_eq!(
+            readings,
+            [
+                // HDD limits (warning 50 °C) for a spinning drive, SSD limits (60 °C) else.
+                ("udisks/wwn-0x5000000000000002", 52.3, Some(50.0)),
+                ("udisks/wwn-0x5000000000000003", 35.0, Some(60.0)),
+                // No identity: named by its object path, and no finding without a subject.
+                ("udisks/usb_stick", 30.0, Some(60.0)),
+            ]
+        );
+        let findings: Vec<(String, &str, Severity)> = findings
+            .iter()
+            .map(|finding| {
+                (
+                    finding.subject.to_string(),
+                    finding.kind.as_str(),
+                    finding.severity,
+                )
+            })
+            .collect();
+        assert_eq!(
+            findings,
+            [(
+                "disk wwn-0x5000000000000003".to_owned(),
+                "reallocated_sectors",
+                Severity::Critical
+            )]
+        );
+    }
 
     fn properties(entries: &[(&str, PropertyValue)]) -> BTreeMap<String, PropertyValue> {
         entries

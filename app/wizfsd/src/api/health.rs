@@ -39,8 +39,9 @@ async fn view(State(state): State<AppState>) -> Result<Json<HealthView>, ApiErro
 
 async fn check(State(state): State<AppState>) -> Result<Json<HealthView>, ApiError> {
     let service = service(&state)?;
+    let udisks = service.ask_udisks().await;
     blocking(move || {
-        let view = service.round(wizfs_recovery::system_clock(), true);
+        let view = service.round(wizfs_recovery::system_clock(), true, &udisks);
         Ok(Json(HealthView::clone(&view)))
     })
     .await

@@ -117,7 +117,7 @@ fn serve_options(config: &Config) -> anyhow::Result<wizfsd::server::ServeOptions
         listen: config.listen,
         certificate,
         auth,
-        console: wizfsd::console::options(&config.console.site_dir),
+        console: wizfsd::console::Site::new(&config.console.site_dir),
         advertise,
     })
 }

@@ -11,6 +11,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use serde::Serialize;
 use wizfs_health::history::{ChartPoint, History};
+use wizfs_health::sensors::udisks::read_udisks;
 use wizfs_health::{Severity, Timestamp};
 use wizfs_zfs::Zfs;
 
@@ -89,11 +90,30 @@ pub fn run(
     }
 }
 
+/// Runs async adapter code (zbus) from the synchronous CLI: on the caller's runtime when it
+/// runs on one's blocking pool (tests), else on a small runtime of its own.
+fn block_on<F: std::future::Future>(future: F) -> anyhow::Result<F::Output> {
+    if let Ok(handle) = tokio::runtime::Handle::try_current() {
+        return Ok(handle.block_on(future));
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting a runtime for D-Bus")?;
+    Ok(runtime.block_on(future))
+}
+
 fn show(cli: &Cli, zfs: &dyn Zfs, json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
     let config = config_for(cli)?.health;
     let smart = crate::wiring::smart_source(&backend_for(cli)?)?;
-    let observation =
-        Observation::collect(zfs, smart.as_ref(), &config, wizfs_recovery::system_clock());
+    let udisks = block_on(read_udisks(&config.sensors))?;
+    let observation = Observation::collect(
+        zfs,
+        smart.as_ref(),
+        &config,
+        &udisks,
+        wizfs_recovery::system_clock(),
+    );
     let view = HealthView::new(&observation, Vec::new(), Vec::new(), None);
     emit(out, json, &view, |out| print_view(out, &view))
 }
@@ -443,7 +463,11 @@ mod tests {
         // The daemon's round records history; the CLI reads it.
         let service = machine.service();
         tokio::task::spawn_blocking(move || {
-            service.round(wizfs_recovery::system_clock(), false);
+            service.round(
+                wizfs_recovery::system_clock(),
+                false,
+                &wizfs_health::sensors::udisks::UdisksRead::NotAsked,
+            );
         })
         .await
         .expect("round");

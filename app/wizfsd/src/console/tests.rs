@@ -15,8 +15,14 @@ use wizfs_zfs::{FakeZfs, Zfs};
 use crate::auth::Auth;
 use crate::server::{AppState, app_with_routes};
 
+/// The console's routes, generated once for all tests of the process, as the daemon does
+/// (see [`crate::console::Site`]).
+static SITE: std::sync::LazyLock<crate::console::Site> =
+    std::sync::LazyLock::new(|| crate::console::Site::new(std::path::Path::new("/nonexistent")));
+
 struct Console {
     _directory: tempfile::TempDir,
+    fake: Arc<FakeZfs>,
     router: Router,
     listed: Vec<(&'static str, String)>,
 }
@@ -34,14 +40,16 @@ fn console() -> Console {
     fake.create_snapshots(&[dataset.snapshot("monday").unwrap()], false, &[])
         .unwrap();
     std::fs::remove_file(mountpoint.join("docs/notes.txt")).unwrap();
-    let state = AppState::new(Arc::new(fake));
+    let fake = Arc::new(fake);
+    let state = AppState::new(fake.clone());
     let auth = Auth::open(&directory.path().join("state"), false).unwrap();
     let site = directory.path().join("site");
     std::fs::create_dir_all(site.join("pkg")).unwrap();
     std::fs::write(site.join("pkg/wizfs.css"), b"body {}").unwrap();
-    let (router, listed) = app_with_routes(state, auth, crate::console::options(&site));
+    let (router, listed) = app_with_routes(state, auth, &SITE.with_site_dir(&site));
     Console {
         _directory: directory,
+        fake,
         router,
         listed,
     }
@@ -399,4 +407,111 @@ async fn server_functions_answer_through_the_in_process_backend() {
         body.contains("pool name"),
         "the API's message reaches the page: {body}"
     );
+}
+
+#[tokio::test]
+async fn pages_read_listings_through_a_cache_the_consoles_own_changes_clear() {
+    let console = console();
+    let cookie = set_up(&console).await;
+    let page = || async {
+        let (status, _, page) = send(
+            &console.router,
+            get("/snapshots?dataset=tank%2Fhome", Some(&cookie)),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        page
+    };
+    assert!(page().await.contains("tank/home@monday"));
+    // Made behind the console's back: the kept listing is shown (for up to its TTL).
+    let dataset = DatasetName::new("tank/home").unwrap();
+    console
+        .fake
+        .create_snapshots(&[dataset.snapshot("outside").unwrap()], false, &[])
+        .unwrap();
+    assert!(!page().await.contains("tank/home@outside"));
+    // Made through the console: seen at once, with everything else that changed.
+    let take = Request::post("/fn/create-snapshot")
+        .header(header::HOST, "localhost")
+        .header(header::ORIGIN, "http://localhost")
+        .header(header::COOKIE, &cookie)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from("dataset=tank%2Fhome&name=console"))
+        .unwrap();
+    let (status, _, body) = send(&console.router, take).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let page = page().await;
+    assert!(page.contains("tank/home@console"), "{page}");
+    assert!(page.contains("tank/home@outside"), "{page}");
+}
+
+/// Every data page loaded many times at once: each load must finish (a page stuck waiting for
+/// a `Suspense` boundary would hang a browser for good).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_data_page_finishes_under_concurrent_loads() {
+    let console = console();
+    let cookie = set_up(&console).await;
+    let pages = [
+        "/",
+        "/snapshots?dataset=tank%2Fhome",
+        "/search?q=notes&deleted=true",
+        "/browse?dataset=tank%2Fhome&path=docs&snapshot=monday",
+        "/versions?dataset=tank%2Fhome&path=docs%2Fnotes.txt",
+        "/health",
+    ];
+    let loads: Vec<_> = (0..40)
+        .flat_map(|_| pages)
+        .map(|page| {
+            let (router, cookie) = (console.router.clone(), cookie.clone());
+            tokio::spawn(async move {
+                let loaded = tokio::time::timeout(
+                    std::time::Duration::from_secs(30),
+                    send(&router, get(page, Some(&cookie))),
+                )
+                .await;
+                (page, loaded.map(|(status, _, body)| (status, body.len())))
+            })
+        })
+        .collect();
+    let mut stuck = Vec::new();
+    for load in loads {
+        let (page, loaded) = load.await.unwrap();
+        match loaded {
+            Ok((status, length)) => {
+                assert_eq!(status, StatusCode::OK, "{page}");
+                assert!(length > 0, "{page}");
+            }
+            Err(_) => stuck.push(page),
+        }
+    }
+    assert!(stuck.is_empty(), "pages that never finished: {stuck:?}");
+}
+
+/// Apps made while other apps render pages (as the tests of this module do all the time): each
+/// page must finish. Generating Leptos's route list during other renders left some of them
+/// waiting forever (one in ~20 runs of this module hung); a [`crate::console::Site`] is made
+/// once and shared, so making an app generates nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn making_consoles_while_others_render_leaves_no_page_waiting() {
+    let workers: Vec<_> = (0..4)
+        .map(|_| {
+            tokio::spawn(async {
+                for _ in 0..8 {
+                    let console = console();
+                    let cookie = set_up(&console).await;
+                    for page in ["/snapshots?dataset=tank%2Fhome", "/", "/health"] {
+                        let loaded = tokio::time::timeout(
+                            std::time::Duration::from_secs(30),
+                            send(&console.router, get(page, Some(&cookie))),
+                        )
+                        .await;
+                        assert!(loaded.is_ok(), "{page} never finished");
+                    }
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.await.unwrap();
+    }
 }

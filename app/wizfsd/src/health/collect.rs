@@ -1,6 +1,7 @@
 //! One look at the machine: the collectors of a health round (SMART through a
 //! [`SmartSource`], `zpool status` through [`Zfs::pool_status`], hwmon and thermal zones under
-//! the configured sysfs root, configured I2C sensors) and the pure rules of `wizfs-health`
+//! the configured sysfs root, configured I2C sensors, and UDisks2 for the drives smartctl did
+//! not read, asked beforehand by the async caller) and the pure rules of `wizfs-health`
 //! applied to what they return. The daemon's round and the read-only `wizfs health` share
 //! it; neither the alert book nor the history is touched here.
 //!
@@ -13,6 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use wizfs_health::alerts::{AlertBook, deduplicate};
 use wizfs_health::config::HealthConfig;
 use wizfs_health::pools::{PoolStatus, evaluate_pool};
+use wizfs_health::sensors::udisks::{UdisksRead, udisks_observations};
 use wizfs_health::sensors::{SensorReading, evaluate_sensors, i2c, sysfs};
 use wizfs_health::smart::{
     DiskId, ExitStatus, ScannedDevice, SmartReading, SmartSource, SmartSummary, SmartThresholds,
@@ -206,9 +208,13 @@ pub struct SensorPart {
     pub readings: Vec<SensorReading>,
     pub findings: Vec<Finding>,
     pub problems: Vec<String>,
+    /// UDisks2 was asked and failed: its drives are unobserved this round.
+    pub udisks_failed: bool,
 }
 
-pub fn read_sensors(config: &HealthConfig) -> SensorPart {
+/// The sensors of a round: sysfs, I2C, and what `udisks` (asked by the caller, which is
+/// async) says about the drives `smart` did not read.
+pub fn read_sensors(config: &HealthConfig, udisks: &UdisksRead, smart: &SmartPart) -> SensorPart {
     let sensors = &config.sensors;
     let mut part = SensorPart::default();
     let scans = [
@@ -230,7 +236,26 @@ pub fn read_sensors(config: &HealthConfig) -> SensorPart {
     part.readings.extend(readings);
     part.problems
         .extend(problems.iter().map(ToString::to_string));
+    let mut drive_findings = Vec::new();
+    match udisks {
+        UdisksRead::Drives(drives) => {
+            let covered: BTreeSet<DiskId> = smart
+                .disks
+                .iter()
+                .filter_map(|reading| reading.summary().map(|summary| summary.disk.clone()))
+                .collect();
+            let (readings, findings) = udisks_observations(drives, &covered, &config.smart);
+            part.readings.extend(readings);
+            drive_findings = findings;
+        }
+        UdisksRead::Failed(reason) => {
+            part.problems.push(format!("UDisks2: {reason}"));
+            part.udisks_failed = true;
+        }
+        UdisksRead::NotAsked | UdisksRead::Absent => {}
+    }
     part.findings = evaluate_sensors(&part.readings, sensors);
+    part.findings.extend(drive_findings);
     part
 }
 
@@ -260,19 +285,21 @@ impl Observation {
         zfs: &dyn Zfs,
         source: &dyn SmartSource,
         config: &HealthConfig,
+        udisks: &UdisksRead,
         now: Timestamp,
     ) -> Observation {
+        let smart = read_disks(
+            source,
+            &BTreeMap::new(),
+            &BTreeMap::new(),
+            &config.smart,
+            now,
+        );
         Observation {
             time: now,
-            smart: read_disks(
-                source,
-                &BTreeMap::new(),
-                &BTreeMap::new(),
-                &config.smart,
-                now,
-            ),
+            sensors: read_sensors(config, udisks, &smart),
+            smart,
             pools: read_pools(zfs, config, now),
-            sensors: read_sensors(config),
         }
     }
 
@@ -297,15 +324,20 @@ impl Observation {
     }
 
     /// Subjects whose state this round could not see: sleeping disks, and every disk (or
-    /// pool and vdev) with an active alert when its collector failed.
+    /// pool and vdev, or UDisks2 sensor) with an active alert when its collector failed.
     pub fn unobserved(&self, book: &AlertBook) -> BTreeSet<Subject> {
         let mut unobserved = self.smart.unobserved.clone();
         for alert in book.active() {
             let subject = &alert.problem.subject;
             let blind = match subject {
-                Subject::Disk { .. } => self.smart.scan_error.is_some(),
+                Subject::Disk { .. } => {
+                    self.smart.scan_error.is_some() || self.sensors.udisks_failed
+                }
                 Subject::Pool { .. } | Subject::Vdev { .. } => self.pools.error.is_some(),
-                Subject::Sensor { .. } | Subject::Collector { .. } => false,
+                Subject::Sensor { sensor } => {
+                    self.sensors.udisks_failed && sensor.starts_with("udisks/")
+                }
+                Subject::Collector { .. } => false,
             };
             if blind {
                 unobserved.insert(subject.clone());

@@ -85,7 +85,7 @@ impl Machine {
             std::fs::write(hwmon.join(file), text).expect("sysfs file");
         }
         let text = format!(
-            "[sensors]\nsysfs_root = \"{}\"\nthermal = false\n\n\
+            "[sensors]\nsysfs_root = \"{}\"\nthermal = false\nudisks = false\n\n\
              [[notify]]\ntype = \"webhook\"\nname = \"hook\"\nurl = \"{url}\"\n",
             directory.path().join("sys").display()
         );
@@ -112,8 +112,17 @@ impl Machine {
 }
 
 async fn round(service: &HealthService, seconds: i64, read_disks: bool) -> Arc<HealthView> {
+    round_with(service, seconds, read_disks, UdisksRead::NotAsked).await
+}
+
+async fn round_with(
+    service: &HealthService,
+    seconds: i64,
+    read_disks: bool,
+    udisks: UdisksRead,
+) -> Arc<HealthView> {
     let service = service.clone();
-    tokio::task::spawn_blocking(move || service.round(Timestamp(seconds), read_disks))
+    tokio::task::spawn_blocking(move || service.round(Timestamp(seconds), read_disks, &udisks))
         .await
         .expect("round")
 }
@@ -331,4 +340,93 @@ async fn due_scrubs_start_once_and_then_wait_for_their_interval() {
         month.round.as_ref().expect("round").scrubs_started,
         ["tank".to_owned()]
     );
+}
+
+/// A drive only UDisks2 sees (say behind a USB bridge smartctl cannot pass through).
+fn udisks_drive(failing: bool) -> UdisksRead {
+    UdisksRead::Drives(vec![wizfs_health::sensors::udisks::UdisksDrive {
+        object_path: "/org/freedesktop/UDisks2/drives/WD_Elements_X1".into(),
+        disk: Some(wizfs_health::smart::DiskId::Wwn("50014ee2b0000001".into())),
+        vendor: None,
+        model: Some("WD Elements".into()),
+        serial: Some("X1".into()),
+        wwn: Some("0x50014ee2b0000001".into()),
+        size_bytes: Some(4_000_000_000_000),
+        rotation_rate: Some(5400),
+        removable: Some(false),
+        temperature_celsius: Some(38.0),
+        smart_failing: Some(failing),
+        smart_enabled: Some(true),
+        power_on_seconds: None,
+        bad_sectors: Some(0),
+    }])
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn udisks_drives_join_the_round_and_a_failed_query_resolves_nothing() {
+    let (receiver, url) = Receiver::start().await;
+    let machine = Machine::new(&url);
+    let service = machine.service();
+    let drive_events = || {
+        receiver
+            .events()
+            .into_iter()
+            .filter(|(_, kind)| kind == "smart_status_failed")
+            .count()
+    };
+
+    let view = round_with(&service, START, false, udisks_drive(true)).await;
+    let sensor = view
+        .sensors
+        .iter()
+        .find(|sensor| sensor.name == "udisks/wwn-0x50014ee2b0000001")
+        .expect("the drive's temperature as a sensor");
+    assert_eq!(sensor.celsius, 38.0);
+    assert_eq!(
+        sensor.warning,
+        Some(50.0),
+        "HDD limits for a spinning drive"
+    );
+    assert!(
+        view.findings.iter().any(|finding| finding.kind
+            == wizfs_health::FindingKind::SmartStatusFailed
+            && finding.subject.to_string() == "disk wwn-0x50014ee2b0000001"),
+        "{:#?}",
+        view.findings
+    );
+    // The fixture's failing NVMe disk and the UDisks2 drive.
+    assert_eq!(drive_events(), 2);
+
+    // UDisks2 does not answer: said so, and the drive's alert is neither resolved nor sent.
+    let view = round_with(
+        &service,
+        START + 60,
+        false,
+        UdisksRead::Failed("no answer".into()),
+    )
+    .await;
+    assert!(
+        view.problems
+            .iter()
+            .any(|problem| problem == "UDisks2: no answer"),
+        "{:?}",
+        view.problems
+    );
+    assert_eq!(drive_events(), 2);
+    assert!(
+        service
+            .alerts()
+            .active()
+            .iter()
+            .any(|alert| { alert.problem.subject.to_string() == "disk wwn-0x50014ee2b0000001" })
+    );
+
+    // Healthy again: resolved once.
+    round_with(&service, START + 120, false, udisks_drive(false)).await;
+    let resolved: Vec<_> = receiver
+        .events()
+        .into_iter()
+        .filter(|(event, kind)| event == "resolved" && kind == "smart_status_failed")
+        .collect();
+    assert_eq!(resolved.len(), 1, "{:?}", receiver.events());
 }

@@ -1,31 +1,36 @@
 //! Register decoding against the datasheet tables, and the adapter against a recording
-//! stand-in for the I2C bus (a register file that logs every transaction), so the exact
-//! sequence of writes and reads each chip sees is checked without hardware.
+//! stand-in for an SMBus controller (a register file that logs every command and, like
+//! Intel's PCH SMBus or the kernel's `i2c-stub`, refuses plain I2C transfers), so the exact
+//! sequence of commands each chip sees is checked without hardware.
 
 use super::*;
 
-/// One bus transaction as the chip sees it.
+/// One SMBus command as the chip sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Transaction {
-    Write(Vec<u8>),
-    Read(usize),
+    ReadByte(u8),
+    WriteByte(u8, u8),
+    ReadWord(u8),
+    ReadBlock(u8, u8),
 }
 
-/// A chip with 256 byte registers and an auto-incrementing register pointer.
+/// A chip with 256 byte registers; multi-byte reads return consecutive registers, first
+/// byte first, as a chip with an auto-incrementing register pointer sends them.
 struct RecordingBus {
     registers: [u8; 256],
-    pointer: u8,
     log: Vec<Transaction>,
     fail: bool,
+    /// Block reads answer at most this many bytes (a controller that stops early).
+    block_limit: usize,
 }
 
 impl RecordingBus {
     fn new() -> RecordingBus {
         RecordingBus {
             registers: [0; 256],
-            pointer: 0,
             log: Vec::new(),
             fail: false,
+            block_limit: 32,
         }
     }
 
@@ -34,60 +39,77 @@ impl RecordingBus {
             self.registers[usize::from(register) + offset] = *byte;
         }
     }
+
+    fn command(&mut self, transaction: Transaction) -> std::io::Result<()> {
+        if self.fail {
+            return Err(std::io::Error::from_raw_os_error(121)); // EREMOTEIO: no ACK
+        }
+        self.log.push(transaction);
+        Ok(())
+    }
+
+    fn bytes(&self, register: u8, length: usize) -> Vec<u8> {
+        (0..length)
+            .map(|offset| self.registers[(usize::from(register) + offset) % 256])
+            .collect()
+    }
+}
+
+fn not_smbus() -> std::io::Error {
+    std::io::Error::from_raw_os_error(95) // EOPNOTSUPP, as from an SMBus-only adapter
 }
 
 impl I2CDevice for RecordingBus {
     type Error = std::io::Error;
 
-    fn read(&mut self, data: &mut [u8]) -> std::io::Result<()> {
-        if self.fail {
-            return Err(std::io::Error::from_raw_os_error(121)); // EREMOTEIO: no ACK
-        }
-        self.log.push(Transaction::Read(data.len()));
-        for byte in data.iter_mut() {
-            *byte = self.registers[usize::from(self.pointer)];
-            self.pointer = self.pointer.wrapping_add(1);
-        }
+    fn read(&mut self, _data: &mut [u8]) -> std::io::Result<()> {
+        Err(not_smbus())
+    }
+
+    fn write(&mut self, _data: &[u8]) -> std::io::Result<()> {
+        Err(not_smbus())
+    }
+
+    fn smbus_read_byte_data(&mut self, register: u8) -> std::io::Result<u8> {
+        self.command(Transaction::ReadByte(register))?;
+        Ok(self.registers[usize::from(register)])
+    }
+
+    fn smbus_write_byte_data(&mut self, register: u8, value: u8) -> std::io::Result<()> {
+        self.command(Transaction::WriteByte(register, value))?;
+        self.registers[usize::from(register)] = value;
         Ok(())
     }
 
-    fn write(&mut self, data: &[u8]) -> std::io::Result<()> {
-        if self.fail {
-            return Err(std::io::Error::from_raw_os_error(121));
-        }
-        self.log.push(Transaction::Write(data.to_vec()));
-        if let Some((register, values)) = data.split_first() {
-            self.pointer = *register;
-            for value in values {
-                self.registers[usize::from(self.pointer)] = *value;
-                self.pointer = self.pointer.wrapping_add(1);
-            }
-        }
-        Ok(())
+    fn smbus_read_word_data(&mut self, register: u8) -> std::io::Result<u16> {
+        self.command(Transaction::ReadWord(register))?;
+        let bytes = self.bytes(register, 2);
+        Ok(u16::from_le_bytes([bytes[0], bytes[1]]))
+    }
+
+    fn smbus_read_i2c_block_data(&mut self, register: u8, len: u8) -> std::io::Result<Vec<u8>> {
+        self.command(Transaction::ReadBlock(register, len))?;
+        Ok(self.bytes(register, usize::from(len).min(self.block_limit)))
     }
 
     fn smbus_write_quick(&mut self, _bit: bool) -> std::io::Result<()> {
-        Err(std::io::Error::other("not used"))
+        Err(not_smbus())
     }
 
     fn smbus_read_block_data(&mut self, _register: u8) -> std::io::Result<Vec<u8>> {
-        Err(std::io::Error::other("not used"))
+        Err(not_smbus())
     }
 
     fn smbus_write_block_data(&mut self, _register: u8, _values: &[u8]) -> std::io::Result<()> {
-        Err(std::io::Error::other("not used"))
+        Err(not_smbus())
     }
 
     fn smbus_process_block(&mut self, _register: u8, _values: &[u8]) -> std::io::Result<Vec<u8>> {
-        Err(std::io::Error::other("not used"))
-    }
-
-    fn smbus_read_i2c_block_data(&mut self, _register: u8, _len: u8) -> std::io::Result<Vec<u8>> {
-        Err(std::io::Error::other("not used"))
+        Err(not_smbus())
     }
 
     fn smbus_write_i2c_block_data(&mut self, _register: u8, _values: &[u8]) -> std::io::Result<()> {
-        Err(std::io::Error::other("not used"))
+        Err(not_smbus())
     }
 }
 
@@ -152,10 +174,7 @@ fn lm75_reads_the_temperature_register() {
     assert_eq!(reading.name, "i2c/case");
     assert_eq!(reading.celsius, -25.0);
     assert_eq!(reading.warning, Some(45.0));
-    assert_eq!(
-        bus.log,
-        vec![Transaction::Write(vec![0x00]), Transaction::Read(2)]
-    );
+    assert_eq!(bus.log, vec![Transaction::ReadWord(0x00)]);
 }
 
 #[test]
@@ -204,18 +223,13 @@ fn bme280_forced_measurement_transactions_and_values() {
     assert_eq!(
         bus.log,
         vec![
-            Write(vec![0xD0]),
-            Read(1),
-            Write(vec![0x88]),
-            Read(26),
-            Write(vec![0xE1]),
-            Read(7),
-            Write(vec![0xF2, 0x01]),
-            Write(vec![0xF4, 0x25]),
-            Write(vec![0xF3]),
-            Read(1),
-            Write(vec![0xF7]),
-            Read(8),
+            ReadByte(0xD0),
+            ReadBlock(0x88, 26),
+            ReadBlock(0xE1, 7),
+            WriteByte(0xF2, 0x01),
+            WriteByte(0xF4, 0x25),
+            ReadByte(0xF3),
+            ReadBlock(0xF7, 8),
         ]
     );
 }
@@ -231,6 +245,14 @@ fn bme280_wrong_chip_and_stuck_conversion() {
     bus.set(registers::STATUS, &[registers::STATUS_MEASURING]);
     let error = read_sensor(&mut bus, &config(I2cChip::Bme280)).expect_err("stuck");
     assert!(matches!(error, SensorError::I2cDevice { .. }), "{error}");
+}
+
+#[test]
+fn a_short_block_read_is_a_bus_error_not_a_wrong_value() {
+    let mut bus = bme280_bus();
+    bus.block_limit = 20;
+    let error = read_sensor(&mut bus, &config(I2cChip::Bme280)).expect_err("short");
+    assert!(error.to_string().contains("20 of 26 bytes"), "{error}");
 }
 
 #[test]

@@ -1,0 +1,404 @@
+//! The console's short-lived cache of REST reads. A page needs the pools, datasets,
+//! snapshots and health of the machine; each of those is a `zfs`/`zpool` listing (a process
+//! per call on real ZFS) that every page view would otherwise repeat, and under load the
+//! listings queue behind each other. So a listing is reused for [`LISTING_TTL`]; for a short
+//! [`REFRESH_GRACE`] after that it is still answered at once while one background refresh
+//! runs (pages under steady load never wait for a listing); older than that, or after a
+//! change, the caller reads anew, and concurrent callers of one key share that read (no
+//! stampede). Any request that may change something (every non-GET the console makes) makes
+//! everything stale, so the console always sees its own changes at once; what schedules or
+//! other tools change shows within TTL + grace. Scripts using `/api/v1` directly, and the
+//! daemon's own jobs, never read through this cache.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// How long a listing is reused as it is.
+pub const LISTING_TTL: Duration = Duration::from_secs(2);
+/// How long after that a listing is still answered while it is refreshed in the background.
+pub const REFRESH_GRACE: Duration = Duration::from_secs(3);
+
+/// The GET paths whose answers describe the machine and may be shown slightly old. Search
+/// (the index grows while the user types), jobs and events (live) and downloads are not.
+const CACHEABLE: &[&str] = &[
+    "/api/v1/pools",
+    "/api/v1/datasets",
+    "/api/v1/snapshots",
+    "/api/v1/health",
+    "/api/v1/health/alerts",
+    "/api/v1/health/history",
+    "/api/v1/versions",
+    "/api/v1/browse",
+    "/api/v1/compare",
+    "/api/v1/file",
+    "/api/v1/policies",
+];
+
+/// Answers larger than this are not kept (a preview of a big file, say).
+const MAXIMUM_CACHED_BYTES: usize = 1 << 20;
+
+/// At most this many different reads are kept; beyond it stale ones are dropped first and a
+/// read that finds no room is answered without being kept.
+const MAXIMUM_ENTRIES: usize = 512;
+
+/// Whether a GET of `path_and_query` may be answered from the cache.
+pub fn cacheable(method: &str, path_and_query: &str) -> bool {
+    let path = path_and_query
+        .split_once('?')
+        .map_or(path_and_query, |(path, _)| path);
+    method == "GET" && CACHEABLE.contains(&path)
+}
+
+#[derive(Debug)]
+struct Entry {
+    body: Arc<Vec<u8>>,
+    generation: u64,
+    at: Instant,
+}
+
+#[derive(Debug, Default)]
+struct SlotState {
+    entry: Option<Entry>,
+    /// A background refresh of this key runs.
+    refreshing: bool,
+}
+
+/// One key: its answer, and the lock of the caller reading it anew.
+#[derive(Debug, Default)]
+struct Slot {
+    state: Mutex<SlotState>,
+    reading: tokio::sync::Mutex<()>,
+}
+
+impl Slot {
+    fn state(&self) -> std::sync::MutexGuard<'_, SlotState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// What a kept answer is good for now.
+enum Use {
+    Fresh(Arc<Vec<u8>>),
+    /// Answer it and refresh it in the background (unless a refresh already runs).
+    Stale(Arc<Vec<u8>>, bool),
+    Unusable,
+}
+
+#[derive(Debug)]
+pub struct ReadCache {
+    ttl: Duration,
+    grace: Duration,
+    /// Bumped after every request that may have changed something; entries of an older
+    /// generation are never answered.
+    generation: AtomicU64,
+    slots: Mutex<HashMap<String, Arc<Slot>>>,
+}
+
+impl Default for ReadCache {
+    fn default() -> Self {
+        Self::new(LISTING_TTL, REFRESH_GRACE)
+    }
+}
+
+impl ReadCache {
+    pub fn new(ttl: Duration, grace: Duration) -> Self {
+        Self {
+            ttl,
+            grace,
+            generation: AtomicU64::new(0),
+            slots: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Forgets everything: called after each request that may have changed something.
+    pub fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.slots
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+
+    fn current(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    /// What the kept answer of `state` is good for; claims the background refresh.
+    fn classify(&self, state: &mut SlotState) -> Use {
+        let Some(entry) = state
+            .entry
+            .as_ref()
+            .filter(|entry| entry.generation == self.current())
+        else {
+            return Use::Unusable;
+        };
+        let age = entry.at.elapsed();
+        if age < self.ttl {
+            Use::Fresh(entry.body.clone())
+        } else if age < self.ttl + self.grace {
+            let body = entry.body.clone();
+            let refresh = !state.refreshing;
+            state.refreshing = true;
+            Use::Stale(body, refresh)
+        } else {
+            Use::Unusable
+        }
+    }
+
+    /// The slot of `key`, or `None` when the cache is full of usable answers.
+    fn slot(&self, key: &str) -> Option<Arc<Slot>> {
+        let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(slot) = slots.get(key) {
+            return Some(slot.clone());
+        }
+        if slots.len() >= MAXIMUM_ENTRIES {
+            let limit = self.ttl + self.grace;
+            let generation = self.current();
+            // Keep only answers that are still usable or being read right now.
+            slots.retain(|_, slot| {
+                slot.reading.try_lock().is_err()
+                    || slot.state().entry.as_ref().is_some_and(|entry| {
+                        entry.generation == generation && entry.at.elapsed() < limit
+                    })
+            });
+            if slots.len() >= MAXIMUM_ENTRIES {
+                return None;
+            }
+        }
+        let slot = Arc::<Slot>::default();
+        slots.insert(key.to_owned(), slot.clone());
+        Some(slot)
+    }
+
+    /// Keeps `body`, read from generation `generation` starting at `at`, unless a change
+    /// finished since or it is too big.
+    fn keep(slot: &Slot, body: &[u8], generation: u64, at: Instant) {
+        if body.len() <= MAXIMUM_CACHED_BYTES {
+            slot.state().entry = Some(Entry {
+                body: Arc::new(body.to_vec()),
+                generation,
+                at,
+            });
+        }
+    }
+
+    /// The answer of `key`: a kept one, or `read`'s (kept when it succeeded and is small
+    /// enough). Concurrent callers of one key that must wait share one read.
+    pub async fn get_or_read<E, F>(self: &Arc<Self>, key: &str, read: F) -> Result<Vec<u8>, E>
+    where
+        F: Future<Output = Result<Vec<u8>, E>> + Send + 'static,
+        E: Send + 'static,
+    {
+        let Some(slot) = self.slot(key) else {
+            return read.await;
+        };
+        let classified = self.classify(&mut slot.state());
+        match classified {
+            Use::Fresh(body) => return Ok(body.to_vec()),
+            Use::Stale(body, refresh) => {
+                if refresh {
+                    let (cache, slot) = (self.clone(), slot.clone());
+                    tokio::spawn(async move {
+                        let _reading = slot.reading.lock().await;
+                        let (generation, at) = (cache.current(), Instant::now());
+                        if let Ok(body) = read.await {
+                            Self::keep(&slot, &body, generation, at);
+                        }
+                        slot.state().refreshing = false;
+                    });
+                }
+                return Ok(body.to_vec());
+            }
+            Use::Unusable => {}
+        }
+        let _reading = slot.reading.lock().await;
+        // Someone else may have read it while this caller waited.
+        if let Some(entry) = slot
+            .state()
+            .entry
+            .as_ref()
+            .filter(|entry| entry.generation == self.current() && entry.at.elapsed() < self.ttl)
+        {
+            return Ok(entry.body.to_vec());
+        }
+        // Taken before the read: a change finishing while it runs makes the answer stale.
+        let (generation, at) = (self.current(), Instant::now());
+        let body = read.await?;
+        Self::keep(&slot, &body, generation, at);
+        Ok(body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use super::*;
+
+    /// A read whose answer is how often `computed` was read so far.
+    async fn read(cache: &Arc<ReadCache>, key: &str, computed: &Arc<AtomicUsize>) -> Vec<u8> {
+        let computed = computed.clone();
+        cache
+            .get_or_read::<(), _>(key, async move {
+                let count = computed.fetch_add(1, Ordering::SeqCst) + 1;
+                Ok(count.to_string().into_bytes())
+            })
+            .await
+            .expect("an answer")
+    }
+
+    fn cache(ttl_ms: u64, grace_ms: u64) -> Arc<ReadCache> {
+        Arc::new(ReadCache::new(
+            Duration::from_millis(ttl_ms),
+            Duration::from_millis(grace_ms),
+        ))
+    }
+
+    /// Lets spawned refreshes run (time is paused: nothing else moves).
+    async fn settle() {
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    #[test]
+    fn only_listing_reads_are_cacheable() {
+        for (method, path, expected) in [
+            ("GET", "/api/v1/pools", true),
+            ("GET", "/api/v1/snapshots?dataset=tank&recursive=true", true),
+            ("GET", "/api/v1/health/history?metric=x", true),
+            ("GET", "/api/v1/versions?dataset=tank&path=%2Fa", true),
+            ("GET", "/api/v1/search?q=a", false),
+            ("GET", "/api/v1/jobs", false),
+            ("GET", "/api/v1/events", false),
+            ("GET", "/api/v1/download?dataset=tank", false),
+            ("GET", "/api/v1/poolsX", false),
+            ("POST", "/api/v1/snapshots", false),
+        ] {
+            assert_eq!(cacheable(method, path), expected, "{method} {path}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn reused_for_the_ttl_refreshed_behind_in_the_grace_read_anew_after() {
+        let cache = cache(2000, 3000);
+        let computed = Arc::new(AtomicUsize::new(0));
+        assert_eq!(read(&cache, "a", &computed).await, b"1");
+        assert_eq!(read(&cache, "b", &computed).await, b"2");
+        tokio::time::advance(Duration::from_millis(1999)).await;
+        assert_eq!(read(&cache, "a", &computed).await, b"1");
+        // Past the TTL: answered at once with the kept answer while one refresh runs.
+        tokio::time::advance(Duration::from_millis(2)).await;
+        assert_eq!(read(&cache, "a", &computed).await, b"1");
+        assert_eq!(read(&cache, "a", &computed).await, b"1");
+        settle().await;
+        assert_eq!(computed.load(Ordering::SeqCst), 3, "one refresh");
+        assert_eq!(read(&cache, "a", &computed).await, b"3");
+        // Past TTL + grace ("b" was never asked again): read anew, the caller waits.
+        tokio::time::advance(Duration::from_millis(3000)).await;
+        assert_eq!(read(&cache, "b", &computed).await, b"4");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_change_makes_everything_stale_even_a_read_in_flight() {
+        let cache = cache(60_000, 0);
+        let computed = Arc::new(AtomicUsize::new(0));
+        assert_eq!(read(&cache, "a", &computed).await, b"1");
+        cache.invalidate();
+        assert_eq!(read(&cache, "a", &computed).await, b"2");
+
+        // A read that started before a change finished is answered but not reused.
+        let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+        let (finish_tx, finish_rx) = tokio::sync::oneshot::channel::<()>();
+        let reader = {
+            let cache = cache.clone();
+            tokio::spawn(async move {
+                cache
+                    .get_or_read::<(), _>("b", async move {
+                        started_tx.send(()).expect("the test waits");
+                        finish_rx.await.expect("the test finishes the read");
+                        Ok(b"old".to_vec())
+                    })
+                    .await
+            })
+        };
+        started_rx.await.expect("the read started");
+        cache.invalidate();
+        finish_tx.send(()).expect("the reader waits");
+        assert_eq!(reader.await.expect("the reader"), Ok(b"old".to_vec()));
+        assert_eq!(read(&cache, "b", &computed).await, b"3");
+    }
+
+    #[tokio::test]
+    async fn concurrent_readers_of_one_key_share_one_read() {
+        let cache = cache(60_000, 0);
+        let computed = Arc::new(AtomicUsize::new(0));
+        let readers: Vec<_> = (0..32)
+            .map(|_| {
+                let (cache, computed) = (cache.clone(), computed.clone());
+                tokio::spawn(async move {
+                    cache
+                        .get_or_read::<(), _>("a", async move {
+                            computed.fetch_add(1, Ordering::SeqCst);
+                            tokio::time::sleep(Duration::from_millis(20)).await;
+                            Ok(b"answer".to_vec())
+                        })
+                        .await
+                })
+            })
+            .collect();
+        for reader in readers {
+            assert_eq!(reader.await.expect("a reader"), Ok(b"answer".to_vec()));
+        }
+        assert_eq!(computed.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn failures_and_big_answers_are_not_kept() {
+        let cache = cache(60_000, 0);
+        let computed = Arc::new(AtomicUsize::new(0));
+        let counter = computed.clone();
+        let failed = cache
+            .get_or_read("a", async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+                Err::<Vec<u8>, _>("busy")
+            })
+            .await;
+        assert_eq!(failed, Err("busy"));
+        assert_eq!(read(&cache, "a", &computed).await, b"2");
+
+        for _ in 0..2 {
+            let counter = computed.clone();
+            let answer = cache
+                .get_or_read::<(), _>("big", async move {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    Ok(vec![0; MAXIMUM_CACHED_BYTES + 1])
+                })
+                .await;
+            assert_eq!(answer.map(|body| body.len()), Ok(MAXIMUM_CACHED_BYTES + 1));
+        }
+        assert_eq!(computed.load(Ordering::SeqCst), 4);
+    }
+
+    #[tokio::test]
+    async fn a_full_cache_drops_stale_answers_and_still_answers() {
+        let cache = cache(60_000, 0);
+        let computed = Arc::new(AtomicUsize::new(0));
+        for key in 0..MAXIMUM_ENTRIES {
+            read(&cache, &key.to_string(), &computed).await;
+        }
+        // Full of usable answers: a new key is answered, not kept.
+        assert_eq!(read(&cache, "new", &computed).await, b"513");
+        assert_eq!(read(&cache, "new", &computed).await, b"514");
+        assert_eq!(read(&cache, "0", &computed).await, b"1");
+        // After a change everything is stale and makes room.
+        cache.invalidate();
+        assert_eq!(read(&cache, "new", &computed).await, b"515");
+        assert_eq!(read(&cache, "new", &computed).await, b"515");
+    }
+}
