@@ -1,7 +1,7 @@
 /* The initramfs /init of the WiZFS VM images.
  *
  * Debian's initramfs-tools image takes ~10 s to run under TCG; this static program loads
- * the few modules needed to see the root disk and the job share, mounts the root file
+ * the few modules needed to see the root disk and the job share (listed in /m/order), mounts the root file
  * system named by root= (ext4 on /dev/vda by default), moves /dev, /proc and /sys into it
  * and execs init= (default /sbin/wizfs-init). Built by image/build-image with gcc -static.
  */
@@ -50,9 +50,19 @@ int main(void) {
     kernel_argument("root", root, sizeof root);
     kernel_argument("rootfstype", fstype, sizeof fstype);
     kernel_argument("init", init, sizeof init);
-    const char *modules[] = {"virtio_ring", "virtio", "virtio_pci_legacy_dev", "virtio_pci_modern_dev",
-                             "virtio_pci", "virtio_blk", "fuse", "virtiofs", NULL};
-    for (int i = 0; modules[i]; i++) load_module(modules[i]);
+    /* /m/order names the modules of this kernel in load order (dependencies first), one per
+       line: build-image writes it for each kernel it packs. */
+    FILE *order = fopen("/m/order", "r");
+    if (order) {
+        char name[128];
+        while (fgets(name, sizeof name, order)) {
+            name[strcspn(name, "\n")] = 0;
+            if (name[0]) load_module(name);
+        }
+        fclose(order);
+    } else {
+        fprintf(stderr, "wizfs initramfs: no /m/order: no modules loaded\n");
+    }
     if (strncmp(root, "/dev/", 5) == 0)
         for (int i = 0; i < 3000 && access(root, F_OK) != 0; i++) usleep(10000);
     mkdir("/newroot", 0755);
