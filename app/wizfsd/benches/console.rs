@@ -113,7 +113,7 @@ fn main() -> anyhow::Result<()> {
     let base = format!("http://{}", listener.local_addr()?);
     runtime.spawn(async move {
         axum::serve(
-            listener,
+            axum::serve::ListenerExt::tap_io(listener, wizfsd::server::no_delay),
             app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
         )
         .await
