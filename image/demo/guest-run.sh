@@ -58,6 +58,10 @@ cat <<BANNER
 BANNER
 if [ -f /job/smoke ]; then
   echo "demo: smoke mode, waiting for the host's check"
+  # The release daemon's memory once idle: its first health round, index reconciliation and
+  # schedules have run, nobody has signed in yet (docs/health.md, "Memory").
+  sleep 15
+  grep -E '^VmRSS:' "/proc/$WIZFSD/status" | sed 's/^/idle 15 s after start: /' > /job/out/wizfsd-memory 2>/dev/null
   # The announcement, as a LAN client sees it.
   wizfs --json discover --seconds 4 > /job/out/discover.json 2> /job/out/discover.err
   for _ in $(seq 2400); do
@@ -71,6 +75,8 @@ if [ -f /job/smoke ]; then
     fi
     sleep 0.5
   done
+  # And after the browser session.
+  grep -E '^Vm(RSS|HWM):' "/proc/$WIZFSD/status" | sed 's/^/after the browser tests: /' >> /job/out/wizfsd-memory 2>/dev/null
 else
   cd /root && setsid -c bash -l
 fi

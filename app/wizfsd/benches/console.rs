@@ -1,7 +1,8 @@
 //! Console load benchmark: `cargo bench -p wizfsd --bench console`. Serves the whole app
 //! (sign-in guard, server-rendered pages, REST API) on 127.0.0.1 over a `FakeZfs` pool with an
 //! indexed dataset, signs in once, then has 64 connections (one keep-alive client per thread)
-//! request each target in turn and prints latency percentiles — with a static file served by
+//! request each target in turn (after three unmeasured requests each) and prints latency
+//! percentiles — with a static file served by
 //! the same router as the in-process baseline, and each p99 as a ratio of the baseline's. Also
 //! prints the size of the browser bundle when `target/site` holds one. Sizes:
 //! `WIZFS_BENCH_FILES` (default 2000), `WIZFS_BENCH_REQUESTS` per connection (default 20).
@@ -34,15 +35,16 @@ fn agent() -> ureq::Agent {
         .into()
 }
 
-/// 64 threads, each its own keep-alive connection, `requests` GETs of `path`.
-fn load(base: &str, cookie: &str, path: &str, requests: usize) -> Vec<Duration> {
+/// 64 threads, each its own keep-alive connection: `warm_up` unmeasured GETs of `path` (the
+/// connection, the thread's allocator caches), then `requests` measured ones.
+fn load(base: &str, cookie: &str, path: &str, warm_up: usize, requests: usize) -> Vec<Duration> {
     let threads: Vec<_> = (0..CONNECTIONS)
         .map(|_| {
             let (url, cookie) = (format!("{base}{path}"), cookie.to_owned());
             std::thread::spawn(move || {
                 let agent = agent();
                 let mut times = Vec::with_capacity(requests);
-                for _ in 0..requests {
+                for round in 0..warm_up + requests {
                     let started = Instant::now();
                     let mut response = agent
                         .get(&url)
@@ -52,7 +54,9 @@ fn load(base: &str, cookie: &str, path: &str, requests: usize) -> Vec<Duration> 
                     assert_eq!(response.status(), 200, "{url}");
                     let body = response.body_mut().read_to_vec().expect("a body");
                     assert!(!body.is_empty());
-                    times.push(started.elapsed());
+                    if round >= warm_up {
+                        times.push(started.elapsed());
+                    }
                 }
                 times
             })
@@ -159,8 +163,7 @@ fn main() -> anyhow::Result<()> {
         "target", "p50 ms", "p99 ms", "max ms", "p99/base"
     );
     for (name, path) in targets {
-        load(&base, &cookie, path, 2); // warm up
-        let times = load(&base, &cookie, path, requests);
+        let times = load(&base, &cookie, path, 3, requests);
         let p99 = percentile(&times, 0.99);
         let base_p99 = *baseline_p99.get_or_insert(p99);
         println!(

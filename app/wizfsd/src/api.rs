@@ -639,6 +639,12 @@ async fn search(
         _ => None,
     };
     let zfs = state.zfs.clone();
+    let _turn = state
+        .searches
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|error| ApiError::Internal(format!("search queue: {error}")))?;
     blocking(move || {
         let as_of = match (&dataset_name, &parameters.as_of) {
             (Some(name), Some(short)) => {
