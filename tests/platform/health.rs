@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
-use wizfs_tests::vm::VmEnvironment;
+use wizfs_tests::vm::{VmEnvironment, run};
 
 /// Collects what the daemon posts to `/hook`.
 struct Receiver {
@@ -223,20 +223,6 @@ fn unix_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_secs() as i64)
-}
-
-fn run(words: &[&str]) -> String {
-    let output = Command::new(words[0])
-        .args(&words[1..])
-        .output()
-        .expect("start command");
-    assert!(
-        output.status.success(),
-        "{words:?}: {}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 fn free_port() -> u16 {

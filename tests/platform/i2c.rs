@@ -8,9 +8,9 @@
 //! The binary's name starts with `hw_`: tests/vm/run runs it in the generic-kernel boot.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::Value;
+use wizfs_tests::vm::run;
 
 /// The `N` of the stub's `/dev/i2c-N`.
 fn stub_bus() -> u32 {
@@ -34,53 +34,31 @@ fn stub_bus() -> u32 {
     panic!("no i2c-stub adapter: tests/vm/guest-hw.sh loads i2c-stub before the hw_ tests");
 }
 
-fn run(program: &str, arguments: &[&str]) -> String {
-    let output = Command::new(program)
-        .args(arguments)
-        .output()
-        .unwrap_or_else(|error| panic!("{program}: {error}"));
-    assert!(
-        output.status.success(),
-        "{program} {arguments:?}: {}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
+/// One `i2cset` write: `mode` `b` (byte) or `w` (word).
+fn i2cset(bus: u32, address: u8, register: u8, value: u16, mode: &str) {
+    run(&[
+        "i2cset",
+        "-y",
+        &bus.to_string(),
+        &format!("{address:#04x}"),
+        &format!("{register:#04x}"),
+        &format!("{value:#06x}"),
+        mode,
+    ]);
 }
 
-/// Writes consecutive byte registers from `register` with `i2cset` (byte-data writes).
+/// Writes consecutive byte registers from `register` (byte-data writes).
 fn set_bytes(bus: u32, address: u8, register: u8, bytes: &[u8]) {
     for (offset, byte) in bytes.iter().enumerate() {
         let register = register + u8::try_from(offset).expect("a register offset");
-        run(
-            "i2cset",
-            &[
-                "-y",
-                &bus.to_string(),
-                &format!("{address:#04x}"),
-                &format!("{register:#04x}"),
-                &format!("{byte:#04x}"),
-                "b",
-            ],
-        );
+        i2cset(bus, address, register, u16::from(*byte), "b");
     }
 }
 
 /// A two-byte register as the chip sends it, MSB first: the stub keeps 16-bit words and an
 /// SMBus word goes low byte first, so the first byte on the wire is the word's low byte.
 fn set_register_pair(bus: u32, address: u8, register: u8, bytes: [u8; 2]) {
-    let word = u16::from_le_bytes(bytes);
-    run(
-        "i2cset",
-        &[
-            "-y",
-            &bus.to_string(),
-            &format!("{address:#04x}"),
-            &format!("{register:#04x}"),
-            &format!("{word:#06x}"),
-            "w",
-        ],
-    );
+    i2cset(bus, address, register, u16::from_le_bytes(bytes), "w");
 }
 
 /// The BMP280/BME280 datasheet's example calibration and raw readings (the same register
@@ -152,10 +130,13 @@ fn i2c_sensors_are_read_through_the_kernel_i2c_stub() {
     let directory = tempfile::tempdir().expect("temporary directory");
     let config = write_config(directory.path(), bus);
     let wizfs = bin_dir.join("wizfs");
-    let output = run(
+    let output = run(&[
         &wizfs.to_string_lossy(),
-        &["--config", &config.to_string_lossy(), "--json", "health"],
-    );
+        "--config",
+        &config.to_string_lossy(),
+        "--json",
+        "health",
+    ]);
     let view: Value = serde_json::from_str(&output).expect("health JSON");
 
     let case = reading(&view, "i2c/case");

@@ -4,6 +4,7 @@
 //! they fail loudly — never skip — if the environment is missing.
 
 use std::path::PathBuf;
+use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use wizfs_core::{DatasetName, PoolName};
@@ -46,4 +47,20 @@ impl VmEnvironment {
             .child(&format!("{label}-{}-{serial}", std::process::id()))
             .expect("valid test dataset name")
     }
+}
+
+/// Runs `words` (program and arguments, no shell) and returns its standard output; panics with
+/// both outputs when it fails.
+pub fn run(words: &[&str]) -> String {
+    let output = Command::new(words[0])
+        .args(&words[1..])
+        .output()
+        .unwrap_or_else(|error| panic!("{}: {error}", words[0]));
+    assert!(
+        output.status.success(),
+        "{words:?}: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
 }

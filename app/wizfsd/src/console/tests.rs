@@ -382,25 +382,17 @@ async fn pages_render_real_data_on_the_server() {
 async fn server_functions_answer_through_the_in_process_backend() {
     let console = console();
     let cookie = set_up(&console).await;
-    let call = Request::post("/fn/versions")
-        .header(header::HOST, "localhost")
-        .header(header::ORIGIN, "http://localhost")
-        .header(header::COOKIE, &cookie)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from("dataset=tank%2Fhome&path=docs%2Fnotes.txt"))
-        .unwrap();
+    let call = form(
+        "/fn/versions",
+        "dataset=tank%2Fhome&path=docs%2Fnotes.txt",
+        Some(&cookie),
+    );
     let (status, _, body) = send(&console.router, call).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let versions: Vec<wizfs_web::model::FileVersion> = serde_json::from_str(&body).unwrap();
     assert_eq!(versions.len(), 1);
     assert_eq!(versions[0].newest_snapshot(), Some("tank/home@monday"));
-    let bad = Request::post("/fn/versions")
-        .header(header::HOST, "localhost")
-        .header(header::ORIGIN, "http://localhost")
-        .header(header::COOKIE, &cookie)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from("dataset=..%2Fetc&path=x"))
-        .unwrap();
+    let bad = form("/fn/versions", "dataset=..%2Fetc&path=x", Some(&cookie));
     let (status, _, body) = send(&console.router, bad).await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
     assert!(
@@ -431,13 +423,11 @@ async fn pages_read_listings_through_a_cache_the_consoles_own_changes_clear() {
         .unwrap();
     assert!(!page().await.contains("tank/home@outside"));
     // Made through the console: seen at once, with everything else that changed.
-    let take = Request::post("/fn/create-snapshot")
-        .header(header::HOST, "localhost")
-        .header(header::ORIGIN, "http://localhost")
-        .header(header::COOKIE, &cookie)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from("dataset=tank%2Fhome&name=console"))
-        .unwrap();
+    let take = form(
+        "/fn/create-snapshot",
+        "dataset=tank%2Fhome&name=console",
+        Some(&cookie),
+    );
     let (status, _, body) = send(&console.router, take).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let page = page().await;
