@@ -60,8 +60,14 @@ if [ -f /job/smoke ]; then
   echo "demo: smoke mode, waiting for the host's check"
   # The release daemon's memory once idle: its first health round, index reconciliation and
   # schedules have run, nobody has signed in yet (docs/health.md, "Memory").
-  sleep 15
-  grep -E '^VmRSS:' "/proc/$WIZFSD/status" | sed 's/^/idle 15 s after start: /' > /job/out/wizfsd-memory 2>/dev/null
+  memory() {
+    local rss anon
+    rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$WIZFSD/status")
+    anon=$(awk '/^Anonymous:/ {print $2}' "/proc/$WIZFSD/smaps_rollup")
+    echo "$1: RSS $rss kB (anonymous $anon kB, files $((rss - anon)) kB)" >> /job/out/wizfsd-memory
+  }
+  sleep 60
+  memory "idle 60 s after start"
   # The announcement, as a LAN client sees it.
   wizfs --json discover --seconds 4 > /job/out/discover.json 2> /job/out/discover.err
   for _ in $(seq 2400); do
@@ -76,7 +82,10 @@ if [ -f /job/smoke ]; then
     sleep 0.5
   done
   # And after the browser session.
-  grep -E '^Vm(RSS|HWM):' "/proc/$WIZFSD/status" | sed 's/^/after the browser tests: /' >> /job/out/wizfsd-memory 2>/dev/null
+  memory "after the browser tests"
+  # Freed memory goes back to the kernel every 30 s (app/wizfsd/src/memory.rs).
+  sleep 35
+  memory "35 s after the browser tests"
 else
   cd /root && setsid -c bash -l
 fi

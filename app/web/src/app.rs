@@ -3,7 +3,8 @@
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
-use leptos_router::components::{A, Route, Router, Routes};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::hooks::use_location;
 use leptos_router::path;
 
 use crate::pages;
@@ -53,23 +54,38 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// The navigation bar: where each link goes and what it says.
+const NAVIGATION: &[(&str, &str)] = &[
+    ("/", "Dashboard"),
+    ("/search", "Search"),
+    ("/browse", "Browse"),
+    ("/snapshots", "Snapshots"),
+    ("/health", "Health"),
+    ("/space", "Space"),
+    ("/duplicates", "Duplicates"),
+    ("/backups", "Backups"),
+];
+
 /// The frame of every signed-in page: navigation, the jobs strip, then the page.
 #[component]
 pub fn Layout(title: &'static str, children: Children) -> impl IntoView {
+    // Plain links (the router still navigates them in the browser): the page is rendered
+    // anew on every navigation, so which one is current is known here, without the
+    // reactive bookkeeping of one `<A>` per link on every server-rendered page.
+    let here = use_location().pathname.get_untracked();
+    let nav = NAVIGATION
+        .iter()
+        .map(|(href, label)| {
+            let current =
+                (*href == here || (*href != "/" && here.starts_with(href))).then_some("page");
+            view! { <a href=*href aria-current=current>{*label}</a> }
+        })
+        .collect_view();
     view! {
         <Title text=title/>
         <header class="top">
             <a class="brand" href="/">"WiZFS"</a>
-            <nav>
-                <A href="/">"Dashboard"</A>
-                <A href="/search">"Search"</A>
-                <A href="/browse">"Browse"</A>
-                <A href="/snapshots">"Snapshots"</A>
-                <A href="/health">"Health"</A>
-                <A href="/space">"Space"</A>
-                <A href="/duplicates">"Duplicates"</A>
-                <A href="/backups">"Backups"</A>
-            </nav>
+            <nav>{nav}</nav>
             <form class="logout" method="post" action="/logout">
                 <button type="submit">"Sign out"</button>
             </form>

@@ -5,15 +5,15 @@
 //! percentiles — with a static file served by
 //! the same router as the in-process baseline, and each p99 as a ratio of the baseline's. Also
 //! prints the size of the browser bundle when `target/site` holds one. Sizes:
-//! `WIZFS_BENCH_FILES` (default 2000), `WIZFS_BENCH_REQUESTS` per connection (default 20).
+//! `WIZFS_BENCH_FILES` (default 2000), `WIZFS_BENCH_REQUESTS` per connection (default 20),
+//! `WIZFS_BENCH_CONNECTIONS` (default 64; 1 shows the unloaded latency);
+//! words after `--` choose the targets whose names contain them.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use wizfs_core::{DatasetName, PoolName};
 use wizfs_zfs::{FakeZfs, Zfs};
-
-const CONNECTIONS: usize = 64;
 
 fn size(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -36,14 +36,23 @@ fn agent() -> ureq::Agent {
 }
 
 /// 64 threads, each its own keep-alive connection: `warm_up` unmeasured GETs of `path` (the
-/// connection, the thread's allocator caches), then `requests` measured ones.
-fn load(base: &str, cookie: &str, path: &str, warm_up: usize, requests: usize) -> Vec<Duration> {
-    let threads: Vec<_> = (0..CONNECTIONS)
+/// connection, the thread's allocator caches), then `requests` measured ones. Returns the
+/// sorted times and the size of the last body.
+fn load(
+    connections: usize,
+    base: &str,
+    cookie: &str,
+    path: &str,
+    warm_up: usize,
+    requests: usize,
+) -> (Vec<Duration>, usize) {
+    let threads: Vec<_> = (0..connections)
         .map(|_| {
             let (url, cookie) = (format!("{base}{path}"), cookie.to_owned());
             std::thread::spawn(move || {
                 let agent = agent();
                 let mut times = Vec::with_capacity(requests);
+                let mut size = 0;
                 for round in 0..warm_up + requests {
                     let started = Instant::now();
                     let mut response = agent
@@ -54,25 +63,32 @@ fn load(base: &str, cookie: &str, path: &str, warm_up: usize, requests: usize) -
                     assert_eq!(response.status(), 200, "{url}");
                     let body = response.body_mut().read_to_vec().expect("a body");
                     assert!(!body.is_empty());
+                    size = body.len();
                     if round >= warm_up {
                         times.push(started.elapsed());
                     }
                 }
-                times
+                (times, size)
             })
         })
         .collect();
-    let mut all: Vec<Duration> = threads
-        .into_iter()
-        .flat_map(|thread| thread.join().expect("a load thread"))
-        .collect();
+    let mut all = Vec::new();
+    let mut size = 0;
+    for thread in threads {
+        let (times, body) = thread.join().expect("a load thread");
+        all.extend(times);
+        size = body;
+    }
     all.sort();
-    all
+    (all, size)
 }
 
 fn main() -> anyhow::Result<()> {
+    // The allocator settings of the daemon (`wizfsd::memory`), so the figures are its own.
+    wizfsd::memory::tune_process();
     let files = size("WIZFS_BENCH_FILES", 2000);
     let requests = size("WIZFS_BENCH_REQUESTS", 20);
+    let connections = size("WIZFS_BENCH_CONNECTIONS", 64).max(1);
     let directory = tempfile::tempdir()?;
     let fake = FakeZfs::open(directory.path().join("pools"))?;
     fake.create_pool(&PoolName::new("tank")?, 1 << 34)?;
@@ -123,7 +139,7 @@ fn main() -> anyhow::Result<()> {
         .await
     });
     println!(
-        "console bench: {files} files × 10 snapshots indexed in {:.1} s; {CONNECTIONS} connections × {requests} requests per target",
+        "console bench: {files} files × 10 snapshots indexed in {:.1} s; {connections} connections × {requests} requests per target",
         indexing.elapsed().as_secs_f64()
     );
 
@@ -159,20 +175,30 @@ fn main() -> anyhow::Result<()> {
     ];
     let mut baseline_p99 = None;
     println!(
-        "{:<24} {:>9} {:>9} {:>9} {:>10}",
-        "target", "p50 ms", "p99 ms", "max ms", "p99/base"
+        "{:<24} {:>9} {:>9} {:>9} {:>10} {:>8}",
+        "target", "p50 ms", "p99 ms", "max ms", "p99/base", "KiB"
     );
-    for (name, path) in targets {
-        let times = load(&base, &cookie, path, 3, requests);
+    // `cargo bench -p wizfsd --bench console -- WORD…`: only targets whose name contains a
+    // word (the baseline always runs).
+    let words: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|argument| !argument.starts_with("--"))
+        .collect();
+    for (index, (name, path)) in targets.into_iter().enumerate() {
+        if index > 0 && !words.is_empty() && !words.iter().any(|word| name.contains(word)) {
+            continue;
+        }
+        let (times, size) = load(connections, &base, &cookie, path, 3, requests);
         let p99 = percentile(&times, 0.99);
         let base_p99 = *baseline_p99.get_or_insert(p99);
         println!(
-            "{:<24} {:>9.2} {:>9.2} {:>9.2} {:>10.1}",
+            "{:<24} {:>9.2} {:>9.2} {:>9.2} {:>10.1} {:>8.1}",
             name,
             percentile(&times, 0.5).as_secs_f64() * 1e3,
             p99.as_secs_f64() * 1e3,
             times.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
-            p99.as_secs_f64() / base_p99.as_secs_f64().max(1e-9)
+            p99.as_secs_f64() / base_p99.as_secs_f64().max(1e-9),
+            size as f64 / 1024.0
         );
     }
     for candidate in [

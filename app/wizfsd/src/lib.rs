@@ -9,6 +9,7 @@ pub mod config;
 pub mod console;
 pub mod health;
 pub mod jobs;
+pub mod memory;
 pub mod routes;
 pub mod server;
 pub mod snapshots;

@@ -24,6 +24,7 @@ struct Arguments {
 }
 
 fn main() -> anyhow::Result<()> {
+    wizfsd::memory::tune_process();
     let arguments = Arguments::parse();
     let mut config = match &arguments.config {
         Some(path) => Config::load(path)?,
@@ -66,6 +67,9 @@ fn main() -> anyhow::Result<()> {
     }
     let options = serve_options(&config)?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.spawn(wizfsd::memory::release_free_memory_every(
+        wizfsd::memory::RELEASE_PERIOD,
+    ));
     runtime.block_on(wizfsd::server::serve(options, state))
 }
 

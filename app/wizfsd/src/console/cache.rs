@@ -42,9 +42,10 @@ const CACHEABLE: &[&str] = &[
 /// Answers larger than this are not kept (a preview of a big file, say).
 const MAXIMUM_CACHED_BYTES: usize = 1 << 20;
 
-/// At most this many different reads are kept; beyond it stale ones are dropped first and a
-/// read that finds no room is answered without being kept.
+/// At most this many different reads, and about this many bytes, are kept; a read that
+/// finds no room is answered without being kept.
 const MAXIMUM_ENTRIES: usize = 512;
+const MAXIMUM_TOTAL_BYTES: usize = 8 << 20;
 
 /// Whether a GET of `path_and_query` may be answered from the cache.
 pub fn cacheable(method: &str, path_and_query: &str) -> bool {
@@ -150,25 +151,28 @@ impl ReadCache {
         }
     }
 
-    /// The slot of `key`, or `None` when the cache is full of usable answers.
+    /// The slot of `key`, or `None` when the cache is full of usable answers. A new key
+    /// first sweeps out every answer that can no longer be used, so what a session read
+    /// does not stay in memory after it.
     fn slot(&self, key: &str) -> Option<Arc<Slot>> {
         let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(slot) = slots.get(key) {
             return Some(slot.clone());
         }
-        if slots.len() >= MAXIMUM_ENTRIES {
-            let limit = self.ttl + self.grace;
-            let generation = self.current();
-            // Keep only answers that are still usable or being read right now.
-            slots.retain(|_, slot| {
-                slot.reading.try_lock().is_err()
-                    || slot.state().entry.as_ref().is_some_and(|entry| {
-                        entry.generation == generation && entry.at.elapsed() < limit
-                    })
+        let limit = self.ttl + self.grace;
+        let generation = self.current();
+        let mut kept_bytes = 0;
+        // Keep only answers that are still usable or being read right now.
+        slots.retain(|_, slot| {
+            let usable = slot.state().entry.as_ref().and_then(|entry| {
+                (entry.generation == generation && entry.at.elapsed() < limit)
+                    .then_some(entry.body.len())
             });
-            if slots.len() >= MAXIMUM_ENTRIES {
-                return None;
-            }
+            kept_bytes += usable.unwrap_or(0);
+            usable.is_some() || slot.reading.try_lock().is_err()
+        });
+        if slots.len() >= MAXIMUM_ENTRIES || kept_bytes >= MAXIMUM_TOTAL_BYTES {
+            return None;
         }
         let slot = Arc::<Slot>::default();
         slots.insert(key.to_owned(), slot.clone());
@@ -400,5 +404,40 @@ mod tests {
         cache.invalidate();
         assert_eq!(read(&cache, "new", &computed).await, b"515");
         assert_eq!(read(&cache, "new", &computed).await, b"515");
+    }
+
+    /// Answers are kept up to about [`MAXIMUM_TOTAL_BYTES`] in all; expired ones are
+    /// dropped as soon as a new key is read, so the memory of a burst of reads goes with
+    /// their expiry.
+    #[tokio::test(start_paused = true)]
+    async fn kept_bytes_are_bounded_and_expired_answers_are_dropped() {
+        let cache = cache(1_000, 1_000);
+        let big = |key: &str| {
+            let cache = cache.clone();
+            let key = key.to_owned();
+            async move {
+                cache
+                    .get_or_read::<(), _>(&key, async { Ok(vec![1; MAXIMUM_CACHED_BYTES]) })
+                    .await
+                    .unwrap();
+            }
+        };
+        let kept = |cache: &ReadCache| {
+            let slots = cache.slots.lock().unwrap();
+            slots
+                .values()
+                .filter_map(|slot| slot.state().entry.as_ref().map(|entry| entry.body.len()))
+                .sum::<usize>()
+        };
+        for key in 0..20 {
+            big(&key.to_string()).await;
+        }
+        assert_eq!(kept(&cache), MAXIMUM_TOTAL_BYTES);
+        // Expired: the next new key sweeps them all out.
+        tokio::time::advance(Duration::from_millis(2_001)).await;
+        let computed = Arc::new(AtomicUsize::new(0));
+        assert_eq!(read(&cache, "small", &computed).await, b"1");
+        assert_eq!(kept(&cache), 1);
+        assert_eq!(cache.slots.lock().unwrap().len(), 1);
     }
 }

@@ -358,6 +358,12 @@ async fn pages_render_real_data_on_the_server() {
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("notes.txt"), "{page}");
     assert!(page.contains("/pkg/wizfs.js"), "the page loads the bundle");
+    // The navigation marks the page it is on, and only that one.
+    assert!(
+        page.contains(r#"<a href="/browse" aria-current="page">Browse"#),
+        "{page}"
+    );
+    assert_eq!(page.matches("aria-current").count(), 1, "{page}");
     let (_, _, page) = send(
         &console.router,
         get(
