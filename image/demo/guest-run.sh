@@ -83,7 +83,7 @@ if [ -f /job/smoke ]; then
   done
   # And after the browser session.
   memory "after the browser tests"
-  # Freed memory goes back to the kernel every 30 s (app/wizfsd/src/memory.rs).
+  # And once freed memory has gone back to the kernel (app/wizfsd/src/memory.rs).
   sleep 35
   memory "35 s after the browser tests"
 else

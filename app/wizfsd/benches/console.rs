@@ -83,8 +83,11 @@ fn load(
     (all, size)
 }
 
+/// The daemon's allocator and settings (`wizfsd::memory`), so the figures are its own.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> anyhow::Result<()> {
-    // The allocator settings of the daemon (`wizfsd::memory`), so the figures are its own.
     wizfsd::memory::tune_process();
     let files = size("WIZFS_BENCH_FILES", 2000);
     let requests = size("WIZFS_BENCH_REQUESTS", 20);
@@ -101,6 +104,11 @@ fn main() -> anyhow::Result<()> {
         for index in 0..files {
             let folder = mountpoint.join(format!("folder-{}", index % 50));
             std::fs::create_dir_all(&folder)?;
+            // One file in fifty is deleted half-way, for the deleted-files search.
+            if snapshot == 5 && index % 50 == 13 {
+                std::fs::remove_file(folder.join(format!("file-{index}.txt")))?;
+                continue;
+            }
             if snapshot == 0 || index % 100 == snapshot {
                 std::fs::write(
                     folder.join(format!("file-{index}.txt")),
