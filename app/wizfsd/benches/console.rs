@@ -1,6 +1,7 @@
 //! Console load benchmark: `cargo bench -p wizfsd --bench console`. Serves the whole app
 //! (sign-in guard, server-rendered pages, REST API) on 127.0.0.1 over a `FakeZfs` pool with an
-//! indexed dataset, signs in once, then has 64 connections (one keep-alive client per thread)
+//! indexed dataset, signs in once, then has 64 connections (one keep-alive client per thread;
+//! see `WIZFS_BENCH_CONNECTIONS`)
 //! request each target in turn (after three unmeasured requests each) and prints latency
 //! percentiles — with a static file served by
 //! the same router as the in-process baseline, and each p99 as a ratio of the baseline's. Also
@@ -35,7 +36,7 @@ fn agent() -> ureq::Agent {
         .into()
 }
 
-/// 64 threads, each its own keep-alive connection: `warm_up` unmeasured GETs of `path` (the
+/// `connections` threads, each its own keep-alive connection: `warm_up` unmeasured GETs of `path` (the
 /// connection, the thread's allocator caches), then `requests` measured ones. Returns the
 /// sorted times and the size of the last body.
 fn load(
@@ -174,7 +175,10 @@ fn main() -> anyhow::Result<()> {
         ("page: sign-in (no data)", "/login"),
         ("page: search form", "/search"),
         ("page: dashboard", "/"),
-        ("page: search", "/search?q=file-1&deleted=true"),
+        (
+            "page: search, deleted files",
+            "/search?q=file-1&deleted=true",
+        ),
         (
             "page: versions",
             "/versions?dataset=tank%2Fhome&path=folder-1%2Ffile-1.txt",

@@ -5,7 +5,7 @@
 //!   it returns freed pages to the kernel by itself shortly after they are freed. With
 //!   glibc's malloc the release daemon in the appliance VM grew from 24 MB idle to 67 MB
 //!   after one browser session and stayed there, even with `malloc_trim` every 30 s; with
-//!   mimalloc it is 30 MB idle and 34 MB after the same session. It also renders console
+//!   mimalloc it is 29 MB idle and 34 MB half a minute after the same session. It also renders console
 //!   pages faster under load (a fifth of the CPU was in glibc's malloc/free; see
 //!   docs/benchmarks.md and docs/health.md, "Memory").
 //! - **No transparent huge pages** ([`tune_process`]): with the kernel's setting `always`,

@@ -161,15 +161,20 @@ impl ReadCache {
         }
         let limit = self.ttl + self.grace;
         let generation = self.current();
+        let full = slots.len() >= MAXIMUM_ENTRIES;
         let mut kept_bytes = 0;
-        // Keep only answers that are still usable or being read right now.
+        // Keep answers that are still usable and slots being read right now; a slot not read
+        // yet (its first caller may be about to lock it) goes only to make room.
         slots.retain(|_, slot| {
-            let usable = slot.state().entry.as_ref().and_then(|entry| {
-                (entry.generation == generation && entry.at.elapsed() < limit)
-                    .then_some(entry.body.len())
-            });
-            kept_bytes += usable.unwrap_or(0);
-            usable.is_some() || slot.reading.try_lock().is_err()
+            let reading = || slot.reading.try_lock().is_err();
+            match slot.state().entry.as_ref() {
+                Some(entry) if entry.generation == generation && entry.at.elapsed() < limit => {
+                    kept_bytes += entry.body.len();
+                    true
+                }
+                Some(_) => reading(),
+                None => !full || reading(),
+            }
         });
         if slots.len() >= MAXIMUM_ENTRIES || kept_bytes >= MAXIMUM_TOTAL_BYTES {
             return None;
