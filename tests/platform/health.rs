@@ -577,10 +577,25 @@ fn health_monitoring_reaches_the_webhook_once_and_resolves() {
         .lines()
         .find(|line| line.starts_with("VmRSS:"))
         .expect("VmRSS");
+    // How much of it is heap and stacks rather than pages of the (debug) program file.
+    let anonymous = std::fs::read_to_string(format!("/proc/{}/smaps_rollup", daemon.child.id()))
+        .ok()
+        .and_then(|rollup| {
+            rollup
+                .lines()
+                .find(|line| line.starts_with("Anonymous:"))
+                .map(|line| {
+                    line.split_whitespace()
+                        .skip(1)
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+        })
+        .unwrap_or_else(|| "unknown".into());
     // Straight to the process's stderr, past libtest's capture, so the run's log shows it.
     use std::io::Write as _;
     let _ = writeln!(
         std::io::stderr(),
-        "idle wizfsd with health monitoring: {rss}"
+        "idle wizfsd with health monitoring: {rss} (anonymous {anonymous})"
     );
 }
