@@ -159,12 +159,15 @@ fn view_results(form: SearchForm, results: SearchResults) -> impl IntoView {
                 (Some(first), None) => format!("{} … now", crate::format::short_snapshot(first)),
                 _ => "live only".into(),
             };
+            // One text per cell: every dynamic piece costs the renderer a node of its own.
+            let location = format!("{} / {}", hit.dataset, hit.path);
+            let size = if hit.kind == "file" { bytes(hit.size) } else { hit.kind };
             view! {
                 <tr class="hit">
-                    <td><a class="hit-name" href=versions>{hit.name.clone()}</a><div class="muted small">{hit.dataset.clone()} " / " {hit.path.clone()}</div></td>
+                    <td><a class="hit-name" href=versions>{hit.name}</a><div class="muted small">{location}</div></td>
                     <td>{badge(state.into())}</td>
-                    <td class="number">{if hit.kind == "file" { bytes(hit.size) } else { hit.kind.clone() }}</td>
-                    <td>{hit.modified.clone()}</td>
+                    <td class="number">{size}</td>
+                    <td>{hit.modified}</td>
                     <td class="small">{range}</td>
                 </tr>
             }
