@@ -1,13 +1,13 @@
 //! How the daemon keeps its resident memory small on a NAS that runs it for months. Two
-//! choices, both made only by the daemon (and its console benchmark), never by the CLI or
-//! the tests:
+//! choices, made in the daemon's binary (and its console benchmark) only; the `wizfs` CLI
+//! and the library's tests keep the C library's defaults:
 //! - **mimalloc** as the global allocator (`#[global_allocator]` in `src/bin/wizfsd.rs`):
 //!   it returns freed pages to the kernel by itself shortly after they are freed. With
 //!   glibc's malloc the release daemon in the appliance VM grew from 24 MB idle to 67 MB
 //!   after one browser session and stayed there, even with `malloc_trim` every 30 s; with
-//!   mimalloc it is 29 MB idle and 34 MB half a minute after the same session. It also renders console
-//!   pages faster under load (a fifth of the CPU was in glibc's malloc/free; see
-//!   docs/benchmarks.md and docs/health.md, "Memory").
+//!   mimalloc it is 29-31 MB idle and 34-35 MB half a minute after the same session. It
+//!   also renders console pages faster under load (a fifth of the CPU was in glibc's
+//!   malloc/free; see docs/benchmarks.md and docs/health.md, "Memory").
 //! - **No transparent huge pages** ([`tune_process`]): with the kernel's setting `always`,
 //!   every touched 2 MiB stretch of heap was backed by a whole huge page (16 MB of the idle
 //!   daemon's 45 MB in the VM).
