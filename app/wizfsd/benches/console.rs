@@ -7,7 +7,8 @@
 //! the same router as the in-process baseline, and each p99 as a ratio of the baseline's. Also
 //! prints the size of the browser bundle when `target/site` holds one. Sizes:
 //! `WIZFS_BENCH_FILES` (default 2000), `WIZFS_BENCH_REQUESTS` per connection (default 20),
-//! `WIZFS_BENCH_CONNECTIONS` (default 64; 1 shows the unloaded latency);
+//! `WIZFS_BENCH_CONNECTIONS` (default 64; 1 shows the unloaded latency),
+//! `WIZFS_BENCH_CLIENT_NICE` (default 0: client threads at the server's priority);
 //! words after `--` choose the targets whose names contain them.
 
 use std::sync::Arc;
@@ -41,6 +42,7 @@ fn agent() -> ureq::Agent {
 /// sorted times and the size of the last body.
 fn load(
     connections: usize,
+    nice: i32,
     base: &str,
     cookie: &str,
     path: &str,
@@ -51,6 +53,10 @@ fn load(
         .map(|_| {
             let (url, cookie) = (format!("{base}{path}"), cookie.to_owned());
             std::thread::spawn(move || {
+                if nice != 0 {
+                    // This thread only: Linux keeps a nice value per thread.
+                    rustix::process::setpriority_process(None, nice).expect("setpriority");
+                }
                 let agent = agent();
                 let mut times = Vec::with_capacity(requests);
                 let mut size = 0;
@@ -93,6 +99,9 @@ fn main() -> anyhow::Result<()> {
     let files = size("WIZFS_BENCH_FILES", 2000);
     let requests = size("WIZFS_BENCH_REQUESTS", 20);
     let connections = size("WIZFS_BENCH_CONNECTIONS", 64).max(1);
+    // Client threads at a lower priority (a positive nice value) stand in for clients on
+    // other machines: the server is then not preempted by its own load generator.
+    let nice = size("WIZFS_BENCH_CLIENT_NICE", 0).min(19) as i32;
     let directory = tempfile::tempdir()?;
     let fake = FakeZfs::open(directory.path().join("pools"))?;
     fake.create_pool(&PoolName::new("tank")?, 1 << 34)?;
@@ -200,7 +209,7 @@ fn main() -> anyhow::Result<()> {
         if index > 0 && !words.is_empty() && !words.iter().any(|word| name.contains(word)) {
             continue;
         }
-        let (times, size) = load(connections, &base, &cookie, path, 3, requests);
+        let (times, size) = load(connections, nice, &base, &cookie, path, 3, requests);
         let p99 = percentile(&times, 0.99);
         let base_p99 = *baseline_p99.get_or_insert(p99);
         println!(
