@@ -646,11 +646,11 @@ async fn search(
         .await
         .map_err(|error| ApiError::Internal(format!("search queue: {error}")))?;
     // A search of the index alone takes about a millisecond or less (glob searches over
-    // 100k versions: p99 16 ms; docs/benchmarks.md) and
-    // runs right here on the request's worker thread: handing it to the blocking pool meant
-    // a wait in the run queue for another thread, which on a loaded machine cost more than
-    // the search (console bench: API search p50 15 -> 9 ms at 64 connections on 2 cores).
-    // `as_of` asks ZFS for the snapshot first, and that may block: on the blocking pool.
+    // 100k versions: p99 16 ms; docs/benchmarks.md) and runs right here on the request's
+    // worker thread: handing it to the blocking pool meant a wait in the run queue for
+    // another thread, which on a loaded machine cost more than the search (console bench:
+    // API search p50 15 -> 9 ms at 64 connections on 2 cores). `as_of` asks ZFS for the
+    // snapshot first, and that may block: on the blocking pool.
     let inline = parameters.as_of.is_none();
     let search = move || {
         let as_of = match (&dataset_name, &parameters.as_of) {

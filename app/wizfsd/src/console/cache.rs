@@ -129,16 +129,20 @@ impl ReadCache {
         self.generation.load(Ordering::SeqCst)
     }
 
+    /// How old `entry` is, when no change has happened since it was read.
+    fn age_if_current(&self, entry: &Entry) -> Option<Duration> {
+        (entry.generation == self.current()).then(|| entry.at.elapsed())
+    }
+
     /// What the kept answer of `state` is good for; claims the background refresh.
     fn classify(&self, state: &mut SlotState) -> Use {
-        let Some(entry) = state
+        let Some((entry, age)) = state
             .entry
             .as_ref()
-            .filter(|entry| entry.generation == self.current())
+            .and_then(|entry| Some((entry, self.age_if_current(entry)?)))
         else {
             return Use::Unusable;
         };
-        let age = entry.at.elapsed();
         if age < self.ttl {
             Use::Fresh(entry.body.clone())
         } else if age < self.ttl + self.grace {
@@ -160,7 +164,6 @@ impl ReadCache {
             return Some(slot.clone());
         }
         let limit = self.ttl + self.grace;
-        let generation = self.current();
         let full = slots.len() >= MAXIMUM_ENTRIES;
         let mut kept_bytes = 0;
         // Keep answers that are still usable and slots being read right now; a slot not read
@@ -168,7 +171,7 @@ impl ReadCache {
         slots.retain(|_, slot| {
             let reading = || slot.reading.try_lock().is_err();
             match slot.state().entry.as_ref() {
-                Some(entry) if entry.generation == generation && entry.at.elapsed() < limit => {
+                Some(entry) if self.age_if_current(entry).is_some_and(|age| age < limit) => {
                     kept_bytes += entry.body.len();
                     true
                 }
@@ -231,7 +234,7 @@ impl ReadCache {
             .state()
             .entry
             .as_ref()
-            .filter(|entry| entry.generation == self.current() && entry.at.elapsed() < self.ttl)
+            .filter(|entry| self.age_if_current(entry).is_some_and(|age| age < self.ttl))
         {
             return Ok(entry.body.to_vec());
         }
