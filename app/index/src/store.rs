@@ -2,13 +2,11 @@
 //! atomically (catalogue first, search index caught up from the dirty set), answers searches
 //! and version listings, and checks that both stores agree.
 
-use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
 use tantivy::collector::{Collector, TopDocs};
-use tantivy::columnar::Column;
 use tantivy::directory::MmapDirectory;
 use tantivy::indexer::LogMergePolicy;
 use tantivy::query::Query;
@@ -23,7 +21,7 @@ use wizfs_core::versioning::{LIVE_TXG, Signature, StoredVersion, VersionOp};
 use crate::catalogue::{Catalogue, VersionRecord};
 use crate::document::{self, Fields, TRIGRAM_TOKENIZER, TrigramTokenizer};
 use crate::error::{Context, IndexError};
-use crate::query::{self, DatasetScope, FacetCollector, FacetCounts};
+use crate::query::{self, DatasetScope, FacetCollector, FacetCounts, SegmentColumns};
 use crate::{
     ApplyReport, ConsistencyReport, DatasetInfo, Facets, IndexedSnapshot, SearchHit, SearchQuery,
     SearchResults, SnapshotChange, Sort, VersionEntry,
@@ -55,6 +53,8 @@ pub struct IndexStore {
     /// when opened read-only (see [`IndexStore::open_read_only`]).
     writer: Option<Mutex<IndexWriter<TantivyDocument>>>,
     cache: RwLock<Cache>,
+    /// The columns searches read, per segment.
+    columns: SegmentColumns,
 }
 
 impl std::fmt::Debug for IndexStore {
@@ -164,6 +164,7 @@ impl IndexStore {
             fields,
             writer: Some(Mutex::new(writer)),
             cache: RwLock::new(Cache::default()),
+            columns: SegmentColumns::default(),
         };
         let mut writer = store.lock_writer()?;
         if rebuild {
@@ -210,6 +211,7 @@ impl IndexStore {
             fields,
             writer: None,
             cache: RwLock::new(Cache::default()),
+            columns: SegmentColumns::default(),
         };
         store.reload_cache()?;
         Ok(store)
@@ -765,9 +767,13 @@ impl IndexStore {
             Some(glob) => query::verified(&searcher, built.query, glob)
                 .context(|| "checking glob candidates".into())?,
         };
-        let (addresses, counts) =
-            collect(&searcher, tantivy_query.as_ref(), query).context(|| "searching".into())?;
+        let facets = FacetCollector {
+            columns: &self.columns,
+        };
+        let (addresses, counts) = collect(&searcher, tantivy_query.as_ref(), query, &facets)
+            .context(|| "searching".into())?;
         let hits = self.hits(&searcher, &cache, &addresses)?;
+        self.columns.keep_only(&searcher);
         let name_of = |guid: u64| {
             cache
                 .datasets
@@ -801,24 +807,15 @@ impl IndexStore {
     ) -> Result<Vec<SearchHit>> {
         let rtxn = self.catalogue.read_txn()?;
         let mut hits = Vec::with_capacity(addresses.len());
-        // Opening a column looks it up by name: once per segment, not per hit.
-        let mut columns: HashMap<u32, (Column<u64>, Column<bool>)> = HashMap::new();
         for address in addresses {
-            let (ids, live) = match columns.entry(address.segment_ord) {
-                Entry::Occupied(entry) => entry.into_mut(),
-                Entry::Vacant(entry) => {
-                    let fast = searcher.segment_reader(address.segment_ord).fast_fields();
-                    let context = || "reading a hit".to_owned();
-                    entry.insert((
-                        fast.u64(document::ID).context(context)?,
-                        fast.bool(document::PATH_LIVE).context(context)?,
-                    ))
-                }
-            };
-            let Some(id) = ids.first(address.doc_id) else {
+            let columns = self
+                .columns
+                .of(searcher.segment_reader(address.segment_ord))
+                .context(|| "reading a hit".to_owned())?;
+            let Some(id) = columns.ids.first(address.doc_id) else {
                 continue;
             };
-            let path_live = live.first(address.doc_id).unwrap_or(false);
+            let path_live = columns.path_live.first(address.doc_id).unwrap_or(false);
             // A version deleted since the searcher was taken is skipped.
             let Some(record) = self.catalogue.version(&rtxn, id)? else {
                 continue;
@@ -859,12 +856,13 @@ fn top<K, C>(
     searcher: &Searcher,
     query: &dyn Query,
     collector: C,
+    facets: &FacetCollector,
 ) -> tantivy::Result<(Vec<DocAddress>, FacetCounts)>
 where
     K: 'static + Send,
     C: Collector<Fruit = Vec<(K, DocAddress)>>,
 {
-    let (documents, counts) = searcher.search(query, &(collector, FacetCollector))?;
+    let (documents, counts) = searcher.search(query, &(collector, *facets))?;
     Ok((
         documents.into_iter().map(|(_, address)| address).collect(),
         counts,
@@ -875,9 +873,10 @@ fn collect(
     searcher: &Searcher,
     query: &dyn Query,
     search: &SearchQuery,
+    facets: &FacetCollector,
 ) -> tantivy::Result<(Vec<DocAddress>, FacetCounts)> {
     if search.limit == 0 {
-        return Ok((Vec::new(), searcher.search(query, &FacetCollector)?));
+        return Ok((Vec::new(), searcher.search(query, facets)?));
     }
     let page = TopDocs::with_limit(search.limit).and_offset(search.offset);
     let order = if search.descending {
@@ -886,26 +885,30 @@ fn collect(
         Order::Asc
     };
     match search.sort {
-        Sort::Relevance => top(searcher, query, page.order_by_score()),
+        Sort::Relevance => top(searcher, query, page.order_by_score(), facets),
         Sort::Name => top(
             searcher,
             query,
             page.order_by_string_fast_field(document::NAME_LOWER, order),
+            facets,
         ),
         Sort::Size => top(
             searcher,
             query,
             page.order_by_fast_field::<u64>(document::SIZE, order),
+            facets,
         ),
         Sort::Modified => top(
             searcher,
             query,
             page.order_by_fast_field::<i64>(document::MODIFIED, order),
+            facets,
         ),
         Sort::Path => top(
             searcher,
             query,
             page.order_by_string_fast_field(document::PATH_SORT, order),
+            facets,
         ),
     }
 }

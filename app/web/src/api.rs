@@ -73,25 +73,22 @@ pub async fn search(form: model::SearchForm) -> Result<model::SearchResults, Ser
     let after = date(&form.after, "modified after")?;
     let before = date(&form.before, "modified before")?;
     let ext = form.ext.trim().trim_start_matches('.').to_ascii_lowercase();
-    get(format!(
-        "/api/v1/search{}",
-        query(&[
-            ("q", form.q.trim()),
-            ("match", &form.r#match),
-            ("dataset", &form.dataset),
-            ("type", &form.r#type),
-            ("ext", &ext),
-            ("min_size", &min_size),
-            ("max_size", &max_size),
-            ("modified_after", &after),
-            ("modified_before", &before),
-            ("deleted", if form.deleted { "true" } else { "" }),
-            ("sort", &form.sort),
-            ("descending", if form.sort.is_empty() { "" } else { "true" }),
-            ("offset", &offset),
-            ("limit", &limit),
-        ])
-    ))
+    crate::backend::search(query(&[
+        ("q", form.q.trim()),
+        ("match", &form.r#match),
+        ("dataset", &form.dataset),
+        ("type", &form.r#type),
+        ("ext", &ext),
+        ("min_size", &min_size),
+        ("max_size", &max_size),
+        ("modified_after", &after),
+        ("modified_before", &before),
+        ("deleted", if form.deleted { "true" } else { "" }),
+        ("sort", &form.sort),
+        ("descending", if form.sort.is_empty() { "" } else { "true" }),
+        ("offset", &offset),
+        ("limit", &limit),
+    ]))
     .await
 }
 

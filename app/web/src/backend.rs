@@ -1,7 +1,9 @@
 //! Server side only (feature `ssr`): how the console's server functions reach the daemon.
 //! The daemon gives every request a [`Backend`] (through Leptos's context) that answers
 //! REST calls in-process, so the console and `/api/v1` run the same validation and use-case
-//! code, and the console cannot do anything the API refuses.
+//! code, and the console cannot do anything the API refuses. One call has a typed twin: the
+//! search, which the busiest page makes on every keystroke, is answered by the same handler
+//! code without encoding its answer as JSON and decoding it again.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -21,6 +23,10 @@ pub struct BackendError {
 /// The body of a successful REST answer.
 pub type BackendFuture = Pin<Box<dyn Future<Output = Result<Vec<u8>, BackendError>> + Send>>;
 
+/// A search's answer.
+pub type SearchFuture =
+    Pin<Box<dyn Future<Output = Result<crate::model::SearchResults, BackendError>> + Send>>;
+
 /// Answers REST requests (`GET`/`POST` on `/api/v1/...`) in-process.
 pub trait Backend: Send + Sync + 'static {
     /// `body` is JSON for POST requests.
@@ -30,6 +36,10 @@ pub trait Backend: Send + Sync + 'static {
         path_and_query: String,
         body: Option<Vec<u8>>,
     ) -> BackendFuture;
+
+    /// `GET /api/v1/search` with `query` (`?q=…&…`): what [`Backend::call`] would answer,
+    /// read from the same handler code and parameter parsing, without the JSON in between.
+    fn search(&self, query: String) -> SearchFuture;
 }
 
 /// The backend of this request (provided by the daemon).
@@ -54,6 +64,11 @@ pub async fn get<T: DeserializeOwned>(path_and_query: String) -> Result<T, Serve
         .await
         .map_err(failed)?;
     decode(&bytes)
+}
+
+/// `GET /api/v1/search` with `query`, typed (see [`Backend::search`]).
+pub async fn search(query: String) -> Result<crate::model::SearchResults, ServerFnError> {
+    backend()?.search(query).await.map_err(failed)
 }
 
 /// `GET path` as text (diffs).

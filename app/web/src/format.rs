@@ -1,6 +1,7 @@
 //! Small pure helpers the pages share: sizes for people (`1.5 GiB`) and back (`10M`),
-//! dates typed into filters (`2026-01-31` → seconds), URL query building, chart lines. Pure so they are
-//! tested here and behave the same on the server and in the browser.
+//! dates typed into filters (`2026-01-31` → seconds), URL query building, chart lines, HTML
+//! escaping for markup a page writes as text. Pure so they are tested here and behave the
+//! same on the server and in the browser.
 
 /// `1536` → `1.5 KiB`.
 pub fn bytes(value: u64) -> String {
@@ -75,34 +76,56 @@ pub fn parse_date(text: &str) -> Option<i64> {
 /// Percent-encodes a query value (RFC 3986 unreserved characters kept).
 pub fn encode(text: &str) -> String {
     let mut encoded = String::with_capacity(text.len());
+    encode_into(&mut encoded, text);
+    encoded
+}
+
+/// [`encode`], appended to `out`.
+pub fn encode_into(out: &mut String, text: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for byte in text.bytes() {
         match byte {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                encoded.push(byte as char);
+                out.push(char::from(byte));
             }
             other => {
-                const HEX: &[u8; 16] = b"0123456789ABCDEF";
-                encoded.push('%');
-                encoded.push(char::from(HEX[usize::from(other >> 4)]));
-                encoded.push(char::from(HEX[usize::from(other & 15)]));
+                out.push('%');
+                out.push(char::from(HEX[usize::from(other >> 4)]));
+                out.push(char::from(HEX[usize::from(other & 15)]));
             }
         }
     }
-    encoded
 }
 
 /// `?a=1&b=x%20y` from pairs, skipping empty values.
 pub fn query(pairs: &[(&str, &str)]) -> String {
-    let joined: Vec<String> = pairs
-        .iter()
-        .filter(|(_, value)| !value.is_empty())
-        .map(|(key, value)| format!("{key}={}", encode(value)))
-        .collect();
-    if joined.is_empty() {
-        String::new()
-    } else {
-        format!("?{}", joined.join("&"))
+    let mut query = String::new();
+    for (key, value) in pairs.iter().filter(|(_, value)| !value.is_empty()) {
+        query.push(if query.is_empty() { '?' } else { '&' });
+        query.push_str(key);
+        query.push('=');
+        encode_into(&mut query, value);
     }
+    query
+}
+
+/// Appends `text` to `out` escaped for HTML, safe both as element text and inside a
+/// double- or single-quoted attribute value: file names are user data and may hold any of
+/// `<>&"'`.
+pub fn escape_html_into(out: &mut String, text: &str) {
+    let mut rest = text;
+    while let Some(at) = rest.find(['&', '<', '>', '"', '\'']) {
+        out.push_str(&rest[..at]);
+        out.push_str(match rest.as_bytes()[at] {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            _ => "&#39;",
+        });
+        rest = &rest[at + 1..];
+    }
+    out.push_str(rest);
 }
 
 /// The parent of a dataset-relative path (`a/b/c` → `a/b`, `a` → ``).
@@ -163,6 +186,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn html_is_escaped_for_text_and_attributes() {
+        let cases = [
+            ("", ""),
+            ("plain name.txt", "plain name.txt"),
+            (
+                "<script>alert('x')</script>",
+                "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;",
+            ),
+            ("a \"quoted\" & <b>", "a &quot;quoted&quot; &amp; &lt;b&gt;"),
+            ("&amp;", "&amp;amp;"),
+            ("été ☃ \u{fffd}", "été ☃ \u{fffd}"),
+            ("trailing&", "trailing&amp;"),
+        ];
+        for (text, expected) in cases {
+            let mut out = String::from("kept:");
+            escape_html_into(&mut out, text);
+            assert_eq!(out, format!("kept:{expected}"), "{text:?}");
+        }
+    }
+
+    #[test]
     fn sizes_read_back() {
         let cases: &[(&str, Option<u64>)] = &[
             ("42", Some(42)),
@@ -210,6 +254,7 @@ mod tests {
             "?dataset=tank%2Fa%20b&q=%C3%A4%26%3D"
         );
         assert_eq!(query(&[("a", "")]), "");
+        assert_eq!(query(&[("a", ""), ("b", "1"), ("c", "~x")]), "?b=1&c=~x");
     }
 
     #[test]

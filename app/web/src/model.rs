@@ -78,11 +78,12 @@ impl FileVersion {
     }
 }
 
+/// One hit of `GET /api/v1/search`, with what the page shows (the API's `path_hex` and
+/// `modified_unix` are not read: they would only add to every page's hydration data).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SearchHit {
     pub dataset: String,
     pub path: String,
-    pub path_hex: String,
     pub name: String,
     pub kind: String,
     pub size: u64,
@@ -171,23 +172,22 @@ impl SearchForm {
         } else {
             self.page.to_string()
         };
-        format!(
-            "/search{}",
-            crate::format::query(&[
-                ("q", &self.q),
-                ("match", &self.r#match),
-                ("dataset", &self.dataset),
-                ("type", &self.r#type),
-                ("ext", &self.ext),
-                ("min_size", &self.min_size),
-                ("max_size", &self.max_size),
-                ("after", &self.after),
-                ("before", &self.before),
-                ("deleted", if self.deleted { "true" } else { "" }),
-                ("sort", &self.sort),
-                ("page", &page),
-            ])
-        )
+        let mut url = String::from("/search");
+        url.push_str(&crate::format::query(&[
+            ("q", &self.q),
+            ("match", &self.r#match),
+            ("dataset", &self.dataset),
+            ("type", &self.r#type),
+            ("ext", &self.ext),
+            ("min_size", &self.min_size),
+            ("max_size", &self.max_size),
+            ("after", &self.after),
+            ("before", &self.before),
+            ("deleted", if self.deleted { "true" } else { "" }),
+            ("sort", &self.sort),
+            ("page", &page),
+        ]));
+        url
     }
 
     /// Whether there is anything to search for.

@@ -28,13 +28,18 @@ pub fn loading() -> impl IntoView {
 
 /// A state badge (`live`, `deleted`, `ONLINE`, `critical`, …) coloured by meaning.
 pub fn badge(text: String) -> impl IntoView {
-    let class = match text.to_ascii_lowercase().as_str() {
+    let class = badge_class(&text);
+    view! { <span class=class>{text}</span> }
+}
+
+/// The class of a [`badge`] for `text`.
+pub fn badge_class(text: &str) -> &'static str {
+    match text.to_ascii_lowercase().as_str() {
         "live" | "online" | "ok" | "done" | "read" => "badge good",
         "deleted" | "critical" | "faulted" | "unavail" | "failed" | "removed" => "badge bad",
         "degraded" | "warning" | "older version" | "running" | "sleeping" => "badge warn",
         _ => "badge",
-    };
-    view! { <span class=class>{text}</span> }
+    }
 }
 
 #[component]

@@ -192,6 +192,8 @@ fn main() -> anyhow::Result<()> {
             "page: versions",
             "/versions?dataset=tank%2Fhome&path=folder-1%2Ffile-1.txt",
         ),
+        // The search page's own cost: its search finds nothing.
+        ("page: search, no hits", "/search?q=zzzz&deleted=true"),
         ("api: search", "/api/v1/search?q=file-1"),
     ];
     let mut baseline_p99 = None;

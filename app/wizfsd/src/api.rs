@@ -603,6 +603,15 @@ async fn search(
     State(state): State<AppState>,
     Query(parameters): Query<SearchParameters>,
 ) -> Result<Json<SearchResultsView>, ApiError> {
+    search_view(state, parameters).await.map(Json)
+}
+
+/// The answer of `GET /api/v1/search` before it is encoded: the console's search page reads
+/// it in-process without the JSON round trip (`console::InProcess::search`).
+pub(crate) async fn search_view(
+    state: AppState,
+    parameters: SearchParameters,
+) -> Result<SearchResultsView, ApiError> {
     use wizfs_index::{NameMatch, SearchQuery, Sort};
     let indexer = indexer(&state)?;
     let bad = |what: &str, value: &str| ApiError::BadRequest(format!("unknown {what} `{value}`"));
@@ -693,7 +702,7 @@ async fn search(
             .store()
             .search(&query)
             .map_err(|error| ApiError::BadRequest(error.to_string()))?;
-        Ok(Json(SearchResultsView::from(&results)))
+        Ok(SearchResultsView::from(&results))
     };
     if inline {
         search()

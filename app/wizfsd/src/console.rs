@@ -3,6 +3,8 @@
 //! backend its server functions call — the REST API answered in-process, so the console
 //! uses exactly the validation and use-cases of `/api/v1`. Its listings go through a
 //! short-lived [`cache::ReadCache`] so that pages under load do not queue behind `zfs list`.
+//! Searches take the typed path of [`Backend::search`]: the handler's own parsing and code,
+//! its answer handed over as a value instead of JSON.
 
 mod cache;
 
@@ -11,11 +13,17 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
-use axum::http::{Request, header};
+use axum::extract::Query;
+use axum::http::{Request, Uri, header};
 use leptos::prelude::*;
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tower::ServiceExt;
-use wizfs_web::backend::{Backend, BackendError, BackendFuture};
+use wizfs_web::backend::{Backend, BackendError, BackendFuture, SearchFuture};
+use wizfs_web::model;
+
+use crate::api::SearchParameters;
+use crate::server::AppState;
+use crate::wire::SearchResultsView;
 
 /// The REST router, answering the console's server functions without a network hop; the
 /// machine's listings are read through a [`cache::ReadCache`] that the console's own changes
@@ -23,13 +31,17 @@ use wizfs_web::backend::{Backend, BackendError, BackendFuture};
 #[derive(Debug, Clone)]
 pub struct InProcess {
     api: Router,
+    /// What the API's handlers share, for the typed search.
+    state: AppState,
     cache: Arc<cache::ReadCache>,
 }
 
 impl InProcess {
-    pub fn new(api: Router) -> Self {
+    /// `api` must be the REST router made with `state`.
+    pub fn new(api: Router, state: AppState) -> Self {
         Self {
             api,
+            state,
             cache: Arc::default(),
         }
     }
@@ -59,6 +71,69 @@ impl Backend for InProcess {
             }
             answer
         })
+    }
+
+    fn search(&self, query: String) -> SearchFuture {
+        let state = self.state.clone();
+        Box::pin(async move {
+            let uri: Uri =
+                format!("/api/v1/search{query}")
+                    .parse()
+                    .map_err(|error| BackendError {
+                        status: 400,
+                        message: format!("bad search {query}: {error}"),
+                    })?;
+            // The extractor of the REST handler, so both read the same parameters alike.
+            let Query(parameters) =
+                Query::<SearchParameters>::try_from_uri(&uri).map_err(|rejection| {
+                    BackendError {
+                        status: rejection.status().as_u16(),
+                        message: rejection.body_text(),
+                    }
+                })?;
+            let view = crate::api::search_view(state, parameters)
+                .await
+                .map_err(|error| BackendError {
+                    status: error.status().as_u16(),
+                    message: error.to_string(),
+                })?;
+            Ok(search_model(view))
+        })
+    }
+}
+
+/// The API's search answer as the console's model: what decoding its JSON gives.
+fn search_model(view: SearchResultsView) -> model::SearchResults {
+    let facets = |facets: Vec<crate::wire::FacetView>| {
+        facets
+            .into_iter()
+            .map(|facet| model::Facet {
+                value: facet.value,
+                count: facet.count,
+            })
+            .collect()
+    };
+    model::SearchResults {
+        total: view.total,
+        hits: view
+            .hits
+            .into_iter()
+            .map(|hit| model::SearchHit {
+                dataset: hit.dataset,
+                path: hit.path,
+                name: hit.name,
+                kind: hit.kind.to_owned(),
+                size: hit.size,
+                modified: hit.modified,
+                first_snapshot: hit.first_snapshot,
+                last_snapshot: hit.last_snapshot,
+                path_live: hit.path_live,
+                is_live_version: hit.is_live_version,
+            })
+            .collect(),
+        datasets: facets(view.datasets),
+        extensions: facets(view.extensions),
+        years: facets(view.years),
     }
 }
 
@@ -173,9 +248,10 @@ fn options(site_dir: &Path) -> LeptosOptions {
         .build()
 }
 
-/// The console's pages, server functions (`/fn/…`) and static files.
-pub fn router(site: &Site, api: Router) -> Router {
-    let backend: Arc<dyn Backend> = Arc::new(InProcess::new(api));
+/// The console's pages, server functions (`/fn/…`) and static files; `api` is the REST
+/// router made with `state`.
+pub fn router(site: &Site, api: Router, state: AppState) -> Router {
+    let backend: Arc<dyn Backend> = Arc::new(InProcess::new(api, state));
     let options = site.options.clone();
     let shell_options = options.clone();
     Router::new()

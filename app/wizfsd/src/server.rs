@@ -269,7 +269,7 @@ pub fn app_with_routes(
     auth: Arc<crate::auth::Auth>,
     console: &crate::console::Site,
 ) -> (Router, Vec<(&'static str, String)>) {
-    let api = api_routes().with_state::<()>(state);
+    let api = api_routes().with_state::<()>(state.clone());
     let sign_in = crate::auth::router(auth.clone());
     let mut listed: Vec<(&'static str, String)> = api
         .listed
@@ -286,7 +286,7 @@ pub fn app_with_routes(
     let router = Router::new()
         .merge(api.router.clone())
         .merge(sign_in.router)
-        .merge(crate::console::router(console, api.router))
+        .merge(crate::console::router(console, api.router, state))
         .layer(axum::middleware::from_fn_with_state(
             auth,
             crate::auth::guard,

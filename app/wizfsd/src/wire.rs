@@ -190,7 +190,13 @@ impl From<&wizfs_zfs::DiffEntry> for DiffEntryView {
 /// Hex of raw bytes: file names need not be UTF-8, so the API carries them exactly as hex
 /// next to a lossy display string.
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        text.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        text.push(char::from(DIGITS[usize::from(byte & 15)]));
+    }
+    text
 }
 
 /// Parses [`hex`] back.

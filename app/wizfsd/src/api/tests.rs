@@ -238,6 +238,7 @@ fn content_types_and_hex() {
     assert_eq!(content_type(b"a.PNG"), "image/png");
     assert_eq!(content_type(b"movie.mkv"), "video/x-matroska");
     assert_eq!(content_type(b"noextension"), "application/octet-stream");
+    assert_eq!(hex(b"\x00\xff/a\x0f"), "00ff2f610f");
     assert_eq!(unhex(&hex(b"\x00\xff/a")).unwrap(), b"\x00\xff/a");
     assert_eq!(unhex("abc"), None);
     assert_eq!(unhex("zz"), None);

@@ -511,3 +511,75 @@ async fn making_consoles_while_others_render_leaves_no_page_waiting() {
         worker.await.unwrap();
     }
 }
+
+/// The search page's typed path is the REST search minus the JSON: for the same query it
+/// gives what decoding `GET /api/v1/search` gives, and refuses what it refuses, alike.
+#[tokio::test]
+async fn the_typed_search_answers_as_the_rest_search_does() {
+    use wizfs_web::backend::Backend;
+    let directory = tempfile::tempdir().unwrap();
+    let fake = FakeZfs::open(directory.path().join("pools")).unwrap();
+    fake.create_pool(&PoolName::new("tank").unwrap(), 1 << 30)
+        .unwrap();
+    let dataset = DatasetName::new("tank/home").unwrap();
+    fake.create_filesystem(&dataset, &[]).unwrap();
+    let mountpoint = fake.mountpoint(&dataset).unwrap();
+    for (path, contents) in [
+        ("docs/notes.txt", "milk\n"),
+        ("docs/été.txt", "summer\n"),
+        ("photos/beach.jpg", "jpeg"),
+        ("photos/snow.jpg", "jpeg jpeg"),
+    ] {
+        let path = mountpoint.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, contents).unwrap();
+    }
+    fake.create_snapshots(&[dataset.snapshot("s1").unwrap()], false, &[])
+        .unwrap();
+    std::fs::write(mountpoint.join("docs/notes.txt"), "milk\nbread\n").unwrap();
+    fake.create_snapshots(&[dataset.snapshot("s2").unwrap()], false, &[])
+        .unwrap();
+    std::fs::remove_file(mountpoint.join("docs/notes.txt")).unwrap();
+    let store = crate::cli::search::open_index(&directory.path().join("state")).unwrap();
+    let state = AppState::new(Arc::new(fake)).with_index(
+        store,
+        crate::config::IndexConfig::default(),
+        wizfs_indexer::MethodPolicy::Diff,
+    );
+    state.reconcile_index().unwrap();
+    let backend = super::InProcess::new(crate::server::router(state.clone()), state);
+    let rest = |query: &str| backend.call("GET", format!("/api/v1/search{query}"), None);
+    for query in [
+        "?q=notes",
+        "?q=notes&deleted=true",
+        "?q=*.jpg&match=glob",
+        "?q=ntoes.txt&match=fuzzy",
+        "?q=%C3%A9t%C3%A9",
+        "?q=o&type=file&sort=size&descending=true",
+        "?q=jpg&ext=jpg&offset=1&limit=1",
+        "?q=o&dataset=tank%2Fhome&as_of=s1",
+    ] {
+        let typed = backend.search(query.into()).await.unwrap();
+        assert!(
+            typed.total > 0 && !typed.hits.is_empty(),
+            "{query}: {typed:?}"
+        );
+        let decoded: wizfs_web::model::SearchResults =
+            serde_json::from_slice(&rest(query).await.unwrap()).unwrap();
+        assert_eq!(typed, decoded, "{query}");
+    }
+    for query in [
+        "?q=x&sort=sideways",
+        "?q=x&match=regex",
+        "?q=x&limit=many",
+        "?q=x&as_of=s1",
+        "?q=x&dataset=tank%2Fhome&as_of=never",
+    ] {
+        let typed = backend.search(query.into()).await.unwrap_err();
+        assert!(
+            typed.status >= 400 && !typed.message.is_empty(),
+            "{typed:?}"
+        );
+        assert_eq!(typed, rest(query).await.unwrap_err(), "{query}");
+    }
+}
