@@ -80,21 +80,25 @@ pub fn encode(text: &str) -> String {
     encoded
 }
 
-/// [`encode`], appended to `out`.
+/// [`encode`], appended to `out`: runs of unreserved characters are copied whole.
 pub fn encode_into(out: &mut String, text: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for byte in text.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                out.push(char::from(byte));
-            }
-            other => {
-                out.push('%');
-                out.push(char::from(HEX[usize::from(other >> 4)]));
-                out.push(char::from(HEX[usize::from(other & 15)]));
-            }
+    let mut start = 0;
+    for (index, &byte) in text.as_bytes().iter().enumerate() {
+        if matches!(byte, b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~') {
+            continue;
         }
+        // A run of unreserved (ASCII) bytes starts and ends on character boundaries;
+        // between two encoded bytes (inside a character) there is no run to copy.
+        if start < index {
+            out.push_str(&text[start..index]);
+        }
+        out.push('%');
+        out.push(char::from(HEX[usize::from(byte >> 4)]));
+        out.push(char::from(HEX[usize::from(byte & 15)]));
+        start = index + 1;
     }
+    out.push_str(&text[start..]);
 }
 
 /// `?a=1&b=x%20y` from pairs, skipping empty values.
@@ -113,19 +117,22 @@ pub fn query(pairs: &[(&str, &str)]) -> String {
 /// double- or single-quoted attribute value: file names are user data and may hold any of
 /// `<>&"'`.
 pub fn escape_html_into(out: &mut String, text: &str) {
-    let mut rest = text;
-    while let Some(at) = rest.find(['&', '<', '>', '"', '\'']) {
-        out.push_str(&rest[..at]);
-        out.push_str(match rest.as_bytes()[at] {
+    let mut start = 0;
+    for (index, byte) in text.bytes().enumerate() {
+        let escaped = match byte {
             b'&' => "&amp;",
             b'<' => "&lt;",
             b'>' => "&gt;",
             b'"' => "&quot;",
-            _ => "&#39;",
-        });
-        rest = &rest[at + 1..];
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        // An ASCII byte never sits inside a multi-byte character: both ends are boundaries.
+        out.push_str(&text[start..index]);
+        out.push_str(escaped);
+        start = index + 1;
     }
-    out.push_str(rest);
+    out.push_str(&text[start..]);
 }
 
 /// The parent of a dataset-relative path (`a/b/c` → `a/b`, `a` → ``).
@@ -255,6 +262,16 @@ mod tests {
         );
         assert_eq!(query(&[("a", "")]), "");
         assert_eq!(query(&[("a", ""), ("b", "1"), ("c", "~x")]), "?b=1&c=~x");
+        for (text, expected) in [
+            ("", ""),
+            ("plain-Name_1.txt~", "plain-Name_1.txt~"),
+            ("a b/é€", "a%20b%2F%C3%A9%E2%82%AC"),
+            ("éa", "%C3%A9a"),
+            ("/lead and trail/", "%2Flead%20and%20trail%2F"),
+            ("\n\0%", "%0A%00%25"),
+        ] {
+            assert_eq!(encode(text), expected, "{text:?}");
+        }
     }
 
     #[test]

@@ -512,13 +512,10 @@ async fn making_consoles_while_others_render_leaves_no_page_waiting() {
     }
 }
 
-/// The search page's typed path is the REST search minus the JSON: for the same query it
-/// gives what decoding `GET /api/v1/search` gives, and refuses what it refuses, alike.
-#[tokio::test]
-async fn the_typed_search_answers_as_the_rest_search_does() {
-    use wizfs_web::backend::Backend;
-    let directory = tempfile::tempdir().unwrap();
-    let fake = FakeZfs::open(directory.path().join("pools")).unwrap();
+/// A `tank/home` of four files over two snapshots (`s1`, `s2`; `docs/notes.txt` changed in
+/// `s2` and deleted since), indexed, under `directory`.
+fn indexed(directory: &std::path::Path) -> (Arc<FakeZfs>, AppState) {
+    let fake = FakeZfs::open(directory.join("pools")).unwrap();
     fake.create_pool(&PoolName::new("tank").unwrap(), 1 << 30)
         .unwrap();
     let dataset = DatasetName::new("tank/home").unwrap();
@@ -540,13 +537,24 @@ async fn the_typed_search_answers_as_the_rest_search_does() {
     fake.create_snapshots(&[dataset.snapshot("s2").unwrap()], false, &[])
         .unwrap();
     std::fs::remove_file(mountpoint.join("docs/notes.txt")).unwrap();
-    let store = crate::cli::search::open_index(&directory.path().join("state")).unwrap();
-    let state = AppState::new(Arc::new(fake)).with_index(
+    let store = crate::cli::search::open_index(&directory.join("state")).unwrap();
+    let fake = Arc::new(fake);
+    let state = AppState::new(fake.clone()).with_index(
         store,
         crate::config::IndexConfig::default(),
         wizfs_indexer::MethodPolicy::Diff,
     );
     state.reconcile_index().unwrap();
+    (fake, state)
+}
+
+/// The search page's typed path is the REST search minus the JSON: for the same query it
+/// gives what decoding `GET /api/v1/search` gives, and refuses what it refuses, alike.
+#[tokio::test]
+async fn the_typed_search_answers_as_the_rest_search_does() {
+    use wizfs_web::backend::Backend;
+    let directory = tempfile::tempdir().unwrap();
+    let (_, state) = indexed(directory.path());
     let backend = super::InProcess::new(crate::server::router(state.clone()), state);
     let rest = |query: &str| backend.call("GET", format!("/api/v1/search{query}"), None);
     for query in [
@@ -582,4 +590,44 @@ async fn the_typed_search_answers_as_the_rest_search_does() {
         );
         assert_eq!(typed, rest(query).await.unwrap_err(), "{query}");
     }
+}
+
+/// The search page renders its hits as rows on the server and leaves them out of the data it
+/// carries for hydration (the browser keeps the rows it was sent); the facets go in.
+#[tokio::test]
+async fn the_search_page_sends_its_rows_once() {
+    let directory = tempfile::tempdir().unwrap();
+    let (fake, state) = indexed(directory.path());
+    let auth = Auth::open(&directory.path().join("auth"), false).unwrap();
+    let site = directory.path().join("site");
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    let (router, listed) = app_with_routes(state, auth, &SITE.with_site_dir(&site));
+    let console = Console {
+        _directory: directory,
+        fake,
+        router,
+        listed,
+    };
+    let cookie = set_up(&console).await;
+    let (status, _, page) = send(
+        &console.router,
+        get("/search?q=notes&deleted=true", Some(&cookie)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(
+        page.contains(concat!(
+            r#"<a class="hit-name" href="/versions?dataset=tank%2Fhome&amp;path=docs%2Fnotes.txt">notes.txt</a>"#,
+            r#"<div class="muted small">tank/home / docs/notes.txt</div>"#
+        )),
+        "{page}"
+    );
+    assert_eq!(page.matches(r#"<tr class="hit">"#).count(), 2, "{page}");
+    let (rendered, hydration) = page
+        .split_once("__RESOLVED_RESOURCES")
+        .expect("hydration data");
+    assert!(rendered.contains("docs/notes.txt"));
+    assert!(!hydration.contains("notes.txt"), "{hydration}");
+    assert!(hydration.contains(r#"\"total\":2"#), "{hydration}");
+    assert!(hydration.contains(r#"\"value\":\"txt\""#), "{hydration}");
 }
