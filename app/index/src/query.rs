@@ -706,8 +706,13 @@ impl SegmentColumns {
     /// so a poisoned lock is used as it is.)
     pub fn of(&self, segment: &SegmentReader) -> tantivy::Result<Arc<Columns>> {
         let id = segment.segment_id();
-        let opened = |map: &HashMap<SegmentId, Arc<Columns>>| map.get(&id).cloned();
-        if let Some(columns) = opened(&self.opened.lock().unwrap_or_else(PoisonError::into_inner)) {
+        let kept = self
+            .opened
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&id)
+            .cloned();
+        if let Some(columns) = kept {
             return Ok(columns);
         }
         let fast = segment.fast_fields();

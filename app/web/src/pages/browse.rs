@@ -7,7 +7,7 @@ use leptos_router::hooks::use_query_map;
 use super::error_note;
 use crate::api::{browse, datasets, snapshots};
 use crate::app::Layout;
-use crate::format::{bytes, encode, query, short_snapshot};
+use crate::format::{bytes, query, short_snapshot};
 
 fn browse_url(dataset: &str, path: &str, snapshot: &str) -> String {
     format!(
@@ -97,7 +97,7 @@ pub fn BrowsePage() -> impl IntoView {
                                 let link = if entry.kind == "directory" {
                                     browse_url(&dataset, &entry.path, &snapshot)
                                 } else {
-                                    format!("/versions?dataset={}&path={}", encode(&dataset), encode(&entry.path))
+                                    super::versions::versions_url(&dataset, &entry.path)
                                 };
                                 let icon = match entry.kind.as_str() { "directory" => "📁", "symlink" => "🔗", _ => "📄" };
                                 view! {

@@ -8,10 +8,11 @@ use leptos::prelude::*;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
+use super::versions::versions_url;
 use super::{badge_class, error_note};
 use crate::api::{datasets, search};
 use crate::app::Layout;
-use crate::format::{bytes, encode_into, escape_html_into, short_snapshot};
+use crate::format::{bytes, escape_html_into, short_snapshot};
 use crate::model::{Facet, SearchForm, SearchHit, SearchResults};
 
 /// What the results part of the page shows. `rows` is the result table's markup, made where
@@ -181,11 +182,8 @@ fn hit_rows(hits: &[SearchHit]) -> String {
         } else {
             hit.kind.clone()
         };
-        rows.push_str(r#"<tr class="hit"><td><a class="hit-name" href="/versions?dataset="#);
-        // Percent-encoded, so nothing in it needs escaping but the separator.
-        encode_into(&mut rows, &hit.dataset);
-        rows.push_str("&amp;path=");
-        encode_into(&mut rows, &hit.path);
+        rows.push_str(r#"<tr class="hit"><td><a class="hit-name" href=""#);
+        escape_html_into(&mut rows, &versions_url(&hit.dataset, &hit.path));
         rows.push_str(r#"">"#);
         escape_html_into(&mut rows, &hit.name);
         rows.push_str(r#"</a><div class="muted small">"#);
