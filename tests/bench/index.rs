@@ -2,7 +2,9 @@
 //! dataset (default 100,000 files in 1,000 directories, 100 snapshots, 1 % of the files
 //! changed between snapshots; `WIZFS_BENCH_FILES` / `WIZFS_BENCH_DIRECTORIES` /
 //! `WIZFS_BENCH_SNAPSHOTS` to change) is indexed by WiZFS
-//! (adaptively, by `zfs diff` only and by metadata walks only, each into a fresh index) and
+//! (adaptively — the default, by the objects of send streams —, by `zfs diff` only and by
+//! metadata walks only, each into a fresh index; `WIZFS_BENCH_METHODS=adaptive,walk` picks
+//! some) and
 //! walked naively (every snapshot in full) in the same run. Prints indexing time and
 //! file visits for both, one full walk of the dataset (the goal: indexing ≤ 3× one walk),
 //! index size per version, and search / versions-of-a-path latency percentiles. Asserts
@@ -119,11 +121,19 @@ fn main() {
         .remove(0);
     let mut runs = Vec::new();
     let mut kept = None;
-    for policy in [
-        MethodPolicy::Adaptive,
-        MethodPolicy::Diff,
-        MethodPolicy::Walk,
-    ] {
+    let methods =
+        std::env::var("WIZFS_BENCH_METHODS").unwrap_or_else(|_| "adaptive,diff,walk".into());
+    let policies: Vec<MethodPolicy> = methods
+        .split(',')
+        .map(|method| match method.trim() {
+            "adaptive" => MethodPolicy::Adaptive,
+            "objects" => MethodPolicy::Objects,
+            "diff" => MethodPolicy::Diff,
+            "walk" => MethodPolicy::Walk,
+            other => panic!("WIZFS_BENCH_METHODS: unknown method {other}"),
+        })
+        .collect();
+    for policy in policies {
         let state_directory = tempfile::tempdir().expect("state");
         let store =
             Arc::new(IndexStore::open(&state_directory.path().join("index")).expect("index"));
@@ -134,13 +144,19 @@ fn main() {
             .expect("index");
         let indexing = started.elapsed();
         println!(
-            "wizfs indexing ({policy:?}) done in {:.1} s: {} diffs, {} walks, {} unchanged ({})",
+            "wizfs indexing ({policy:?}) done in {:.1} s: {} object comparisons ({} objects streamed, {} changed), {} diffs, {} walks, {} unchanged ({})",
             indexing.as_secs_f64(),
+            report.object_comparisons,
+            report.streamed_objects,
+            report.changed_objects,
             report.diffs,
             report.full_walks,
             report.unchanged,
             report.timings
         );
+        for fallback in &report.fallbacks {
+            println!("  fell back: {fallback}");
+        }
         runs.push((
             policy,
             indexing,
@@ -150,7 +166,7 @@ fn main() {
             kept = Some((store, state_directory));
         }
     }
-    let (store, _state_directory) = kept.expect("the adaptive run");
+    let (store, _state_directory) = kept.expect("at least one method");
 
     // Naive: walk every snapshot in full. Under TCG that takes long, so every k-th snapshot
     // is walked (at least 10 of them) and the time scaled up; every snapshot holds the same

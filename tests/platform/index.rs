@@ -4,8 +4,10 @@
 //! snapshot updates them; snapshots made outside WiZFS are picked up; SIGKILL of the
 //! indexer at many moments leaves a consistent index equal to one built without
 //! interruption; hostile names index and search; comparing snapshots by `zfs diff`, by a
-//! metadata walk or adaptively builds the same index, and snapshots that wrote nothing are
-//! recognised by `written` = 0 (and only they: a deletion or a rename writes).
+//! metadata walk, by the objects of send streams or adaptively builds the same index (also
+//! one snapshot per run, where object fingerprints stored by the previous run single out the
+//! changed objects), and snapshots that wrote nothing are recognised by `written` = 0 (and
+//! only they: a deletion or a rename writes).
 
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
@@ -77,7 +79,7 @@ impl Fixture {
     fn indexer(&self) -> Indexer {
         let store = Arc::new(IndexStore::open(&self.state.path().join("index")).expect("index"));
         // The scenarios below check `zfs diff`'s path (renames, replaced directories);
-        // `diff_walk_and_adaptive_comparisons_build_the_same_index` covers the others.
+        // `diff_walk_objects_and_adaptive_comparisons_build_the_same_index` covers the others.
         Indexer::with_policy(store, self.zfs.clone(), MethodPolicy::Diff)
     }
 
@@ -403,15 +405,44 @@ fn dump(fixture: &Fixture, indexer: &Indexer, guid: u64) -> Vec<String> {
 }
 
 #[test]
-fn diff_walk_and_adaptive_comparisons_build_the_same_index() {
+fn diff_walk_objects_and_adaptive_comparisons_build_the_same_index() {
     let fixture = fixture("methods");
     fixture.write("docs/report.txt", b"draft");
     fixture.write("docs/notes.md", b"notes");
+    fixture.write("docs/mode-only.txt", b"mode");
     fixture.write("keep/a.txt", b"a");
     fixture.write("photos/2024/beach.jpg", b"jpeg");
+    fixture.write("photos/2024/deep/er/x.raw", b"raw");
+    fixture.write("swap/file-then-dir", b"file");
+    fixture.write("linked/original.txt", b"linked");
+    for index in 0..100 {
+        fixture.write(&format!("many/file-{index:03}.txt"), b"one of many");
+    }
     fixture.snapshot("s1");
     fixture.snapshot("s2"); // nothing changed
     fixture.write("docs/report.txt", b"final version");
+    fixture.write("many/file-042.txt", b"changed, same len");
+    Command::new("chmod")
+        .args([
+            "600",
+            fixture
+                .mountpoint
+                .join("docs/mode-only.txt")
+                .to_str()
+                .unwrap(),
+        ])
+        .status()
+        .unwrap();
+    fs::remove_file(fixture.mountpoint.join("swap/file-then-dir")).unwrap();
+    fixture.write("swap/file-then-dir/inside.txt", b"inside");
+    fixture.write("brand/new/tree/leaf.txt", b"leaf");
+    // A new name for an existing file: `zfs diff` reports only the link count.
+    fs::hard_link(
+        fixture.mountpoint.join("linked/original.txt"),
+        fixture.mountpoint.join("linked/second-name.txt"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("../docs", fixture.mountpoint.join("linked/link")).unwrap();
     fs::remove_file(fixture.mountpoint.join("keep/a.txt")).unwrap();
     fs::rename(
         fixture.mountpoint.join("photos/2024"),
@@ -462,6 +493,7 @@ fn diff_walk_and_adaptive_comparisons_build_the_same_index() {
     for policy in [
         MethodPolicy::Diff,
         MethodPolicy::Walk,
+        MethodPolicy::Objects,
         MethodPolicy::Adaptive,
     ] {
         let state = tempfile::tempdir().unwrap();
@@ -489,8 +521,30 @@ fn diff_walk_and_adaptive_comparisons_build_the_same_index() {
     assert_eq!((diff_report.diffs, diff_report.full_walks), (4, 1));
     let walk_report = &results[1].1;
     assert_eq!((walk_report.diffs, walk_report.full_walks), (0, 5));
-    let adaptive_report = &results[2].1;
-    assert_eq!(adaptive_report.diffs + adaptive_report.full_walks, 5);
+    // Objects for s3, s4 and s5; live has no stream and is walked.
+    let objects_report = &results[2].1;
+    assert_eq!(
+        (
+            objects_report.object_comparisons,
+            objects_report.diffs,
+            objects_report.full_walks
+        ),
+        (3, 0, 2)
+    );
+    // Adaptively objects first (nothing measured yet); on a dataset this small the first
+    // comparison (no stored fingerprints: every streamed object stat-ed) costs more than a
+    // walk, so walks or diffs may follow.
+    let adaptive_report = &results[3].1;
+    assert!(
+        adaptive_report.object_comparisons >= 1,
+        "{adaptive_report:?}"
+    );
+    assert!(adaptive_report.fallbacks.is_empty(), "{adaptive_report:?}");
+    assert_eq!(
+        adaptive_report.diffs + adaptive_report.full_walks + adaptive_report.object_comparisons,
+        5
+    );
+
     let versions = |path: &str| -> Vec<String> {
         diff_dump
             .iter()
@@ -507,4 +561,81 @@ fn diff_walk_and_adaptive_comparisons_build_the_same_index() {
         deleted[0].contains("s2") && !deleted[0].contains("s3"),
         "{deleted:?}"
     );
+    // The new name of a hard link is there from s3 on, by every method.
+    let linked = versions("linked/second-name.txt");
+    assert_eq!(linked.len(), 1, "{diff_dump:#?}");
+    assert!(linked[0].contains("s3") && linked[0].contains("live=true"));
+}
+
+#[test]
+fn object_comparisons_one_snapshot_per_run_match_diff_and_skip_unchanged_neighbours() {
+    let fixture = fixture("objects");
+    for index in 0..200 {
+        fixture.write(&format!("many/file-{index:03}.txt"), b"one of many");
+    }
+    fixture.write("docs/report.txt", b"draft");
+    let guid = fixture.dataset_info().guid;
+    let indexer_with = |policy| {
+        let state = tempfile::tempdir().unwrap();
+        let store = Arc::new(IndexStore::open(&state.path().join("index")).unwrap());
+        (
+            Indexer::with_policy(store, fixture.zfs.clone(), policy),
+            state,
+        )
+    };
+    let (objects, _objects_state) = indexer_with(MethodPolicy::Objects);
+    let (diff, _diff_state) = indexer_with(MethodPolicy::Diff);
+    let mut changed_per_round = Vec::new();
+    let at = |path: &str| fixture.mountpoint.join(path);
+    let rounds: [&dyn Fn(); 6] = [
+        &|| {},
+        &|| fixture.write("many/file-100.txt", b"changed in place"),
+        &|| fixture.write("many/file-100.txt", b"changed in place, again"),
+        &|| fs::rename(at("many/file-100.txt"), at("docs/moved.txt")).unwrap(),
+        &|| fs::rename(at("docs/moved.txt"), at("many/back.txt")).unwrap(),
+        &|| fs::remove_file(at("many/back.txt")).unwrap(),
+    ];
+    for (round, change) in rounds.iter().enumerate() {
+        change();
+        fixture.snapshot(&format!("r{round}"));
+        let report = fixture.sync(&objects);
+        fixture.sync(&diff);
+        assert_eq!(
+            dump(&fixture, &objects, guid),
+            dump(&fixture, &diff, guid),
+            "round {round}"
+        );
+        if round > 0 {
+            assert_eq!(report.object_comparisons, 1, "round {round}: {report:?}");
+            changed_per_round.push((round, report.streamed_objects, report.changed_objects));
+        }
+    }
+    // The stream carries whole dnode blocks (32 objects). Fingerprints are stored for the
+    // objects a stream carried, so the first time a block comes (round 1: the walk of r0
+    // stored none) each of its objects is a candidate; afterwards the stored fingerprints
+    // leave the few that changed: the file, and its directories when an entry came or went
+    // (plus ZFS's own bookkeeping objects, which no path names). Rounds 3 and 5 bring
+    // blocks for the first time (the directories'; ZFS's delete queue's), rounds 2 and 4 none.
+    let (_, first_streamed, first_changed) = changed_per_round[0];
+    assert!(first_streamed >= 32, "{changed_per_round:?}");
+    assert!(first_changed >= first_streamed, "{changed_per_round:?}");
+    for &(round, streamed, changed) in &changed_per_round {
+        if round == 2 || round == 4 {
+            assert!(streamed >= 32, "round {round}: {changed_per_round:?}");
+            assert!(changed <= 6, "round {round}: {changed_per_round:?}");
+        }
+    }
+    let moved = fixture.versions(&objects, "docs/moved.txt");
+    assert_eq!(moved.len(), 1);
+    assert_eq!(moved[0].snapshots, ["r3"]);
+    assert_eq!(
+        fixture.paths(&objects, "file-100", true),
+        ["many/file-100.txt"]
+    );
+    assert_eq!(
+        fixture.versions(&objects, "many/file-100.txt").len(),
+        3,
+        "written once, changed twice"
+    );
+    assert_eq!(fixture.paths(&objects, "back", true), ["many/back.txt"]);
 }

@@ -53,7 +53,14 @@ pub(crate) struct Catalogue {
     by_path: Db,
     by_txg: Db,
     dirty: Db,
+    /// (dataset, object) → the object's fingerprint in a send stream (8 bytes), and
+    /// (dataset, [`OBJECTS_AS_OF`]) → the createtxg of the snapshot they describe.
+    objects: Db,
 }
+
+/// The object number under which a dataset's fingerprints record which snapshot they
+/// describe (ZFS object numbers stay far below it).
+const OBJECTS_AS_OF: u64 = u64::MAX;
 
 impl std::fmt::Debug for Catalogue {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -222,11 +229,13 @@ impl Catalogue {
                     create("by_path")?,
                     create("by_txg")?,
                     create("dirty")?,
+                    create("objects")?,
                 )))
             })
             .context(|| "creating tables".into())?
             .unwrap_commit();
-        let (meta, datasets, snapshots, versions, directories, by_path, by_txg, dirty) = tables;
+        let (meta, datasets, snapshots, versions, directories, by_path, by_txg, dirty, objects) =
+            tables;
         Ok(Catalogue {
             env,
             meta,
@@ -237,6 +246,7 @@ impl Catalogue {
             by_path,
             by_txg,
             dirty,
+            objects,
         })
     }
 
@@ -636,6 +646,82 @@ impl Catalogue {
 
     pub fn dirty_count(&self, txn: &RoTxn) -> Result<u64> {
         self.dirty.len(txn).context(|| "counting dirty ids".into())
+    }
+
+    /// The stored fingerprints of `objects` of `dataset`, if they describe the snapshot
+    /// `as_of` (all `None` otherwise).
+    pub fn object_fingerprints(
+        &self,
+        txn: &RoTxn,
+        dataset: u64,
+        as_of: u64,
+        objects: &[u64],
+    ) -> Result<Vec<Option<u64>>> {
+        let context = || format!("reading object fingerprints of dataset {dataset}");
+        let stored_as_of = self
+            .objects
+            .get(txn, &key2(dataset, OBJECTS_AS_OF))
+            .context(context)?
+            .map(|value| u64_at(value, 0))
+            .transpose()?;
+        if stored_as_of != Some(as_of) {
+            return Ok(vec![None; objects.len()]);
+        }
+        objects
+            .iter()
+            .map(|object| {
+                self.objects
+                    .get(txn, &key2(dataset, *object))
+                    .context(context)?
+                    .map(|value| u64_at(value, 0))
+                    .transpose()
+            })
+            .collect()
+    }
+
+    /// Moves `dataset`'s fingerprints from snapshot `base` to `as_of`: sets `fingerprints`,
+    /// drops the `freed` ranges (first, count). Fingerprints that described another snapshot
+    /// than `base` are dropped first (they could hide a change).
+    pub fn update_object_fingerprints(
+        &self,
+        wtxn: &mut RwTxn,
+        dataset: u64,
+        base: u64,
+        as_of: u64,
+        fingerprints: &[(u64, u64)],
+        freed: &[(u64, u64)],
+    ) -> Result<()> {
+        let context = || format!("storing object fingerprints of dataset {dataset}");
+        let stored_as_of = self
+            .objects
+            .get(wtxn, &key2(dataset, OBJECTS_AS_OF))
+            .context(context)?
+            .map(|value| u64_at(value, 0))
+            .transpose()?;
+        let mut drop = |first: u64, end: u64| -> Result<()> {
+            let range = key2(dataset, first)..key2(dataset, end);
+            let range = (
+                std::ops::Bound::Included(&range.start[..]),
+                std::ops::Bound::Excluded(&range.end[..]),
+            );
+            self.objects.delete_range(wtxn, &range).context(context)?;
+            Ok(())
+        };
+        if stored_as_of != Some(base) {
+            drop(0, OBJECTS_AS_OF)?;
+        }
+        for &(first, count) in freed {
+            // Saturating at `OBJECTS_AS_OF`, which the excluded end keeps.
+            drop(first, first.saturating_add(count))?;
+        }
+        for (object, fingerprint) in fingerprints {
+            self.objects
+                .put(wtxn, &key2(dataset, *object), &fingerprint.to_be_bytes())
+                .context(context)?;
+        }
+        self.objects
+            .put(wtxn, &key2(dataset, OBJECTS_AS_OF), &as_of.to_be_bytes())
+            .context(context)
     }
 
     pub fn clear_dirty(&self, wtxn: &mut RwTxn, ids: &[u64]) -> Result<()> {

@@ -391,6 +391,45 @@ impl IndexStore {
         self.apply_to_catalogue(dataset_guid, &change, ops)
     }
 
+    /// The send-stream fingerprints of `objects` of dataset `dataset_guid` (see
+    /// `wizfs_zfs::objects`) if the stored ones describe the snapshot with createtxg `as_of`;
+    /// all `None` otherwise.
+    pub fn object_fingerprints(
+        &self,
+        dataset_guid: u64,
+        as_of: u64,
+        objects: &[u64],
+    ) -> Result<Vec<Option<u64>>> {
+        let rtxn = self.catalogue.read_txn()?;
+        self.catalogue
+            .object_fingerprints(&rtxn, dataset_guid, as_of, objects)
+    }
+
+    /// Records the fingerprints of snapshot `as_of`, read from a stream based on snapshot
+    /// `base`: `fingerprints` are set, `freed` ranges (first, count) dropped; if the stored
+    /// ones did not describe `base`, all are dropped first. One transaction.
+    pub fn update_object_fingerprints(
+        &self,
+        dataset_guid: u64,
+        base: u64,
+        as_of: u64,
+        fingerprints: &[(u64, u64)],
+        freed: &[(u64, u64)],
+    ) -> Result<()> {
+        let _writer = self.lock_writer()?;
+        let mut wtxn = self.catalogue.write_txn()?;
+        self.catalogue.update_object_fingerprints(
+            &mut wtxn,
+            dataset_guid,
+            base,
+            as_of,
+            fingerprints,
+            freed,
+        )?;
+        wtxn.commit()
+            .context(|| format!("storing object fingerprints of dataset {dataset_guid}"))
+    }
+
     /// Brings the search index up to date with the catalogue (after `apply_deferred`).
     pub fn flush(&self) -> Result<usize> {
         let mut writer = self.lock_writer()?;

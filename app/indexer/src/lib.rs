@@ -6,10 +6,12 @@
 //! 2. destroyed snapshots are forgotten, one at a time, with their neighbours
 //!    (`wizfs_core::versioning::forget`);
 //! 3. new snapshots are indexed in creation order: the first of a dataset by walking it in
-//!    full, every later one from `zfs diff` against the previous one plus a stat of each
-//!    changed path (`advance`), so the work grows with changes, not with snapshots;
+//!    full, every later one by comparing it with the previous one (`advance`) — from the
+//!    object records of the incremental send stream between them ([`objects`]), from
+//!    `zfs diff`, or by a metadata walk, whichever [`choose_method`] picks — so the work
+//!    grows with changes, not with snapshots;
 //! 4. the live file system is indexed as the pseudo-snapshot `LIVE_TXG` from `zfs diff` of
-//!    the newest snapshot against it.
+//!    the newest snapshot against it (or a walk).
 //!
 //! Every step is one atomic catalogue change (`IndexStore::apply_deferred`): a crash (even
 //! SIGKILL) leaves the index before or after a whole snapshot, and the next run continues
@@ -27,7 +29,13 @@ use wizfs_core::{
 };
 use wizfs_index::{IndexError, IndexStore, SnapshotChange};
 use wizfs_restore::{RestoreError, SafeRoot};
-use wizfs_zfs::{DiffChange, DiffTarget, Scope, Zfs, ZfsError};
+use wizfs_zfs::objects::{ObjectScan, StreamError};
+use wizfs_zfs::{
+    DiffChange, DiffTarget, IncrementalBase, Scope, SendFlags, SendSource, Zfs, ZfsError,
+};
+
+mod objects;
+use objects::ObjectTree;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndexerError {
@@ -43,6 +51,12 @@ pub enum IndexerError {
     NotMounted(DatasetName),
     #[error("zfs diff reported `{path}`, which is not below the mountpoint {mountpoint}")]
     OutsideMountpoint { path: PathBuf, mountpoint: PathBuf },
+    #[error("the send stream of {snapshot}: {source}")]
+    Stream {
+        snapshot: SnapshotName,
+        #[source]
+        source: StreamError,
+    },
 }
 
 pub type IndexerResult<T> = Result<T, IndexerError>;
@@ -62,9 +76,18 @@ pub struct SyncReport {
     pub walked_entries: usize,
     /// Comparisons by `zfs diff`.
     pub diffs: usize,
+    /// Comparisons by the object records of a send stream.
+    pub object_comparisons: usize,
+    /// Objects the streams of those carried (every object of each dnode block written).
+    pub streamed_objects: usize,
+    /// Objects found changed among them (after fingerprints ruled out their neighbours).
+    pub changed_objects: usize,
+    /// Why a comparison by objects gave way to another method, if it did.
+    pub fallbacks: Vec<String>,
     /// Snapshots that wrote nothing since the previous one, indexed without reading them.
     pub unchanged: usize,
-    /// Paths observed through `zfs diff` (after expanding renamed directories).
+    /// Paths observed through `zfs diff` or object comparisons (after expanding renamed
+    /// directories).
     pub observed_paths: usize,
     /// Version operations applied.
     pub operations: usize,
@@ -77,7 +100,7 @@ pub struct SyncReport {
 pub struct StageTimings {
     /// Listing datasets and snapshots.
     pub list: Duration,
-    /// Running `zfs diff`.
+    /// Running `zfs diff`, or reading a send stream's object records.
     pub diff: Duration,
     /// Opening (mounting) and releasing snapshot trees.
     pub mount: Duration,
@@ -138,6 +161,10 @@ impl SyncReport {
                 self.diffs += 1;
                 self.observed_paths += observed.len();
             }
+            Method::Objects => {
+                self.object_comparisons += 1;
+                self.observed_paths += observed.len();
+            }
             Method::Walk => {
                 self.full_walks += 1;
                 self.walked_entries += walked_entries;
@@ -167,6 +194,23 @@ pub enum Method {
     /// A full metadata walk of the new snapshot compared with the open versions
     /// (`versioning::compare_walk`). Its cost grows with the size of the dataset.
     Walk,
+    /// The object records of `zfs send -i previous new` (data skipped), their fingerprints
+    /// compared with the stored ones, then a stat of each changed object's paths and a
+    /// listing of each changed directory ([`objects`]). Its cost grows with the objects
+    /// sharing a dnode block with a changed one (cheap each: no lookup) and with the data
+    /// written, which the stream carries. Snapshots only (live has no stream).
+    Objects,
+}
+
+/// What the snapshot (or live) to compare is, for [`choose_method`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// A snapshot whose `written` is 0: it holds exactly what the previous one did.
+    Unchanged,
+    /// A snapshot that wrote this many bytes since the previous one.
+    Written(u64),
+    /// The live file system.
+    Live,
 }
 
 /// Which comparison the indexer uses.
@@ -180,6 +224,9 @@ pub enum MethodPolicy {
     Diff,
     /// Always a metadata walk (except unchanged snapshots).
     Walk,
+    /// Always object comparisons for snapshots (except unchanged ones), a walk for live.
+    /// Failures are errors, not fallbacks.
+    Objects,
 }
 
 /// What the indexer measured for one dataset: the last cost of each method.
@@ -187,9 +234,19 @@ pub enum MethodPolicy {
 pub struct MethodCosts {
     pub walk: Option<Duration>,
     pub diff: Option<Duration>,
+    /// The last object comparison's cost and the bytes its snapshot had written.
+    pub objects: Option<(Duration, u64)>,
+    /// An object comparison failed (no send stream this indexer can read): not retried.
+    pub objects_failed: bool,
     /// Snapshots compared by walking since `zfs diff` was last tried.
     pub walks_since_diff: u32,
+    /// Snapshots compared by walking since objects were last tried.
+    pub walks_since_objects: u32,
 }
+
+/// After this many walks in a row, objects are tried again: the measured cost may have been
+/// a first comparison without stored fingerprints, or a snapshot that wrote much.
+pub const OBJECTS_RETRY_AFTER_WALKS: u32 = 8;
 
 /// After at least this many walks in a row, `zfs diff` is tried again (changes may have
 /// become small) ...
@@ -210,15 +267,47 @@ pub fn walks_before_diff_retry(diff: Duration, walk: Duration) -> u32 {
 /// that both costs are known.
 pub const DIFF_SLOW_WITHOUT_WALK: Duration = Duration::from_secs(1);
 
-/// The pure choice of comparison for one snapshot. `unchanged`: the snapshot's `written` is
-/// 0, so it holds exactly what the previous one did.
-pub fn choose_method(policy: MethodPolicy, unchanged: bool, costs: &MethodCosts) -> Method {
-    if unchanged {
-        return Method::Unchanged;
-    }
+/// An object comparison's cost is scaled by the data a snapshot wrote (the stream carries
+/// it) relative to what the measured one wrote, but never below this much.
+pub const OBJECTS_SCALE_FLOOR: u64 = 256 << 20;
+
+/// The expected cost of comparing by objects a snapshot that wrote `written` bytes.
+pub fn objects_estimate(measured: (Duration, u64), written: u64) -> Duration {
+    let (cost, measured_bytes) = measured;
+    let scale = written as f64 / measured_bytes.max(OBJECTS_SCALE_FLOOR) as f64;
+    cost.mul_f64(scale.max(1.0))
+}
+
+/// The pure choice of comparison for one snapshot (or live). Adaptively: objects for a
+/// snapshot unless they failed before or are expected to cost more than a walk (the stream
+/// carries the data a snapshot wrote) — retried after [`OBJECTS_RETRY_AFTER_WALKS`] walks;
+/// otherwise, and for live, whichever of `zfs diff` and a walk measured cheaper, retrying a
+/// losing diff now and then.
+pub fn choose_method(policy: MethodPolicy, change: Change, costs: &MethodCosts) -> Method {
+    let written = match change {
+        Change::Unchanged => return Method::Unchanged,
+        Change::Written(bytes) => Some(bytes),
+        Change::Live => None,
+    };
     match policy {
         MethodPolicy::Diff => Method::Diff,
         MethodPolicy::Walk => Method::Walk,
+        MethodPolicy::Objects if written.is_some() => Method::Objects,
+        MethodPolicy::Objects => Method::Walk,
+        MethodPolicy::Adaptive
+            if written.is_some_and(|written| {
+                !costs.objects_failed
+                    && match (costs.objects, costs.walk) {
+                        (Some(measured), Some(walk)) => {
+                            objects_estimate(measured, written) <= walk
+                                || costs.walks_since_objects >= OBJECTS_RETRY_AFTER_WALKS
+                        }
+                        _ => true,
+                    }
+            }) =>
+        {
+            Method::Objects
+        }
         MethodPolicy::Adaptive => match (costs.diff, costs.walk) {
             (None, _) => Method::Diff,
             (Some(diff), None) if diff > DIFF_SLOW_WITHOUT_WALK => Method::Walk,
@@ -238,7 +327,8 @@ impl MethodCosts {
     /// Records what one comparison cost.
     pub fn record(&mut self, method: Method, cost: Duration) {
         match method {
-            Method::Unchanged => {}
+            // Recorded with the bytes the snapshot wrote, by the comparison itself.
+            Method::Unchanged | Method::Objects => {}
             Method::Diff => {
                 self.diff = Some(cost);
                 self.walks_since_diff = 0;
@@ -246,6 +336,7 @@ impl MethodCosts {
             Method::Walk => {
                 self.walk = Some(cost);
                 self.walks_since_diff += 1;
+                self.walks_since_objects += 1;
             }
         }
     }
@@ -431,13 +522,19 @@ impl Indexer {
             .iter()
             .filter(|snapshot| newest_txg.is_none_or(|newest| snapshot.createtxg > newest))
             .collect();
-        let mut previous: Option<SnapshotName> = self
-            .store
-            .indexed_snapshots(guid)?
-            .last()
-            .map(|snapshot| dataset.name.snapshot(&snapshot.name))
+        let newest_indexed = self.store.indexed_snapshots(guid)?.last().cloned();
+        let mut previous: Option<(SnapshotName, u64)> = newest_indexed
+            .map(|snapshot| {
+                dataset
+                    .name
+                    .snapshot(&snapshot.name)
+                    .map(|name| (name, snapshot.createtxg))
+            })
             .transpose()
             .map_err(|error| IndexerError::Zfs(ZfsError::InvalidName(error)))?;
+        // The previous snapshot's paths by object, for object comparisons (built on first
+        // use, followed along, dropped when another method compares a snapshot).
+        let mut tree: Option<ObjectTree> = None;
         for (position, snapshot) in new.iter().enumerate() {
             progress(Progress {
                 dataset: report.dataset.clone(),
@@ -462,24 +559,55 @@ impl Indexer {
                         versioning::initial(&walked, snapshot.createtxg)
                     })
                 }
-                Some(from) => {
-                    let method = self.method_for(guid, snapshot.written == 0);
+                Some((from, from_txg)) => {
+                    let change = match snapshot.written {
+                        0 => Change::Unchanged,
+                        written => Change::Written(written),
+                    };
+                    let mut method = self.method_for(guid, change);
                     let (observed, walked_entries) = if method == Method::Unchanged {
                         (Vec::new(), 0)
                     } else {
                         let root = timed(&mut timings.mount, || {
                             SafeRoot::open_snapshot(&mountpoint, snapshot.name.short_name())
                         })?;
-                        let observed = self.compare(
-                            method,
-                            guid,
-                            from,
-                            DiffTarget::Snapshot(&snapshot.name),
-                            &root,
-                            &mountpoint,
-                            &outside_children,
-                            &mut timings,
-                        );
+                        let mut by_objects = None;
+                        if method == Method::Objects {
+                            let compared = self.compare_objects(
+                                guid,
+                                (from, *from_txg),
+                                snapshot,
+                                &root,
+                                &mountpoint,
+                                &outside_children,
+                                &mut tree,
+                                &mut report,
+                                &mut timings,
+                            );
+                            match compared {
+                                Err(error) if self.policy == MethodPolicy::Adaptive => {
+                                    self.record_objects_failure(guid);
+                                    report
+                                        .fallbacks
+                                        .push(format!("@{}: {error}", snapshot.name.short_name()));
+                                    method = self.method_for(guid, change);
+                                }
+                                compared => by_objects = Some(compared.map(|found| (found, 0))),
+                            }
+                        }
+                        let observed = by_objects.unwrap_or_else(|| {
+                            tree = None;
+                            self.compare(
+                                method,
+                                guid,
+                                from,
+                                DiffTarget::Snapshot(&snapshot.name),
+                                &root,
+                                &mountpoint,
+                                &outside_children,
+                                &mut timings,
+                            )
+                        });
                         timed(&mut timings.mount, || root.forget_snapshot_mount());
                         observed?
                     };
@@ -499,7 +627,7 @@ impl Indexer {
                 self.store.apply_deferred(guid, change, &operations)
             })?;
             report.indexed.push(snapshot.name.short_name().to_owned());
-            previous = Some(snapshot.name.clone());
+            previous = Some((snapshot.name.clone(), snapshot.createtxg));
         }
 
         // 4. The live file system (its own `written` is not looked up: one process more than
@@ -522,8 +650,8 @@ impl Indexer {
                 report.walked_entries += walked.len();
                 timed(&mut timings.plan, || versioning::initial(&walked, LIVE_TXG))
             }
-            Some(from) => {
-                let method = self.method_for(guid, false);
+            Some((from, _)) => {
+                let method = self.method_for(guid, Change::Live);
                 let (observed, walked_entries) = self.compare(
                     method,
                     guid,
@@ -553,9 +681,9 @@ impl Indexer {
     }
 
     /// The comparison for the next snapshot of dataset `guid` under this indexer's policy.
-    fn method_for(&self, guid: u64, unchanged: bool) -> Method {
+    fn method_for(&self, guid: u64, change: Change) -> Method {
         let costs = self.costs_of(guid);
-        choose_method(self.policy, unchanged, &costs)
+        choose_method(self.policy, change, &costs)
     }
 
     /// What this indexer measured for dataset `guid` so far.
@@ -567,8 +695,122 @@ impl Indexer {
     }
 
     fn record_cost(&self, guid: u64, method: Method, cost: Duration) {
+        self.update_costs(guid, |costs| costs.record(method, cost));
+    }
+
+    fn record_objects_failure(&self, guid: u64) {
+        self.update_costs(guid, |costs| costs.objects_failed = true);
+    }
+
+    fn update_costs(&self, guid: u64, update: impl FnOnce(&mut MethodCosts)) {
         if let Ok(mut costs) = self.costs.lock() {
-            costs.entry(guid).or_default().record(method, cost);
+            update(costs.entry(guid).or_default());
+        }
+    }
+
+    /// Observations of `snapshot` against the newest indexed snapshot `from` (name,
+    /// createtxg) by object comparison ([`objects`]); `tree` is built from the catalogue if
+    /// absent, and follows the observations. The stored fingerprints move to `snapshot`.
+    #[allow(clippy::too_many_arguments)]
+    fn compare_objects(
+        &self,
+        guid: u64,
+        (from, from_txg): (&SnapshotName, u64),
+        snapshot: &wizfs_core::Snapshot,
+        root: &SafeRoot,
+        mountpoint: &Path,
+        outside_children: &dyn Fn(&RelativePath) -> bool,
+        tree: &mut Option<ObjectTree>,
+        report: &mut SyncReport,
+        timings: &mut StageTimings,
+    ) -> IndexerResult<Vec<Observed>> {
+        let started = Instant::now();
+        let scan = timed(&mut timings.diff, || {
+            self.scan_objects(from, &snapshot.name)
+        })?;
+        let tree = match tree {
+            Some(tree) => tree,
+            None => {
+                let open = timed(&mut timings.plan, || {
+                    self.store.open_below(guid, &RelativePath::root())
+                })?;
+                // A snapshot's root reports a control-directory inode number; the dataset's
+                // root object is what the mounted file system reports.
+                let root_object = SafeRoot::open_live(mountpoint)?
+                    .stat(&RelativePath::root())?
+                    .map_or(0, |metadata| metadata.inode);
+                tree.insert(ObjectTree::new(&open, root_object))
+            }
+        };
+        let numbers: Vec<u64> = scan.objects.iter().map(|(object, _)| *object).collect();
+        let stored = timed(&mut timings.plan, || {
+            self.store.object_fingerprints(guid, from_txg, &numbers)
+        })?;
+        let changed = objects::changed_objects(&scan, &stored, tree);
+        report.streamed_objects += scan.objects.len();
+        report.changed_objects += changed.len();
+        let observed: Vec<Observed> =
+            timed(&mut timings.read, || objects::observe(tree, &changed, root))?
+                .into_iter()
+                .filter(|observation| outside_children(observation.path()))
+                .collect();
+        tree.apply(&observed);
+        let updated: Vec<(u64, u64)> = scan
+            .objects
+            .iter()
+            .zip(&stored)
+            .filter(|((_, fingerprint), stored)| **stored != Some(*fingerprint))
+            .map(|(object, _)| *object)
+            .collect();
+        timed(&mut timings.apply, || {
+            self.store.update_object_fingerprints(
+                guid,
+                from_txg,
+                snapshot.createtxg,
+                &updated,
+                &scan.freed,
+            )
+        })?;
+        let cost = started.elapsed();
+        self.update_costs(guid, |costs| {
+            costs.objects = Some((cost, snapshot.written));
+            costs.walks_since_objects = 0;
+        });
+        Ok(observed)
+    }
+
+    /// The object records of `zfs send -i from to` (`wizfs_zfs::objects`).
+    fn scan_objects(&self, from: &SnapshotName, to: &SnapshotName) -> IndexerResult<ObjectScan> {
+        let source = SendSource::Snapshot {
+            snapshot: to.clone(),
+            base: Some(IncrementalBase::Snapshot(from.clone())),
+            // Compressed and embedded blocks as they are stored: less data to skip.
+            flags: SendFlags {
+                large_blocks: true,
+                compressed: true,
+                embedded: true,
+                ..SendFlags::default()
+            },
+        };
+        let mut stream = self.zfs.send(&source)?;
+        match wizfs_zfs::objects::scan_objects(&mut stream) {
+            Ok(scan) => {
+                stream.finish()?;
+                Ok(scan)
+            }
+            // The sender stopped early: its own error says why, if it has one.
+            Err(source @ StreamError::Truncated(_)) => {
+                stream.finish()?;
+                Err(IndexerError::Stream {
+                    snapshot: to.clone(),
+                    source,
+                })
+            }
+            // Dropping the stream stops the sender.
+            Err(source) => Err(IndexerError::Stream {
+                snapshot: to.clone(),
+                source,
+            }),
         }
     }
 
@@ -604,6 +846,12 @@ impl Indexer {
     ) -> IndexerResult<(Vec<Observed>, usize)> {
         let started = Instant::now();
         let mut walked_entries = 0;
+        // Objects need a snapshot on both sides (`compare_objects`); the sync never asks this
+        // for them, and would get a walk.
+        let method = match method {
+            Method::Objects => Method::Walk,
+            other => other,
+        };
         let observed = match method {
             Method::Unchanged => Vec::new(),
             Method::Diff => self
@@ -611,7 +859,7 @@ impl Indexer {
                 .into_iter()
                 .filter(|observation| outside_children(observation.path()))
                 .collect(),
-            Method::Walk => {
+            Method::Walk | Method::Objects => {
                 let walked: Vec<_> = timed(&mut timings.read, || walk(root))?
                     .into_iter()
                     .filter(|(path, _)| outside_children(path))
@@ -705,8 +953,13 @@ impl Indexer {
         mountpoint: &Path,
     ) -> IndexerResult<Vec<Observed>> {
         let mut observed = Vec::with_capacity(entries.len());
+        let mut modified_directories = Vec::new();
         for entry in entries {
             let path = relative_to(mountpoint, &entry.path)?;
+            if entry.change == DiffChange::Modified && entry.kind == wizfs_zfs::FileKind::Directory
+            {
+                modified_directories.push(path.clone());
+            }
             if path.is_root() {
                 continue;
             }
@@ -740,6 +993,26 @@ impl Indexer {
                             });
                         }
                     }
+                }
+            }
+        }
+        // `zfs diff` reports a new hard link only as a link-count change of the object at
+        // the path it resolves first (`M … (+1)`), never the new name; the directory that
+        // got the name is modified, so its names the index does not know are stat-ed.
+        let reported: HashSet<RelativePath> = observed
+            .iter()
+            .map(|observation| observation.path().clone())
+            .collect();
+        for directory in modified_directories {
+            let names = match root.list_inodes(&directory) {
+                Ok(names) => names,
+                Err(error) if is_unreachable(&error) => continue,
+                Err(error) => return Err(error.into()),
+            };
+            for (name, _) in names {
+                let child = directory.join(&name)?;
+                if !reported.contains(&child) && self.store.open_version(guid, &child)?.is_none() {
+                    observed.push(present_or_absent(root, child)?);
                 }
             }
         }

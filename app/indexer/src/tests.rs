@@ -263,109 +263,210 @@ fn method_choice_follows_measured_costs() {
         diff: diff.map(ms),
         walk: walk.map(ms),
         walks_since_diff,
+        ..MethodCosts::default()
     };
-    use Method::{Diff, Unchanged, Walk};
+    use Method::{Diff, Objects, Unchanged, Walk};
     use MethodPolicy::Adaptive;
     let cases = [
-        // (policy, unchanged, costs, expected, why)
+        // (policy, change, costs, expected, why): live never has a send stream, so it
+        // chooses between diff and walk alone.
         (
             Adaptive,
-            true,
+            Change::Unchanged,
             costs(None, None, 0),
             Unchanged,
             "written = 0 reads nothing",
         ),
         (
             MethodPolicy::Walk,
-            true,
+            Change::Unchanged,
             costs(None, None, 0),
             Unchanged,
             "for every policy",
         ),
         (
             MethodPolicy::Diff,
-            false,
+            Change::Live,
             costs(Some(9000), Some(1), 0),
             Diff,
             "forced diff",
         ),
         (
             MethodPolicy::Walk,
-            false,
+            Change::Live,
             costs(Some(1), Some(9000), 0),
             Walk,
             "forced walk",
         ),
         (
             Adaptive,
-            false,
+            Change::Live,
             costs(None, None, 0),
             Diff,
             "nothing measured: diff",
         ),
         (
             Adaptive,
-            false,
+            Change::Live,
             costs(None, Some(1), 0),
             Diff,
             "diff never tried",
         ),
         (
             Adaptive,
-            false,
+            Change::Live,
             costs(Some(500), None, 0),
             Diff,
             "fast diff, no walk known",
         ),
         (
             Adaptive,
-            false,
+            Change::Live,
             costs(Some(1500), None, 0),
             Walk,
             "slow diff: learn the walk",
         ),
         (
             Adaptive,
-            false,
+            Change::Live,
             costs(Some(100), Some(200), 0),
             Diff,
             "diff cheaper",
         ),
         (
             Adaptive,
-            false,
+            Change::Live,
             costs(Some(200), Some(200), 0),
             Diff,
             "a tie goes to diff",
         ),
         (
             Adaptive,
-            false,
+            Change::Live,
             costs(Some(300), Some(200), 0),
             Walk,
             "walk cheaper",
         ),
         (
             Adaptive,
-            false,
+            Change::Live,
             costs(Some(300), Some(200), 7),
             Walk,
             "still walking",
         ),
         (
             Adaptive,
-            false,
+            Change::Live,
             costs(Some(300), Some(200), 8),
             Diff,
             "retry diff now and then",
         ),
     ];
-    for (policy, unchanged, costs, expected, why) in cases {
-        assert_eq!(choose_method(policy, unchanged, &costs), expected, "{why}");
+    for (policy, change, costs, expected, why) in cases {
+        assert_eq!(choose_method(policy, change, &costs), expected, "{why}");
+        // A snapshot where objects failed before chooses the same way.
+        if change == Change::Live {
+            let failed = MethodCosts {
+                objects_failed: true,
+                ..costs
+            };
+            let snapshot = Change::Written(1);
+            assert_eq!(choose_method(policy, snapshot, &failed), expected, "{why}");
+        }
     }
 
+    // Objects, adaptively: for snapshots, unless a walk is expected to be cheaper.
+    let mib = |n: u64| n << 20;
+    let with_objects = |objects: Option<(u64, u64)>, walk: Option<u64>| MethodCosts {
+        objects: objects.map(|(cost, written)| (ms(cost), written)),
+        walk: walk.map(ms),
+        ..MethodCosts::default()
+    };
+    let objects_cases = [
+        // (change, costs, expected, why)
+        (
+            Change::Written(mib(1)),
+            with_objects(None, None),
+            Objects,
+            "first try",
+        ),
+        (
+            Change::Written(mib(1)),
+            with_objects(None, Some(10)),
+            Objects,
+            "not measured yet",
+        ),
+        (
+            Change::Written(mib(1)),
+            with_objects(Some((50, mib(1))), Some(10_000)),
+            Objects,
+            "cheaper than a walk",
+        ),
+        (
+            Change::Written(mib(1)),
+            with_objects(Some((20_000, mib(1))), Some(10_000)),
+            Walk,
+            "dearer than a walk: diff is not faster, walk",
+        ),
+        (
+            Change::Written(mib(200)),
+            with_objects(Some((50, mib(1))), Some(10_000)),
+            Objects,
+            "below the scale floor, the cost is not scaled",
+        ),
+        (
+            Change::Written(mib(256) * 400),
+            with_objects(Some((50, mib(1))), Some(10_000)),
+            Walk,
+            "100 GiB written: the stream would carry them (50 ms × 400 > 10 s)",
+        ),
+        (
+            Change::Live,
+            with_objects(Some((1, mib(1))), Some(10_000)),
+            Diff,
+            "live: no stream",
+        ),
+        (
+            Change::Written(mib(1)),
+            MethodCosts {
+                walks_since_objects: 8,
+                ..with_objects(Some((20_000, mib(1))), Some(10_000))
+            },
+            Objects,
+            "retried after 8 walks",
+        ),
+        (
+            Change::Unchanged,
+            with_objects(None, None),
+            Unchanged,
+            "nothing to read",
+        ),
+    ];
+    for (change, costs, expected, why) in objects_cases {
+        let costs = MethodCosts {
+            diff: (expected == Walk).then(|| ms(100_000)),
+            ..costs
+        };
+        assert_eq!(choose_method(Adaptive, change, &costs), expected, "{why}");
+    }
+    assert_eq!(
+        objects_estimate((ms(100), mib(1024)), mib(4096)),
+        ms(400),
+        "scaled by the data written"
+    );
+    // Forced objects: snapshots by objects even when dear, live by a walk.
+    let dear = with_objects(Some((1_000_000, mib(1))), Some(1));
+    let forced = MethodPolicy::Objects;
+    assert_eq!(
+        choose_method(forced, Change::Written(mib(1)), &dear),
+        Objects
+    );
+    assert_eq!(choose_method(forced, Change::Live, &dear), Walk);
+    assert_eq!(choose_method(forced, Change::Unchanged, &dear), Unchanged);
+
     // A diff 8× dearer than a walk is retried after 32 walks; at most every 1024.
-    let retry = |diff, walk, since| choose_method(Adaptive, false, &costs(diff, walk, since));
+    let retry =
+        |diff, walk, since| choose_method(Adaptive, Change::Live, &costs(diff, walk, since));
     assert_eq!(retry(Some(3000), Some(400), 31), Walk);
     assert_eq!(retry(Some(3000), Some(400), 32), Diff);
     assert_eq!(retry(Some(3000), Some(0), 1023), Walk);
@@ -374,10 +475,20 @@ fn method_choice_follows_measured_costs() {
     let mut recorded = MethodCosts::default();
     recorded.record(Method::Walk, ms(5));
     recorded.record(Method::Walk, ms(7));
-    assert_eq!(recorded, costs(None, Some(7), 2));
+    let walked_twice = MethodCosts {
+        walks_since_objects: 2,
+        ..costs(None, Some(7), 2)
+    };
+    assert_eq!(recorded, walked_twice);
     recorded.record(Method::Diff, ms(3));
     recorded.record(Method::Unchanged, ms(100));
-    assert_eq!(recorded, costs(Some(3), Some(7), 0));
+    // (Objects record their cost with the bytes written, in the comparison itself.)
+    recorded.record(Method::Objects, ms(100));
+    let then_diff = MethodCosts {
+        walks_since_objects: 2,
+        ..costs(Some(3), Some(7), 0)
+    };
+    assert_eq!(recorded, then_diff);
 }
 
 #[test]

@@ -20,7 +20,7 @@ use rustix::io::Errno;
 use wizfs_core::{EntryKind, EntryMetadata, NameKind, RelativePath, TreeEntry};
 
 use crate::error::{RestoreError, RestoreResult, invalid_path, io_failure, system_failure};
-use crate::system::{Observed, directory_names, kind_of_mode, observe_at};
+use crate::system::{Observed, directory_entries, directory_names, kind_of_mode, observe_at};
 
 #[cfg(test)]
 mod tests;
@@ -181,6 +181,19 @@ impl SafeRoot {
             .into_iter()
             .map(|(entry, _)| entry)
             .collect())
+    }
+
+    /// The names in the directory `path` with their inode numbers, read by `getdents`
+    /// alone (nothing is stat-ed), sorted by name bytes; `.zfs` at the dataset root is left
+    /// out. On ZFS the inode number is the object number.
+    pub fn list_inodes(&self, path: &RelativePath) -> RestoreResult<Vec<(Vec<u8>, u64)>> {
+        let directory = self.open_directory(path)?;
+        let mut entries = directory_entries(directory.as_fd(), path)?;
+        if path.is_root() {
+            entries.retain(|(name, _)| name != CONTROL_DIRECTORY);
+        }
+        entries.sort();
+        Ok(entries)
     }
 
     /// `path` itself, then everything below it, parents before children and each directory's

@@ -161,17 +161,29 @@ pub(crate) fn directory_names(
     directory: BorrowedFd<'_>,
     path: &RelativePath,
 ) -> RestoreResult<Vec<Vec<u8>>> {
+    Ok(directory_entries(directory, path)?
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect())
+}
+
+/// The names of a directory's entries with their inode numbers as `getdents` reports them
+/// (no `stat`), without `.` and `..`, in the order the file system lists them.
+pub(crate) fn directory_entries(
+    directory: BorrowedFd<'_>,
+    path: &RelativePath,
+) -> RestoreResult<Vec<(Vec<u8>, u64)>> {
     let mut reader =
         Dir::read_from(directory).map_err(|errno| system_failure("list", path, errno))?;
-    let mut names = Vec::new();
+    let mut entries = Vec::new();
     while let Some(entry) = reader.read() {
         let entry = entry.map_err(|errno| system_failure("list", path, errno))?;
         let name = entry.file_name().to_bytes();
         if name != b"." && name != b".." {
-            names.push(name.to_vec());
+            entries.push((name.to_vec(), entry.ino()));
         }
     }
-    Ok(names)
+    Ok(entries)
 }
 
 /// The extended attribute names of an open file (`ENOTSUP` reads as none).

@@ -79,9 +79,10 @@ pub struct IndexConfig {
     pub interval_seconds: u64,
     /// Datasets (with their descendants) never indexed.
     pub exclude: Vec<String>,
-    /// How a new snapshot is compared with the previous one: `adaptive` (whichever measured
-    /// cheaper for the dataset), `diff` (always `zfs diff`) or `walk` (always a metadata
-    /// walk). The fake backend always uses `diff`.
+    /// How a new snapshot is compared with the previous one: `adaptive` (by the objects of
+    /// the send stream between them unless a walk is expected to be cheaper, else whichever
+    /// of `zfs diff` and a walk measured cheaper), `objects`, `diff` (always `zfs diff`) or
+    /// `walk` (always a metadata walk). The fake backend always uses `diff`.
     pub method: IndexMethod,
 }
 
@@ -91,6 +92,7 @@ pub struct IndexConfig {
 pub enum IndexMethod {
     #[default]
     Adaptive,
+    Objects,
     Diff,
     Walk,
 }

@@ -50,5 +50,6 @@ pub fn index_method(backend: &ZfsBackend, configured: IndexMethod) -> MethodPoli
         (ZfsBackend::Fake { .. }, _) | (ZfsBackend::Real, IndexMethod::Diff) => MethodPolicy::Diff,
         (ZfsBackend::Real, IndexMethod::Adaptive) => MethodPolicy::Adaptive,
         (ZfsBackend::Real, IndexMethod::Walk) => MethodPolicy::Walk,
+        (ZfsBackend::Real, IndexMethod::Objects) => MethodPolicy::Objects,
     }
 }

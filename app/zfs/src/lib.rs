@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod error;
 pub mod fake;
+pub mod objects;
 pub mod parse;
 pub mod runner;
 pub mod types;

@@ -348,7 +348,17 @@ pub fn unescape_diff_path(escaped: &str) -> Result<PathBuf, String> {
     Ok(PathBuf::from(OsString::from_vec(decoded)))
 }
 
-/// `zfs diff -H -F -t`: `seconds.nanoseconds<TAB>change<TAB>type<TAB>path[<TAB>new path]`.
+/// `(+1)`, `(-2)`: how `zfs diff` reports a change of an object's link count.
+fn is_link_delta(field: &str) -> bool {
+    field
+        .strip_prefix('(')
+        .and_then(|rest| rest.strip_suffix(')'))
+        .and_then(|number| number.strip_prefix(['+', '-']))
+        .is_some_and(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// `zfs diff -H -F -t`: `seconds.nanoseconds<TAB>change<TAB>type<TAB>path[<TAB>new path]`,
+/// or `…<TAB>M<TAB>type<TAB>path<TAB>(+1)` when the object's link count changed.
 pub fn diff(output: &str) -> Parsed<Vec<DiffEntry>> {
     lines(output)
         .map(|line| {
@@ -373,6 +383,8 @@ pub fn diff(output: &str) -> Parsed<Vec<DiffEntry>> {
                 ("-", None) => DiffChange::Removed,
                 ("+", None) => DiffChange::Created,
                 ("M", None) => DiffChange::Modified,
+                // A hard link added or removed elsewhere: the object's link count changed.
+                ("M", Some(delta)) if is_link_delta(delta) => DiffChange::Modified,
                 ("R", Some(to)) => DiffChange::Renamed {
                     to: unescape_diff_path(to).map_err(|reason| error(line, reason))?,
                 },

@@ -200,6 +200,18 @@ fn read_tree_lists_parents_first_sorted_and_without_the_control_directory() {
 
     let listing = live.list_directory(&RelativePath::root()).unwrap();
     assert_eq!(paths(&listing), ["a", "b", "c"]);
+    // The same names with the inode numbers a stat reports, read without a stat.
+    let inodes = live.list_inodes(&RelativePath::root()).unwrap();
+    let expected: Vec<(Vec<u8>, u64)> = listing
+        .iter()
+        .map(|entry| (entry.path.as_bytes().to_vec(), entry.metadata.inode))
+        .collect();
+    assert_eq!(inodes, expected);
+    assert!(
+        live.list_inodes(&path("nothing"))
+            .unwrap_err()
+            .is_not_found()
+    );
     assert!(matches!(
         live.list_directory(&path("a")),
         Err(RestoreError::NotADirectory { .. })

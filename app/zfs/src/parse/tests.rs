@@ -57,6 +57,27 @@ fn diff_lines() {
 }
 
 #[test]
+fn diff_reads_link_count_changes_as_modifications() {
+    // As OpenZFS 2.3.2 printed it in the VM after `ln original.txt second-name.txt`.
+    let output = "1795740783.788000000\tM\tF\t/wzt/methods-261-1/linked/original.txt\t(+1)\n\
+                  1795740784.0\tM\tF\t/tank/b\t(-2)\n";
+    let entries = diff(output).unwrap();
+    assert_eq!(entries[0].change, DiffChange::Modified);
+    assert_eq!(
+        entries[0].path,
+        PathBuf::from("/wzt/methods-261-1/linked/original.txt")
+    );
+    assert_eq!(entries[1].change, DiffChange::Modified);
+    for bad in [
+        "1.0\tM\tF\t/a\t(+)",
+        "1.0\tM\tF\t/a\t+1",
+        "1.0\tM\tF\t/a\t/b",
+    ] {
+        assert!(diff(bad).is_err(), "{bad:?}");
+    }
+}
+
+#[test]
 fn diff_rejects_malformed_lines() {
     for bad in [
         "x\t+\tF\t/a",
