@@ -239,6 +239,10 @@ pub(crate) fn observe(
                 continue;
             }
             let child = directory.join(name)?;
+            if observed.contains_key(&child) {
+                // Already stat-ed as a changed object's path (and read in full if needed).
+                continue;
+            }
             let kind_before = tree.entries.get(child.as_bytes()).map(|(_, kind)| *kind);
             let before_entry = previous.zip(kind_before);
             observe_path(child, before_entry, &mut observed, &mut read_in_full)?;

@@ -69,6 +69,9 @@ pub enum StreamError {
 /// records. Fails on anything that is not a native-byte-order ZFS stream, and on a stream
 /// that ends before its END record.
 pub fn scan_objects(stream: &mut dyn Read) -> Result<ObjectScan, StreamError> {
+    // Records are small: read the pipe in large pieces, not a system call per record.
+    let mut buffered = std::io::BufReader::with_capacity(1 << 20, stream);
+    let stream: &mut dyn Read = &mut buffered;
     let mut scan = ObjectScan::default();
     let mut record = [0u8; RECORD_SIZE];
     let mut payload = Vec::new();
@@ -201,23 +204,40 @@ fn truncated(error: std::io::Error) -> StreamError {
     }
 }
 
-/// FNV-1a (64 bit) over an OBJECT record's dnode fields and its bonus bytes: stable across
-/// builds, so fingerprints can be stored.
+/// A 64-bit hash of an OBJECT record's dnode fields and its bonus bytes, FNV-1a style but
+/// a little-endian 64-bit word at a time (bonus buffers are hashed by the ten thousand per
+/// snapshot): stable across builds and machines, so fingerprints can be stored.
 fn fingerprint(record: &[u8; RECORD_SIZE], bonus: &[u8]) -> u64 {
     const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
     const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let mut hash = OFFSET;
+    let mut mix = |word: u64| {
+        hash ^= word;
+        hash = hash.wrapping_mul(PRIME).rotate_left(29);
+    };
     // drr_type, drr_bonustype, drr_blksz, drr_bonuslen; drr_maxblkid.
-    let fields = [
+    for fields in [
         &record[UNION + 8..UNION + 24],
         &record[UNION + 48..UNION + 56],
-        bonus,
-    ];
-    let mut hash = OFFSET;
-    for byte in fields.into_iter().flatten() {
-        hash ^= u64::from(*byte);
-        hash = hash.wrapping_mul(PRIME);
+    ] {
+        fields.chunks_exact(8).for_each(|word| mix(word_of(word)));
+    }
+    mix(bonus.len() as u64);
+    let words = bonus.chunks_exact(8);
+    let rest = words.remainder();
+    words.for_each(|word| mix(word_of(word)));
+    if !rest.is_empty() {
+        let mut last = [0u8; 8];
+        last[..rest.len()].copy_from_slice(rest);
+        mix(u64::from_le_bytes(last));
     }
     hash
+}
+
+fn word_of(bytes: &[u8]) -> u64 {
+    let mut word = [0u8; 8];
+    word.copy_from_slice(bytes);
+    u64::from_le_bytes(word)
 }
 
 fn u32_at(record: &[u8; RECORD_SIZE], offset: usize) -> u32 {
