@@ -170,6 +170,10 @@ pub fn index(
                     "full_walks": report.full_walks,
                     "walked_entries": report.walked_entries,
                     "diffs": report.diffs,
+                    "object_comparisons": report.object_comparisons,
+                    "streamed_objects": report.streamed_objects,
+                    "changed_objects": report.changed_objects,
+                    "fallbacks": report.fallbacks,
                     "unchanged": report.unchanged,
                     "observed_paths": report.observed_paths,
                     "operations": report.operations,
@@ -184,16 +188,22 @@ pub fn index(
     for report in &reports {
         writeln!(
             out,
-            "{}: {} snapshot(s) indexed, {} forgotten; read by {} walk(s) and {} zfs diff(s), {} unchanged (the live file system included); {} version updates in {:.1} s",
+            "{}: {} snapshot(s) indexed, {} forgotten; read by {} walk(s), {} zfs diff(s) and {} object comparison(s) ({} of {} streamed objects changed), {} unchanged (the live file system included); {} version updates in {:.1} s",
             report.dataset,
             report.indexed.len(),
             report.forgotten.len(),
             report.full_walks,
             report.diffs,
+            report.object_comparisons,
+            report.changed_objects,
+            report.streamed_objects,
             report.unchanged,
             report.operations,
             report.timings.total().as_secs_f64()
         )?;
+        for fallback in &report.fallbacks {
+            writeln!(out, "  objects gave way to another method at {fallback}")?;
+        }
     }
     Ok(())
 }
