@@ -738,7 +738,8 @@ impl Indexer {
                 // root object is what the mounted file system reports.
                 let root_object = SafeRoot::open_live(mountpoint)?
                     .stat(&RelativePath::root())?
-                    .map_or(0, |metadata| metadata.inode);
+                    .ok_or_else(|| IndexerError::NotMounted(snapshot.name.dataset().clone()))?
+                    .inode;
                 tree.insert(ObjectTree::new(&open, root_object))
             }
         };
