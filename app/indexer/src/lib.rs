@@ -535,6 +535,8 @@ impl Indexer {
         // The previous snapshot's paths by object, for object comparisons (built on first
         // use, followed along, dropped when another method compares a snapshot).
         let mut tree: Option<ObjectTree> = None;
+        // The send stream of the next snapshot, read while this one is stat-ed.
+        let mut ahead: Option<ScanAhead> = None;
         for (position, snapshot) in new.iter().enumerate() {
             progress(Progress {
                 dataset: report.dataset.clone(),
@@ -573,9 +575,20 @@ impl Indexer {
                         })?;
                         let mut by_objects = None;
                         if method == Method::Objects {
+                            let prefetched = ahead.take().filter(|scan| scan.to == snapshot.name);
+                            if let Some(next) = new.get(position + 1)
+                                && next.written > 0
+                            {
+                                ahead = Some(ScanAhead::start(
+                                    self.zfs.clone(),
+                                    snapshot.name.clone(),
+                                    next.name.clone(),
+                                ));
+                            }
                             let compared = self.compare_objects(
                                 guid,
                                 (from, *from_txg),
+                                prefetched,
                                 snapshot,
                                 &root,
                                 &mountpoint,
@@ -716,6 +729,7 @@ impl Indexer {
         &self,
         guid: u64,
         (from, from_txg): (&SnapshotName, u64),
+        prefetched: Option<ScanAhead>,
         snapshot: &wizfs_core::Snapshot,
         root: &SafeRoot,
         mountpoint: &Path,
@@ -725,8 +739,9 @@ impl Indexer {
         timings: &mut StageTimings,
     ) -> IndexerResult<Vec<Observed>> {
         let started = Instant::now();
-        let scan = timed(&mut timings.diff, || {
-            self.scan_objects(from, &snapshot.name)
+        let scan = timed(&mut timings.diff, || match prefetched {
+            Some(ahead) => ahead.finish(),
+            None => scan_objects(self.zfs.as_ref(), from, &snapshot.name),
         })?;
         let tree = match tree {
             Some(tree) => tree,
@@ -778,41 +793,6 @@ impl Indexer {
             costs.walks_since_objects = 0;
         });
         Ok(observed)
-    }
-
-    /// The object records of `zfs send -i from to` (`wizfs_zfs::objects`).
-    fn scan_objects(&self, from: &SnapshotName, to: &SnapshotName) -> IndexerResult<ObjectScan> {
-        let source = SendSource::Snapshot {
-            snapshot: to.clone(),
-            base: Some(IncrementalBase::Snapshot(from.clone())),
-            // Compressed and embedded blocks as they are stored: less data to skip.
-            flags: SendFlags {
-                large_blocks: true,
-                compressed: true,
-                embedded: true,
-                ..SendFlags::default()
-            },
-        };
-        let mut stream = self.zfs.send(&source)?;
-        match wizfs_zfs::objects::scan_objects(&mut stream) {
-            Ok(scan) => {
-                stream.finish()?;
-                Ok(scan)
-            }
-            // The sender stopped early: its own error says why, if it has one.
-            Err(source @ StreamError::Truncated(_)) => {
-                stream.finish()?;
-                Err(IndexerError::Stream {
-                    snapshot: to.clone(),
-                    source,
-                })
-            }
-            // Dropping the stream stops the sender.
-            Err(source) => Err(IndexerError::Stream {
-                snapshot: to.clone(),
-                source,
-            }),
-        }
     }
 
     /// A full walk of `root`, its duration recorded as the dataset's walk cost.
@@ -1018,6 +998,70 @@ impl Indexer {
             }
         }
         Ok(observed)
+    }
+}
+
+/// A scan of `zfs send -i from to` running on its own thread, started while the previous
+/// snapshot is compared (the stream is the kernel's work, the comparison mostly stat-ing).
+struct ScanAhead {
+    to: SnapshotName,
+    handle: std::thread::JoinHandle<IndexerResult<ObjectScan>>,
+}
+
+impl ScanAhead {
+    fn start(zfs: Arc<dyn Zfs>, from: SnapshotName, to: SnapshotName) -> ScanAhead {
+        let target = to.clone();
+        let handle = std::thread::spawn(move || scan_objects(zfs.as_ref(), &from, &target));
+        ScanAhead { to, handle }
+    }
+
+    /// Waits for the scan. (A scan no comparison asks for is left to finish on its own.)
+    fn finish(self) -> IndexerResult<ObjectScan> {
+        self.handle.join().unwrap_or_else(|_| {
+            Err(IndexerError::Stream {
+                snapshot: self.to,
+                source: StreamError::Malformed("the scanning thread panicked".into()),
+            })
+        })
+    }
+}
+
+/// The object records of `zfs send -i from to` (`wizfs_zfs::objects`).
+fn scan_objects(
+    zfs: &dyn Zfs,
+    from: &SnapshotName,
+    to: &SnapshotName,
+) -> IndexerResult<ObjectScan> {
+    let source = SendSource::Snapshot {
+        snapshot: to.clone(),
+        base: Some(IncrementalBase::Snapshot(from.clone())),
+        // Compressed and embedded blocks as they are stored: less data to skip.
+        flags: SendFlags {
+            large_blocks: true,
+            compressed: true,
+            embedded: true,
+            ..SendFlags::default()
+        },
+    };
+    let mut stream = zfs.send(&source)?;
+    match wizfs_zfs::objects::scan_objects(&mut stream) {
+        Ok(scan) => {
+            stream.finish()?;
+            Ok(scan)
+        }
+        // The sender stopped early: its own error says why, if it has one.
+        Err(source @ StreamError::Truncated(_)) => {
+            stream.finish()?;
+            Err(IndexerError::Stream {
+                snapshot: to.clone(),
+                source,
+            })
+        }
+        // Dropping the stream stops the sender.
+        Err(source) => Err(IndexerError::Stream {
+            snapshot: to.clone(),
+            source,
+        }),
     }
 }
 
