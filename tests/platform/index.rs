@@ -426,6 +426,15 @@ fn diff_walk_objects_and_adaptive_comparisons_build_the_same_index() {
     for index in 0..100 {
         fixture.write(&format!("many/file-{index:03}.txt"), b"one of many");
     }
+    // Hostile names: not UTF-8, a newline, 255 bytes, 60 levels deep.
+    let raw = |bytes: &[u8]| fixture.mountpoint.join(std::ffi::OsStr::from_bytes(bytes));
+    fs::create_dir_all(raw(b"hostile")).unwrap();
+    fs::write(raw(b"hostile/caf\xe9.txt"), b"latin-1").unwrap();
+    fs::write(raw(b"hostile/new\nline.txt"), b"newline").unwrap();
+    let long = |letter: &str| format!("hostile/{}.txt", letter.repeat(251));
+    fixture.write(&long("l"), b"long");
+    let deep: String = (0..60).map(|level| format!("d{level}/")).collect();
+    fixture.write(&format!("hostile/{deep}deep.txt"), b"deep");
     fixture.snapshot("s1");
     fixture.snapshot("s2"); // nothing changed
     fixture.write("docs/report.txt", b"final version");
@@ -451,6 +460,14 @@ fn diff_walk_objects_and_adaptive_comparisons_build_the_same_index() {
     )
     .unwrap();
     std::os::unix::fs::symlink("../docs", fixture.mountpoint.join("linked/link")).unwrap();
+    fs::write(raw(b"hostile/caf\xe9.txt"), b"latin-1, changed").unwrap();
+    fs::write(raw(b"hostile/new-\xff.txt"), b"new").unwrap();
+    fs::rename(
+        fixture.mountpoint.join(long("l")),
+        fixture.mountpoint.join(long("m")),
+    )
+    .unwrap();
+    fixture.write(&format!("hostile/{deep}deep.txt"), b"deeper");
     fs::remove_file(fixture.mountpoint.join("keep/a.txt")).unwrap();
     fs::rename(
         fixture.mountpoint.join("photos/2024"),
@@ -497,6 +514,28 @@ fn diff_walk_objects_and_adaptive_comparisons_build_the_same_index() {
     }
 
     let guid = fixture.dataset_info().guid;
+    // Every path's versions, and those of names that are not UTF-8 or hold a newline by
+    // their exact bytes.
+    let full_dump = |indexer: &Indexer| -> Vec<String> {
+        let mut lines = dump(&fixture, indexer, guid);
+        for bytes in [
+            &b"hostile/caf\xe9.txt"[..],
+            b"hostile/new-\xff.txt",
+            b"hostile/new\nline.txt",
+            format!("hostile/{deep}deep.txt").as_bytes(),
+        ] {
+            let versions = indexer
+                .store()
+                .versions_of(guid, &RelativePath::new(bytes).unwrap())
+                .unwrap();
+            let versions: Vec<String> = versions
+                .iter()
+                .map(|version| format!("{:?} {:?}", version.signature, version.snapshots))
+                .collect();
+            lines.push(format!("{bytes:?}: {versions:?}"));
+        }
+        lines
+    };
     let mut results: Vec<(MethodPolicy, SyncReport, Vec<String>)> = Vec::new();
     for policy in [
         MethodPolicy::Diff,
@@ -513,9 +552,9 @@ fn diff_walk_objects_and_adaptive_comparisons_build_the_same_index() {
             "{policy:?}"
         );
         // A second run changes nothing.
-        let before = dump(&fixture, &indexer, guid);
+        let before = full_dump(&indexer);
         fixture.sync(&indexer);
-        assert_eq!(dump(&fixture, &indexer, guid), before, "{policy:?}");
+        assert_eq!(full_dump(&indexer), before, "{policy:?}");
         results.push((policy, report, before));
     }
     let (_, diff_report, diff_dump) = &results[0];
@@ -569,6 +608,23 @@ fn diff_walk_objects_and_adaptive_comparisons_build_the_same_index() {
         deleted[0].contains("s2") && !deleted[0].contains("s3"),
         "{deleted:?}"
     );
+    // Hostile names: two versions of the Latin-1 name, one of the new one, both long names.
+    let raw_versions = |bytes: &[u8]| -> usize {
+        let key = format!("{bytes:?}: ");
+        let line = diff_dump
+            .iter()
+            .find(|line| line.starts_with(&key))
+            .unwrap();
+        line.matches("Signature").count()
+    };
+    assert_eq!(raw_versions(b"hostile/caf\xe9.txt"), 2, "{diff_dump:#?}");
+    assert_eq!(raw_versions(b"hostile/new-\xff.txt"), 1);
+    assert_eq!(
+        raw_versions(format!("hostile/{deep}deep.txt").as_bytes()),
+        2
+    );
+    assert_eq!(versions(&long("l")).len(), 1);
+    assert_eq!(versions(&long("m")).len(), 1);
     // The new name of a hard link is there from s3 on, by every method.
     let linked = versions("linked/second-name.txt");
     assert_eq!(linked.len(), 1, "{diff_dump:#?}");
