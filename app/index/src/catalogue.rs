@@ -648,6 +648,15 @@ impl Catalogue {
         self.dirty.len(txn).context(|| "counting dirty ids".into())
     }
 
+    /// The createtxg of the snapshot `dataset`'s stored fingerprints describe.
+    fn objects_as_of(&self, txn: &RoTxn, dataset: u64) -> Result<Option<u64>> {
+        self.objects
+            .get(txn, &key2(dataset, OBJECTS_AS_OF))
+            .context(|| format!("reading object fingerprints of dataset {dataset}"))?
+            .map(|value| u64_at(value, 0))
+            .transpose()
+    }
+
     /// The stored fingerprints of `objects` of `dataset`, if they describe the snapshot
     /// `as_of` (all `None` otherwise).
     pub fn object_fingerprints(
@@ -658,13 +667,7 @@ impl Catalogue {
         objects: &[u64],
     ) -> Result<Vec<Option<u64>>> {
         let context = || format!("reading object fingerprints of dataset {dataset}");
-        let stored_as_of = self
-            .objects
-            .get(txn, &key2(dataset, OBJECTS_AS_OF))
-            .context(context)?
-            .map(|value| u64_at(value, 0))
-            .transpose()?;
-        if stored_as_of != Some(as_of) {
+        if self.objects_as_of(txn, dataset)? != Some(as_of) {
             return Ok(vec![None; objects.len()]);
         }
         objects
@@ -692,12 +695,7 @@ impl Catalogue {
         freed: &[(u64, u64)],
     ) -> Result<()> {
         let context = || format!("storing object fingerprints of dataset {dataset}");
-        let stored_as_of = self
-            .objects
-            .get(wtxn, &key2(dataset, OBJECTS_AS_OF))
-            .context(context)?
-            .map(|value| u64_at(value, 0))
-            .transpose()?;
+        let stored_as_of = self.objects_as_of(wtxn, dataset)?;
         let mut drop = |first: u64, end: u64| -> Result<()> {
             let range = key2(dataset, first)..key2(dataset, end);
             let range = (

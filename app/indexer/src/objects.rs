@@ -94,21 +94,20 @@ impl ObjectTree {
     }
 
     /// Where `object` was, with its kind there.
-    fn paths_of(&self, object: u64) -> Vec<(&[u8], EntryKind)> {
+    fn paths_of(&self, object: u64) -> impl Iterator<Item = (&[u8], EntryKind)> + '_ {
         self.paths
             .get(&object)
             .into_iter()
             .flatten()
-            .filter_map(|path| match self.entries.get(path) {
+            .filter_map(move |path| match self.entries.get(path) {
                 Some((at, kind)) if *at == object => Some((path.as_slice(), *kind)),
                 _ => None,
             })
-            .collect()
     }
 
     /// Whether the tree knows `object` at some path.
     fn knows(&self, object: u64) -> bool {
-        !self.paths_of(object).is_empty()
+        self.paths_of(object).next().is_some()
     }
 
     /// Follows a snapshot's observations the way `versioning::advance` does: an absent path
