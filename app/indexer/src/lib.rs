@@ -599,11 +599,22 @@ impl Indexer {
                             );
                             match compared {
                                 Err(error) if self.policy == MethodPolicy::Adaptive => {
-                                    self.record_objects_failure(guid);
+                                    // A stream this machine cannot read will not become
+                                    // readable: objects are off for the dataset. Any other
+                                    // failure (of `zfs send`, say) costs this snapshot only.
+                                    if matches!(
+                                        error,
+                                        IndexerError::Stream {
+                                            source: StreamError::Malformed(_),
+                                            ..
+                                        }
+                                    ) {
+                                        self.record_objects_failure(guid);
+                                    }
                                     report
                                         .fallbacks
                                         .push(format!("@{}: {error}", snapshot.name.short_name()));
-                                    method = self.method_for(guid, change);
+                                    method = self.method_without_objects(guid);
                                 }
                                 compared => by_objects = Some(compared.map(|found| (found, 0))),
                             }
@@ -697,6 +708,12 @@ impl Indexer {
     fn method_for(&self, guid: u64, change: Change) -> Method {
         let costs = self.costs_of(guid);
         choose_method(self.policy, change, &costs)
+    }
+
+    /// The comparison for a snapshot that cannot be compared by objects: the choice between
+    /// diff and walk that live gets.
+    fn method_without_objects(&self, guid: u64) -> Method {
+        self.method_for(guid, Change::Live)
     }
 
     /// What this indexer measured for dataset `guid` so far.

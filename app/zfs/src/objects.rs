@@ -78,7 +78,21 @@ pub fn scan_objects(stream: &mut dyn Read) -> Result<ObjectScan, StreamError> {
     let mut open = false;
     let mut records = 0u64;
     loop {
-        if !read_record(stream, &mut record)? {
+        let filled = read_record(stream, &mut record)?;
+        if filled > 0 && filled < RECORD_SIZE {
+            // Something that does not even start like a stream is not one cut short.
+            let starts_like_a_stream = filled >= UNION + 8
+                && u32_at(&record, 0) == kind::BEGIN
+                && u64_at(&record, UNION) == BACKUP_MAGIC;
+            return Err(if records > 0 || starts_like_a_stream {
+                StreamError::Truncated("the stream ends inside a record".into())
+            } else {
+                StreamError::Malformed(format!(
+                    "{filled} bytes that do not start with a BEGIN record"
+                ))
+            });
+        }
+        if filled == 0 {
             return match (open, records) {
                 (false, 1..) => Ok(scan),
                 (_, 0) => Err(StreamError::Truncated("the stream is empty".into())),
@@ -167,23 +181,22 @@ pub fn scan_objects(stream: &mut dyn Read) -> Result<ObjectScan, StreamError> {
     }
 }
 
-/// Fills `record`; `false` at a clean end of the stream (no byte of a next record).
-fn read_record(stream: &mut dyn Read, record: &mut [u8; RECORD_SIZE]) -> Result<bool, StreamError> {
+/// Fills `record` as far as the stream goes: `RECORD_SIZE` bytes, or fewer at its end (0 at
+/// a clean end, between records).
+fn read_record(
+    stream: &mut dyn Read,
+    record: &mut [u8; RECORD_SIZE],
+) -> Result<usize, StreamError> {
     let mut filled = 0;
     while filled < RECORD_SIZE {
         match stream.read(&mut record[filled..]) {
-            Ok(0) if filled == 0 => return Ok(false),
-            Ok(0) => {
-                return Err(StreamError::Truncated(
-                    "the stream ends inside a record".into(),
-                ));
-            }
+            Ok(0) => break,
             Ok(read) => filled += read,
             Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
             Err(error) => return Err(error.into()),
         }
     }
-    Ok(true)
+    Ok(filled)
 }
 
 fn skip(stream: &mut dyn Read, length: u64) -> Result<(), StreamError> {

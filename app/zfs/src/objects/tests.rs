@@ -203,9 +203,27 @@ fn broken_streams_are_refused_with_the_reason() {
             b"this is the fake's own stream format".repeat(20),
             "before a BEGIN",
         ),
+        (
+            "a short thing that is not a stream",
+            b"fake stream".to_vec(),
+            "11 bytes that do not start with a BEGIN record",
+        ),
+        (
+            "a stream cut in its first record",
+            complete.0[..100].to_vec(),
+            "cut short: the stream ends inside a record",
+        ),
     ];
     for (case, bytes, expected) in cases {
-        let error = scan_objects(&mut bytes.as_slice()).unwrap_err().to_string();
+        let error = scan_objects(&mut bytes.as_slice()).unwrap_err();
+        // Cut short (ask the sender why) or not a stream at all (objects cannot work here).
+        let cut = expected.contains("inside") || expected.contains("END") || case == "empty";
+        assert_eq!(
+            matches!(error, StreamError::Truncated(_)),
+            cut,
+            "{case}: {error}"
+        );
+        let error = error.to_string();
         assert!(error.contains(expected), "{case}: {error}");
     }
 }
