@@ -144,11 +144,12 @@ fn main() {
             .expect("index");
         let indexing = started.elapsed();
         println!(
-            "wizfs indexing ({policy:?}) done in {:.1} s: {} object comparisons ({} objects streamed, {} changed), {} diffs, {} walks, {} unchanged ({})",
+            "wizfs indexing ({policy:?}) done in {:.1} s: {} object comparisons ({} objects streamed, {} changed, {} decoded without a stat), {} diffs, {} walks, {} unchanged ({})",
             indexing.as_secs_f64(),
             report.object_comparisons,
             report.streamed_objects,
             report.changed_objects,
+            report.decoded_objects,
             report.diffs,
             report.full_walks,
             report.unchanged,

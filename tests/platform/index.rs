@@ -650,6 +650,7 @@ fn object_comparisons_one_snapshot_per_run_match_diff_and_skip_unchanged_neighbo
     let (objects, _objects_state) = indexer_with(MethodPolicy::Objects);
     let (diff, _diff_state) = indexer_with(MethodPolicy::Diff);
     let mut changed_per_round = Vec::new();
+    let mut decoded_per_round = Vec::new();
     let at = |path: &str| fixture.mountpoint.join(path);
     let rounds: [&dyn Fn(); 6] = [
         &|| {},
@@ -672,8 +673,17 @@ fn object_comparisons_one_snapshot_per_run_match_diff_and_skip_unchanged_neighbo
         if round > 0 {
             assert_eq!(report.object_comparisons, 1, "round {round}: {report:?}");
             changed_per_round.push((round, report.streamed_objects, report.changed_objects));
+            decoded_per_round.push((round, report.decoded_objects));
         }
     }
+    // Changed files are read from their bonus buffers once a stat confirmed the layout
+    // (in round 1): round 2's file changed in place, in a directory that did not change.
+    assert!(
+        decoded_per_round
+            .iter()
+            .any(|&(round, decoded)| round == 2 && decoded >= 1),
+        "{decoded_per_round:?}"
+    );
     // The stream carries whole dnode blocks (32 objects). Fingerprints are stored for the
     // objects a stream carried, so the first time a block comes (round 1: the walk of r0
     // stored none) each of its objects is a candidate; afterwards the stored fingerprints

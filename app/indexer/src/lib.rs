@@ -35,7 +35,7 @@ use wizfs_zfs::{
 };
 
 mod objects;
-use objects::ObjectTree;
+use objects::{Decoder, Layouts, LazyRoot, ObjectTree};
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndexerError {
@@ -82,6 +82,9 @@ pub struct SyncReport {
     pub streamed_objects: usize,
     /// Objects found changed among them (after fingerprints ruled out their neighbours).
     pub changed_objects: usize,
+    /// Paths whose new metadata came from their object's bonus buffer in the stream
+    /// (a layout confirmed by a stat) instead of a stat of the snapshot.
+    pub decoded_objects: usize,
     /// Why a comparison by objects gave way to another method, if it did.
     pub fallbacks: Vec<String>,
     /// Snapshots that wrote nothing since the previous one, indexed without reading them.
@@ -350,6 +353,9 @@ pub struct Indexer {
     policy: MethodPolicy,
     /// Measured costs per dataset guid (this indexer's own memory; relearnt after a restart).
     costs: Arc<Mutex<HashMap<u64, MethodCosts>>>,
+    /// Per dataset guid, which bonus-buffer layouts a stat confirmed or contradicted
+    /// (`objects::Decoder`; this indexer's own memory, checked again after a restart).
+    layouts: Arc<Mutex<HashMap<u64, objects::Layouts>>>,
     /// One synchronisation at a time across the clones of this indexer (the daemon's
     /// schedule, its snapshot policies and snapshots taken from the console all sync), so
     /// two never index the same new snapshot.
@@ -377,6 +383,7 @@ impl Indexer {
             zfs,
             policy,
             costs: Arc::default(),
+            layouts: Arc::default(),
             syncing: Arc::default(),
         }
     }
@@ -570,9 +577,15 @@ impl Indexer {
                     let (observed, walked_entries) = if method == Method::Unchanged {
                         (Vec::new(), 0)
                     } else {
-                        let root = timed(&mut timings.mount, || {
-                            SafeRoot::open_snapshot(&mountpoint, snapshot.name.short_name())
-                        })?;
+                        let mounting = std::cell::Cell::new(Duration::ZERO);
+                        let open_snapshot = || -> IndexerResult<SafeRoot> {
+                            let started = Instant::now();
+                            let opened =
+                                SafeRoot::open_snapshot(&mountpoint, snapshot.name.short_name());
+                            mounting.set(mounting.get() + started.elapsed());
+                            Ok(opened?)
+                        };
+                        let root = LazyRoot::new(&open_snapshot);
                         let mut by_objects = None;
                         if method == Method::Objects {
                             let prefetched = ahead.take().filter(|scan| scan.to == snapshot.name);
@@ -626,13 +639,16 @@ impl Indexer {
                                 guid,
                                 from,
                                 DiffTarget::Snapshot(&snapshot.name),
-                                &root,
+                                root.get()?,
                                 &mountpoint,
                                 &outside_children,
                                 &mut timings,
                             )
                         });
-                        timed(&mut timings.mount, || root.forget_snapshot_mount());
+                        if let Some(root) = root.into_opened() {
+                            timed(&mut timings.mount, || root.forget_snapshot_mount());
+                        }
+                        timings.mount += mounting.get();
                         observed?
                     };
                     report.count(method, &observed, walked_entries);
@@ -728,6 +744,19 @@ impl Indexer {
         self.update_costs(guid, |costs| costs.record(method, cost));
     }
 
+    fn layouts_of(&self, guid: u64) -> objects::Layouts {
+        self.layouts
+            .lock()
+            .map(|layouts| layouts.get(&guid).cloned().unwrap_or_default())
+            .unwrap_or_default()
+    }
+
+    fn set_layouts(&self, guid: u64, checked: objects::Layouts) {
+        if let Ok(mut layouts) = self.layouts.lock() {
+            layouts.insert(guid, checked);
+        }
+    }
+
     fn record_objects_failure(&self, guid: u64) {
         self.update_costs(guid, |costs| costs.objects_failed = true);
     }
@@ -748,7 +777,7 @@ impl Indexer {
         (from, from_txg): (&SnapshotName, u64),
         prefetched: Option<ScanAhead>,
         snapshot: &wizfs_core::Snapshot,
-        root: &SafeRoot,
+        root: &LazyRoot,
         mountpoint: &Path,
         outside_children: &dyn Fn(&RelativePath) -> bool,
         tree: &mut Option<ObjectTree>,
@@ -782,11 +811,23 @@ impl Indexer {
         let changed = objects::changed_objects(&scan, &stored, tree);
         report.streamed_objects += scan.objects.len();
         report.changed_objects += changed.len();
-        let observed: Vec<Observed> =
-            timed(&mut timings.read, || objects::observe(tree, &changed, root))?
-                .into_iter()
-                .filter(|observation| outside_children(observation.path()))
-                .collect();
+        let mut layouts = self.layouts_of(guid);
+        let observed = timed(&mut timings.read, || -> IndexerResult<_> {
+            let mut decoder = Decoder::new(&scan.attributes, &mut layouts);
+            let observed = objects::observe(tree, &changed, root, &mut decoder)?;
+            if !decoder.contradicted {
+                report.decoded_objects += decoder.decoded;
+                return Ok(observed);
+            }
+            // A layout trusted so far was contradicted: nothing decoded here counts.
+            let mut layouts = Layouts::default();
+            objects::observe(tree, &changed, root, &mut Decoder::off(&mut layouts))
+        });
+        self.set_layouts(guid, layouts);
+        let observed: Vec<Observed> = observed?
+            .into_iter()
+            .filter(|observation| outside_children(observation.path()))
+            .collect();
         tree.apply(&observed);
         let updated: Vec<(u64, u64)> = scan
             .objects

@@ -18,12 +18,13 @@
 //! dnode; creating, removing or renaming an entry changes its directory's dnode (size and
 //! times), up to a directory the previous snapshot had.
 
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use wizfs_core::versioning::{Observed, StoredVersion};
-use wizfs_core::{EntryKind, RelativePath};
+use wizfs_core::{EntryKind, EntryMetadata, FileTime, RelativePath};
 use wizfs_restore::SafeRoot;
-use wizfs_zfs::objects::ObjectScan;
+use wizfs_zfs::objects::{ObjectScan, ZplAttributes};
 
 use crate::{IndexerResult, is_unreachable, present_or_absent, tree_below};
 
@@ -174,12 +175,150 @@ pub(crate) fn changed_objects(
     changed.into_iter().collect()
 }
 
+/// A snapshot's root, opened (for a snapshot: mounted) on first use only — a comparison
+/// that reads everything it needs from the stream never mounts the snapshot.
+pub(crate) struct LazyRoot<'a> {
+    open: &'a dyn Fn() -> IndexerResult<SafeRoot>,
+    root: OnceCell<SafeRoot>,
+}
+
+impl<'a> LazyRoot<'a> {
+    pub fn new(open: &'a dyn Fn() -> IndexerResult<SafeRoot>) -> Self {
+        LazyRoot {
+            open,
+            root: OnceCell::new(),
+        }
+    }
+
+    pub fn get(&self) -> IndexerResult<&SafeRoot> {
+        if let Some(root) = self.root.get() {
+            return Ok(root);
+        }
+        let root = (self.open)()?;
+        Ok(self.root.get_or_init(|| root))
+    }
+
+    /// The root, if it was opened.
+    pub fn into_opened(self) -> Option<SafeRoot> {
+        self.root.into_inner()
+    }
+}
+
+/// Which of a dataset's system-attribute layouts (by number) a stat has confirmed (`true`)
+/// or contradicted (`false`) as read by [`ZplAttributes::read`].
+pub(crate) type Layouts = HashMap<u16, bool>;
+
+/// What the stream's bonus buffers say about its objects, used instead of a stat where the
+/// object's layout is confirmed: a layout is trusted only after a stat of an object of that
+/// layout agreed field by field (kind, permissions, size, owner, times, links), every later
+/// stat checks again, and a disagreement distrusts it for good.
+pub(crate) struct Decoder<'a> {
+    attributes: HashMap<u64, ZplAttributes>,
+    layouts: &'a mut Layouts,
+    /// Layouts this comparison decoded with.
+    used: BTreeSet<u16>,
+    /// Observations made from a bonus buffer instead of a stat.
+    pub decoded: usize,
+    /// A layout was contradicted after this comparison had decoded with it.
+    pub contradicted: bool,
+}
+
+impl<'a> Decoder<'a> {
+    pub fn new(attributes: &[(u64, ZplAttributes)], layouts: &'a mut Layouts) -> Self {
+        Decoder {
+            attributes: attributes.iter().copied().collect(),
+            layouts,
+            used: BTreeSet::new(),
+            decoded: 0,
+            contradicted: false,
+        }
+    }
+
+    /// A decoder that decodes nothing (and checks nothing).
+    pub fn off(layouts: &'a mut Layouts) -> Self {
+        Decoder::new(&[], layouts)
+    }
+
+    /// The metadata of `object` from its bonus buffer, if its layout is confirmed and it is
+    /// not a directory (directories are listed, which needs their snapshot anyway).
+    fn metadata(&mut self, object: u64) -> Option<EntryMetadata> {
+        let attributes = self.attributes.get(&object)?;
+        if self.layouts.get(&attributes.layout) != Some(&true) {
+            return None;
+        }
+        let metadata = metadata_of(object, attributes)?;
+        if metadata.kind == EntryKind::Directory {
+            return None;
+        }
+        self.used.insert(attributes.layout);
+        self.decoded += 1;
+        Some(metadata)
+    }
+
+    /// Compares a stat of an object with its bonus buffer.
+    fn check(&mut self, stat: &EntryMetadata) {
+        let Some(attributes) = self.attributes.get(&stat.inode) else {
+            return;
+        };
+        if self.layouts.get(&attributes.layout) == Some(&false) {
+            return;
+        }
+        let agrees = metadata_of(stat.inode, attributes).is_some_and(|decoded| {
+            let comparable = |metadata: &EntryMetadata| EntryMetadata {
+                allocated: 0,
+                symlink_target: None,
+                ..metadata.clone()
+            };
+            comparable(&decoded) == comparable(stat)
+        });
+        if !agrees && self.used.contains(&attributes.layout) {
+            self.contradicted = true;
+        }
+        self.layouts.insert(attributes.layout, agrees);
+    }
+}
+
+/// An object's metadata as its bonus buffer holds it. The bonus buffer has neither the
+/// space allocated nor a symlink's target: they are 0 and `None` (the index keeps neither).
+fn metadata_of(object: u64, attributes: &ZplAttributes) -> Option<EntryMetadata> {
+    let kind = match attributes.mode & 0o170_000 {
+        0o100_000 => EntryKind::File,
+        0o040_000 => EntryKind::Directory,
+        0o120_000 => EntryKind::Symlink,
+        0o010_000 => EntryKind::Fifo,
+        0o140_000 => EntryKind::Socket,
+        0o020_000 => EntryKind::CharacterDevice,
+        0o060_000 => EntryKind::BlockDevice,
+        _ => return None,
+    };
+    let time = |(seconds, nanoseconds): (u64, u64)| -> Option<FileTime> {
+        Some(FileTime {
+            seconds: i64::try_from(seconds).ok()?,
+            nanoseconds: u32::try_from(nanoseconds).ok()?,
+        })
+    };
+    Some(EntryMetadata {
+        kind,
+        size: attributes.size,
+        allocated: 0,
+        mode: (attributes.mode & 0o7777) as u32,
+        uid: u32::try_from(attributes.uid).ok()?,
+        gid: u32::try_from(attributes.gid).ok()?,
+        modified: time(attributes.modified)?,
+        changed: time(attributes.changed)?,
+        inode: object,
+        links: attributes.links,
+        symlink_target: None,
+    })
+}
+
 /// The observations for the `changed` objects, reading the new snapshot `root` (see the
-/// module documentation). Sorted by path.
+/// module documentation) where `decoder` cannot say. Sorted by path.
 pub(crate) fn observe(
     tree: &ObjectTree,
     changed: &[u64],
-    root: &SafeRoot,
+    root: &LazyRoot,
+    decoder: &mut Decoder,
 ) -> IndexerResult<Vec<Observed>> {
     let mut observed: BTreeMap<RelativePath, Observed> = BTreeMap::new();
     let mut to_list: BTreeSet<RelativePath> = BTreeSet::new();
@@ -187,45 +326,78 @@ pub(crate) fn observe(
     let mut read_in_full: Vec<RelativePath> = Vec::new();
     let observe_path = |path: RelativePath,
                         before: Option<(u64, EntryKind)>,
+                        decoder: &mut Decoder,
                         observed: &mut BTreeMap<RelativePath, Observed>,
                         read_in_full: &mut Vec<RelativePath>|
      -> IndexerResult<()> {
-        let observation = present_or_absent(root, path.clone())?;
-        if let Observed::Present { metadata, .. } = &observation
-            && metadata.kind == EntryKind::Directory
-            && before != Some((metadata.inode, EntryKind::Directory))
-        {
-            for entry in tree_below(root, &path)? {
-                observed.insert(
-                    entry.path.clone(),
-                    Observed::Present {
-                        path: entry.path,
-                        metadata: entry.metadata,
-                    },
-                );
+        let observation = present_or_absent(root.get()?, path.clone())?;
+        if let Observed::Present { metadata, .. } = &observation {
+            decoder.check(metadata);
+            if metadata.kind == EntryKind::Directory
+                && before != Some((metadata.inode, EntryKind::Directory))
+            {
+                for entry in tree_below(root.get()?, &path)? {
+                    decoder.check(&entry.metadata);
+                    observed.insert(
+                        entry.path.clone(),
+                        Observed::Present {
+                            path: entry.path,
+                            metadata: entry.metadata,
+                        },
+                    );
+                }
+                read_in_full.push(path.clone());
             }
-            read_in_full.push(path.clone());
         }
         observed.insert(path, observation);
         Ok(())
     };
+    // A path still names the object it named before when no directory above it changed.
+    let changed_set: BTreeSet<u64> = changed.iter().copied().collect();
+    let name_holds = |path: &[u8]| {
+        let parents = path
+            .iter()
+            .enumerate()
+            .filter(|(_, byte)| **byte == b'/')
+            .map(|(at, _)| &path[..at]);
+        std::iter::once(&path[..0]).chain(parents).all(|parent| {
+            tree.entries
+                .get(parent)
+                .is_none_or(|(object, _)| !changed_set.contains(object))
+        })
+    };
 
     for &object in changed {
         for (path, kind) in tree.paths_of(object) {
+            let holds = name_holds(path);
             let path = RelativePath::new(path)?;
             if kind == EntryKind::Directory {
                 to_list.insert(path.clone());
             }
-            if !path.is_root() {
-                observe_path(path, Some((object, kind)), &mut observed, &mut read_in_full)?;
+            if path.is_root() {
+                continue;
             }
+            if kind != EntryKind::Directory
+                && holds
+                && let Some(metadata) = decoder.metadata(object)
+            {
+                observed.insert(path.clone(), Observed::Present { path, metadata });
+                continue;
+            }
+            observe_path(
+                path,
+                Some((object, kind)),
+                decoder,
+                &mut observed,
+                &mut read_in_full,
+            )?;
         }
     }
     for directory in &to_list {
         if read_in_full.iter().any(|full| directory.starts_with(full)) {
             continue;
         }
-        let listing = match root.list_inodes(directory) {
+        let listing = match root.get()?.list_inodes(directory) {
             Ok(listing) => listing,
             // Gone or replaced by a file: its own path was observed above.
             Err(error) if is_unreachable(&error) => continue,
@@ -242,9 +414,26 @@ pub(crate) fn observe(
                 // Already stat-ed as a changed object's path (and read in full if needed).
                 continue;
             }
+            // The listing says which object the name holds: its bonus buffer may say the rest.
+            if let Some(metadata) = decoder.metadata(*object) {
+                observed.insert(
+                    child.clone(),
+                    Observed::Present {
+                        path: child,
+                        metadata,
+                    },
+                );
+                continue;
+            }
             let kind_before = tree.entries.get(child.as_bytes()).map(|(_, kind)| *kind);
             let before_entry = previous.zip(kind_before);
-            observe_path(child, before_entry, &mut observed, &mut read_in_full)?;
+            observe_path(
+                child,
+                before_entry,
+                decoder,
+                &mut observed,
+                &mut read_in_full,
+            )?;
         }
         let listed: BTreeSet<&[u8]> = listing.iter().map(|(name, _)| name.as_slice()).collect();
         for name in before.keys().filter(|name| !listed.contains(*name)) {

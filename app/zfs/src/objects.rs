@@ -47,6 +47,9 @@ pub struct ObjectScan {
     /// that dnode (object type, bonus type, block size, last block id and the bonus bytes,
     /// where a file system keeps size, times, mode, owner, links and generation).
     pub objects: Vec<(u64, u64)>,
+    /// The file system attributes read from the bonus buffers of `objects` that hold them
+    /// (see [`ZplAttributes`]), by object, in stream order.
+    pub attributes: Vec<(u64, ZplAttributes)>,
     /// Object numbers the stream frees, as (first, count) ranges.
     pub freed: Vec<(u64, u64)>,
     /// Data carried by the stream (payload bytes of write and spill records), which costs
@@ -172,12 +175,84 @@ pub fn scan_objects(stream: &mut dyn Read) -> Result<ObjectScan, StreamError> {
                 payload.resize(payload_length as usize, 0);
                 stream.read_exact(&mut payload).map_err(truncated)?;
                 let bonus_length = (u32_at(&record, UNION + 20) as usize).min(payload.len());
-                scan.objects
-                    .push((field(0), fingerprint(&record, &payload[..bonus_length])));
+                let bonus = &payload[..bonus_length];
+                scan.objects.push((field(0), fingerprint(&record, bonus)));
+                if let Some(attributes) = ZplAttributes::read(u32_at(&record, UNION + 12), bonus) {
+                    scan.attributes.push((field(0), attributes));
+                }
             }
             kind::FREEOBJECTS => scan.freed.push((field(0), field(8))),
             _ => skip(stream, payload_length)?,
         }
+    }
+}
+
+/// `DMU_OT_SA`: the bonus buffer holds system attributes (every file system object since
+/// ZPL version 5).
+const BONUS_SA: u32 = 44;
+/// `SA_MAGIC`, the first word of a system-attribute bonus buffer.
+const SA_MAGIC: u32 = 0x2F_505A;
+/// Bytes of the leading fixed-size attributes read by [`ZplAttributes::read`].
+const ZPL_PREFIX: usize = 128;
+
+/// The leading attributes of a file system object's system-attribute bonus buffer, read on
+/// the assumption that its layout starts the way `zfs_mknode` builds every new file's:
+/// MODE, SIZE, GEN, UID, GID, PARENT, FLAGS (8 bytes each), ATIME, MTIME, CTIME, CRTIME
+/// (seconds and nanoseconds, 16 bytes each), LINKS. Attributes added later (a symlink's
+/// target, xattrs, a project id) are appended, so the prefix stays.
+///
+/// Layouts are numbered per dataset and their definitions are not in the stream, so the
+/// assumption can be wrong for a layout this code never met (an object upgraded from the
+/// pre-SA format, say): a reader must *verify* a layout (compare these fields with a
+/// `stat` of the same object) before trusting what it decodes — see `layout`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ZplAttributes {
+    /// The layout number from the SA header: which attributes sit where.
+    pub layout: u16,
+    /// `st_mode`: file type and permission bits.
+    pub mode: u64,
+    pub size: u64,
+    pub generation: u64,
+    pub uid: u64,
+    pub gid: u64,
+    /// Object number of the parent directory (of the first link).
+    pub parent: u64,
+    /// Modification time: seconds, nanoseconds.
+    pub modified: (u64, u64),
+    /// Status change time: seconds, nanoseconds.
+    pub changed: (u64, u64),
+    pub links: u64,
+}
+
+impl ZplAttributes {
+    /// The attributes of a bonus buffer of type `bonus_type`, if it is a system-attribute
+    /// buffer in this machine's byte order long enough to hold them.
+    pub fn read(bonus_type: u32, bonus: &[u8]) -> Option<ZplAttributes> {
+        if bonus_type != BONUS_SA || bonus.len() < 8 {
+            return None;
+        }
+        let magic = u32::from_le_bytes([bonus[0], bonus[1], bonus[2], bonus[3]]);
+        if magic != SA_MAGIC {
+            return None;
+        }
+        // sa_layout_info: the layout number in bits 0–9, the header size in 8-byte units in
+        // bits 10–15.
+        let info = u16::from_le_bytes([bonus[4], bonus[5]]);
+        let header = usize::from(info >> 10) * 8;
+        let attributes = bonus.get(header..header.checked_add(ZPL_PREFIX)?)?;
+        let word = |index: usize| word_of(&attributes[index * 8..index * 8 + 8]);
+        Some(ZplAttributes {
+            layout: info & 0x3ff,
+            mode: word(0),
+            size: word(1),
+            generation: word(2),
+            uid: word(3),
+            gid: word(4),
+            parent: word(5),
+            modified: (word(9), word(10)),
+            changed: (word(11), word(12)),
+            links: word(15),
+        })
     }
 }
 

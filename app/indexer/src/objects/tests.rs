@@ -64,7 +64,26 @@ fn operations(before: &State, observed: &[Observed]) -> Vec<VersionOp> {
             .cloned()
             .collect()
     };
+    // Without what a bonus buffer does not hold (the index keeps neither).
     versioning::advance(observed, 2, &open, &open_below)
+        .into_iter()
+        .map(|operation| match operation {
+            VersionOp::Open {
+                path,
+                metadata,
+                birth,
+            } => VersionOp::Open {
+                path,
+                metadata: EntryMetadata {
+                    allocated: 0,
+                    symlink_target: None,
+                    ..metadata
+                },
+                birth,
+            },
+            other => other,
+        })
+        .collect()
 }
 
 fn write(root: &Path, path: &str, contents: &[u8]) {
@@ -155,11 +174,26 @@ fn changed_objects_lead_to_the_operations_of_a_full_walk() {
     let mut everything: Vec<u64> = before.changed_at.keys().copied().collect();
     everything.sort();
 
-    let safe = SafeRoot::open_live(root).unwrap();
-    for (candidates, label) in [(&changed, "changed"), (&everything, "all")] {
+    // What the stream's bonus buffers would say: every object's attributes after the change.
+    let streamed = attributes_of(root);
+    let open = || Ok(SafeRoot::open_live(root)?);
+    for (candidates, label, decode) in [
+        (&changed, "changed", false),
+        (&everything, "all", false),
+        (&changed, "changed, decoded", true),
+        (&everything, "all, decoded", true),
+    ] {
         let tree = ObjectTree::new(&before.open, before.root_object);
-        let observed = observe(&tree, candidates, &safe).unwrap();
+        let mut layouts = Layouts::new();
+        let mut decoder = match decode {
+            true => Decoder::new(&streamed, &mut layouts),
+            false => Decoder::off(&mut layouts),
+        };
+        let observed = observe(&tree, candidates, &LazyRoot::new(&open), &mut decoder).unwrap();
         assert_eq!(operations(&before, &observed), expected, "{label}");
+        // Names moved, so most paths are stat-ed; new names in changed directories decode.
+        assert_eq!(decoder.decoded > 0, decode, "{label}: {}", decoder.decoded);
+        assert!(!decoder.contradicted);
 
         // Followed along, the tree is the new state.
         let mut followed = tree.clone();
@@ -167,6 +201,133 @@ fn changed_objects_lead_to_the_operations_of_a_full_walk() {
         let rebuilt = ObjectTree::new(&after.open, after.root_object);
         assert_eq!(followed.paths(), rebuilt.paths(), "{label}");
     }
+}
+
+/// Every object's attributes as a bonus buffer would hold them (layout 1).
+fn attributes_of(root: &Path) -> Vec<(u64, ZplAttributes)> {
+    let safe = SafeRoot::open_live(root).unwrap();
+    safe.read_tree(&RelativePath::root())
+        .unwrap()
+        .into_iter()
+        .map(|entry| {
+            let full = root.join(String::from_utf8_lossy(entry.path.as_bytes()).as_ref());
+            let metadata = fs::symlink_metadata(&full).unwrap();
+            let attributes = ZplAttributes {
+                layout: 1,
+                mode: u64::from(metadata.mode()),
+                size: metadata.size(),
+                generation: 1,
+                uid: u64::from(metadata.uid()),
+                gid: u64::from(metadata.gid()),
+                parent: 0,
+                modified: (metadata.mtime() as u64, metadata.mtime_nsec() as u64),
+                changed: (metadata.ctime() as u64, metadata.ctime_nsec() as u64),
+                links: metadata.nlink(),
+            };
+            (metadata.ino(), attributes)
+        })
+        .collect()
+}
+
+#[test]
+fn files_changed_in_place_are_read_from_confirmed_bonus_buffers_without_opening_the_snapshot() {
+    let directory = tempfile::tempdir().unwrap();
+    let root = directory.path();
+    build_before(root);
+    let before = read_state(root);
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    // Changes in place only: no directory changes.
+    write(root, "docs/report.txt", b"final version");
+    write(root, "photos/2024/deep/er/x.raw", b"RAW");
+    let mut permissions = fs::metadata(root.join("keep/a.txt")).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o600);
+    fs::set_permissions(root.join("keep/a.txt"), permissions).unwrap();
+    let after = read_state(root);
+    let walked: Vec<(RelativePath, EntryMetadata)> = after
+        .open
+        .iter()
+        .map(|version| {
+            let full = root.join(String::from_utf8_lossy(version.path.as_bytes()).as_ref());
+            let stat = SafeRoot::open_live(root)
+                .unwrap()
+                .stat(&version.path)
+                .unwrap();
+            assert!(full.exists() || stat.is_some());
+            (version.path.clone(), stat.unwrap())
+        })
+        .collect();
+    let expected = operations(&before, &versioning::compare_walk(&walked, &before.open));
+    assert_eq!(
+        expected.len(),
+        4,
+        "two new versions, two ended: {expected:#?}"
+    );
+    let mut changed: Vec<u64> = before
+        .changed_at
+        .iter()
+        .filter(|(object, time)| after.changed_at.get(object) != Some(time))
+        .map(|(object, _)| *object)
+        .collect();
+    changed.sort();
+    assert_eq!(changed.len(), 3);
+    let streamed = attributes_of(root);
+    let opened = std::cell::Cell::new(0);
+    let open = || {
+        opened.set(opened.get() + 1);
+        Ok(SafeRoot::open_live(root)?)
+    };
+
+    // Unconfirmed layout: the first changed object is stat-ed, which confirms it, and the
+    // others decode.
+    let tree = ObjectTree::new(&before.open, before.root_object);
+    let mut layouts = Layouts::new();
+    let mut decoder = Decoder::new(&streamed, &mut layouts);
+    let observed = observe(&tree, &changed, &LazyRoot::new(&open), &mut decoder).unwrap();
+    assert_eq!(operations(&before, &observed), expected);
+    assert_eq!((decoder.decoded, opened.get()), (2, 1));
+    assert_eq!(layouts, Layouts::from([(1, true)]));
+
+    // Confirmed: nothing is opened.
+    opened.set(0);
+    let mut decoder = Decoder::new(&streamed, &mut layouts);
+    let observed = observe(&tree, &changed, &LazyRoot::new(&open), &mut decoder).unwrap();
+    assert_eq!(operations(&before, &observed), expected);
+    assert_eq!((decoder.decoded, opened.get()), (3, 0));
+
+    // A bonus buffer that disagrees with the stat of its object contradicts the layout:
+    // after use, the comparison says so (the indexer then stats everything); a layout
+    // contradicted is never used again.
+    let mut lying = streamed.clone();
+    for (object, attributes) in &mut lying {
+        if *object == changed[1] {
+            attributes.size += 1;
+        }
+    }
+    let mut layouts = Layouts::new();
+    let mut decoder = Decoder::new(&lying, &mut layouts);
+    let observed = observe(&tree, &changed, &LazyRoot::new(&open), &mut decoder).unwrap();
+    // changed[0] confirmed the layout, changed[1] decoded (wrongly), changed[2] decoded.
+    assert_ne!(operations(&before, &observed), expected);
+    assert!(!decoder.contradicted, "nothing stat-ed after the lie");
+    let stat = SafeRoot::open_live(root)
+        .unwrap()
+        .stat(
+            &after
+                .open
+                .iter()
+                .find(|v| v.signature.inode == changed[1])
+                .unwrap()
+                .path,
+        )
+        .unwrap()
+        .unwrap();
+    decoder.check(&stat);
+    assert!(decoder.contradicted);
+    assert_eq!(layouts, Layouts::from([(1, false)]));
+    let mut decoder = Decoder::new(&lying, &mut layouts);
+    let observed = observe(&tree, &changed, &LazyRoot::new(&open), &mut decoder).unwrap();
+    assert_eq!(operations(&before, &observed), expected);
+    assert_eq!(decoder.decoded, 0);
 }
 
 #[test]
@@ -183,6 +344,7 @@ fn changed_objects_are_fingerprint_changes_and_known_freed_objects() {
     let scan = ObjectScan {
         objects: vec![(34, 1), (128, 2), (129, 3), (131, 4)],
         freed: vec![(130, 1), (200, u64::MAX - 200)],
+        attributes: Vec::new(),
         data_bytes: 0,
     };
     // 34 unchanged, 128 changed, 129 unknown before, 131 new; 130 and 500 freed (known).

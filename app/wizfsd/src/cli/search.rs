@@ -173,6 +173,7 @@ pub fn index(
                     "object_comparisons": report.object_comparisons,
                     "streamed_objects": report.streamed_objects,
                     "changed_objects": report.changed_objects,
+                    "decoded_objects": report.decoded_objects,
                     "fallbacks": report.fallbacks,
                     "unchanged": report.unchanged,
                     "observed_paths": report.observed_paths,
@@ -188,7 +189,7 @@ pub fn index(
     for report in &reports {
         writeln!(
             out,
-            "{}: {} snapshot(s) indexed, {} forgotten; read by {} walk(s), {} zfs diff(s) and {} object comparison(s) ({} of {} streamed objects changed), {} unchanged (the live file system included); {} version updates in {:.1} s",
+            "{}: {} snapshot(s) indexed, {} forgotten; read by {} walk(s), {} zfs diff(s) and {} object comparison(s) ({} of {} streamed objects changed, {} read from the stream without a stat), {} unchanged (the live file system included); {} version updates in {:.1} s",
             report.dataset,
             report.indexed.len(),
             report.forgotten.len(),
@@ -197,6 +198,7 @@ pub fn index(
             report.object_comparisons,
             report.changed_objects,
             report.streamed_objects,
+            report.decoded_objects,
             report.unchanged,
             report.operations,
             report.timings.total().as_secs_f64()

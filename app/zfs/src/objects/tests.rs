@@ -227,3 +227,82 @@ fn broken_streams_are_refused_with_the_reason() {
         assert!(error.contains(expected), "{case}: {error}");
     }
 }
+
+/// A system-attribute bonus buffer laid out like `zfs_mknode`'s: an 8-byte header with
+/// `layout`, then MODE … LINKS, then `tail` (later attributes).
+fn sa_bonus(layout: u16, header_words: u16, words: [u64; 16], tail: &[u8]) -> Vec<u8> {
+    let mut bonus = SA_MAGIC.to_le_bytes().to_vec();
+    bonus.extend_from_slice(&(layout | (header_words << 10)).to_le_bytes());
+    bonus.resize(usize::from(header_words) * 8, 0);
+    for word in words {
+        bonus.extend_from_slice(&word.to_le_bytes());
+    }
+    bonus.extend_from_slice(tail);
+    bonus
+}
+
+#[test]
+fn zpl_attributes_are_read_from_system_attribute_bonus_buffers() {
+    // MODE, SIZE, GEN, UID, GID, PARENT, FLAGS, ATIME×2, MTIME×2, CTIME×2, CRTIME×2, LINKS.
+    let words = [
+        0o100644,
+        20,
+        7,
+        1000,
+        100,
+        34,
+        0x8000_0000,
+        1,
+        2,
+        1_700_000_000,
+        123,
+        1_700_000_001,
+        456,
+        0,
+        0,
+        2,
+    ];
+    let expected = ZplAttributes {
+        layout: 3,
+        mode: 0o100644,
+        size: 20,
+        generation: 7,
+        uid: 1000,
+        gid: 100,
+        parent: 34,
+        modified: (1_700_000_000, 123),
+        changed: (1_700_000_001, 456),
+        links: 2,
+    };
+    // A one-word header, and a two-word one (variable-length attributes such as a symlink
+    // target or ACEs add their lengths to the header).
+    let plain = sa_bonus(3, 1, words, &[0; 48]);
+    assert_eq!(ZplAttributes::read(BONUS_SA, &plain), Some(expected));
+    let longer_header = sa_bonus(3, 2, words, b"target");
+    assert_eq!(
+        ZplAttributes::read(BONUS_SA, &longer_header),
+        Some(expected)
+    );
+
+    // What is not read: another bonus type (a pre-SA znode), another magic (the other byte
+    // order), a buffer too short for the prefix or its header.
+    assert_eq!(ZplAttributes::read(17, &plain), None);
+    let mut swapped = plain.clone();
+    swapped[..4].copy_from_slice(&SA_MAGIC.to_be_bytes());
+    assert_eq!(ZplAttributes::read(BONUS_SA, &swapped), None);
+    assert_eq!(ZplAttributes::read(BONUS_SA, &plain[..8 + 127]), None);
+    assert_eq!(ZplAttributes::read(BONUS_SA, &plain[..5]), None);
+    let huge_header = sa_bonus(3, 63, words, &[]);
+    assert_eq!(ZplAttributes::read(BONUS_SA, &huge_header[..200]), None);
+
+    // In a stream: attributes for the objects whose bonus holds them, in stream order.
+    let scan = Stream::default()
+        .begin()
+        .object(34, b"not system attributes", 0)
+        .object(128, &plain, 0)
+        .end()
+        .scan()
+        .unwrap();
+    assert_eq!(scan.objects.len(), 2);
+    assert_eq!(scan.attributes, [(128, expected)]);
+}
