@@ -18,7 +18,7 @@
 //! from there; the search documents follow in one commit at the end of the run.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -542,8 +542,10 @@ impl Indexer {
         // The previous snapshot's paths by object, for object comparisons (built on first
         // use, followed along, dropped when another method compares a snapshot).
         let mut tree: Option<ObjectTree> = None;
-        // The send stream of the next snapshot, read while this one is stat-ed.
-        let mut ahead: Option<ScanAhead> = None;
+        // The send streams of the next snapshots, read while this one is compared, and the
+        // first position no stream was started for yet.
+        let mut ahead: VecDeque<ScanAhead> = VecDeque::new();
+        let mut started_up_to = 0;
         for (position, snapshot) in new.iter().enumerate() {
             progress(Progress {
                 dataset: report.dataset.clone(),
@@ -588,15 +590,26 @@ impl Indexer {
                         let root = LazyRoot::new(&open_snapshot);
                         let mut by_objects = None;
                         if method == Method::Objects {
-                            let prefetched = ahead.take().filter(|scan| scan.to == snapshot.name);
-                            if let Some(next) = new.get(position + 1)
-                                && next.written > 0
-                            {
-                                ahead = Some(ScanAhead::start(
-                                    self.zfs.clone(),
-                                    snapshot.name.clone(),
-                                    next.name.clone(),
-                                ));
+                            // Scans for snapshots compared another way are left to finish.
+                            while ahead.front().is_some_and(|scan| scan.position < position) {
+                                ahead.pop_front();
+                            }
+                            let prefetched = ahead
+                                .front()
+                                .is_some_and(|scan| scan.position == position)
+                                .then(|| ahead.pop_front())
+                                .flatten();
+                            let last = (position + SCANS_AHEAD).min(new.len() - 1);
+                            for later in (position + 1).max(started_up_to)..=last {
+                                if new[later].written > 0 {
+                                    ahead.push_back(ScanAhead::start(
+                                        self.zfs.clone(),
+                                        new[later - 1].name.clone(),
+                                        new[later].name.clone(),
+                                        later,
+                                    ));
+                                }
+                                started_up_to = later + 1;
                             }
                             let compared = self.compare_objects(
                                 guid,
@@ -1059,18 +1072,34 @@ impl Indexer {
     }
 }
 
-/// A scan of `zfs send -i from to` running on its own thread, started while the previous
-/// snapshot is compared (the stream is the kernel's work, the comparison mostly stat-ing).
+/// How many snapshots ahead of the one being compared send streams are read: the stream is
+/// the kernel's work, one CPU each, and a comparison that reads its changes from the stream
+/// leaves the indexing thread mostly writing the index.
+const SCANS_AHEAD: usize = 2;
+
+/// A scan of `zfs send -i from to` running on its own thread, started while an earlier
+/// snapshot is compared.
 struct ScanAhead {
     to: SnapshotName,
+    /// The position of `to` among the snapshots this run indexes.
+    position: usize,
     handle: std::thread::JoinHandle<IndexerResult<ObjectScan>>,
 }
 
 impl ScanAhead {
-    fn start(zfs: Arc<dyn Zfs>, from: SnapshotName, to: SnapshotName) -> ScanAhead {
+    fn start(
+        zfs: Arc<dyn Zfs>,
+        from: SnapshotName,
+        to: SnapshotName,
+        position: usize,
+    ) -> ScanAhead {
         let target = to.clone();
         let handle = std::thread::spawn(move || scan_objects(zfs.as_ref(), &from, &target));
-        ScanAhead { to, handle }
+        ScanAhead {
+            to,
+            position,
+            handle,
+        }
     }
 
     /// Waits for the scan. (A scan no comparison asks for is left to finish on its own.)

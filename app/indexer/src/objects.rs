@@ -8,11 +8,16 @@
 //! number, kept in memory for one run) turns them into paths, and the new snapshot is read
 //! only there:
 //! - a changed object is stat-ed at each path it had (a changed file, or a directory whose
-//!   own times changed);
+//!   own times changed) — unless it is not a directory, no directory above the path changed
+//!   (so the name still holds it) and its bonus buffer in the stream can be trusted
+//!   ([`Decoder`]): then the metadata comes from there;
 //! - a changed directory is listed (`getdents`, no stat) and compared with its previous
 //!   entries by name and object number: a name that is new or names another object is
-//!   stat-ed — and read in full if it is a directory (created, moved in, or replaced) — a
-//!   name that is gone is absent.
+//!   decoded the same way or stat-ed — and read in full if it is a directory (created, moved
+//!   in, or replaced) — a name that is gone is absent.
+//!
+//! The snapshot is opened (mounted) only when something must be stat-ed or listed
+//! ([`LazyRoot`]): files changed in place need nothing but the stream.
 //!
 //! Any change of a path shows up this way: content, size or times change the object's
 //! dnode; creating, removing or renaming an entry changes its directory's dnode (size and
