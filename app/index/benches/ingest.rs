@@ -1,8 +1,9 @@
 //! Ingest benchmark: the write side of indexing, without ZFS. It replays the VM indexing
 //! benchmark's shape (`tests/bench/index.rs`: F files in D directories, S snapshots, C files
 //! rewritten between snapshots) into a fresh store the way the indexer does — one
-//! `apply_deferred` per snapshot after looking up the open version of each changed path,
-//! object fingerprints stored per snapshot, one `flush` at the end — and reports each stage
+//! `apply_deferred_with_fingerprints` per snapshot after looking up the open version of each
+//! changed path and the fingerprints of the objects the send stream carries (every object of
+//! each changed object's block of 32), one `flush` at the end — and reports each stage
 //! against a baseline measured in the same run: a walk (`read_dir` + `lstat`) of a real
 //! directory tree with as many files. Run:
 //! `cargo bench -p wizfs-index --bench ingest -- --files 100000 --snapshots 100 --changes 1000`.
@@ -10,16 +11,17 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use std::collections::{BTreeSet, HashMap};
 use wizfs_core::entries::{EntryKind, EntryMetadata, FileTime};
 use wizfs_core::names::DatasetName;
 use wizfs_core::paths::RelativePath;
 use wizfs_core::versioning::{self, Observed};
-use wizfs_index::{IndexStore, SnapshotChange};
+
+use wizfs_index::{FingerprintUpdate, IndexStore, SnapshotChange};
 
 const GUID: u64 = 7;
-/// Objects carried by a snapshot's send stream per changed file (27 % of 100,000 objects
-/// for 1,000 changes in the VM run).
-const STREAMED_PER_CHANGE: u64 = 27;
+/// Objects per dnode block: a send stream carries the whole block of a changed object.
+const BLOCK: u64 = 32;
 
 fn setting(arguments: &[String], name: &str, default: u64) -> u64 {
     arguments
@@ -154,15 +156,16 @@ fn main() {
         .expect("apply");
     catalogue += stage.elapsed();
     let mut versions = ops.len() as u64;
+    // Each object's current fingerprint (its last change), as the stream would show it.
+    let mut current: HashMap<u64, u64> = HashMap::new();
     for snapshot in 2..=snapshots {
         let stage = Instant::now();
-        let observed: Vec<Observed> = (0..changes)
-            .map(|_| {
-                let index = rng.next() % files;
-                Observed::Present {
-                    path: path_of(index, directories),
-                    metadata: file(index + 2, 20, snapshot as i64),
-                }
+        let changed: BTreeSet<u64> = (0..changes).map(|_| rng.next() % files).collect();
+        let observed: Vec<Observed> = changed
+            .iter()
+            .map(|&index| Observed::Present {
+                path: path_of(index, directories),
+                metadata: file(index + 2, 20, snapshot as i64),
             })
             .collect();
         let open = |path: &RelativePath| store.open_version(GUID, path).expect("lookup");
@@ -170,16 +173,32 @@ fn main() {
         let ops = versioning::advance(&observed, snapshot, &open, &open_below);
         plan += stage.elapsed();
         let stage = Instant::now();
-        let streamed: Vec<(u64, u64)> = (0..changes * STREAMED_PER_CHANGE)
-            .map(|_| (rng.next() % files + 2, rng.next()))
+        for &index in &changed {
+            current.insert(index + 2, snapshot);
+        }
+        let streamed: BTreeSet<u64> = changed
+            .iter()
+            .flat_map(|&index| {
+                let first = (index + 2) / BLOCK * BLOCK;
+                first..first + BLOCK
+            })
             .collect();
-        store
-            .update_object_fingerprints(GUID, snapshot - 1, snapshot, &streamed, &[])
+        let objects: Vec<u64> = streamed.into_iter().collect();
+        let stored = store
+            .object_fingerprints(GUID, snapshot - 1, &objects)
             .expect("fingerprints");
+        let set: Vec<(u64, u64)> = objects
+            .iter()
+            .zip(stored)
+            .filter_map(|(object, stored)| {
+                let fingerprint = current.get(object).copied().unwrap_or(1);
+                (stored != Some(fingerprint)).then_some((*object, fingerprint))
+            })
+            .collect();
         fingerprints += stage.elapsed();
         let stage = Instant::now();
         let report = store
-            .apply_deferred(
+            .apply_deferred_with_fingerprints(
                 GUID,
                 SnapshotChange::Indexed {
                     guid: 1_000 + snapshot,
@@ -187,6 +206,12 @@ fn main() {
                     name: format!("bench-{snapshot:03}"),
                 },
                 &ops,
+                &FingerprintUpdate {
+                    base: snapshot - 1,
+                    as_of: snapshot,
+                    set,
+                    freed: Vec::new(),
+                },
             )
             .expect("apply");
         catalogue += stage.elapsed();
@@ -209,8 +234,8 @@ fn main() {
     let ratio = |duration: Duration| duration.as_secs_f64() / one_walk.as_secs_f64();
     for (label, duration) in [
         ("planning (open-version look-ups)", plan),
-        ("catalogue (apply_deferred)", catalogue),
-        ("object fingerprints", fingerprints),
+        ("catalogue (versions + fingerprints)", catalogue),
+        ("fingerprint look-ups", fingerprints),
         ("search index (flush)", flush),
         ("total", total),
     ] {

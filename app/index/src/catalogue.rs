@@ -618,7 +618,8 @@ impl Catalogue {
         Ok(())
     }
 
-    /// Replaces a record's birth and death.
+    /// Replaces a record's birth and death: the record and the by-txg entries that change
+    /// (its path, and so its by-path entry, stay).
     pub fn update_version(
         &self,
         wtxn: &mut RwTxn,
@@ -626,11 +627,31 @@ impl Catalogue {
         birth: u64,
         death: Option<u64>,
     ) -> Result<VersionRecord> {
-        self.delete_version(wtxn, record)?;
         let mut updated = record.clone();
         updated.version.birth = birth;
         updated.version.death = death;
-        self.put_version(wtxn, &updated)?;
+        let id = record.version.id;
+        self.versions
+            .put(wtxn, &id.to_be_bytes(), &encode_record(&updated))
+            .context(|| format!("writing version {id}"))?;
+        let txgs = |version: &StoredVersion| {
+            let mut txgs: Vec<u64> = std::iter::once(version.birth)
+                .chain(version.death)
+                .collect();
+            txgs.dedup();
+            txgs
+        };
+        let (before, after) = (txgs(&record.version), txgs(&updated.version));
+        for txg in before.iter().filter(|txg| !after.contains(txg)) {
+            self.by_txg
+                .delete(wtxn, &key3(record.dataset, *txg, id))
+                .context(|| format!("unindexing version {id} by txg"))?;
+        }
+        for txg in after.iter().filter(|txg| !before.contains(txg)) {
+            self.by_txg
+                .put(wtxn, &key3(record.dataset, *txg, id), &[])
+                .context(|| format!("indexing version {id} by txg"))?;
+        }
         Ok(updated)
     }
 

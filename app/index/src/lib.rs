@@ -63,6 +63,17 @@ pub struct DatasetInfo {
     pub included: bool,
 }
 
+/// A dataset's send-stream object fingerprints moving from the snapshot with createtxg
+/// `base` to `as_of` (see [`IndexStore::update_object_fingerprints`]): `set` are written,
+/// `freed` ranges (first, count) dropped.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FingerprintUpdate {
+    pub base: u64,
+    pub as_of: u64,
+    pub set: Vec<(u64, u64)>,
+    pub freed: Vec<(u64, u64)>,
+}
+
 /// What one [`IndexStore::apply`] did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ApplyReport {

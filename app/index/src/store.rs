@@ -23,8 +23,8 @@ use crate::document::{self, Fields, TRIGRAM_TOKENIZER, TrigramTokenizer};
 use crate::error::{Context, IndexError};
 use crate::query::{self, DatasetScope, FacetCollector, FacetCounts, SegmentColumns};
 use crate::{
-    ApplyReport, ConsistencyReport, DatasetInfo, Facets, IndexedSnapshot, SearchHit, SearchQuery,
-    SearchResults, SnapshotChange, Sort, VersionEntry,
+    ApplyReport, ConsistencyReport, DatasetInfo, Facets, FingerprintUpdate, IndexedSnapshot,
+    SearchHit, SearchQuery, SearchResults, SnapshotChange, Sort, VersionEntry,
 };
 
 type Result<T> = std::result::Result<T, IndexError>;
@@ -145,7 +145,7 @@ impl IndexStore {
         // The writer lock (an advisory lock: a file left by a crashed process does not hold
         // it) makes this store the only one on this directory.
         let writer: IndexWriter<TantivyDocument> = index
-            .writer_with_num_threads(1, WRITER_MEMORY)
+            .writer_with_num_threads(2, WRITER_MEMORY)
             .map_err(|error| lock_error(error, directory))?;
         let mut merge_policy = LogMergePolicy::default();
         merge_policy.set_del_docs_ratio_before_merge(0.3);
@@ -372,7 +372,7 @@ impl IndexStore {
         ops: &[VersionOp],
     ) -> Result<ApplyReport> {
         let mut writer = self.lock_writer()?;
-        let mut report = self.apply_to_catalogue(dataset_guid, &change, ops)?;
+        let mut report = self.apply_to_catalogue(dataset_guid, &change, ops, None)?;
         report.documents_synced = self.sync(&mut writer, true)?;
         Ok(report)
     }
@@ -388,7 +388,20 @@ impl IndexStore {
         ops: &[VersionOp],
     ) -> Result<ApplyReport> {
         let _writer = self.lock_writer()?;
-        self.apply_to_catalogue(dataset_guid, &change, ops)
+        self.apply_to_catalogue(dataset_guid, &change, ops, None)
+    }
+
+    /// [`IndexStore::apply_deferred`] and [`IndexStore::update_object_fingerprints`] in one
+    /// transaction: the fingerprints describe the snapshot if and only if it is indexed.
+    pub fn apply_deferred_with_fingerprints(
+        &self,
+        dataset_guid: u64,
+        change: SnapshotChange,
+        ops: &[VersionOp],
+        fingerprints: &FingerprintUpdate,
+    ) -> Result<ApplyReport> {
+        let _writer = self.lock_writer()?;
+        self.apply_to_catalogue(dataset_guid, &change, ops, Some(fingerprints))
     }
 
     /// The send-stream fingerprints of `objects` of dataset `dataset_guid` (see
@@ -446,7 +459,7 @@ impl IndexStore {
         ops: &[VersionOp],
     ) -> Result<ApplyReport> {
         let _writer = self.lock_writer()?;
-        self.apply_to_catalogue(dataset_guid, &change, ops)
+        self.apply_to_catalogue(dataset_guid, &change, ops, None)
     }
 
     /// Syncs the search index but leaves the dirty set (as after a crash right after the
@@ -485,6 +498,7 @@ impl IndexStore {
         dataset: u64,
         change: &SnapshotChange,
         ops: &[VersionOp],
+        fingerprints: Option<&FingerprintUpdate>,
     ) -> Result<ApplyReport> {
         let catalogue = &self.catalogue;
         let mut wtxn = catalogue.write_txn()?;
@@ -589,6 +603,16 @@ impl IndexStore {
                     catalogue.mark_dirty(&mut wtxn, record.version.id)?;
                 }
             }
+        }
+        if let Some(update) = fingerprints {
+            catalogue.update_object_fingerprints(
+                &mut wtxn,
+                dataset,
+                update.base,
+                update.as_of,
+                &update.set,
+                &update.freed,
+            )?;
         }
         report.generation = catalogue.bump_generation(&mut wtxn)?;
         wtxn.commit()

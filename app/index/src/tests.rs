@@ -992,4 +992,44 @@ fn object_fingerprints_hold_for_the_snapshot_they_describe_only() {
         store.object_fingerprints(OTHER, 10, &[34]).unwrap(),
         [Some(99)]
     );
+
+    // With a snapshot's versions, in the same transaction: both or neither.
+    let update = FingerprintUpdate {
+        base: 40,
+        as_of: 50,
+        set: vec![(34, 11)],
+        freed: Vec::new(),
+    };
+    let indexed = |guid| SnapshotChange::Indexed {
+        guid,
+        createtxg: 50,
+        name: "s50".into(),
+    };
+    let unknown_dataset = 424_242;
+    assert!(
+        store
+            .apply_deferred_with_fingerprints(unknown_dataset, indexed(1), &[], &update)
+            .is_err()
+    );
+    assert_eq!(
+        store.object_fingerprints(TANK, 50, &objects).unwrap(),
+        [None; 4],
+        "a failed apply stores no fingerprints"
+    );
+    store
+        .apply_deferred_with_fingerprints(TANK, indexed(2), &[], &update)
+        .unwrap();
+    assert_eq!(
+        store.object_fingerprints(TANK, 50, &objects).unwrap(),
+        [Some(11), None, None, None]
+    );
+    assert_eq!(
+        store
+            .indexed_snapshots(TANK)
+            .unwrap()
+            .iter()
+            .map(|snapshot| snapshot.createtxg)
+            .collect::<Vec<_>>(),
+        [50]
+    );
 }

@@ -27,7 +27,7 @@ use wizfs_core::versioning::{self, LIVE_TXG, Observed, StoredVersion, VersionOp}
 use wizfs_core::{
     Dataset, DatasetKind, DatasetName, EntryKind, PathError, RelativePath, SnapshotName,
 };
-use wizfs_index::{IndexError, IndexStore, SnapshotChange};
+use wizfs_index::{FingerprintUpdate, IndexError, IndexStore, SnapshotChange};
 use wizfs_restore::{RestoreError, SafeRoot};
 use wizfs_zfs::objects::{ObjectScan, StreamError};
 use wizfs_zfs::{
@@ -35,7 +35,7 @@ use wizfs_zfs::{
 };
 
 mod objects;
-use objects::{Decoder, Layouts, LazyRoot, ObjectTree};
+use objects::{Decoder, FingerprintCache, Layouts, LazyRoot, ObjectTree};
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndexerError {
@@ -542,10 +542,13 @@ impl Indexer {
         // The previous snapshot's paths by object, for object comparisons (built on first
         // use, followed along, dropped when another method compares a snapshot).
         let mut tree: Option<ObjectTree> = None;
+        let mut fingerprints = FingerprintCache::default();
         // The send streams of the next snapshots, read while this one is compared, and the
         // first position no stream was started for yet.
         let mut ahead: VecDeque<ScanAhead> = VecDeque::new();
         let mut started_up_to = 0;
+        // The fingerprints an object comparison moves to its snapshot, stored with it.
+        let mut fingerprint_update: Option<FingerprintUpdate> = None;
         for (position, snapshot) in new.iter().enumerate() {
             progress(Progress {
                 dataset: report.dataset.clone(),
@@ -577,6 +580,14 @@ impl Indexer {
                     };
                     let mut method = self.method_for(guid, change);
                     let (observed, walked_entries) = if method == Method::Unchanged {
+                        // The same objects as the previous snapshot: its fingerprints hold.
+                        let update = FingerprintUpdate {
+                            base: *from_txg,
+                            as_of: snapshot.createtxg,
+                            ..FingerprintUpdate::default()
+                        };
+                        fingerprints.advance(&update);
+                        fingerprint_update = Some(update);
                         (Vec::new(), 0)
                     } else {
                         let mounting = std::cell::Cell::new(Duration::ZERO);
@@ -620,6 +631,7 @@ impl Indexer {
                                 &mountpoint,
                                 &outside_children,
                                 &mut tree,
+                                &mut fingerprints,
                                 &mut report,
                                 &mut timings,
                             );
@@ -642,7 +654,12 @@ impl Indexer {
                                         .push(format!("@{}: {error}", snapshot.name.short_name()));
                                     method = self.method_without_objects(guid);
                                 }
-                                compared => by_objects = Some(compared.map(|found| (found, 0))),
+                                compared => {
+                                    by_objects = Some(compared.map(|(found, update)| {
+                                        fingerprint_update = Some(update);
+                                        (found, 0)
+                                    }))
+                                }
                             }
                         }
                         let observed = by_objects.unwrap_or_else(|| {
@@ -676,8 +693,12 @@ impl Indexer {
                 createtxg: snapshot.createtxg,
                 name: snapshot.name.short_name().to_owned(),
             };
-            timed(&mut timings.apply, || {
-                self.store.apply_deferred(guid, change, &operations)
+            timed(&mut timings.apply, || match fingerprint_update.take() {
+                Some(update) => {
+                    self.store
+                        .apply_deferred_with_fingerprints(guid, change, &operations, &update)
+                }
+                None => self.store.apply_deferred(guid, change, &operations),
             })?;
             report.indexed.push(snapshot.name.short_name().to_owned());
             previous = Some((snapshot.name.clone(), snapshot.createtxg));
@@ -794,9 +815,10 @@ impl Indexer {
         mountpoint: &Path,
         outside_children: &dyn Fn(&RelativePath) -> bool,
         tree: &mut Option<ObjectTree>,
+        fingerprints: &mut FingerprintCache,
         report: &mut SyncReport,
         timings: &mut StageTimings,
-    ) -> IndexerResult<Vec<Observed>> {
+    ) -> IndexerResult<(Vec<Observed>, FingerprintUpdate)> {
         let started = Instant::now();
         let scan = timed(&mut timings.diff, || match prefetched {
             Some(ahead) => ahead.finish(),
@@ -819,7 +841,9 @@ impl Indexer {
         };
         let numbers: Vec<u64> = scan.objects.iter().map(|(object, _)| *object).collect();
         let stored = timed(&mut timings.plan, || {
-            self.store.object_fingerprints(guid, from_txg, &numbers)
+            fingerprints.lookup(from_txg, &numbers, |missing| {
+                Ok(self.store.object_fingerprints(guid, from_txg, missing)?)
+            })
         })?;
         let changed = objects::changed_objects(&scan, &stored, tree);
         report.streamed_objects += scan.objects.len();
@@ -842,28 +866,25 @@ impl Indexer {
             .filter(|observation| outside_children(observation.path()))
             .collect();
         tree.apply(&observed);
-        let updated: Vec<(u64, u64)> = scan
-            .objects
-            .iter()
-            .zip(&stored)
-            .filter(|((_, fingerprint), stored)| **stored != Some(*fingerprint))
-            .map(|(object, _)| *object)
-            .collect();
-        timed(&mut timings.apply, || {
-            self.store.update_object_fingerprints(
-                guid,
-                from_txg,
-                snapshot.createtxg,
-                &updated,
-                &scan.freed,
-            )
-        })?;
+        let update = FingerprintUpdate {
+            base: from_txg,
+            as_of: snapshot.createtxg,
+            set: scan
+                .objects
+                .iter()
+                .zip(&stored)
+                .filter(|((_, fingerprint), stored)| **stored != Some(*fingerprint))
+                .map(|(object, _)| *object)
+                .collect(),
+            freed: scan.freed,
+        };
+        fingerprints.advance(&update);
         let cost = started.elapsed();
         self.update_costs(guid, |costs| {
             costs.objects = Some((cost, snapshot.written));
             costs.walks_since_objects = 0;
         });
-        Ok(observed)
+        Ok((observed, update))
     }
 
     /// A full walk of `root`, its duration recorded as the dataset's walk cost.

@@ -28,6 +28,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use wizfs_core::versioning::{Observed, StoredVersion};
 use wizfs_core::{EntryKind, EntryMetadata, FileTime, RelativePath};
+use wizfs_index::FingerprintUpdate;
 use wizfs_restore::SafeRoot;
 use wizfs_zfs::objects::{ObjectScan, ZplAttributes};
 
@@ -150,6 +151,66 @@ impl ObjectTree {
             .iter()
             .map(|(path, (object, _))| (String::from_utf8_lossy(path).into_owned(), *object))
             .collect()
+    }
+}
+
+/// The fingerprints of the objects a run has read or written, as the catalogue holds them
+/// for the snapshot with createtxg `as_of`: a read-through cache, so that comparing many
+/// snapshots in one run reads each object's fingerprint from the catalogue once.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct FingerprintCache {
+    as_of: u64,
+    known: BTreeMap<u64, Option<u64>>,
+}
+
+impl FingerprintCache {
+    /// The stored fingerprints of `objects` for the snapshot `as_of` (see
+    /// `IndexStore::object_fingerprints`), those not cached from `load`.
+    pub fn lookup(
+        &mut self,
+        as_of: u64,
+        objects: &[u64],
+        load: impl FnOnce(&[u64]) -> IndexerResult<Vec<Option<u64>>>,
+    ) -> IndexerResult<Vec<Option<u64>>> {
+        if as_of != self.as_of {
+            self.known.clear();
+            self.as_of = as_of;
+        }
+        let missing: Vec<u64> = objects
+            .iter()
+            .copied()
+            .filter(|object| !self.known.contains_key(object))
+            .collect();
+        if !missing.is_empty() {
+            let loaded = load(&missing)?;
+            self.known.extend(missing.into_iter().zip(loaded));
+        }
+        Ok(objects
+            .iter()
+            .map(|object| self.known.get(object).copied().flatten())
+            .collect())
+    }
+
+    /// Follows an update of the catalogue's fingerprints (made, or about to be made, in the
+    /// same run).
+    pub fn advance(&mut self, update: &FingerprintUpdate) {
+        if update.base != self.as_of {
+            self.known.clear();
+        }
+        for &(first, count) in &update.freed {
+            let freed: Vec<u64> = self
+                .known
+                .range(first..first.saturating_add(count))
+                .map(|(object, _)| *object)
+                .collect();
+            for object in freed {
+                self.known.insert(object, None);
+            }
+        }
+        for &(object, fingerprint) in &update.set {
+            self.known.insert(object, Some(fingerprint));
+        }
+        self.as_of = update.as_of;
     }
 }
 

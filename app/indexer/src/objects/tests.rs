@@ -384,3 +384,57 @@ fn version(path: &str, inode: u64) -> StoredVersion {
         death: None,
     }
 }
+
+#[test]
+fn the_fingerprint_cache_reads_each_object_once_and_follows_updates() {
+    let stored: BTreeMap<u64, u64> = BTreeMap::from([(34, 1), (128, 2), (129, 3)]);
+    let loads = std::cell::RefCell::new(Vec::new());
+    let load = |objects: &[u64]| -> IndexerResult<Vec<Option<u64>>> {
+        loads.borrow_mut().push(objects.to_vec());
+        Ok(objects
+            .iter()
+            .map(|object| stored.get(object).copied())
+            .collect())
+    };
+    let mut cache = FingerprintCache::default();
+    assert_eq!(
+        cache.lookup(10, &[34, 128, 500], load).unwrap(),
+        [Some(1), Some(2), None]
+    );
+    // Cached, whether stored or not; only the new object is loaded.
+    assert_eq!(
+        cache.lookup(10, &[128, 129, 500], load).unwrap(),
+        [Some(2), Some(3), None]
+    );
+    assert_eq!(*loads.borrow(), [vec![34, 128, 500], vec![129]]);
+
+    // An update from 10 to 20: set, freed (known and unknown objects alike).
+    cache.advance(&FingerprintUpdate {
+        base: 10,
+        as_of: 20,
+        set: vec![(128, 7), (600, 8)],
+        freed: vec![(129, 2)],
+    });
+    assert_eq!(
+        cache.lookup(20, &[34, 128, 129, 600], load).unwrap(),
+        [Some(1), Some(7), None, Some(8)]
+    );
+    assert_eq!(loads.borrow().len(), 2, "all cached");
+
+    // Asked for another snapshot than the one cached (a walk compared one in between):
+    // everything is read again.
+    assert_eq!(cache.lookup(30, &[34], load).unwrap(), [Some(1)]);
+    assert_eq!(loads.borrow().last().unwrap(), &vec![34]);
+    // An update from another base than the cached one forgets the cache too.
+    cache.advance(&FingerprintUpdate {
+        base: 25,
+        as_of: 40,
+        set: vec![(34, 9)],
+        freed: Vec::new(),
+    });
+    assert_eq!(
+        cache.lookup(40, &[34, 128], load).unwrap(),
+        [Some(9), Some(2)]
+    );
+    assert_eq!(loads.borrow().last().unwrap(), &vec![128]);
+}
