@@ -546,17 +546,30 @@ impl Catalogue {
             .collect())
     }
 
-    /// Files a new version under a fresh id.
+    /// The id the next new version gets (ids are never reused).
+    pub fn next_id(&self, txn: &RoTxn) -> Result<u64> {
+        Ok(self.counter(txn, NEXT_ID)?.max(1))
+    }
+
+    /// Records that ids below `next` are taken.
+    pub fn set_next_id(&self, wtxn: &mut RwTxn, next: u64) -> Result<()> {
+        if next > self.next_id(wtxn)? {
+            self.set_counter(wtxn, NEXT_ID, next)?;
+        }
+        Ok(())
+    }
+
+    /// Files a new version under `id`, a fresh id (from [`Catalogue::next_id`], recorded
+    /// with [`Catalogue::set_next_id`] in the same transaction).
     pub fn insert_version(
         &self,
         wtxn: &mut RwTxn,
         dataset: u64,
+        id: u64,
         path: &RelativePath,
         signature: Signature,
         birth: u64,
     ) -> Result<VersionRecord> {
-        let id = self.counter(wtxn, NEXT_ID)?.max(1);
-        self.set_counter(wtxn, NEXT_ID, id + 1)?;
         let directory = match path.parent() {
             Some(parent) => self.ensure_directory(wtxn, dataset, &parent)?,
             None => ROOT_DIRECTORY,

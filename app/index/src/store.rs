@@ -493,6 +493,28 @@ impl IndexStore {
             .any(|record| record.version.is_visible_in(LIVE_TXG)))
     }
 
+    /// The entry of `live` for `path`: its live (open) versions before the apply, counted
+    /// on first touch, and the change so far.
+    fn live_count<'a>(
+        &self,
+        txn: &heed::RoTxn,
+        dataset: u64,
+        path: &RelativePath,
+        live: &'a mut BTreeMap<RelativePath, (usize, i64)>,
+    ) -> Result<&'a mut (usize, i64)> {
+        if !live.contains_key(path) {
+            let open = self
+                .catalogue
+                .versions_of_path(txn, dataset, path)?
+                .iter()
+                .filter(|record| record.version.is_visible_in(LIVE_TXG))
+                .count();
+            live.insert(path.clone(), (open, 0));
+        }
+        live.get_mut(path)
+            .ok_or_else(|| IndexError::Corrupt("a counted path went missing".into()))
+    }
+
     fn apply_to_catalogue(
         &self,
         dataset: u64,
@@ -525,32 +547,27 @@ impl IndexStore {
             SnapshotChange::None => {}
         }
         let mut report = ApplyReport::default();
-        // Whether each touched path was live before this apply.
-        let mut live_before: BTreeMap<RelativePath, bool> = BTreeMap::new();
+        // Per touched path: how many of its versions were live (open) before this apply, and
+        // how that number changes.
+        let mut live: BTreeMap<RelativePath, (usize, i64)> = BTreeMap::new();
+        let mut next_id = catalogue.next_id(&wtxn)?;
         for op in ops {
-            let path = match op {
-                VersionOp::Open { path, .. } => path.clone(),
-                VersionOp::SetDeath { id, .. }
-                | VersionOp::SetBirth { id, .. }
-                | VersionOp::Delete { id } => self.owned_version(&wtxn, dataset, *id)?.version.path,
-            };
-            if let std::collections::btree_map::Entry::Vacant(entry) = live_before.entry(path) {
-                let live = self.path_is_live(&wtxn, dataset, entry.key())?;
-                entry.insert(live);
-            }
             match op {
                 VersionOp::Open {
                     path,
                     metadata,
                     birth,
                 } => {
+                    self.live_count(&wtxn, dataset, path, &mut live)?.1 += 1;
                     let record = catalogue.insert_version(
                         &mut wtxn,
                         dataset,
+                        next_id,
                         path,
                         Signature::of(metadata),
                         *birth,
                     )?;
+                    next_id += 1;
                     catalogue.mark_dirty(&mut wtxn, record.version.id)?;
                     report.opened.push(record.version.id);
                 }
@@ -565,6 +582,8 @@ impl IndexStore {
                             ),
                         });
                     }
+                    self.live_count(&wtxn, dataset, &record.version.path, &mut live)?
+                        .1 += i64::from(death.is_none()) - i64::from(record.version.is_open());
                     catalogue.update_version(&mut wtxn, &record, record.version.birth, *death)?;
                     catalogue.mark_dirty(&mut wtxn, *id)?;
                     report.updated += 1;
@@ -586,20 +605,20 @@ impl IndexStore {
                 }
                 VersionOp::Delete { id } => {
                     let record = self.owned_version(&wtxn, dataset, *id)?;
+                    self.live_count(&wtxn, dataset, &record.version.path, &mut live)?
+                        .1 -= i64::from(record.version.is_open());
                     catalogue.delete_version(&mut wtxn, &record)?;
                     catalogue.mark_dirty(&mut wtxn, *id)?;
                     report.deleted += 1;
                 }
             }
         }
+        catalogue.set_next_id(&mut wtxn, next_id)?;
         // A path whose live visibility changed: every version's `path_live` changes.
-        for (path, before) in live_before {
-            let versions = catalogue.versions_of_path(&wtxn, dataset, &path)?;
-            let after = versions
-                .iter()
-                .any(|record| record.version.is_visible_in(LIVE_TXG));
-            if after != before {
-                for record in versions {
+        for (path, (before, change)) in live {
+            let after = before as i64 + change;
+            if (before > 0) != (after > 0) {
+                for record in catalogue.versions_of_path(&wtxn, dataset, &path)? {
                     catalogue.mark_dirty(&mut wtxn, record.version.id)?;
                 }
             }
