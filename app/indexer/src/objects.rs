@@ -23,6 +23,7 @@
 //! dnode; creating, removing or renaming an entry changes its directory's dnode (size and
 //! times), up to a directory the previous snapshot had.
 
+use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -279,7 +280,8 @@ pub(crate) type Layouts = HashMap<u16, bool>;
 /// layout agreed field by field (kind, permissions, size, owner, times, links), every later
 /// stat checks again, and a disagreement distrusts it for good.
 pub(crate) struct Decoder<'a> {
-    attributes: HashMap<u64, ZplAttributes>,
+    /// By object number (a stream sends objects in ascending order; sorted here if not).
+    attributes: Cow<'a, [(u64, ZplAttributes)]>,
     layouts: &'a mut Layouts,
     /// Layouts this comparison decoded with.
     used: BTreeSet<u16>,
@@ -290,9 +292,16 @@ pub(crate) struct Decoder<'a> {
 }
 
 impl<'a> Decoder<'a> {
-    pub fn new(attributes: &[(u64, ZplAttributes)], layouts: &'a mut Layouts) -> Self {
+    pub fn new(attributes: &'a [(u64, ZplAttributes)], layouts: &'a mut Layouts) -> Self {
+        let attributes = if attributes.is_sorted_by_key(|(object, _)| *object) {
+            Cow::Borrowed(attributes)
+        } else {
+            let mut sorted = attributes.to_vec();
+            sorted.sort_by_key(|(object, _)| *object);
+            Cow::Owned(sorted)
+        };
         Decoder {
-            attributes: attributes.iter().copied().collect(),
+            attributes,
             layouts,
             used: BTreeSet::new(),
             decoded: 0,
@@ -307,12 +316,21 @@ impl<'a> Decoder<'a> {
 
     /// The metadata of `object` from its bonus buffer, if its layout is confirmed and it is
     /// not a directory (directories are listed, which needs their snapshot anyway).
+    /// The attributes the stream holds for `object`.
+    fn attributes_of(&self, object: u64) -> Option<ZplAttributes> {
+        let at = self
+            .attributes
+            .binary_search_by_key(&object, |(object, _)| *object)
+            .ok()?;
+        Some(self.attributes[at].1)
+    }
+
     fn metadata(&mut self, object: u64) -> Option<EntryMetadata> {
-        let attributes = self.attributes.get(&object)?;
+        let attributes = self.attributes_of(object)?;
         if self.layouts.get(&attributes.layout) != Some(&true) {
             return None;
         }
-        let metadata = metadata_of(object, attributes)?;
+        let metadata = metadata_of(object, &attributes)?;
         if metadata.kind == EntryKind::Directory {
             return None;
         }
@@ -323,13 +341,13 @@ impl<'a> Decoder<'a> {
 
     /// Compares a stat of an object with its bonus buffer.
     fn check(&mut self, stat: &EntryMetadata) {
-        let Some(attributes) = self.attributes.get(&stat.inode) else {
+        let Some(attributes) = self.attributes_of(stat.inode) else {
             return;
         };
         if self.layouts.get(&attributes.layout) == Some(&false) {
             return;
         }
-        let agrees = metadata_of(stat.inode, attributes).is_some_and(|decoded| {
+        let agrees = metadata_of(stat.inode, &attributes).is_some_and(|decoded| {
             let comparable = |metadata: &EntryMetadata| EntryMetadata {
                 allocated: 0,
                 symlink_target: None,
