@@ -820,6 +820,77 @@ fn paging_sorting_and_facets() {
 }
 
 #[test]
+fn documents_staged_ahead_of_the_commit_follow_every_later_change() {
+    let directory = TempDir::new().unwrap();
+    let store = new_store(directory.path());
+    // Deferred applies stage their documents; nothing is searchable before the commit.
+    store
+        .apply_deferred(
+            TANK,
+            indexed(10, "s1"),
+            &[open(b"a.txt", file(1, 0, 1), 10)],
+        )
+        .unwrap();
+    let a = store
+        .open_version(TANK, &path(b"a.txt"))
+        .unwrap()
+        .unwrap()
+        .id;
+    assert!(names(&store, &text("a.txt", NameMatch::Substring)).is_empty());
+    // The same version changed again by a later deferred apply (its staged document is
+    // replaced), then by a catalogue change that stages nothing (it must not stay stale).
+    store
+        .apply_deferred(
+            TANK,
+            indexed(20, "s2"),
+            &[
+                VersionOp::SetDeath {
+                    id: a,
+                    death: Some(20),
+                },
+                open(b"b.txt", file(2, 0, 2), 20),
+            ],
+        )
+        .unwrap();
+    store
+        .apply_catalogue_only(
+            TANK,
+            SnapshotChange::None,
+            &[VersionOp::SetDeath { id: a, death: None }],
+        )
+        .unwrap();
+    assert_eq!(store.flush().unwrap(), 2);
+    assert_consistent(&store);
+    assert_eq!(
+        names(&store, &text(".txt", NameMatch::Substring)),
+        ["a.txt", "b.txt"]
+    );
+    // a.txt is open again (live): not a deleted file.
+    let deleted_only = SearchQuery {
+        deleted_only: true,
+        ..text(".txt", NameMatch::Substring)
+    };
+    assert!(names(&store, &deleted_only).is_empty());
+
+    // A store closed with documents staged but not committed (as by a crash): the next
+    // open stages them again from the dirty set.
+    store
+        .apply_deferred(
+            TANK,
+            indexed(30, "s3"),
+            &[open(b"c.txt", file(3, 0, 3), 30)],
+        )
+        .unwrap();
+    drop(store);
+    let store = IndexStore::open(directory.path()).unwrap();
+    assert_consistent(&store);
+    assert_eq!(
+        names(&store, &text("c.txt", NameMatch::Substring)),
+        ["c.txt"]
+    );
+}
+
+#[test]
 fn a_crash_between_catalogue_and_search_index_is_repaired_on_open() {
     let directory = TempDir::new().unwrap();
     let store = new_store(directory.path());
