@@ -2,7 +2,7 @@
 //! atomically (catalogue first, search index caught up from the dirty set), answers searches
 //! and version listings, and checks that both stores agree.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
@@ -42,23 +42,6 @@ struct Cache {
     snapshots: HashMap<u64, Vec<IndexedSnapshot>>,
 }
 
-/// The tantivy writer and the versions whose documents it holds uncommitted.
-struct Writer {
-    index: IndexWriter<TantivyDocument>,
-    /// Dirty versions whose current document is staged in `index` since the last commit
-    /// (`apply_deferred` stages as it goes, so the indexing threads work while the indexer
-    /// compares the next snapshot; the commit stages only the rest).
-    staged: HashSet<u64>,
-}
-
-/// Forgets that versions an apply just changed are staged: their staged documents are
-/// stale (the commit stages them again, after deleting the stale ones by id).
-fn unstage(writer: &mut Writer, dirtied: &[u64]) {
-    for id in dirtied {
-        writer.staged.remove(id);
-    }
-}
-
 /// The search index of one appliance: open once per process per directory.
 pub struct IndexStore {
     directory: PathBuf,
@@ -68,7 +51,7 @@ pub struct IndexStore {
     fields: Fields,
     /// The only tantivy writer; holding it also serializes every catalogue change. `None`
     /// when opened read-only (see [`IndexStore::open_read_only`]).
-    writer: Option<Mutex<Writer>>,
+    writer: Option<Mutex<IndexWriter<TantivyDocument>>>,
     cache: RwLock<Cache>,
     /// The columns searches read, per segment.
     columns: SegmentColumns,
@@ -179,10 +162,7 @@ impl IndexStore {
             index,
             reader,
             fields,
-            writer: Some(Mutex::new(Writer {
-                index: writer,
-                staged: HashSet::new(),
-            })),
+            writer: Some(Mutex::new(writer)),
             cache: RwLock::new(Cache::default()),
             columns: SegmentColumns::default(),
         };
@@ -242,7 +222,7 @@ impl IndexStore {
         self.writer.is_none()
     }
 
-    fn lock_writer(&self) -> Result<MutexGuard<'_, Writer>> {
+    fn lock_writer(&self) -> Result<MutexGuard<'_, IndexWriter<TantivyDocument>>> {
         self.writer
             .as_ref()
             .ok_or_else(|| IndexError::ReadOnly {
@@ -392,8 +372,7 @@ impl IndexStore {
         ops: &[VersionOp],
     ) -> Result<ApplyReport> {
         let mut writer = self.lock_writer()?;
-        let (mut report, dirtied) = self.apply_to_catalogue(dataset_guid, &change, ops, None)?;
-        unstage(&mut writer, &dirtied);
+        let mut report = self.apply_to_catalogue(dataset_guid, &change, ops, None)?;
         report.documents_synced = self.sync(&mut writer, true)?;
         Ok(report)
     }
@@ -408,10 +387,8 @@ impl IndexStore {
         change: SnapshotChange,
         ops: &[VersionOp],
     ) -> Result<ApplyReport> {
-        let mut writer = self.lock_writer()?;
-        let (report, dirtied) = self.apply_to_catalogue(dataset_guid, &change, ops, None)?;
-        self.stage_ahead(&mut writer, &dirtied);
-        Ok(report)
+        let _writer = self.lock_writer()?;
+        self.apply_to_catalogue(dataset_guid, &change, ops, None)
     }
 
     /// [`IndexStore::apply_deferred`] and [`IndexStore::update_object_fingerprints`] in one
@@ -423,24 +400,8 @@ impl IndexStore {
         ops: &[VersionOp],
         fingerprints: &FingerprintUpdate,
     ) -> Result<ApplyReport> {
-        let mut writer = self.lock_writer()?;
-        let (report, dirtied) =
-            self.apply_to_catalogue(dataset_guid, &change, ops, Some(fingerprints))?;
-        self.stage_ahead(&mut writer, &dirtied);
-        Ok(report)
-    }
-
-    /// Stages the documents of versions an apply just dirtied, ahead of the commit. A
-    /// failure here is left for the commit, which stages whatever is not staged (and
-    /// reports the error if it happens again).
-    fn stage_ahead(&self, writer: &mut Writer, dirtied: &[u64]) {
-        let staged = self
-            .catalogue
-            .read_txn()
-            .and_then(|rtxn| self.stage(&writer.index, &rtxn, dirtied));
-        if staged.is_ok() {
-            writer.staged.extend(dirtied);
-        }
+        let _writer = self.lock_writer()?;
+        self.apply_to_catalogue(dataset_guid, &change, ops, Some(fingerprints))
     }
 
     /// The send-stream fingerprints of `objects` of dataset `dataset_guid` (see
@@ -497,10 +458,8 @@ impl IndexStore {
         change: SnapshotChange,
         ops: &[VersionOp],
     ) -> Result<ApplyReport> {
-        let mut writer = self.lock_writer()?;
-        let (report, dirtied) = self.apply_to_catalogue(dataset_guid, &change, ops, None)?;
-        unstage(&mut writer, &dirtied);
-        Ok(report)
+        let _writer = self.lock_writer()?;
+        self.apply_to_catalogue(dataset_guid, &change, ops, None)
     }
 
     /// Syncs the search index but leaves the dirty set (as after a crash right after the
@@ -562,7 +521,7 @@ impl IndexStore {
         change: &SnapshotChange,
         ops: &[VersionOp],
         fingerprints: Option<&FingerprintUpdate>,
-    ) -> Result<(ApplyReport, Vec<u64>)> {
+    ) -> Result<ApplyReport> {
         let catalogue = &self.catalogue;
         let mut wtxn = catalogue.write_txn()?;
         if catalogue.dataset(&wtxn, dataset)?.is_none() {
@@ -588,8 +547,6 @@ impl IndexStore {
             SnapshotChange::None => {}
         }
         let mut report = ApplyReport::default();
-        // The versions this apply marks dirty.
-        let mut dirtied = Vec::new();
         // Per touched path: how many of its versions were live (open) before this apply, and
         // how that number changes.
         let mut live: BTreeMap<RelativePath, (usize, i64)> = BTreeMap::new();
@@ -612,7 +569,6 @@ impl IndexStore {
                     )?;
                     next_id += 1;
                     catalogue.mark_dirty(&mut wtxn, record.version.id)?;
-                    dirtied.push(record.version.id);
                     report.opened.push(record.version.id);
                 }
                 VersionOp::SetDeath { id, death } => {
@@ -630,7 +586,6 @@ impl IndexStore {
                         .1 += i64::from(death.is_none()) - i64::from(record.version.is_open());
                     catalogue.update_version(&mut wtxn, &record, record.version.birth, *death)?;
                     catalogue.mark_dirty(&mut wtxn, *id)?;
-                    dirtied.push(*id);
                     report.updated += 1;
                 }
                 VersionOp::SetBirth { id, birth } => {
@@ -646,7 +601,6 @@ impl IndexStore {
                     }
                     catalogue.update_version(&mut wtxn, &record, *birth, record.version.death)?;
                     catalogue.mark_dirty(&mut wtxn, *id)?;
-                    dirtied.push(*id);
                     report.updated += 1;
                 }
                 VersionOp::Delete { id } => {
@@ -655,7 +609,6 @@ impl IndexStore {
                         .1 -= i64::from(record.version.is_open());
                     catalogue.delete_version(&mut wtxn, &record)?;
                     catalogue.mark_dirty(&mut wtxn, *id)?;
-                    dirtied.push(*id);
                     report.deleted += 1;
                 }
             }
@@ -667,7 +620,6 @@ impl IndexStore {
             if (before > 0) != (after > 0) {
                 for record in catalogue.versions_of_path(&wtxn, dataset, &path)? {
                     catalogue.mark_dirty(&mut wtxn, record.version.id)?;
-                    dirtied.push(record.version.id);
                 }
             }
         }
@@ -685,31 +637,23 @@ impl IndexStore {
         wtxn.commit()
             .context(|| format!("committing generation {}", report.generation))?;
         self.reload_cache()?;
-        Ok((report, dirtied))
+        Ok(report)
     }
 
     /// Rewrites the document of every dirty version (delete by id, add if it still exists),
     /// commits tantivy with the catalogue generation as payload, then (if `clear`) empties the
     /// dirty set. Idempotent: a crash anywhere in here is repaired by running it again.
-    fn sync(&self, writer: &mut Writer, clear: bool) -> Result<usize> {
+    fn sync(&self, writer: &mut IndexWriter<TantivyDocument>, clear: bool) -> Result<usize> {
         let rtxn = self.catalogue.read_txn()?;
         let dirty = self.catalogue.dirty_ids(&rtxn)?;
         if dirty.is_empty() {
             return Ok(0);
         }
         let generation = self.catalogue.generation(&rtxn)?;
-        let rest: Vec<u64> = dirty
-            .iter()
-            .copied()
-            .filter(|id| !writer.staged.contains(id))
-            .collect();
-        let staged = self.stage(&writer.index, &rtxn, &rest);
+        let staged = self.stage(writer, &rtxn, &dirty);
         drop(rtxn);
-        // Committed or rolled back, nothing stays staged.
-        writer.staged.clear();
         let committed = staged.and_then(|()| {
             let mut prepared = writer
-                .index
                 .prepare_commit()
                 .context(|| "preparing the commit".into())?;
             prepared.set_payload(&format!("{PAYLOAD_PREFIX}{generation}"));
@@ -719,7 +663,7 @@ impl IndexStore {
         });
         if let Err(error) = committed {
             // Drop whatever was staged; the dirty set still lists every id.
-            let _ = writer.index.rollback();
+            let _ = writer.rollback();
             return Err(error);
         }
         self.reader

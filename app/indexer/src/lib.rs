@@ -1096,7 +1096,7 @@ impl Indexer {
 /// How many snapshots ahead of the one being compared send streams are read: the stream is
 /// the kernel's work, one CPU each, and a comparison that reads its changes from the stream
 /// leaves the indexing thread mostly writing the index.
-const SCANS_AHEAD: usize = 3;
+const SCANS_AHEAD: usize = 2;
 
 /// A scan of `zfs send -i from to` running on its own thread, started while an earlier
 /// snapshot is compared.
