@@ -1089,8 +1089,18 @@ impl Indexer {
                 }
             }
         }
-        Ok(observed)
+        Ok(removals_first(observed))
     }
+}
+
+/// `zfs diff` lists changes by object number, so a path whose object was replaced (a file
+/// removed and a directory made in its place, say) can come as `+` before `-` when the new
+/// object got the lower number. `versioning::advance` keeps the last observation of a path,
+/// and every `Present` one was stat-ed in the new tree: removals go first so that a path
+/// present again stays present.
+fn removals_first(mut observed: Vec<Observed>) -> Vec<Observed> {
+    observed.sort_by_key(|observation| matches!(observation, Observed::Present { .. }));
+    observed
 }
 
 /// How many snapshots ahead of the one being compared send streams are read: the stream is

@@ -436,7 +436,8 @@ pub(crate) fn observe(
         observed.insert(path, observation);
         Ok(())
     };
-    // A path still names the object it named before when no directory above it changed.
+    // A path still names the object it named before when no directory above it changed
+    // (a directory the tree does not know counts as changed).
     let changed_set: BTreeSet<u64> = changed.iter().copied().collect();
     let name_holds = |path: &[u8]| {
         let parents = path
@@ -447,7 +448,7 @@ pub(crate) fn observe(
         std::iter::once(&path[..0]).chain(parents).all(|parent| {
             tree.entries
                 .get(parent)
-                .is_none_or(|(object, _)| !changed_set.contains(object))
+                .is_some_and(|(object, _)| !changed_set.contains(object))
         })
     };
 

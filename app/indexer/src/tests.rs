@@ -581,3 +581,49 @@ fn a_stream_that_cannot_be_read_turns_objects_off_for_the_adaptive_indexer() {
     );
     setup.assert_consistent();
 }
+
+#[test]
+fn a_path_replaced_by_another_object_stays_present_in_whatever_order_diff_lists_it() {
+    let path = RelativePath::new(b"swap/file-then-dir").unwrap();
+    let directory = wizfs_core::EntryMetadata {
+        kind: EntryKind::Directory,
+        size: 2,
+        allocated: 0,
+        mode: 0o755,
+        uid: 0,
+        gid: 0,
+        modified: wizfs_core::FileTime {
+            seconds: 2,
+            nanoseconds: 0,
+        },
+        changed: wizfs_core::FileTime {
+            seconds: 2,
+            nanoseconds: 0,
+        },
+        inode: 10,
+        links: 2,
+        symlink_target: None,
+    };
+    let present = Observed::Present {
+        path: path.clone(),
+        metadata: directory,
+    };
+    let absent = Observed::Absent { path: path.clone() };
+    let other = Observed::Absent {
+        path: RelativePath::new(b"gone").unwrap(),
+    };
+    // `+` (the new object, numbered lower) before `-` (the old one), and the other way.
+    for listed in [
+        vec![present.clone(), other.clone(), absent.clone()],
+        vec![absent.clone(), present.clone(), other.clone()],
+    ] {
+        let ordered = removals_first(listed);
+        let last_for_path = ordered
+            .iter()
+            .rev()
+            .find(|observation| observation.path() == &path)
+            .unwrap();
+        assert_eq!(last_for_path, &present);
+        assert_eq!(ordered.len(), 3);
+    }
+}
