@@ -314,8 +314,6 @@ impl<'a> Decoder<'a> {
         Decoder::new(&[], layouts)
     }
 
-    /// The metadata of `object` from its bonus buffer, if its layout is confirmed and it is
-    /// not a directory (directories are listed, which needs their snapshot anyway).
     /// The attributes the stream holds for `object`.
     fn attributes_of(&self, object: u64) -> Option<ZplAttributes> {
         let at = self
@@ -325,6 +323,8 @@ impl<'a> Decoder<'a> {
         Some(self.attributes[at].1)
     }
 
+    /// The metadata of `object` from its bonus buffer, if its layout is confirmed and it is
+    /// not a directory (directories are listed, which needs their snapshot anyway).
     fn metadata(&mut self, object: u64) -> Option<EntryMetadata> {
         let attributes = self.attributes_of(object)?;
         if self.layouts.get(&attributes.layout) != Some(&true) {
