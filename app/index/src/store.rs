@@ -690,13 +690,15 @@ impl IndexStore {
                 continue;
             };
             let key = (record.dataset, record.version.path.clone());
-            let path_live = match live_paths.get(&key) {
-                Some(live) => *live,
-                None => {
-                    let live = self.path_is_live(rtxn, record.dataset, &record.version.path)?;
-                    live_paths.insert(key, live);
-                    live
-                }
+            let path_live = if record.version.is_visible_in(LIVE_TXG) {
+                // A live version makes its path live: no look-up needed.
+                true
+            } else if let Some(live) = live_paths.get(&key) {
+                *live
+            } else {
+                let live = self.path_is_live(rtxn, record.dataset, &record.version.path)?;
+                live_paths.insert(key, live);
+                live
             };
             writer
                 .add_document(document::build(&self.fields, &record, path_live))
