@@ -31,17 +31,8 @@ fn setting(arguments: &[String], name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-/// xorshift64*: deterministic, no dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-}
+mod common;
+use common::Rng;
 
 fn path_of(index: u64, directories: u64) -> RelativePath {
     let path = format!("d{:03}/file-{index:06}.dat", index % directories);

@@ -68,24 +68,11 @@ const EXTENSIONS: [&str; 12] = [
     "pdf", "jpg", "png", "txt", "docx", "xlsx", "mp3", "mp4", "zip", "md", "csv", "odt",
 ];
 
-/// xorshift64*: deterministic, no dependency.
-struct Rng(u64);
+mod common;
+use common::Rng;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, bound: usize) -> usize {
-        (self.next() % bound as u64) as usize
-    }
-
-    fn word(&mut self) -> &'static str {
-        WORDS[self.below(WORDS.len())]
-    }
+fn word(rng: &mut Rng) -> &'static str {
+    WORDS[rng.below(WORDS.len())]
 }
 
 fn metadata(rng: &mut Rng, inode: u64) -> EntryMetadata {
@@ -113,14 +100,14 @@ fn new_path(rng: &mut Rng, serial: u64) -> RelativePath {
     let depth = 1 + rng.below(5);
     let mut path = String::new();
     for _ in 0..depth {
-        path.push_str(rng.word());
+        path.push_str(word(rng));
         path.push_str(&format!("{}/", rng.below(8)));
     }
     let separator = ["-", "_", " ", "."][rng.below(4)];
     path.push_str(&format!(
         "{}{separator}{}{separator}{serial}.{}",
-        rng.word(),
-        rng.word(),
+        word(rng),
+        word(rng),
         EXTENSIONS[rng.below(EXTENSIONS.len())]
     ));
     RelativePath::new(path.as_bytes()).expect("valid synthetic path")

@@ -48,6 +48,19 @@ fn read_state(root: &Path) -> State {
     }
 }
 
+/// What a send stream singles out between two states of a tree: the objects whose change
+/// time moved or that are gone, sorted.
+fn changed_between(before: &State, after: &State) -> Vec<u64> {
+    let mut changed: Vec<u64> = before
+        .changed_at
+        .iter()
+        .filter(|(object, time)| after.changed_at.get(object) != Some(time))
+        .map(|(object, _)| *object)
+        .collect();
+    changed.sort();
+    changed
+}
+
 /// `advance` over `before` with these observations.
 fn operations(before: &State, observed: &[Observed]) -> Vec<VersionOp> {
     let by_path: BTreeMap<&RelativePath, &StoredVersion> = before
@@ -159,14 +172,7 @@ fn changed_objects_lead_to_the_operations_of_a_full_walk() {
     let expected = operations(&before, &versioning::compare_walk(&walked, &before.open));
     assert!(expected.len() > 15, "{expected:#?}");
 
-    // What a send stream singles out: objects whose change time moved or that are gone.
-    let mut changed: Vec<u64> = before
-        .changed_at
-        .iter()
-        .filter(|(object, time)| after.changed_at.get(object) != Some(time))
-        .map(|(object, _)| *object)
-        .collect();
-    changed.sort();
+    let changed = changed_between(&before, &after);
     let untouched = |path: &str| fs::symlink_metadata(root.join(path)).unwrap().ino();
     assert!(!changed.contains(&untouched("untouched/z.txt")));
     assert!(!changed.contains(&untouched("photos/holiday/deep/er/x.raw")));
@@ -262,13 +268,7 @@ fn files_changed_in_place_are_read_from_confirmed_bonus_buffers_without_opening_
         4,
         "two new versions, two ended: {expected:#?}"
     );
-    let mut changed: Vec<u64> = before
-        .changed_at
-        .iter()
-        .filter(|(object, time)| after.changed_at.get(object) != Some(time))
-        .map(|(object, _)| *object)
-        .collect();
-    changed.sort();
+    let changed = changed_between(&before, &after);
     assert_eq!(changed.len(), 3);
     let streamed = attributes_of(root);
     let opened = std::cell::Cell::new(0);
