@@ -64,8 +64,9 @@ pub struct DatasetInfo {
 }
 
 /// A dataset's send-stream object fingerprints moving from the snapshot with createtxg
-/// `base` to `as_of` (see [`IndexStore::update_object_fingerprints`]): `set` are written,
-/// `freed` ranges (first, count) dropped.
+/// `base` to `as_of` (see [`IndexStore::apply_deferred_with_fingerprints`]): `set` are
+/// written, `freed` ranges (first, count) dropped; if the stored ones did not describe
+/// `base`, all are dropped first (they could hide a change).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FingerprintUpdate {
     pub base: u64,

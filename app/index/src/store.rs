@@ -391,8 +391,9 @@ impl IndexStore {
         self.apply_to_catalogue(dataset_guid, &change, ops, None)
     }
 
-    /// [`IndexStore::apply_deferred`] and [`IndexStore::update_object_fingerprints`] in one
-    /// transaction: the fingerprints describe the snapshot if and only if it is indexed.
+    /// [`IndexStore::apply_deferred`] plus moving the dataset's object fingerprints (see
+    /// [`FingerprintUpdate`]) in the same transaction: the fingerprints describe the snapshot
+    /// if and only if it is indexed.
     pub fn apply_deferred_with_fingerprints(
         &self,
         dataset_guid: u64,
@@ -416,31 +417,6 @@ impl IndexStore {
         let rtxn = self.catalogue.read_txn()?;
         self.catalogue
             .object_fingerprints(&rtxn, dataset_guid, as_of, objects)
-    }
-
-    /// Records the fingerprints of snapshot `as_of`, read from a stream based on snapshot
-    /// `base`: `fingerprints` are set, `freed` ranges (first, count) dropped; if the stored
-    /// ones did not describe `base`, all are dropped first. One transaction.
-    pub fn update_object_fingerprints(
-        &self,
-        dataset_guid: u64,
-        base: u64,
-        as_of: u64,
-        fingerprints: &[(u64, u64)],
-        freed: &[(u64, u64)],
-    ) -> Result<()> {
-        let _writer = self.lock_writer()?;
-        let mut wtxn = self.catalogue.write_txn()?;
-        self.catalogue.update_object_fingerprints(
-            &mut wtxn,
-            dataset_guid,
-            base,
-            as_of,
-            fingerprints,
-            freed,
-        )?;
-        wtxn.commit()
-            .context(|| format!("storing object fingerprints of dataset {dataset_guid}"))
     }
 
     /// Brings the search index up to date with the catalogue (after `apply_deferred`).

@@ -938,22 +938,41 @@ fn complex_globs_check_every_candidate() {
     assert_eq!(glob("*b?.ba"), ["xaby.ba"]);
 }
 
+/// Moves a dataset's fingerprints the way an indexed snapshot does, without the snapshot.
+fn move_fingerprints(
+    store: &IndexStore,
+    dataset: u64,
+    base: u64,
+    as_of: u64,
+    set: &[(u64, u64)],
+    freed: &[(u64, u64)],
+) {
+    let update = FingerprintUpdate {
+        base,
+        as_of,
+        set: set.to_vec(),
+        freed: freed.to_vec(),
+    };
+    store
+        .apply_deferred_with_fingerprints(dataset, SnapshotChange::None, &[], &update)
+        .unwrap();
+}
+
 #[test]
 fn object_fingerprints_hold_for_the_snapshot_they_describe_only() {
     let directory = TempDir::new().unwrap();
     let store = new_store(directory.path());
+    store
+        .register_dataset(OTHER, &DatasetName::new("tank/other").unwrap())
+        .unwrap();
     let objects = [34, 128, 129, 4000];
     // Nothing stored yet.
     assert_eq!(
         store.object_fingerprints(TANK, 10, &objects).unwrap(),
         [None; 4]
     );
-    store
-        .update_object_fingerprints(TANK, 0, 10, &[(34, 1), (128, 2), (129, 3)], &[])
-        .unwrap();
-    store
-        .update_object_fingerprints(OTHER, 0, 10, &[(34, 99)], &[])
-        .unwrap();
+    move_fingerprints(&store, TANK, 0, 10, &[(34, 1), (128, 2), (129, 3)], &[]);
+    move_fingerprints(&store, OTHER, 0, 10, &[(34, 99)], &[]);
     assert_eq!(
         store.object_fingerprints(TANK, 10, &objects).unwrap(),
         [Some(1), Some(2), Some(3), None]
@@ -964,26 +983,20 @@ fn object_fingerprints_hold_for_the_snapshot_they_describe_only() {
         [None; 4]
     );
     // From 10 to 20: 128 changed, 129 freed with its neighbours, 4000 created.
-    store
-        .update_object_fingerprints(TANK, 10, 20, &[(128, 5), (4000, 6)], &[(129, 31)])
-        .unwrap();
+    move_fingerprints(&store, TANK, 10, 20, &[(128, 5), (4000, 6)], &[(129, 31)]);
     assert_eq!(
         store.object_fingerprints(TANK, 20, &objects).unwrap(),
         [Some(1), Some(5), None, Some(6)]
     );
     // An update from a base they do not describe (a snapshot indexed another way came in
     // between) starts over: 34 and 4000 are gone.
-    store
-        .update_object_fingerprints(TANK, 25, 30, &[(128, 7)], &[])
-        .unwrap();
+    move_fingerprints(&store, TANK, 25, 30, &[(128, 7)], &[]);
     assert_eq!(
         store.object_fingerprints(TANK, 30, &objects).unwrap(),
         [None, Some(7), None, None]
     );
     // Freeing to the end of the object space, and other datasets untouched throughout.
-    store
-        .update_object_fingerprints(TANK, 30, 40, &[], &[(100, u64::MAX)])
-        .unwrap();
+    move_fingerprints(&store, TANK, 30, 40, &[], &[(100, u64::MAX)]);
     assert_eq!(
         store.object_fingerprints(TANK, 40, &objects).unwrap(),
         [None; 4]
