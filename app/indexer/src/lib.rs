@@ -18,7 +18,7 @@
 //! from there; the search documents follow in one commit at the end of the run.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -34,9 +34,7 @@ use wizfs_zfs::{
     DiffChange, DiffTarget, IncrementalBase, Scope, SendFlags, SendSource, Zfs, ZfsError,
 };
 
-mod ahead;
 mod objects;
-use ahead::{Limits, ReadAhead, ScanJob};
 use objects::{Decoder, FingerprintCache, Layouts, LazyRoot, ObjectTree};
 
 #[derive(Debug, thiserror::Error)]
@@ -545,9 +543,10 @@ impl Indexer {
         // use, followed along, dropped when another method compares a snapshot).
         let mut tree: Option<ObjectTree> = None;
         let mut fingerprints = FingerprintCache::default();
-        // The send streams of the snapshots to come, read while earlier ones are walked or
-        // compared — from the start, if the next comparison would be by objects.
-        let ahead = self.read_ahead(guid, &new, previous.as_ref().map(|(name, _)| name));
+        // The send streams of the next snapshots, read while this one is compared, and the
+        // first position no stream was started for yet.
+        let mut ahead: VecDeque<ScanAhead> = VecDeque::new();
+        let mut started_up_to = 0;
         // The fingerprints an object comparison moves to its snapshot, stored with it.
         let mut fingerprint_update: Option<FingerprintUpdate> = None;
         for (position, snapshot) in new.iter().enumerate() {
@@ -557,7 +556,6 @@ impl Indexer {
                 done: position,
                 total: new.len(),
             });
-            ahead.reached(position);
             let operations = match &previous {
                 None => {
                     let root = timed(&mut timings.mount, || {
@@ -602,11 +600,28 @@ impl Indexer {
                         };
                         let root = LazyRoot::new(&open_snapshot);
                         let mut by_objects = None;
-                        // Streams are read ahead only while comparisons are by objects
-                        // (those being read finish).
-                        ahead.set_running(method == Method::Objects);
                         if method == Method::Objects {
-                            let prefetched = ahead.take(position);
+                            // Scans for snapshots compared another way are left to finish.
+                            while ahead.front().is_some_and(|scan| scan.position < position) {
+                                ahead.pop_front();
+                            }
+                            let prefetched = ahead
+                                .front()
+                                .is_some_and(|scan| scan.position == position)
+                                .then(|| ahead.pop_front())
+                                .flatten();
+                            let last = (position + SCANS_AHEAD).min(new.len() - 1);
+                            for later in (position + 1).max(started_up_to)..=last {
+                                if new[later].written > 0 {
+                                    ahead.push_back(ScanAhead::start(
+                                        self.zfs.clone(),
+                                        new[later - 1].name.clone(),
+                                        new[later].name.clone(),
+                                        later,
+                                    ));
+                                }
+                                started_up_to = later + 1;
+                            }
                             let compared = self.compare_objects(
                                 guid,
                                 (from, *from_txg),
@@ -739,45 +754,6 @@ impl Indexer {
         Ok(report)
     }
 
-    /// The read-ahead of one run's send streams: a job for each new snapshot that wrote
-    /// something, against the one before it (for the first, `newest_indexed`), unless the
-    /// policy never compares by objects. The workers start at once if the next comparison
-    /// would be by objects — while the first snapshot is walked, say.
-    fn read_ahead(
-        &self,
-        guid: u64,
-        new: &[&wizfs_core::Snapshot],
-        newest_indexed: Option<&SnapshotName>,
-    ) -> ReadAhead {
-        let jobs = match self.policy {
-            MethodPolicy::Diff | MethodPolicy::Walk => Vec::new(),
-            MethodPolicy::Adaptive | MethodPolicy::Objects => new
-                .iter()
-                .enumerate()
-                .filter(|(_, snapshot)| snapshot.written > 0)
-                .filter_map(|(position, snapshot)| {
-                    let from = match position.checked_sub(1) {
-                        Some(before) => &new[before].name,
-                        None => newest_indexed?,
-                    };
-                    Some(ScanJob {
-                        position,
-                        from: from.clone(),
-                        to: snapshot.name.clone(),
-                    })
-                })
-                .collect(),
-        };
-        let zfs = self.zfs.clone();
-        let running = self.method_for(guid, Change::Written(1)) == Method::Objects;
-        ReadAhead::start(
-            jobs,
-            Arc::new(move |job: &ScanJob| scan_objects(zfs.as_ref(), &job.from, &job.to)),
-            Limits::DEFAULT,
-            running,
-        )
-    }
-
     /// The comparison for the next snapshot of dataset `guid` under this indexer's policy.
     fn method_for(&self, guid: u64, change: Change) -> Method {
         let costs = self.costs_of(guid);
@@ -833,7 +809,7 @@ impl Indexer {
         &self,
         guid: u64,
         (from, from_txg): (&SnapshotName, u64),
-        prefetched: Option<IndexerResult<ObjectScan>>,
+        prefetched: Option<ScanAhead>,
         snapshot: &wizfs_core::Snapshot,
         root: &LazyRoot,
         mountpoint: &Path,
@@ -844,8 +820,9 @@ impl Indexer {
         timings: &mut StageTimings,
     ) -> IndexerResult<(Vec<Observed>, FingerprintUpdate)> {
         let started = Instant::now();
-        let scan = timed(&mut timings.diff, || {
-            prefetched.unwrap_or_else(|| scan_objects(self.zfs.as_ref(), from, &snapshot.name))
+        let scan = timed(&mut timings.diff, || match prefetched {
+            Some(ahead) => ahead.finish(),
+            None => scan_objects(self.zfs.as_ref(), from, &snapshot.name),
         })?;
         let tree = match tree {
             Some(tree) => tree,
@@ -1124,6 +1101,47 @@ impl Indexer {
 fn removals_first(mut observed: Vec<Observed>) -> Vec<Observed> {
     observed.sort_by_key(|observation| matches!(observation, Observed::Present { .. }));
     observed
+}
+
+/// How many snapshots ahead of the one being compared send streams are read: the stream is
+/// the kernel's work, one CPU each, and a comparison that reads its changes from the stream
+/// leaves the indexing thread mostly writing the index.
+const SCANS_AHEAD: usize = 2;
+
+/// A scan of `zfs send -i from to` running on its own thread, started while an earlier
+/// snapshot is compared.
+struct ScanAhead {
+    to: SnapshotName,
+    /// The position of `to` among the snapshots this run indexes.
+    position: usize,
+    handle: std::thread::JoinHandle<IndexerResult<ObjectScan>>,
+}
+
+impl ScanAhead {
+    fn start(
+        zfs: Arc<dyn Zfs>,
+        from: SnapshotName,
+        to: SnapshotName,
+        position: usize,
+    ) -> ScanAhead {
+        let target = to.clone();
+        let handle = std::thread::spawn(move || scan_objects(zfs.as_ref(), &from, &target));
+        ScanAhead {
+            to,
+            position,
+            handle,
+        }
+    }
+
+    /// Waits for the scan. (A scan no comparison asks for is left to finish on its own.)
+    fn finish(self) -> IndexerResult<ObjectScan> {
+        self.handle.join().unwrap_or_else(|_| {
+            Err(IndexerError::Stream {
+                snapshot: self.to,
+                source: StreamError::Malformed("the scanning thread panicked".into()),
+            })
+        })
+    }
 }
 
 /// The object records of `zfs send -i from to` (`wizfs_zfs::objects`).
