@@ -8,7 +8,7 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use crate::backend::{get, get_text, post};
 #[cfg(feature = "ssr")]
-use crate::format::{parse_date, parse_size, query};
+use crate::format::{parse_date, parse_size, path_from_query, path_pair, query};
 use crate::model;
 
 #[server(prefix = "/fn", endpoint = "dashboard")]
@@ -102,11 +102,20 @@ pub async fn browse(
         "/api/v1/browse{}",
         query(&[
             ("dataset", &dataset),
-            ("path", &path),
+            path_pair(&path),
             ("snapshot", &snapshot)
         ])
     ))
     .await
+    .map(|entries: Vec<model::Entry>| {
+        entries
+            .into_iter()
+            .map(|entry| model::Entry {
+                path: path_from_query(Some(entry.path), Some(entry.path_hex.clone())),
+                ..entry
+            })
+            .collect()
+    })
 }
 
 #[server(prefix = "/fn", endpoint = "snapshots")]
@@ -133,7 +142,7 @@ pub async fn versions(
 ) -> Result<Vec<model::FileVersion>, ServerFnError> {
     get(format!(
         "/api/v1/versions{}",
-        query(&[("dataset", &dataset), ("path", &path)])
+        query(&[("dataset", &dataset), path_pair(&path)])
     ))
     .await
 }
@@ -150,7 +159,7 @@ pub async fn compare(
         "/api/v1/compare{}",
         query(&[
             ("dataset", &dataset),
-            ("path", &path),
+            path_pair(&path),
             ("from", &from),
             ("to", &to)
         ])
@@ -160,12 +169,12 @@ pub async fn compare(
 
 #[server(prefix = "/fn", endpoint = "restore-plan")]
 pub async fn plan_restore(form: model::RestoreForm) -> Result<model::RestorePlan, ServerFnError> {
-    post("/api/v1/restore/plan".into(), &form).await
+    post("/api/v1/restore/plan".into(), &form.wire()).await
 }
 
 #[server(prefix = "/fn", endpoint = "restore")]
 pub async fn restore(form: model::RestoreForm) -> Result<model::RestoreReport, ServerFnError> {
-    post("/api/v1/restore".into(), &form).await
+    post("/api/v1/restore".into(), &form.wire()).await
 }
 
 #[server(prefix = "/fn", endpoint = "create-snapshot")]

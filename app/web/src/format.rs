@@ -135,9 +135,112 @@ pub fn escape_html_into(out: &mut String, text: &str) {
     out.push_str(&text[start..]);
 }
 
-/// The parent of a dataset-relative path (`a/b/c` → `a/b`, `a` → ``).
-pub fn parent(path: &str) -> &str {
-    path.rsplit_once('/').map_or("", |(parent, _)| parent)
+/// Marks a console path given by its bytes in hexadecimal (see [`console_path`]).
+pub const HEX_PATH: char = '\0';
+
+/// A dataset-relative path as the console carries it in pages, forms and server-function
+/// arguments: the path itself when it is UTF-8, else [`HEX_PATH`] and its bytes in
+/// hexadecimal — a path never holds a NUL byte, so the two forms cannot be confused, and a
+/// name written in a legacy encoding is restored byte for byte. URLs and REST calls give it
+/// as `path` or `path_hex` ([`path_pair`]); pages print [`shown`].
+pub fn console_path(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_owned(),
+        Err(_) => {
+            let mut path = String::with_capacity(1 + 2 * bytes.len());
+            path.push(HEX_PATH);
+            for byte in bytes {
+                path.push(char::from(HEX_DIGITS[usize::from(byte >> 4)]));
+                path.push(char::from(HEX_DIGITS[usize::from(byte & 15)]));
+            }
+            path
+        }
+    }
+}
+
+const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+
+/// The console path of a page's `path` / `path_hex` query parameters (`path_hex` wins). A
+/// `path_hex` that is not hexadecimal is kept as given, for the API to refuse with its
+/// message.
+pub fn path_from_query(path: Option<String>, path_hex: Option<String>) -> String {
+    match path_hex {
+        Some(hex) => match hex_bytes(&hex) {
+            Some(bytes) => console_path(&bytes),
+            None => format!("{HEX_PATH}{hex}"),
+        },
+        None => path.unwrap_or_default(),
+    }
+}
+
+/// The query parameter that gives `path` to a page or the REST API: `("path", path)`, or
+/// `("path_hex", digits)` for a path that is not UTF-8.
+pub fn path_pair(path: &str) -> (&'static str, &str) {
+    match path.strip_prefix(HEX_PATH) {
+        Some(hex) => ("path_hex", hex),
+        None => ("path", path),
+    }
+}
+
+/// The bytes of a console path (`None`: hex digits that are not).
+pub fn path_bytes(path: &str) -> Option<Vec<u8>> {
+    match path.strip_prefix(HEX_PATH) {
+        Some(hex) => hex_bytes(hex),
+        None => Some(path.as_bytes().to_vec()),
+    }
+}
+
+fn hex_bytes(hex: &str) -> Option<Vec<u8>> {
+    let digit = |byte: u8| char::from(byte).to_digit(16).map(|value| value as u8);
+    if !hex.len().is_multiple_of(2) {
+        return None;
+    }
+    hex.as_bytes()
+        .chunks_exact(2)
+        .map(|pair| Some(digit(pair[0])? << 4 | digit(pair[1])?))
+        .collect()
+}
+
+/// A console path as a page prints it: bytes that are not UTF-8 become `�`.
+pub fn shown(path: &str) -> String {
+    match path.strip_prefix(HEX_PATH) {
+        Some(_) => path_bytes(path).map_or_else(
+            || path.replace(HEX_PATH, ""),
+            |bytes| String::from_utf8_lossy(&bytes).into_owned(),
+        ),
+        None => path.to_owned(),
+    }
+}
+
+/// The parent of a dataset-relative console path (`a/b/c` → `a/b`, `a` → ``).
+pub fn parent(path: &str) -> String {
+    if !path.starts_with(HEX_PATH) {
+        return path
+            .rsplit_once('/')
+            .map_or("", |(parent, _)| parent)
+            .to_owned();
+    }
+    let bytes = path_bytes(path).unwrap_or_default();
+    let end = bytes.iter().rposition(|&byte| byte == b'/').unwrap_or(0);
+    console_path(&bytes[..end])
+}
+
+/// The components of a console path, each with the console path up to it and the
+/// component as shown (for breadcrumbs).
+pub fn components(path: &str) -> Vec<(String, String)> {
+    let bytes = path_bytes(path).unwrap_or_default();
+    let mut found = Vec::new();
+    let mut start = 0;
+    for end in (0..=bytes.len()).filter(|&end| end == bytes.len() || bytes[end] == b'/') {
+        if end > start {
+            found.push((
+                console_path(&bytes[..end]),
+                String::from_utf8_lossy(&bytes[start..end]).into_owned(),
+            ));
+        }
+        start = end + 1;
+    }
+    found
 }
 
 /// The short name of a snapshot (`tank/a@daily` → `daily`).
@@ -303,5 +406,77 @@ mod tests {
         assert_eq!(parent("a"), "");
         assert_eq!(short_snapshot("tank/a@daily-1"), "daily-1");
         assert_eq!(short_snapshot("plain"), "plain");
+    }
+
+    /// Legacy (Latin-1) names travel through the console as hex and come back byte for byte.
+    #[test]
+    fn paths_that_are_not_utf8_are_carried_as_hex() {
+        let latin1 = b"docs/\xe9t\xe9/caf\xe9.txt";
+        let path = console_path(latin1);
+        assert_eq!(path, "\x00646f63732fe974e92f636166e92e747874");
+        assert_eq!(path_bytes(&path).as_deref(), Some(&latin1[..]));
+        assert_eq!(
+            path_pair(&path),
+            ("path_hex", "646f63732fe974e92f636166e92e747874")
+        );
+        assert_eq!(shown(&path), "docs/\u{fffd}t\u{fffd}/caf\u{fffd}.txt");
+        assert_eq!(
+            query(&[("dataset", "tank/a"), path_pair(&path)]),
+            "?dataset=tank%2Fa&path_hex=646f63732fe974e92f636166e92e747874"
+        );
+        // Back from a link: the same path; upper-case digits too.
+        let (_, digits) = path_pair(&path);
+        assert_eq!(path_from_query(None, Some(digits.to_owned())), path);
+        assert_eq!(path_from_query(None, Some(digits.to_uppercase())), path);
+        assert_eq!(
+            path_from_query(Some("ignored".into()), Some(digits.to_owned())),
+            path
+        );
+        // Parents and breadcrumbs: a UTF-8 prefix goes back to the plain form.
+        assert_eq!(parent(&path), console_path(b"docs/\xe9t\xe9"));
+        assert_eq!(parent(&parent(&path)), "docs");
+        assert_eq!(parent(&console_path(b"\xff")), "");
+        assert_eq!(
+            components(&path),
+            vec![
+                ("docs".to_owned(), "docs".to_owned()),
+                (
+                    console_path(b"docs/\xe9t\xe9"),
+                    "\u{fffd}t\u{fffd}".to_owned()
+                ),
+                (path.clone(), "caf\u{fffd}.txt".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn utf8_paths_stay_as_they_are() {
+        for text in ["", "a", "docs/été.txt", "a b/c%d?e&f", "x/\u{fffd}"] {
+            assert_eq!(console_path(text.as_bytes()), text);
+            assert_eq!(path_pair(text), ("path", text));
+            assert_eq!(shown(text), text);
+            assert_eq!(path_bytes(text).as_deref(), Some(text.as_bytes()));
+            assert_eq!(path_from_query(Some(text.into()), None), text);
+        }
+        // Hex of UTF-8 bytes is the plain path again.
+        assert_eq!(path_from_query(None, Some("c3a974c3a9".into())), "été");
+        assert_eq!(path_from_query(None, None), "");
+        assert_eq!(
+            components("a//b/"),
+            vec![
+                ("a".to_owned(), "a".to_owned()),
+                ("a//b".to_owned(), "b".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn hex_that_is_not_is_kept_for_the_api_to_refuse() {
+        for digits in ["zz", "abc", "0g"] {
+            let path = path_from_query(None, Some(digits.into()));
+            assert_eq!(path_pair(&path), ("path_hex", digits));
+            assert_eq!(path_bytes(&path), None);
+            assert_eq!(shown(&path), digits);
+        }
     }
 }

@@ -249,6 +249,36 @@ pub struct RestoreForm {
     pub strategy: String,
 }
 
+impl RestoreForm {
+    /// The REST API's restore body for this form: its (console) path as `path`, or as
+    /// `path_hex` when it is not UTF-8 (see [`crate::format::console_path`]).
+    pub fn wire(&self) -> RestoreBody<'_> {
+        let (key, value) = crate::format::path_pair(&self.path);
+        let hex = key == "path_hex";
+        RestoreBody {
+            dataset: &self.dataset,
+            snapshot: &self.snapshot,
+            path: (!hex).then_some(value),
+            path_hex: hex.then_some(value),
+            target: &self.target,
+            strategy: &self.strategy,
+        }
+    }
+}
+
+/// The body of `POST /api/v1/restore` and `/api/v1/restore/plan` ([`RestoreForm::wire`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RestoreBody<'a> {
+    pub dataset: &'a str,
+    pub snapshot: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path_hex: Option<&'a str>,
+    pub target: &'a str,
+    pub strategy: &'a str,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reclaim {
     pub dataset: String,

@@ -102,7 +102,9 @@ impl Backend for InProcess {
     }
 }
 
-/// The API's search answer as the console's model: what decoding its JSON gives.
+/// The API's search answer as the console's model: what decoding its JSON gives, except that
+/// a path that is not UTF-8 is the console's hex form (`wizfs_web::format::console_path`),
+/// which its links carry as `path_hex`.
 fn search_model(view: SearchResultsView) -> model::SearchResults {
     let facets = |facets: Vec<crate::wire::FacetView>| {
         facets
@@ -120,7 +122,7 @@ fn search_model(view: SearchResultsView) -> model::SearchResults {
             .into_iter()
             .map(|hit| model::SearchHit {
                 dataset: hit.dataset,
-                path: hit.path,
+                path: wizfs_web::format::path_from_query(Some(hit.path), Some(hit.path_hex)),
                 name: hit.name,
                 kind: hit.kind.to_owned(),
                 size: hit.size,

@@ -7,12 +7,17 @@ use leptos_router::hooks::use_query_map;
 use super::error_note;
 use crate::api::{browse, datasets, snapshots};
 use crate::app::Layout;
-use crate::format::{bytes, query, short_snapshot};
+use crate::format::{bytes, components, path_from_query, path_pair, query, short_snapshot};
 
+/// A link to this page for a (console) path.
 fn browse_url(dataset: &str, path: &str, snapshot: &str) -> String {
     format!(
         "/browse{}",
-        query(&[("dataset", dataset), ("path", path), ("snapshot", snapshot)])
+        query(&[
+            ("dataset", dataset),
+            path_pair(path),
+            ("snapshot", snapshot)
+        ])
     )
 }
 
@@ -23,7 +28,7 @@ pub fn BrowsePage() -> impl IntoView {
         let query = query_map.read();
         (
             query.get("dataset").unwrap_or_default(),
-            query.get("path").unwrap_or_default(),
+            path_from_query(query.get("path"), query.get("path_hex")),
             query.get("snapshot").unwrap_or_default(),
         )
     });
@@ -87,7 +92,7 @@ pub fn BrowsePage() -> impl IntoView {
                         Err(error) => error_note(&error),
                     };
                     let restore_link = (!snapshot.is_empty()).then(|| view! {
-                        <p><a class="button" href=format!("/restore{}", query(&[("dataset", &dataset), ("path", &path), ("snapshot", &snapshot)]))>
+                        <p><a class="button" href=format!("/restore{}", query(&[("dataset", &dataset), path_pair(&path), ("snapshot", &snapshot)]))>
                             "Restore this folder from " {snapshot.clone()} "…"</a></p>
                     });
                     let listing = match entries.await {
@@ -126,14 +131,9 @@ fn breadcrumbs(dataset: &str, path: &str, snapshot: &str) -> impl IntoView {
         view! { " / " <a href=browse_url(dataset, "", snapshot)>{dataset.to_owned()}</a> }
             .into_any(),
     );
-    let mut so_far = String::new();
-    for component in path.split('/').filter(|component| !component.is_empty()) {
-        if !so_far.is_empty() {
-            so_far.push('/');
-        }
-        so_far.push_str(component);
+    for (so_far, component) in components(path) {
         crumbs.push(
-            view! { " / " <a href=browse_url(dataset, &so_far, snapshot)>{component.to_owned()}</a> }
+            view! { " / " <a href=browse_url(dataset, &so_far, snapshot)>{component}</a> }
                 .into_any(),
         );
     }

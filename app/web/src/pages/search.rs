@@ -12,7 +12,7 @@ use super::versions::versions_url;
 use super::{badge_class, error_note};
 use crate::api::{datasets, search};
 use crate::app::Layout;
-use crate::format::{bytes, escape_html_into, short_snapshot};
+use crate::format::{bytes, escape_html_into, short_snapshot, shown};
 use crate::model::{Facet, SearchForm, SearchHit, SearchResults};
 
 /// What the results part of the page shows. `rows` is the result table's markup, made where
@@ -189,7 +189,7 @@ fn hit_rows(hits: &[SearchHit]) -> String {
         rows.push_str(r#"</a><div class="muted small">"#);
         escape_html_into(&mut rows, &hit.dataset);
         rows.push_str(" / ");
-        escape_html_into(&mut rows, &hit.path);
+        escape_html_into(&mut rows, &shown(&hit.path));
         rows.push_str(r#"</div></td><td><span class=""#);
         rows.push_str(badge_class(state));
         rows.push_str(r#"">"#);

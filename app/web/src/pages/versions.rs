@@ -10,7 +10,7 @@ use leptos_router::hooks::use_query_map;
 use super::{badge, error_note};
 use crate::api::{Compare, PlanRestore, Restore, versions};
 use crate::app::Layout;
-use crate::format::{bytes, encode, parent, query, short_snapshot};
+use crate::format::{bytes, parent, path_from_query, path_pair, query, short_snapshot, shown};
 use crate::model::{RestoreForm, RestorePlan};
 
 #[component]
@@ -20,7 +20,7 @@ pub fn VersionsPage() -> impl IntoView {
         let query = query_map.read();
         (
             query.get("dataset").unwrap_or_default(),
-            query.get("path").unwrap_or_default(),
+            path_from_query(query.get("path"), query.get("path_hex")),
         )
     });
     let list = Resource::new(
@@ -32,8 +32,9 @@ pub fn VersionsPage() -> impl IntoView {
         <Layout title="Versions">
             {move || {
                 let (dataset, path) = target.get();
-                let folder = format!("/browse{}", query(&[("dataset", &dataset), ("path", parent(&path))]));
-                view! { <p class="crumbs"><a href=folder>{dataset.clone()} " / " {parent(&path).to_owned()}</a> " / " <strong id="version-path">{path.clone()}</strong></p> }
+                let folder = parent(&path);
+                let link = format!("/browse{}", query(&[("dataset", &dataset), path_pair(&folder)]));
+                view! { <p class="crumbs"><a href=link>{dataset.clone()} " / " {shown(&folder)}</a> " / " <strong id="version-path">{shown(&path)}</strong></p> }
             }}
             <Suspense fallback=super::loading>
                 {move || Suspend::new(async move {
@@ -57,7 +58,7 @@ pub fn VersionsPage() -> impl IntoView {
                                 });
                                 let state = if version.is_live { "live" } else if index == 0 { "deleted" } else { "older version" };
                                 let actions = snapshot.map(|snapshot| {
-                                    let entry = query(&[("dataset", &dataset), ("path", &path), ("snapshot", &snapshot)]);
+                                    let entry = query(&[("dataset", &dataset), path_pair(&path), ("snapshot", &snapshot)]);
                                     let (compare_dataset, compare_path, compare_from) = (dataset.clone(), path.clone(), snapshot.clone());
                                     let is_file = version.kind == "file";
                                     view! {
@@ -103,7 +104,7 @@ pub fn DirectoryRestorePage() -> impl IntoView {
         let query = query_map.read();
         (
             query.get("dataset").unwrap_or_default(),
-            query.get("path").unwrap_or_default(),
+            path_from_query(query.get("path"), query.get("path_hex")),
             query.get("snapshot").unwrap_or_default(),
         )
     });
@@ -111,7 +112,7 @@ pub fn DirectoryRestorePage() -> impl IntoView {
         <Layout title="Restore a folder">
             {move || {
                 let (dataset, path, snapshot) = target.get();
-                let shown = if path.is_empty() { "the whole dataset".to_owned() } else { path.clone() };
+                let shown = if path.is_empty() { "the whole dataset".to_owned() } else { shown(&path) };
                 view! {
                     <p>"Restore " <strong>{shown}</strong> " of " {dataset.clone()} " from snapshot " <strong>{snapshot.clone()}</strong> "."</p>
                     <p class="muted">"Every restore is planned first: you see what would be written, replaced or removed before anything happens. "
@@ -233,11 +234,10 @@ fn view_plan(
     }
 }
 
-/// A link to this page for a path.
+/// A link to this page for a (console) path.
 pub fn versions_url(dataset: &str, path: &str) -> String {
     format!(
-        "/versions?dataset={}&path={}",
-        encode(dataset),
-        encode(path)
+        "/versions{}",
+        query(&[("dataset", dataset), path_pair(path)])
     )
 }

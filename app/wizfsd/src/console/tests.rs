@@ -531,8 +531,11 @@ fn indexed(directory: &std::path::Path) -> (Arc<FakeZfs>, AppState) {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, contents).unwrap();
     }
+    // A name an old client wrote in Latin-1: not UTF-8. Deleted after s1.
+    std::fs::write(mountpoint.join(latin1_path()), "grandma's recipe\n").unwrap();
     fake.create_snapshots(&[dataset.snapshot("s1").unwrap()], false, &[])
         .unwrap();
+    std::fs::remove_file(mountpoint.join(latin1_path())).unwrap();
     std::fs::write(mountpoint.join("docs/notes.txt"), "milk\nbread\n").unwrap();
     fake.create_snapshots(&[dataset.snapshot("s2").unwrap()], false, &[])
         .unwrap();
@@ -546,6 +549,108 @@ fn indexed(directory: &std::path::Path) -> (Arc<FakeZfs>, AppState) {
     );
     state.reconcile_index().unwrap();
     (fake, state)
+}
+
+/// `docs/café.txt` in Latin-1 (`é` is the single byte 0xE9).
+fn latin1_path() -> &'static std::path::Path {
+    use std::os::unix::ffi::OsStrExt;
+    std::path::Path::new(std::ffi::OsStr::from_bytes(b"docs/caf\xe9.txt"))
+}
+
+/// A name that is not UTF-8 goes through the console byte for byte: the search links to its
+/// versions by `path_hex`, the versions page finds them, browse links to it the same way,
+/// and a restore brings back exactly that name.
+#[tokio::test]
+async fn a_name_that_is_not_utf8_is_found_shown_and_restored_byte_for_byte() {
+    let directory = tempfile::tempdir().unwrap();
+    let (fake, state) = indexed(directory.path());
+    let mountpoint = fake
+        .mountpoint(&DatasetName::new("tank/home").unwrap())
+        .unwrap();
+    let auth = Auth::open(&directory.path().join("auth"), false).unwrap();
+    let site = directory.path().join("site");
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    let (router, listed) = app_with_routes(state, auth, &SITE.with_site_dir(&site));
+    let console = Console {
+        _directory: directory,
+        fake,
+        router,
+        listed,
+    };
+    let cookie = set_up(&console).await;
+    let digits = "646f63732f636166e92e747874";
+    let versions = format!("/versions?dataset=tank%2Fhome&amp;path_hex={digits}");
+
+    let (status, _, page) = send(
+        &console.router,
+        get("/search?q=caf&deleted=true", Some(&cookie)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(
+        page.contains(&format!(
+            r#"<a class="hit-name" href="{versions}">caf�.txt</a><div class="muted small">tank/home / docs/caf�.txt</div>"#
+        )),
+        "{page}"
+    );
+
+    let (status, _, page) = send(
+        &console.router,
+        get(&versions.replace("&amp;", "&"), Some(&cookie)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("1<!> unique versions"), "{page}");
+    assert!(
+        page.contains("docs/caf\u{fffd}.txt") && page.contains("deleted"),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!(
+            "/api/v1/download?dataset=tank%2Fhome&amp;path_hex={digits}&amp;snapshot=tank%2Fhome%40s1"
+        )),
+        "{page}"
+    );
+
+    let (_, _, page) = send(
+        &console.router,
+        get(
+            "/browse?dataset=tank%2Fhome&path=docs&snapshot=s1",
+            Some(&cookie),
+        ),
+    )
+    .await;
+    assert!(
+        page.contains(&format!(r#"<a href="{versions}">caf�.txt"#)),
+        "{page}"
+    );
+
+    // The restore panel's form, as the browser sends it: the path in the console's hex form.
+    let in_place = format!(
+        "form[dataset]=tank%2Fhome&form[snapshot]=tank%2Fhome%40s1&form[path]=%00{digits}&form[target]=original&form[strategy]=merge"
+    );
+    let (status, _, body) = send(
+        &console.router,
+        form("/fn/restore-plan", &in_place, Some(&cookie)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let plan: wizfs_web::model::RestorePlan = serde_json::from_str(&body).unwrap();
+    assert_eq!(plan.files, 1, "{plan:?}");
+    assert!(
+        !mountpoint.join(latin1_path()).exists(),
+        "a plan writes nothing"
+    );
+    let (status, _, body) = send(
+        &console.router,
+        form("/fn/restore", &in_place, Some(&cookie)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        std::fs::read(mountpoint.join(latin1_path())).unwrap(),
+        b"grandma's recipe\n"
+    );
 }
 
 /// The search page's typed path is the REST search minus the JSON: for the same query it
