@@ -551,6 +551,22 @@ fn indexed(directory: &std::path::Path) -> (Arc<FakeZfs>, AppState) {
     (fake, state)
 }
 
+/// A console over [`indexed`]'s dataset and index.
+fn indexed_console() -> Console {
+    let directory = tempfile::tempdir().unwrap();
+    let (fake, state) = indexed(directory.path());
+    let auth = Auth::open(&directory.path().join("auth"), false).unwrap();
+    let site = directory.path().join("site");
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    let (router, listed) = app_with_routes(state, auth, &SITE.with_site_dir(&site));
+    Console {
+        _directory: directory,
+        fake,
+        router,
+        listed,
+    }
+}
+
 /// `docs/café.txt` in Latin-1 (`é` is the single byte 0xE9).
 fn latin1_path() -> &'static std::path::Path {
     use std::os::unix::ffi::OsStrExt;
@@ -562,21 +578,11 @@ fn latin1_path() -> &'static std::path::Path {
 /// and a restore brings back exactly that name.
 #[tokio::test]
 async fn a_name_that_is_not_utf8_is_found_shown_and_restored_byte_for_byte() {
-    let directory = tempfile::tempdir().unwrap();
-    let (fake, state) = indexed(directory.path());
-    let mountpoint = fake
+    let console = indexed_console();
+    let mountpoint = console
+        .fake
         .mountpoint(&DatasetName::new("tank/home").unwrap())
         .unwrap();
-    let auth = Auth::open(&directory.path().join("auth"), false).unwrap();
-    let site = directory.path().join("site");
-    std::fs::create_dir_all(site.join("pkg")).unwrap();
-    let (router, listed) = app_with_routes(state, auth, &SITE.with_site_dir(&site));
-    let console = Console {
-        _directory: directory,
-        fake,
-        router,
-        listed,
-    };
     let cookie = set_up(&console).await;
     let digits = "646f63732f636166e92e747874";
     let versions = format!("/versions?dataset=tank%2Fhome&amp;path_hex={digits}");
@@ -701,18 +707,7 @@ async fn the_typed_search_answers_as_the_rest_search_does() {
 /// carries for hydration (the browser keeps the rows it was sent); the facets go in.
 #[tokio::test]
 async fn the_search_page_sends_its_rows_once() {
-    let directory = tempfile::tempdir().unwrap();
-    let (fake, state) = indexed(directory.path());
-    let auth = Auth::open(&directory.path().join("auth"), false).unwrap();
-    let site = directory.path().join("site");
-    std::fs::create_dir_all(site.join("pkg")).unwrap();
-    let (router, listed) = app_with_routes(state, auth, &SITE.with_site_dir(&site));
-    let console = Console {
-        _directory: directory,
-        fake,
-        router,
-        listed,
-    };
+    let console = indexed_console();
     let cookie = set_up(&console).await;
     let (status, _, page) = send(
         &console.router,
