@@ -39,9 +39,12 @@ if [ -f /job/smoke ]; then
   stamp=$(date +%Y%m%d%H%M%S)
   file=/tank/home/alice/Documents/minutes-$stamp.txt
   echo "Minutes of $stamp" > "$file"
+  # And one an old client wrote in Latin-1 (é as the single byte 0xE9): not UTF-8.
+  legacy=$(printf '/tank/home/alice/Documents/caf\351-%s.txt' "$stamp")
+  echo "Latin-1 of $stamp" > "$legacy"
   zfs snapshot tank/home/alice@smoke-$stamp
-  rm "$file"
-  printf 'dataset=tank/home/alice\npath=Documents/minutes-%s.txt\ncontent=Minutes of %s\n' "$stamp" "$stamp" > /job/out/console-scenario.env
+  rm "$file" "$legacy"
+  printf 'dataset=tank/home/alice\npath=Documents/minutes-%s.txt\ncontent=Minutes of %s\nstamp=%s\n' "$stamp" "$stamp" "$stamp" > /job/out/console-scenario.env
 fi
 wizfsd > /job/out/wizfsd.log 2>&1 &
 WIZFSD=$!

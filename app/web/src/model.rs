@@ -261,7 +261,8 @@ impl RestoreForm {
             path: (!hex).then_some(value),
             path_hex: hex.then_some(value),
             target: &self.target,
-            strategy: &self.strategy,
+            // A copy has no strategy: the API takes none as its default.
+            strategy: (!self.strategy.is_empty()).then_some(self.strategy.as_str()),
         }
     }
 }
@@ -276,7 +277,8 @@ pub struct RestoreBody<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path_hex: Option<&'a str>,
     pub target: &'a str,
-    pub strategy: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -635,6 +635,23 @@ async fn a_name_that_is_not_utf8_is_found_shown_and_restored_byte_for_byte() {
     let in_place = format!(
         "form[dataset]=tank%2Fhome&form[snapshot]=tank%2Fhome%40s1&form[path]=%00{digits}&form[target]=original&form[strategy]=merge"
     );
+    // A copy next to it (the panel sends no strategy for copies).
+    let copy = in_place
+        .replace("target]=original", "target]=copy")
+        .replace("strategy]=merge", "strategy]=");
+    let (status, _, body) = send(&console.router, form("/fn/restore", &copy, Some(&cookie))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let copies: Vec<_> = std::fs::read_dir(mountpoint.join("docs"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| {
+            path.file_name()
+                .is_some_and(|name| name.as_encoded_bytes().starts_with(b"caf\xe9"))
+        })
+        .collect();
+    assert_eq!(copies.len(), 1, "{copies:?}");
+    assert_eq!(std::fs::read(&copies[0]).unwrap(), b"grandma's recipe\n");
+    // In place, behind a guard snapshot.
     let (status, _, body) = send(
         &console.router,
         form("/fn/restore-plan", &in_place, Some(&cookie)),
