@@ -44,6 +44,8 @@ pub struct Snapshot {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     pub name: String,
+    /// As the browse server function gives it: the console path
+    /// ([`crate::format::console_path`]), byte for byte also when it is not UTF-8.
     pub path: String,
     pub path_hex: String,
     pub kind: String,
@@ -83,6 +85,8 @@ impl FileVersion {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SearchHit {
     pub dataset: String,
+    /// The console path ([`crate::format::console_path`]) in the typed search; what the JSON
+    /// gives (lossy where the name is not UTF-8) when decoded from the REST API.
     pub path: String,
     pub name: String,
     pub kind: String,
