@@ -295,15 +295,15 @@ fn main() {
         streams_alone.as_secs_f64(),
         "-"
     );
-    // Perfectly overlapped on every CPU, the first snapshot's walk and the streams alone
-    // take (walk + streams) / CPUs; what is left of 3 walks is all WiZFS's own work may cost.
-    let overlapped = (one_walk + streams_alone).as_secs_f64() / cpus as f64;
     println!(
         "{:<44} {:>10.1} s {:>14}",
         format!("the same streams read: {objects_read} objects"),
         streams_read.as_secs_f64(),
         "-"
     );
+    // Perfectly overlapped on every CPU, the first snapshot's walk and the streams alone
+    // take (walk + streams) / CPUs; what is left of 3 walks is all WiZFS's own work may cost.
+    let overlapped = (one_walk + streams_alone).as_secs_f64() / cpus as f64;
     println!(
         "floor = {:.2}× one full walk one at a time; with the first walk, spread perfectly over {cpus} CPUs {:.2}×, leaving {:.1} s of 3 walks for WiZFS's own work",
         streams_alone.as_secs_f64() / one_walk.as_secs_f64(),

@@ -575,7 +575,7 @@ fn latin1_path() -> &'static std::path::Path {
 
 /// A name that is not UTF-8 goes through the console byte for byte: the search links to its
 /// versions by `path_hex`, the versions page finds them, browse links to it the same way,
-/// and a restore brings back exactly that name.
+/// and a copy and a restore in place bring back exactly that name's bytes.
 #[tokio::test]
 async fn a_name_that_is_not_utf8_is_found_shown_and_restored_byte_for_byte() {
     let console = indexed_console();
