@@ -228,21 +228,8 @@ async fn a_deleted_file_is_found_and_restored_in_place_from_the_browser() {
         path
     );
 
-    // Restore in place. The button works only once the page has hydrated: retry the click.
-    let started = Instant::now();
-    loop {
-        if let Ok(button) = client.find(Locator::Css("button.restore-in-place")).await {
-            let _ = button.click().await;
-        }
-        if client.find(Locator::Css("#restore-plan")).await.is_ok() {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "the restore plan never appeared: the page did not hydrate"
-        );
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
+    // Restore in place.
+    click_until_planned(&client, "button.restore-in-place").await;
     let plan = wait_for(&client, "#restore-plan", Duration::from_secs(5))
         .await
         .text()
@@ -332,23 +319,7 @@ async fn a_deleted_file_is_found_and_restored_in_place_from_the_browser() {
         .await
         .unwrap();
     assert_eq!(shown, format!("Documents/{legacy}"));
-    let started = Instant::now();
-    loop {
-        if let Ok(button) = client.find(Locator::Css("button.restore-copy")).await {
-            let _ = button.click().await;
-        }
-        if client.find(Locator::Css("#restore-plan")).await.is_ok() {
-            break;
-        }
-        if started.elapsed() > Duration::from_secs(120) {
-            let alert = match client.find(Locator::Css("p.error")).await {
-                Ok(alert) => alert.text().await.unwrap_or_default(),
-                Err(_) => "no error shown".into(),
-            };
-            panic!("the restore plan of the Latin-1 name never appeared: {alert}");
-        }
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
+    click_until_planned(&client, "button.restore-copy").await;
     wait_for(&client, "button.confirm-restore", Duration::from_secs(10))
         .await
         .click()
@@ -444,6 +415,28 @@ async fn a_deleted_file_is_found_and_restored_in_place_from_the_browser() {
     wait_for(&client, ".pool", Duration::from_secs(60)).await;
 
     client.close().await.unwrap();
+}
+
+/// Clicks the restore button `css` until the restore plan shows: the button works only once
+/// the page has hydrated. Fails after two minutes, with the page's error if it shows one.
+async fn click_until_planned(client: &Client, css: &str) {
+    let started = Instant::now();
+    loop {
+        if let Ok(button) = client.find(Locator::Css(css)).await {
+            let _ = button.click().await;
+        }
+        if client.find(Locator::Css("#restore-plan")).await.is_ok() {
+            return;
+        }
+        if started.elapsed() > Duration::from_secs(120) {
+            let alert = match client.find(Locator::Css("p.error")).await {
+                Ok(alert) => alert.text().await.unwrap_or_default(),
+                Err(_) => "none: the page did not hydrate".into(),
+            };
+            panic!("{css}: the restore plan never appeared; error shown: {alert}");
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
 }
 
 async fn wait_for_optional(client: &Client, css: &str, limit: Duration) -> bool {
