@@ -91,8 +91,7 @@ async fn browser(driver: &Driver, profile: &Path, spki: &str) -> Client {
         .expect("a Chromium session")
 }
 
-/// Waits for an element, retrying `action` (a click that only works once hydrated, a reload)
-/// between looks.
+/// Waits for an element to appear (up to `limit`); fails with the page's source.
 async fn wait_for(client: &Client, css: &str, limit: Duration) -> fantoccini::elements::Element {
     let started = Instant::now();
     loop {
@@ -230,11 +229,7 @@ async fn a_deleted_file_is_found_and_restored_in_place_from_the_browser() {
 
     // Restore in place.
     click_until_planned(&client, "button.restore-in-place").await;
-    let plan = wait_for(&client, "#restore-plan", Duration::from_secs(5))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let plan = text_of(&client, "#restore-plan", Duration::from_secs(5)).await;
     assert!(
         plan.contains("guard snapshot"),
         "the plan announces the guard: {plan}"
@@ -313,11 +308,7 @@ async fn a_deleted_file_is_found_and_restored_in_place_from_the_browser() {
         "the link carries the name's bytes"
     );
     hit.click().await.unwrap();
-    let shown = wait_for(&client, "#version-path", Duration::from_secs(60))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let shown = text_of(&client, "#version-path", Duration::from_secs(60)).await;
     assert_eq!(shown, format!("Documents/{legacy}"));
     click_until_planned(&client, "button.restore-copy").await;
     wait_for(&client, "button.confirm-restore", Duration::from_secs(10))
@@ -325,11 +316,7 @@ async fn a_deleted_file_is_found_and_restored_in_place_from_the_browser() {
         .click()
         .await
         .unwrap();
-    let report = wait_for(&client, "#restore-report", Duration::from_secs(120))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let report = text_of(&client, "#restore-report", Duration::from_secs(120)).await;
     assert!(report.contains("Restored."), "{report}");
     client
         .goto(&format!("{base}/browse?dataset={dataset}&path=Documents"))
@@ -404,17 +391,22 @@ async fn a_deleted_file_is_found_and_restored_in_place_from_the_browser() {
     screenshot(&client, &shots, "login").await;
     fill(&client, "input[name=password]", "not the password").await;
     click(&client, "button[type=submit]").await;
-    let error = wait_for(&client, "p.error", Duration::from_secs(30))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let error = text_of(&client, "p.error", Duration::from_secs(30)).await;
     assert!(error.contains("Wrong"), "{error}");
     fill(&client, "input[name=password]", PASSWORD).await;
     click(&client, "button[type=submit]").await;
     wait_for(&client, ".pool", Duration::from_secs(60)).await;
 
     client.close().await.unwrap();
+}
+
+/// The text of the element `css` once it appears (see [`wait_for`]).
+async fn text_of(client: &Client, css: &str, limit: Duration) -> String {
+    wait_for(client, css, limit)
+        .await
+        .text()
+        .await
+        .expect("the element's text")
 }
 
 /// Clicks the restore button `css` until the restore plan shows: the button works only once
