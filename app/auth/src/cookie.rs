@@ -45,18 +45,19 @@ fn attributes(secure: bool) -> &'static str {
     }
 }
 
-/// The `Set-Cookie` value that gives the client its session `token`, kept for
-/// `max_age_secs` seconds.
+/// The `Set-Cookie` value that gives the client its session `token`: a session cookie in the
+/// browser's sense (no `Max-Age`), gone when the browser closes; the server's idle and
+/// absolute lifetimes bound the session while it is open.
 ///
 /// Fails only if `token` is not a valid cookie value, which tokens made by
 /// [`crate::Sessions::create`] always are; the check keeps a bad value from injecting
 /// attributes.
-pub fn session_cookie(token: &str, secure: bool, max_age_secs: u64) -> Result<String, CookieError> {
+pub fn session_cookie(token: &str, secure: bool) -> Result<String, CookieError> {
     if token.is_empty() || !token.bytes().all(is_cookie_octet) {
         return Err(CookieError::InvalidValue);
     }
     Ok(format!(
-        "{}={token}; Max-Age={max_age_secs}{}",
+        "{}={token}{}",
         cookie_name(secure),
         attributes(secure)
     ))
@@ -97,13 +98,14 @@ mod tests {
 
     #[test]
     fn secure_cookie_has_host_prefix_and_all_attributes() {
-        let cookie = session_cookie(TOKEN, true, 604_800).expect("cookie");
+        let cookie = session_cookie(TOKEN, true).expect("cookie");
         assert_eq!(
             cookie,
-            format!(
-                "__Host-wizfs-session={TOKEN}; Max-Age=604800; Path=/; HttpOnly; \
-                 SameSite=Strict; Secure"
-            )
+            format!("__Host-wizfs-session={TOKEN}; Path=/; HttpOnly; SameSite=Strict; Secure")
+        );
+        assert!(
+            !cookie.contains("Max-Age") && !cookie.contains("Expires"),
+            "the cookie ends with the browser"
         );
         assert!(
             !cookie.contains("Domain"),
@@ -113,10 +115,10 @@ mod tests {
 
     #[test]
     fn insecure_cookie_has_plain_name_and_no_secure_flag() {
-        let cookie = session_cookie(TOKEN, false, 60).expect("cookie");
+        let cookie = session_cookie(TOKEN, false).expect("cookie");
         assert_eq!(
             cookie,
-            format!("wizfs-session={TOKEN}; Max-Age=60; Path=/; HttpOnly; SameSite=Strict")
+            format!("wizfs-session={TOKEN}; Path=/; HttpOnly; SameSite=Strict")
         );
     }
 
@@ -133,7 +135,7 @@ mod tests {
             "é",
         ] {
             assert_eq!(
-                session_cookie(bad, true, 60),
+                session_cookie(bad, true),
                 Err(CookieError::InvalidValue),
                 "{bad:?}"
             );
@@ -209,7 +211,7 @@ mod tests {
     #[test]
     fn round_trip_through_a_cookie_header() {
         for secure in [true, false] {
-            let set = session_cookie(TOKEN, secure, 10).expect("cookie");
+            let set = session_cookie(TOKEN, secure).expect("cookie");
             // A browser sends back only `name=value`.
             let pair = set.split(';').next().expect("name=value");
             let header = format!("other=1; {pair}");

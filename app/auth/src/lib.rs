@@ -26,16 +26,25 @@
 //!   memory.
 //!
 //! A login, as the middleware is expected to run it:
-//! 1. `limiter.check(ip, now)`; if limited, answer 429 with `Retry-After`.
-//! 2. `csrf::check(&facts)`; if refused, answer 403.
-//! 3. `store.verify(user, password)`; on failure `limiter.record_failure(ip, now)`, on
-//!    success `limiter.record_success(ip, now)`, `sessions.create(user, now)` and
-//!    `Set-Cookie: session_cookie(&new.token, secure, policy.cookie_max_age_secs())`.
+//! 1. `csrf::check(&facts)`; if refused, answer 403.
+//! 2. At most a couple of password verifications at a time (each takes ~19 MiB and a core
+//!    for a while): beyond that, answer 429 without counting or verifying.
+//! 3. `limiter.attempt(ip, now)`: if limited, answer 429 with `Retry-After`; otherwise the
+//!    attempt is counted as a failure now, before the verification, so parallel attempts
+//!    see each other.
+//! 4. `store.verify(user, password)`; on success `limiter.attempt_succeeded(ip, now)`,
+//!    `sessions.create(user, now)` and `Set-Cookie: session_cookie(&new.token, secure)`
+//!    (a cookie that ends with the browser; the server's lifetimes bound the session).
+//!
+//! Also here, as pure rules over plain values: the host names the console answers to
+//! ([`hosts`], against DNS rebinding) and where a sign-in may lead ([`redirect`]).
 
 pub mod cookie;
 pub mod credentials;
 pub mod csrf;
+pub mod hosts;
 pub mod rate_limit;
+pub mod redirect;
 pub mod sessions;
 pub mod token;
 
@@ -50,7 +59,9 @@ pub use credentials::{
     MIN_PASSWORD_CHARS, PasswordError, check_password_policy,
 };
 pub use csrf::{CsrfRejection, RequestFacts};
+pub use hosts::{AllowedHosts, Host, HostRefusal};
 pub use rate_limit::{ClientKey, Decision, LimitPolicy, LoginLimiter};
+pub use redirect::safe_next;
 pub use sessions::{NewSession, SessionInfo, SessionPolicy, Sessions};
 pub use token::RandomnessError;
 
@@ -100,16 +111,14 @@ mod tests {
             .expect("setup");
 
         // A wrong guess, then the right password.
-        assert_eq!(limiter.check(ip, now), Decision::Allowed);
+        assert_eq!(limiter.attempt(ip, now), Decision::Allowed);
         assert!(!store.verify(ADMIN_USER, "a wrong password"));
-        limiter.record_failure(ip, now);
-        assert_eq!(limiter.check(ip, now + 1), Decision::Allowed);
+        assert_eq!(limiter.attempt(ip, now + 1), Decision::Allowed);
         assert!(store.verify(ADMIN_USER, "a long enough password"));
-        limiter.record_success(ip, now + 1);
+        limiter.attempt_succeeded(ip, now + 1);
 
         let new = sessions.create(ADMIN_USER, now + 1).expect("session");
-        let set_cookie = session_cookie(&new.token, true, sessions.policy().cookie_max_age_secs())
-            .expect("cookie");
+        let set_cookie = session_cookie(&new.token, true).expect("cookie");
         let pair = set_cookie.split(';').next().expect("pair");
 
         // The next request brings the cookie back.

@@ -176,6 +176,26 @@ impl LoginLimiter {
         }
     }
 
+    /// Decides whether `ip` may attempt a login at `now` and, if so, counts the attempt as a
+    /// failure at once, before the password is verified: concurrent attempts then see each
+    /// other, so a burst of parallel sign-ins cannot all pass the check before any of them is
+    /// recorded. A successful attempt is taken back by [`LoginLimiter::attempt_succeeded`].
+    pub fn attempt(&mut self, ip: IpAddr, now: u64) -> Decision {
+        let decision = self.check(ip, now);
+        if decision == Decision::Allowed {
+            self.record_failure(ip, now);
+        }
+        decision
+    }
+
+    /// An attempt counted by [`LoginLimiter::attempt`] had the right password: the client's
+    /// failures are forgotten (as [`LoginLimiter::record_success`]) and the attempt leaves
+    /// the global count again (its newest entry, counting as the same).
+    pub fn attempt_succeeded(&mut self, ip: IpAddr, now: u64) {
+        self.global.0.pop_back();
+        self.record_success(ip, now);
+    }
+
     /// Records a failed login from `ip` at `now`.
     pub fn record_failure(&mut self, ip: IpAddr, now: u64) {
         let key = ClientKey::of(ip);
@@ -236,6 +256,29 @@ mod tests {
 
     fn ip(s: &str) -> IpAddr {
         s.parse().expect("test address")
+    }
+
+    #[test]
+    fn attempts_are_counted_before_their_passwords_are_verified() {
+        let policy = LimitPolicy::default();
+        let mut limiter = LoginLimiter::new(policy);
+        let client = ip("192.0.2.7");
+        // A burst: every attempt is decided before any password check has finished.
+        let allowed = (0..80)
+            .filter(|_| limiter.attempt(client, T0) == Decision::Allowed)
+            .count();
+        assert_eq!(allowed, policy.max_failures_per_client);
+        assert_eq!(limiter.attempt(client, T0 + 1), wait(WINDOW - 1));
+
+        // A right password takes its attempt back: nothing is held against the client, and
+        // the global count holds only the failures.
+        let person = ip("192.0.2.8");
+        for _ in 0..3 {
+            assert_eq!(limiter.attempt(person, T0), OK);
+        }
+        limiter.attempt_succeeded(person, T0);
+        assert_eq!(limiter.check(person, T0), OK);
+        assert_eq!(limiter.global.0.len(), policy.max_failures_per_client + 2);
     }
 
     enum Step {

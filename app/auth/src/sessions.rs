@@ -43,14 +43,6 @@ impl Default for SessionPolicy {
     }
 }
 
-impl SessionPolicy {
-    /// The `Max-Age` to give the session cookie: the absolute lifetime, since the server
-    /// enforces the idle timeout itself.
-    pub fn cookie_max_age_secs(&self) -> u64 {
-        self.absolute_lifetime_secs
-    }
-}
-
 /// A session just created: the tokens to hand to the client, once.
 #[derive(Clone, PartialEq, Eq)]
 pub struct NewSession {
@@ -417,7 +409,7 @@ mod tests {
         let sessions = Sessions::new(policy);
         let new = sessions.create("admin", T0).expect("create");
         assert_eq!(new.expires, T0 + 60);
-        assert_eq!(sessions.policy().cookie_max_age_secs(), 300);
+        assert_eq!(sessions.policy().absolute_lifetime_secs, 300);
         assert!(sessions.validate(&new.token, T0 + 59).is_some());
         assert!(sessions.validate(&new.token, T0 + 59 + 60).is_none());
     }

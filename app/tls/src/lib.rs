@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 pub use certificate::{CERTIFICATE_FILE_NAME, Certificate, CertificateFiles, KEY_FILE_NAME};
 pub use error::TlsError;
 pub use names::SubjectNames;
-pub use serve::{serve_https, server_config};
+pub use serve::{ServeLimits, serve, serve_https, server_config};
 
 /// Whether `addr` is a loopback address (127.0.0.0/8, `::1`, or 127.0.0.0/8 mapped into
 /// IPv6), where plain HTTP cannot be overheard. The unspecified addresses (`0.0.0.0`, `::`)

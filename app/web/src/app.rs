@@ -46,6 +46,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/browse") view=pages::browse::BrowsePage/>
                 <Route path=path!("/versions") view=pages::versions::VersionsPage/>
                 <Route path=path!("/restore") view=pages::versions::DirectoryRestorePage/>
+                <Route path=path!("/view") view=pages::view::ViewPage/>
                 <Route path=path!("/snapshots") view=pages::snapshots::SnapshotsPage/>
                 <Route path=path!("/health") view=pages::health::HealthPage/>
                 <Route path=path!("/backups") view=pages::later::BackupsPage/>

@@ -1,7 +1,10 @@
 //! Small pure helpers the pages share: sizes for people (`1.5 GiB`) and back (`10M`),
 //! dates typed into filters (`2026-01-31` → seconds), URL query building, chart lines, HTML
-//! escaping for markup a page writes as text. Pure so they are tested here and behave the
-//! same on the server and in the browser.
+//! escaping for markup a page writes as text, names made visible (bidirectional controls
+//! written out). Pure so they are tested here and behave the same on the server and in the
+//! browser.
+
+use std::fmt::Write as _;
 
 /// `1536` → `1.5 KiB`.
 pub fn bytes(value: u64) -> String {
@@ -139,14 +142,15 @@ pub fn escape_html_into(out: &mut String, text: &str) {
 pub const HEX_PATH: char = '\0';
 
 /// A dataset-relative path as the console carries it in pages, forms and server-function
-/// arguments: the path itself when it is UTF-8, else [`HEX_PATH`] and its bytes in
-/// hexadecimal — a path never holds a NUL byte, so the two forms cannot be confused, and a
-/// name written in a legacy encoding is restored byte for byte. URLs and REST calls give it
-/// as `path` or `path_hex` ([`path_pair`]); pages print [`shown`].
+/// arguments: the path itself when it is UTF-8 without a NUL byte, else [`HEX_PATH`] and its
+/// bytes in hexadecimal — so the two forms cannot be confused (not even for a NUL, which no
+/// path holds and the API refuses), and a name written in a legacy encoding is restored byte
+/// for byte. URLs and REST calls give it as `path` or `path_hex` ([`path_pair`]); pages
+/// print [`shown`].
 pub fn console_path(bytes: &[u8]) -> String {
     match std::str::from_utf8(bytes) {
-        Ok(text) => text.to_owned(),
-        Err(_) => {
+        Ok(text) if !text.contains(HEX_PATH) => text.to_owned(),
+        _ => {
             let mut path = String::with_capacity(1 + 2 * bytes.len());
             path.push(HEX_PATH);
             for byte in bytes {
@@ -201,14 +205,74 @@ fn hex_bytes(hex: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-/// A console path as a page prints it: bytes that are not UTF-8 become `�`.
+/// A console path as a page prints it: bytes that are not UTF-8 become `�`, and characters
+/// that would hide or reorder the text around them are shown ([`visible`]).
 pub fn shown(path: &str) -> String {
     match path.strip_prefix(HEX_PATH) {
         Some(_) => path_bytes(path).map_or_else(
-            || path.replace(HEX_PATH, ""),
-            |bytes| String::from_utf8_lossy(&bytes).into_owned(),
+            || visible(&path.replace(HEX_PATH, "")).into_owned(),
+            |bytes| visible(&String::from_utf8_lossy(&bytes)).into_owned(),
         ),
-        None => path.to_owned(),
+        None => visible(path).into_owned(),
+    }
+}
+
+/// Whether a page must not print `character` as it is: it is invisible, or it changes the
+/// direction or joining of the text around it — the bidirectional controls (U+202A–U+202E,
+/// U+2066–U+2069, U+200E, U+200F, U+061C), other format characters of zero width (U+00AD,
+/// U+180E, U+200B–U+200D, U+2060–U+2064, U+FEFF) and control characters.
+fn hides_text(character: char) -> bool {
+    matches!(character,
+        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}'
+        | '\u{00AD}' | '\u{180E}' | '\u{200B}'..='\u{200D}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
+        || character.is_control()
+}
+
+/// A file name as a page shows it: characters that would hide or reorder the text around
+/// them are written out as `<U+202E>`, so that `report\u{202E}txt.exe` reads
+/// `report<U+202E>txt.exe` instead of passing for `reportexe.txt`. Other text is returned as
+/// it is, without a copy.
+pub fn visible(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(hides_text) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut shown = String::with_capacity(text.len() + 16);
+    for character in text.chars() {
+        if hides_text(character) {
+            let _ = write!(shown, "<U+{:04X}>", u32::from(character));
+        } else {
+            shown.push(character);
+        }
+    }
+    std::borrow::Cow::Owned(shown)
+}
+
+/// What the console's file viewer can show of a file, by its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PreviewKind {
+    Image,
+    Video,
+    Audio,
+    Pdf,
+    Text,
+    /// Nothing: download it.
+    None,
+}
+
+/// The viewer's kind for a file name (the same extensions the daemon gives a content type).
+pub fn preview_kind(name: &str) -> PreviewKind {
+    let lower = name.to_ascii_lowercase();
+    let extension = lower
+        .rsplit_once('.')
+        .map_or("", |(_, extension)| extension);
+    match extension {
+        "png" | "jpg" | "jpeg" | "gif" | "webp" | "svg" => PreviewKind::Image,
+        "mp4" | "m4v" | "webm" | "mkv" => PreviewKind::Video,
+        "mp3" => PreviewKind::Audio,
+        "pdf" => PreviewKind::Pdf,
+        "txt" | "md" | "log" | "csv" | "conf" | "ini" | "toml" | "yaml" | "yml" | "json" | "rs"
+        | "py" | "sh" => PreviewKind::Text,
+        _ => PreviewKind::None,
     }
 }
 
@@ -235,7 +299,7 @@ pub fn components(path: &str) -> Vec<(String, String)> {
         if end > start {
             found.push((
                 console_path(&bytes[..end]),
-                String::from_utf8_lossy(&bytes[start..end]).into_owned(),
+                visible(&String::from_utf8_lossy(&bytes[start..end])).into_owned(),
             ));
         }
         start = end + 1;
@@ -294,6 +358,49 @@ pub fn polyline(values: &[(i64, f64)], width: f64, height: f64) -> (String, Opti
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_that_hide_or_reorder_text_are_shown_written_out() {
+        let cases = [
+            ("report.txt", "report.txt"),
+            ("Grüße ✓.pdf", "Grüße ✓.pdf"),
+            ("report\u{202E}txt.exe", "report<U+202E>txt.exe"),
+            ("a\u{2066}b\u{2069}", "a<U+2066>b<U+2069>"),
+            ("zero\u{200B}width", "zero<U+200B>width"),
+            ("bell\u{7}\nline", "bell<U+0007><U+000A>line"),
+            ("\u{FEFF}bom", "<U+FEFF>bom"),
+            ("arabic \u{61C} mark", "arabic <U+061C> mark"),
+        ];
+        for (name, expected) in cases {
+            assert_eq!(visible(name), expected, "{name:?}");
+        }
+        assert!(matches!(visible("plain"), std::borrow::Cow::Borrowed(_)));
+        assert_eq!(
+            shown("docs/report\u{202E}txt.exe"),
+            "docs/report<U+202E>txt.exe"
+        );
+        let hex = console_path(&[b"d/".as_slice(), "\u{202E}".as_bytes(), &[0xff]].concat());
+        assert!(shown(&hex).contains("<U+202E>"), "{}", shown(&hex));
+        assert_eq!(components("a\u{202E}/b")[0].1, "a<U+202E>");
+    }
+
+    #[test]
+    fn preview_kinds_follow_the_extension() {
+        let cases = [
+            ("photo.JPG", PreviewKind::Image),
+            ("drawing.svg", PreviewKind::Image),
+            ("film.mkv", PreviewKind::Video),
+            ("song.mp3", PreviewKind::Audio),
+            ("scan.pdf", PreviewKind::Pdf),
+            ("notes.md", PreviewKind::Text),
+            ("page.html", PreviewKind::None),
+            ("archive.tar", PreviewKind::None),
+            ("noextension", PreviewKind::None),
+        ];
+        for (name, kind) in cases {
+            assert_eq!(preview_kind(name), kind, "{name}");
+        }
+    }
 
     #[test]
     fn html_is_escaped_for_text_and_attributes() {
@@ -478,5 +585,25 @@ mod tests {
             assert_eq!(path_bytes(&path), None);
             assert_eq!(shown(&path), digits);
         }
+    }
+
+    /// Found with the round trip of `fuzz/fuzz_targets/console_path.rs`: `path_hex=00` became
+    /// the text "\0", which reads as the hex form of the root, and `path_hex=003132` the path
+    /// `\x12`. Bytes holding a NUL stay in hex, so they reach the API as given, to be refused.
+    #[test]
+    fn a_nul_byte_is_never_read_as_the_hex_mark() {
+        for bytes in [&b"\0"[..], b"\x0012", b"a\0b", b"\0\xff"] {
+            let path = console_path(bytes);
+            assert!(path.starts_with(HEX_PATH), "{path:?}");
+            assert_eq!(path_bytes(&path).as_deref(), Some(bytes));
+        }
+        assert_eq!(
+            path_bytes(&path_from_query(None, Some("00".into()))),
+            Some(vec![0])
+        );
+        assert_eq!(
+            path_bytes(&path_from_query(None, Some("003132".into()))),
+            Some(b"\x0012".to_vec())
+        );
     }
 }

@@ -11,6 +11,7 @@ pub mod later;
 pub mod search;
 pub mod snapshots;
 pub mod versions;
+pub mod view;
 
 /// An error as a page shows it.
 pub fn error_note(error: &ServerFnError) -> AnyView {

@@ -149,13 +149,15 @@ fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
     let base = format!("http://{}", listener.local_addr()?);
-    runtime.spawn(async move {
-        axum::serve(
-            axum::serve::ListenerExt::tap_io(listener, wizfsd::server::no_delay),
-            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await
-    });
+    // The daemon's own server, with its limits (64 connections per client: the bench's 64
+    // connections all fit).
+    runtime.spawn(wizfs_tls::serve(
+        listener,
+        None,
+        app,
+        wizfs_tls::ServeLimits::default(),
+        std::future::pending(),
+    ));
     println!(
         "console bench: {files} files × 10 snapshots indexed in {:.1} s; {connections} connections × {requests} requests per target",
         indexing.elapsed().as_secs_f64()

@@ -455,10 +455,27 @@ async fn file(
                 header::X_CONTENT_TYPE_OPTIONS,
                 HeaderValue::from_static("nosniff"),
             ),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(file_policy(&name)),
+            ),
         ],
         bytes,
     )
         .into_response())
+}
+
+/// The Content-Security-Policy of a file served from a pool: anyone who can write a file
+/// may have written it to attack the administrator who previews it, so it never runs as
+/// the console's content (`crate::security::FILE_POLICY`: a sandbox where nothing runs or
+/// loads; SVG and text included); PDFs go to the browser's own viewer, which a sandbox
+/// would refuse (`crate::security::PDF_POLICY`).
+pub fn file_policy(name: &[u8]) -> &'static str {
+    if content_type(name) == "application/pdf" {
+        crate::security::PDF_POLICY
+    } else {
+        crate::security::FILE_POLICY
+    }
 }
 
 /// Sends written bytes to the response body in chunks.

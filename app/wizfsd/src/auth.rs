@@ -4,8 +4,12 @@
 //! themselves (argon2id, session lifetimes, origin checks, limits) are `wizfs-auth`'s; this
 //! module only applies them to HTTP.
 //!
-//! Public without a session: [`PUBLIC_PATHS`] and the static assets under `/pkg/`. Anything
-//! else gets a redirect to `/login` (pages) or `401` (API, server functions, events).
+//! First of all, a request must name one of the console's own hosts (against DNS rebinding:
+//! `crate::security::HostCheck`). Public without a session: [`PUBLIC_PATHS`] and the files of
+//! the browser bundle under `/pkg/` ([`is_bundle_path`], decided on the path as sent, so no
+//! encoded `..` passes). Anything else gets a redirect to `/login` (pages) or `401` (API,
+//! server functions, events). Password checks are counted by the limiter before they run and
+//! at most [`MAX_PASSWORD_CHECKS`] run at a time.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::Path;
@@ -18,18 +22,42 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
+use wizfs_auth::safe_next;
 use wizfs_auth::{
     CredentialState, CredentialStore, Decision, LoginLimiter, RequestFacts, SessionInfo, Sessions,
 };
+use wizfs_web::pages::auth::SignInError;
 
-/// Routes that answer without a session (besides `/pkg/…`). `/logout` only ends the
-/// session it is given, so an expired one still leads back to the sign-in page.
+/// Routes that answer without a session (besides the bundle's files, [`is_bundle_path`]).
+/// `/logout` only ends the session it is given, so an expired one still leads back to the
+/// sign-in page.
 pub const PUBLIC_PATHS: [&str; 5] = ["/login", "/setup", "/logout", "/healthz", "/favicon.ico"];
 
-/// Whether `path` is served without a session.
+/// Whether `path` (as sent, still percent-encoded) is served without a session: one of
+/// [`PUBLIC_PATHS`] exactly, or a file of the browser bundle. Decided on the path as the
+/// router will see it — no `%` escapes, no `.` or `..` segments, no empty segment — so that
+/// no spelling of another page (`/pkg/%2e%2e/search`) passes as public.
 pub fn is_public(path: &str) -> bool {
-    PUBLIC_PATHS.contains(&path) || path.starts_with("/pkg/")
+    PUBLIC_PATHS.contains(&path) || is_bundle_path(path)
 }
+
+/// A file of the browser bundle: `/pkg/` then segments of letters, digits, `_`, `-` and
+/// `.`, none empty or starting with a dot.
+pub fn is_bundle_path(path: &str) -> bool {
+    path.strip_prefix("/pkg/").is_some_and(|rest| {
+        rest.split('/').all(|segment| {
+            !segment.is_empty()
+                && !segment.starts_with('.')
+                && segment
+                    .bytes()
+                    .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'-' | b'.'))
+        })
+    })
+}
+
+/// Password verifications (sign-in) and hashings (setup) at a time: each takes ~19 MiB and
+/// a core for about half a second, so a burst of parallel sign-ins must not start them all.
+pub const MAX_PASSWORD_CHECKS: usize = 2;
 
 /// Sessions, the admin credential and the login limiter, shared by all requests.
 #[derive(Debug)]
@@ -37,6 +65,10 @@ pub struct Auth {
     credentials: CredentialStore,
     sessions: Sessions,
     limiter: Mutex<LoginLimiter>,
+    /// Argon2 runs at a time ([`MAX_PASSWORD_CHECKS`]); more are refused with 429.
+    password_checks: Arc<tokio::sync::Semaphore>,
+    /// The host names and addresses the console answers to.
+    hosts: crate::security::HostCheck,
     /// Served over TLS: `Secure` `__Host-` cookies, `https://` origins.
     secure: bool,
 }
@@ -53,8 +85,22 @@ fn now() -> u64 {
 }
 
 impl Auth {
-    /// Opens the credential file `data_dir/admin.json` (missing: first boot).
+    /// Opens the credential file `data_dir/admin.json` (missing: first boot), answering to
+    /// the machine's own names and addresses.
     pub fn open(data_dir: &Path, secure: bool) -> anyhow::Result<Arc<Self>> {
+        Self::open_with_hosts(
+            data_dir,
+            secure,
+            crate::security::HostCheck::for_machine(&[], None),
+        )
+    }
+
+    /// [`Auth::open`] answering to the host names and addresses of `hosts`.
+    pub fn open_with_hosts(
+        data_dir: &Path,
+        secure: bool,
+        hosts: crate::security::HostCheck,
+    ) -> anyhow::Result<Arc<Self>> {
         std::fs::create_dir_all(data_dir)
             .map_err(|error| anyhow::anyhow!("cannot create {}: {error}", data_dir.display()))?;
         let credentials = CredentialStore::open(&data_dir.join("admin.json"))?;
@@ -62,6 +108,8 @@ impl Auth {
             credentials,
             sessions: Sessions::new(Default::default()),
             limiter: Mutex::new(LoginLimiter::default()),
+            password_checks: Arc::new(tokio::sync::Semaphore::new(MAX_PASSWORD_CHECKS)),
+            hosts,
             secure,
         }))
     }
@@ -92,12 +140,8 @@ impl Auth {
             .sessions
             .create(user, now())
             .map_err(|error| internal(&error))?;
-        let cookie = wizfs_auth::session_cookie(
-            &session.token,
-            self.secure,
-            self.sessions.policy().cookie_max_age_secs(),
-        )
-        .map_err(|error| internal(&error))?;
+        let cookie = wizfs_auth::session_cookie(&session.token, self.secure)
+            .map_err(|error| internal(&error))?;
         HeaderValue::from_str(&cookie).map_err(|error| internal(&error))
     }
 }
@@ -124,10 +168,22 @@ fn unauthorized(message: &str) -> Response {
 /// The middleware in front of every route.
 pub async fn guard(State(auth): State<Arc<Auth>>, mut request: Request, next: Next) -> Response {
     let headers = request.headers();
-    let session = auth.session(headers);
     let host = header_text(headers, "host")
         .map(str::to_owned)
         .or_else(|| request.uri().authority().map(ToString::to_string));
+    // A request without any host (HTTP/1.0) cannot come from a rebinding browser, which
+    // always names the host it thinks it talks to.
+    if let Some(host) = &host
+        && let Err(refusal) = auth.hosts.check(host)
+    {
+        tracing::warn!(path = %request.uri().path(), %refusal, "refused a request for another host");
+        return (
+            StatusCode::FORBIDDEN,
+            Json(serde_json::json!({ "error": refusal.to_string() })),
+        )
+            .into_response();
+    }
+    let session = auth.session(headers);
     let facts = RequestFacts {
         method: request.method().as_str(),
         host: host.as_deref(),
@@ -148,6 +204,13 @@ pub async fn guard(State(auth): State<Arc<Auth>>, mut request: Request, next: Ne
     }
     let path = request.uri().path().to_owned();
     if is_public(&path) {
+        // Public pages may still tell a signed-in user more (`/healthz`).
+        if let Some((_, info)) = session {
+            request.extensions_mut().insert(SignedIn {
+                user: info.user,
+                csrf_token: info.csrf_token,
+            });
+        }
         return next.run(request).await;
     }
     match session {
@@ -180,23 +243,47 @@ pub async fn guard(State(auth): State<Arc<Auth>>, mut request: Request, next: Ne
     }
 }
 
-/// Where to go after signing in: only paths of this console (no `//host`, no scheme).
-fn safe_next(next: Option<&str>) -> &str {
-    match next {
-        Some(next) if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') => {
-            next
-        }
-        _ => "/",
-    }
-}
-
-fn back_with_error(page: &str, error: &str, next: Option<&str>) -> Response {
-    let next = next.filter(|next| *next != "/").unwrap_or("");
+/// Back to the sign-in or setup page with one of the page's fixed error codes (the page
+/// never shows text taken from its URL).
+fn back_with_error(page: &str, error: SignInError, next: Option<&str>) -> Response {
+    let next = safe_next(next);
+    let next = if next == "/" { "" } else { next };
     Redirect::to(&format!(
         "{page}{}",
-        wizfs_web::format::query(&[("error", error), ("next", next)])
+        wizfs_web::format::query(&[("error", error.code()), ("next", next)])
     ))
     .into_response()
+}
+
+/// `429 Too Many Requests` as a small page for people, with `Retry-After`.
+fn too_many(retry_after_secs: u64, title: &str, message: &str) -> Response {
+    let body = format!(
+        "<!DOCTYPE html><html lang=\"en\"><title>{title}</title><p>{message} \
+         <a href=\"/login\">Back</a></p></html>"
+    );
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [
+            (header::RETRY_AFTER, retry_after_secs.to_string()),
+            (header::CONTENT_TYPE, "text/html; charset=utf-8".into()),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// A turn to run Argon2, or `None` when [`MAX_PASSWORD_CHECKS`] are running.
+fn password_check_turn(auth: &Auth) -> Option<tokio::sync::OwnedSemaphorePermit> {
+    auth.password_checks.clone().try_acquire_owned().ok()
+}
+
+fn busy() -> Response {
+    tracing::warn!("sign-in refused: password checks already running");
+    too_many(
+        2,
+        "Busy",
+        "The console is busy checking other sign-ins. Try again in a few seconds.",
+    )
 }
 
 fn signed_in(cookie: HeaderValue, next: &str) -> Response {
@@ -224,29 +311,25 @@ async fn login(
     Form(form): Form<LoginForm>,
 ) -> Response {
     let ip = client_ip(connection.as_ref().map(|extension| &extension.0));
-    let limited = {
-        let limiter = auth
-            .limiter
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        limiter.check(ip, now())
+    let Some(turn) = password_check_turn(&auth) else {
+        return busy();
     };
-    if let Decision::Limited { retry_after_secs } = limited {
+    // Counted before the password is checked, so that parallel attempts see each other.
+    let decision = auth
+        .limiter
+        .lock()
+        .unwrap_or_else(|poison| poison.into_inner())
+        .attempt(ip, now());
+    if let Decision::Limited { retry_after_secs } = decision {
         tracing::warn!(%ip, "login refused: too many failed attempts");
         let minutes = retry_after_secs.div_ceil(60);
-        let body = format!(
-            "<!DOCTYPE html><title>Too many attempts</title><p>Too many failed sign-ins from \
-             your address. Try again in {minutes} minute(s). <a href=\"/login\">Back</a></p>"
+        return too_many(
+            retry_after_secs,
+            "Too many attempts",
+            &format!(
+                "Too many failed sign-ins from your address. Try again in {minutes} minute(s)."
+            ),
         );
-        return (
-            StatusCode::TOO_MANY_REQUESTS,
-            [
-                (header::RETRY_AFTER, retry_after_secs.to_string()),
-                (header::CONTENT_TYPE, "text/html; charset=utf-8".into()),
-            ],
-            body,
-        )
-            .into_response();
     }
     let user = form
         .user
@@ -255,25 +338,24 @@ async fn login(
         .unwrap_or_else(|| wizfs_auth::ADMIN_USER.to_owned());
     let checking = auth.clone();
     let (checked_user, password) = (user.clone(), form.password.clone());
-    let valid =
-        tokio::task::spawn_blocking(move || checking.credentials.verify(&checked_user, &password))
-            .await
-            .unwrap_or(false);
-    let mut limiter = auth
-        .limiter
-        .lock()
-        .unwrap_or_else(|poison| poison.into_inner());
+    let valid = tokio::task::spawn_blocking(move || {
+        let valid = checking.credentials.verify(&checked_user, &password);
+        drop(turn);
+        valid
+    })
+    .await
+    .unwrap_or(false);
     if !valid {
-        limiter.record_failure(ip, now());
-        drop(limiter);
         tracing::warn!(%ip, "failed sign-in");
         if auth.first_boot() {
             return Redirect::to("/setup").into_response();
         }
-        return back_with_error("/login", "Wrong user or password.", form.next.as_deref());
+        return back_with_error("/login", SignInError::WrongPassword, form.next.as_deref());
     }
-    limiter.record_success(ip, now());
-    drop(limiter);
+    auth.limiter
+        .lock()
+        .unwrap_or_else(|poison| poison.into_inner())
+        .attempt_succeeded(ip, now());
     match auth.open_session(&user) {
         Ok(cookie) => {
             tracing::info!(%ip, %user, "signed in");
@@ -291,15 +373,21 @@ pub struct SetupForm {
 
 async fn setup(State(auth): State<Arc<Auth>>, Form(form): Form<SetupForm>) -> Response {
     if !auth.first_boot() {
-        return back_with_error("/login", "The admin password is already set.", None);
+        return back_with_error("/login", SignInError::AlreadySet, None);
     }
     if form.password != form.confirm {
-        return back_with_error("/setup", "The two passwords differ.", None);
+        return back_with_error("/setup", SignInError::PasswordsDiffer, None);
     }
+    let Some(turn) = password_check_turn(&auth) else {
+        return busy();
+    };
     let storing = auth.clone();
-    let stored =
-        tokio::task::spawn_blocking(move || storing.credentials.set_initial(&form.password, now()))
-            .await;
+    let stored = tokio::task::spawn_blocking(move || {
+        let stored = storing.credentials.set_initial(&form.password, now());
+        drop(turn);
+        stored
+    })
+    .await;
     match stored {
         Ok(Ok(())) => {
             tracing::info!("admin password set (first-boot setup)");
@@ -308,8 +396,26 @@ async fn setup(State(auth): State<Arc<Auth>>, Form(form): Form<SetupForm>) -> Re
                 Err(message) => (StatusCode::INTERNAL_SERVER_ERROR, message).into_response(),
             }
         }
-        Ok(Err(error)) => back_with_error("/setup", &error.to_string(), None),
-        Err(error) => back_with_error("/setup", &format!("setup failed: {error}"), None),
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "first-boot setup refused");
+            back_with_error("/setup", setup_error(&error), None)
+        }
+        Err(error) => {
+            tracing::error!(%error, "first-boot setup failed");
+            back_with_error("/setup", SignInError::NotSaved, None)
+        }
+    }
+}
+
+/// The setup page's code for a refusal of the credential store.
+fn setup_error(error: &wizfs_auth::CredentialError) -> SignInError {
+    use wizfs_auth::{CredentialError, PasswordError};
+    match error {
+        CredentialError::AlreadySet { .. } => SignInError::AlreadySet,
+        CredentialError::Policy(PasswordError::TooShort { .. }) => SignInError::TooShort,
+        CredentialError::Policy(PasswordError::TooLong { .. }) => SignInError::TooLong,
+        CredentialError::Policy(PasswordError::AllWhitespace) => SignInError::WhiteSpace,
+        _ => SignInError::NotSaved,
     }
 }
 
@@ -358,21 +464,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_local_paths_are_followed_after_sign_in() {
-        let cases = [
-            (None, "/"),
-            (Some("/search?q=x"), "/search?q=x"),
-            (Some("//evil.example/"), "/"),
-            (Some("https://evil.example/"), "/"),
-            (Some("/\\evil.example"), "/"),
-            (Some("relative"), "/"),
-        ];
-        for (next, expected) in cases {
-            assert_eq!(safe_next(next), expected, "{next:?}");
-        }
-    }
-
-    #[test]
     fn public_paths_are_few() {
         for path in [
             "/login",
@@ -390,7 +481,18 @@ mod tests {
             "/api/v1/search",
             "/fn/search",
             "/pkgx",
+            "/pkg/",
             "/login/x",
+            "/pkg/%2e%2e/search",
+            "/pkg/%2E%2E/search",
+            "/pkg/../search",
+            "/pkg/./x",
+            "/pkg//search",
+            "/pkg/.hidden",
+            "/pkg/a%2fb",
+            "/pkg/a\\b",
+            "/healthz/",
+            "/Login",
         ] {
             assert!(!is_public(path), "{path}");
         }

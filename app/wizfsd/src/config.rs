@@ -47,6 +47,11 @@ pub struct ConsoleConfig {
     pub advertise: bool,
     /// The name announced and put in the certificate (default: the system's host name).
     pub hostname: Option<String>,
+    /// More host names the console answers to (a DNS name pointing at the appliance, a
+    /// reverse proxy's name). It always answers to its host name, `<host name>.local`,
+    /// `localhost`, loopback and the machine's own addresses; any other `Host` is refused,
+    /// so that a web page cannot reach the console under a name of its own (DNS rebinding).
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Default for ConsoleConfig {
@@ -56,6 +61,7 @@ impl Default for ConsoleConfig {
             tls: TlsMode::Auto,
             advertise: true,
             hostname: None,
+            allowed_hosts: Vec::new(),
         }
     }
 }

@@ -251,19 +251,35 @@ fn options(site_dir: &Path) -> LeptosOptions {
 }
 
 /// The console's pages, server functions (`/fn/…`) and static files; `api` is the REST
-/// router made with `state`.
+/// router made with `state`. The bundle's files (`/pkg/…`) and `/favicon.ico` come from a
+/// plain static handler that answers 404 for anything it does not have and never renders
+/// the app (those paths are public); every page carries its Content-Security-Policy with the
+/// nonce of its inline scripts.
 pub fn router(site: &Site, api: Router, state: AppState) -> Router {
     let backend: Arc<dyn Backend> = Arc::new(InProcess::new(api, state));
     let options = site.options.clone();
     let shell_options = options.clone();
+    let site_root = Path::new(options.site_root.as_ref()).to_path_buf();
+    let bundle = tower_http::services::ServeDir::new(site_root.join("pkg"))
+        .precompressed_gzip()
+        .append_index_html_on_directories(false);
+    let favicon = tower_http::services::ServeFile::new(site_root.join("favicon.ico"));
     Router::new()
         .leptos_routes_with_context(
             &options,
             site.routes.as_ref().clone(),
             move || provide_context(backend.clone()),
-            move || wizfs_web::shell(shell_options.clone()),
+            move || {
+                crate::security::set_page_policy();
+                wizfs_web::shell(shell_options.clone())
+            },
         )
-        .fallback(leptos_axum::file_and_error_handler(wizfs_web::shell))
+        .nest_service("/pkg", bundle)
+        .route_service("/favicon.ico", favicon)
+        .fallback(leptos_axum::file_and_error_handler(|options| {
+            crate::security::set_page_policy();
+            wizfs_web::shell(options)
+        }))
         .with_state(options)
 }
 

@@ -11,6 +11,7 @@ pub mod health;
 pub mod jobs;
 pub mod memory;
 pub mod routes;
+pub mod security;
 pub mod server;
 pub mod snapshots;
 pub mod wire;

@@ -10,7 +10,6 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::serve::ListenerExt;
 use axum::{Json, Router};
 use serde::Serialize;
 use wizfs_zfs::{Zfs, ZfsError};
@@ -220,13 +219,35 @@ impl IntoResponse for ApiError {
 #[derive(Debug, Serialize)]
 pub struct Health {
     pub status: &'static str,
-    pub version: VersionView,
-    pub pools: Vec<PoolView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<VersionView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pools: Option<Vec<PoolView>>,
 }
 
-/// `GET /healthz`: the daemon runs and can talk to ZFS (503 otherwise).
-async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
+/// `GET /healthz`: the daemon runs and can talk to ZFS (503 otherwise). Without a session it
+/// says only that (`{"status": "ok"}`); signed in, also the versions and the pools.
+async fn healthz(
+    State(state): State<AppState>,
+    signed_in: Option<axum::Extension<crate::auth::SignedIn>>,
+) -> Result<Json<Health>, ApiError> {
     let zfs = state.zfs.clone();
+    if signed_in.is_none() {
+        let version = tokio::task::spawn_blocking(move || zfs.version())
+            .await
+            .map_err(|error| ApiError::Internal(format!("health check task failed: {error}")))?;
+        return match version {
+            Ok(_) => Ok(Json(Health {
+                status: "ok",
+                version: None,
+                pools: None,
+            })),
+            Err(error) => {
+                tracing::warn!(%error, "health check: ZFS is not usable");
+                Err(ApiError::Unavailable("ZFS is not usable".into()))
+            }
+        };
+    }
     let (version, pools) = tokio::task::spawn_blocking(move || (zfs.version(), zfs.list_pools()))
         .await
         .map_err(|error| ApiError::Internal(format!("health check task failed: {error}")))?;
@@ -236,8 +257,8 @@ async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiError
     let degraded = pools.iter().any(|pool| !pool.health.is_online());
     Ok(Json(Health {
         status: if degraded { "degraded" } else { "ok" },
-        version: VersionView::new(Some(&version)),
-        pools: pools.iter().map(PoolView::from).collect(),
+        version: Some(VersionView::new(Some(&version))),
+        pools: Some(pools.iter().map(PoolView::from).collect()),
     }))
 }
 
@@ -283,6 +304,7 @@ pub fn app_with_routes(
             .into_iter()
             .map(|(path, method)| (method, path)),
     );
+    let secure = auth.secure();
     let router = Router::new()
         .merge(api.router.clone())
         .merge(sign_in.router)
@@ -290,6 +312,10 @@ pub fn app_with_routes(
         .layer(axum::middleware::from_fn_with_state(
             auth,
             crate::auth::guard,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            crate::security::HeaderPolicy { secure },
+            crate::security::headers,
         ));
     (router, listed)
 }
@@ -305,15 +331,8 @@ pub struct ServeOptions {
     pub console: crate::console::Site,
     /// The mDNS announcement, when enabled.
     pub advertise: Option<wizfs_mdns::Advertisement>,
-}
-
-/// Sends small writes at once: pages stream in chunks as their data arrives, and with Nagle's
-/// algorithm each later chunk waited for the client's delayed ACK (40 ms per page on Linux,
-/// measured by the console bench). The HTTPS listener of `wizfs-tls` does the same.
-pub fn no_delay(stream: &mut tokio::net::TcpStream) {
-    if let Err(error) = stream.set_nodelay(true) {
-        tracing::trace!(%error, "cannot set TCP_NODELAY");
-    }
+    /// Caps and time limits on connections.
+    pub limits: wizfs_tls::ServeLimits,
 }
 
 /// Serves until SIGINT or SIGTERM.
@@ -359,26 +378,19 @@ pub async fn serve(options: ServeOptions, state: AppState) -> anyhow::Result<()>
         let stop = stop.clone();
         async move { stop.notified().await }
     };
-    let serving: std::pin::Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>> = match options
-        .certificate
-    {
+    let tls = match &options.certificate {
         Some(certificate) => {
             tracing::info!(fingerprint = %certificate.sha256_fingerprint(), "serving HTTPS with the console's certificate");
-            Box::pin(async move {
-                wizfs_tls::serve_https(listener, &certificate, app, graceful).await?;
-                Ok(())
-            })
+            Some(wizfs_tls::server_config(certificate)?)
         }
-        None => Box::pin(async move {
-            axum::serve(
-                listener.tap_io(no_delay),
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(graceful)
-            .await?;
-            Ok(())
-        }),
+        None => None,
     };
+    let limits = options.limits;
+    let serving: std::pin::Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>> =
+        Box::pin(async move {
+            wizfs_tls::serve(listener, tls, app, limits, graceful).await?;
+            Ok(())
+        });
     run_until_stopped(serving, shutdown_signal(), stop, SHUTDOWN_GRACE).await?;
     tracing::info!("wizfsd stopped");
     Ok(())
@@ -440,10 +452,20 @@ mod tests {
     use wizfs_zfs::FakeZfs;
 
     async fn get_json(router: Router, uri: &str) -> (StatusCode, serde_json::Value) {
-        let response = router
-            .oneshot(Request::get(uri).body(Body::empty()).unwrap())
-            .await
-            .unwrap();
+        get_json_as(router, uri, None).await
+    }
+
+    /// `GET uri`, as the guard hands it on for a signed-in user when `signed_in` is given.
+    async fn get_json_as(
+        router: Router,
+        uri: &str,
+        signed_in: Option<crate::auth::SignedIn>,
+    ) -> (StatusCode, serde_json::Value) {
+        let mut request = Request::get(uri).body(Body::empty()).unwrap();
+        if let Some(signed_in) = signed_in {
+            request.extensions_mut().insert(signed_in);
+        }
+        let response = router.oneshot(request).await.unwrap();
         let status = response.status();
         let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
             .await
@@ -497,12 +519,20 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn healthz_reports_version_and_pools() {
+    async fn healthz_reports_version_and_pools_to_a_signed_in_user_and_only_ok_to_others() {
         let directory = tempfile::tempdir().unwrap();
         let fake = FakeZfs::open(directory.path()).unwrap();
         fake.create_pool(&PoolName::new("tank").unwrap(), 1 << 30)
             .unwrap();
-        let (status, body) = get_json(router(AppState::new(Arc::new(fake))), "/healthz").await;
+        let app = router(AppState::new(Arc::new(fake)));
+        let (status, body) = get_json(app.clone(), "/healthz").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body, serde_json::json!({ "status": "ok" }));
+        let admin = crate::auth::SignedIn {
+            user: "admin".into(),
+            csrf_token: "token".into(),
+        };
+        let (status, body) = get_json_as(app, "/healthz", Some(admin)).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(body["status"], "ok");
         assert_eq!(body["version"]["wizfs"], crate::VERSION);
@@ -515,12 +545,9 @@ mod tests {
         let zfs = wizfs_zfs::CliZfs::new(Arc::new(wizfs_zfs::ScriptedRunner::new()));
         let (status, body) = get_json(router(AppState::new(Arc::new(zfs))), "/healthz").await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
-        assert!(
-            body["error"]
-                .as_str()
-                .unwrap()
-                .contains("ZFS is not usable"),
-            "{body}"
+        assert_eq!(
+            body["error"], "ZFS is not usable",
+            "no details without a session"
         );
     }
 }

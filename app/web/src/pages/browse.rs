@@ -107,8 +107,8 @@ pub fn BrowsePage() -> impl IntoView {
                                 let icon = match entry.kind.as_str() { "directory" => "📁", "symlink" => "🔗", _ => "📄" };
                                 view! {
                                     <tr>
-                                        <td>{icon} " " <a href=link>{entry.name.clone()}</a>
-                                            {entry.symlink_target.clone().map(|target| view! { <span class="muted">" → " {target}</span> })}</td>
+                                        <td>{icon} " " <a href=link>{crate::format::visible(&entry.name).into_owned()}</a>
+                                            {entry.symlink_target.clone().map(|target| view! { <span class="muted">" → " {crate::format::visible(&target).into_owned()}</span> })}</td>
                                         <td class="number">{if entry.kind == "file" { bytes(entry.size) } else { String::new() }}</td>
                                         <td>{entry.modified.clone()}</td>
                                     </tr>

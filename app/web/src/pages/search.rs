@@ -12,7 +12,7 @@ use super::versions::versions_url;
 use super::{badge_class, error_note};
 use crate::api::{datasets, search};
 use crate::app::Layout;
-use crate::format::{bytes, escape_html_into, short_snapshot, shown};
+use crate::format::{bytes, escape_html_into, short_snapshot, shown, visible};
 use crate::model::{Facet, SearchForm, SearchHit, SearchResults};
 
 /// What the results part of the page shows. `rows` is the result table's markup, made where
@@ -185,7 +185,7 @@ fn hit_rows(hits: &[SearchHit]) -> String {
         rows.push_str(r#"<tr class="hit"><td><a class="hit-name" href=""#);
         escape_html_into(&mut rows, &versions_url(&hit.dataset, &hit.path));
         rows.push_str(r#"">"#);
-        escape_html_into(&mut rows, &hit.name);
+        escape_html_into(&mut rows, &visible(&hit.name));
         rows.push_str(r#"</a><div class="muted small">"#);
         escape_html_into(&mut rows, &hit.dataset);
         rows.push_str(" / ");

@@ -63,7 +63,7 @@ pub fn VersionsPage() -> impl IntoView {
                                     let is_file = version.kind == "file";
                                     view! {
                                         <div class="actions">
-                                            {is_file.then(|| view! { <a class="button" target="_blank" href=format!("/api/v1/file{entry}")>"Preview"</a> })}
+                                            {is_file.then(|| view! { <a class="button" href=format!("/view{entry}")>"Preview"</a> })}
                                             <a class="button" href=format!("/api/v1/download{entry}")>"Download"</a>
                                             {is_file.then(|| view! {
                                                 <button on:click=move |_| { compare.dispatch(Compare { dataset: compare_dataset.clone(), path: compare_path.clone(), from: compare_from.clone(), to: String::new() }); }>

@@ -29,6 +29,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> anyhow::Result<()> {
     wizfsd::memory::tune_process();
+    let descriptors = more_descriptors();
     let arguments = Arguments::parse();
     let mut config = match &arguments.config {
         Some(path) => Config::load(path)?,
@@ -50,6 +51,10 @@ fn main() -> anyhow::Result<()> {
         .with_target(false)
         .init();
     tracing::info!(version = wizfsd::VERSION, ?config, "starting wizfsd");
+    match &descriptors {
+        Ok(limit) => tracing::info!(limit, "open file limit"),
+        Err(error) => tracing::warn!(%error, "cannot raise the open file limit"),
+    }
 
     let zfs = wizfsd::wiring::zfs(&config.zfs)?;
     let health = wizfsd::health::HealthService::open(
@@ -69,9 +74,34 @@ fn main() -> anyhow::Result<()> {
         }
         Err(error) => tracing::error!("search index unavailable: {error:#}"),
     }
-    let options = serve_options(&config)?;
+    let mut options = serve_options(&config)?;
+    // Connections take a descriptor each; keep room for the index, pools and processes.
+    if let Ok(limit) = descriptors {
+        let room = usize::try_from(limit.saturating_sub(256)).unwrap_or(usize::MAX);
+        options.limits.max_connections = options.limits.max_connections.min(room.max(64));
+    }
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(wizfsd::server::serve(options, state))
+}
+
+/// Raises the soft limit on open files to the hard one (a console under a flood of
+/// connections must not run out of descriptors at 1024); the limit now in force.
+fn more_descriptors() -> anyhow::Result<u64> {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    let wanted = limit.maximum.unwrap_or(1 << 20).min(1 << 20);
+    if limit.current.is_some_and(|current| current >= wanted) {
+        return Ok(limit.current.unwrap_or(wanted));
+    }
+    setrlimit(
+        Resource::Nofile,
+        Rlimit {
+            current: Some(wanted),
+            maximum: limit.maximum,
+        },
+    )
+    .context("setrlimit(RLIMIT_NOFILE)")?;
+    Ok(wanted)
 }
 
 /// The system's host name (for the certificate and the mDNS announcement).
@@ -109,7 +139,11 @@ fn serve_options(config: &Config) -> anyhow::Result<wizfsd::server::ServeOptions
     } else {
         None
     };
-    let auth = wizfsd::auth::Auth::open(&config.data_dir, secure)?;
+    let hosts = wizfsd::security::HostCheck::for_machine(
+        &config.console.allowed_hosts,
+        config.console.hostname.as_deref(),
+    );
+    let auth = wizfsd::auth::Auth::open_with_hosts(&config.data_dir, secure, hosts)?;
     let advertise = config.console.advertise.then(|| wizfs_mdns::Advertisement {
         instance: format!("WiZFS on {hostname}"),
         hostname: hostname.clone(),
@@ -124,5 +158,6 @@ fn serve_options(config: &Config) -> anyhow::Result<wizfsd::server::ServeOptions
         auth,
         console: wizfsd::console::Site::new(&config.console.site_dir),
         advertise,
+        limits: wizfs_tls::ServeLimits::default(),
     })
 }

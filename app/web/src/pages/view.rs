@@ -1,0 +1,58 @@
+//! The file viewer: one file of the live data or of a snapshot shown inside the console —
+//! an image (SVG too, which an `<img>` never lets run script), a video or a song with the
+//! browser's player, a PDF or a text in a frame — with its way back to the versions and a
+//! download. The file itself comes from `/api/v1/file`, which the daemon serves inside a
+//! sandbox (nothing in it runs as the console): whoever wrote a file on a pool may have
+//! written it to attack the administrator who looks at it.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use crate::app::Layout;
+use crate::format::{PreviewKind, path_from_query, path_pair, preview_kind, query, shown};
+
+#[component]
+pub fn ViewPage() -> impl IntoView {
+    let query_map = use_query_map();
+    let target = Memo::new(move |_| {
+        let query = query_map.read();
+        (
+            query.get("dataset").unwrap_or_default(),
+            path_from_query(query.get("path"), query.get("path_hex")),
+            query.get("snapshot").unwrap_or_default(),
+        )
+    });
+    view! {
+        <Layout title="Preview">
+            {move || {
+                let (dataset, path, snapshot) = target.get();
+                let mut pairs = vec![("dataset", dataset.as_str()), path_pair(&path)];
+                if !snapshot.is_empty() {
+                    pairs.push(("snapshot", snapshot.as_str()));
+                }
+                let entry = query(&pairs);
+                let file = format!("/api/v1/file{entry}");
+                let name = shown(&path);
+                let title = name.rsplit('/').next().unwrap_or_default().to_owned();
+                let versions = format!("/versions{}", query(&[("dataset", &dataset), path_pair(&path)]));
+                let source = if snapshot.is_empty() { "live".to_owned() } else { format!("snapshot {snapshot}") };
+                let shown_file = match preview_kind(&title) {
+                    PreviewKind::Image => view! { <img class="preview" src=file alt=format!("Preview of {title}")/> }.into_any(),
+                    PreviewKind::Video => view! { <video class="preview" controls preload="metadata" src=file></video> }.into_any(),
+                    PreviewKind::Audio => view! { <audio controls preload="metadata" src=file></audio> }.into_any(),
+                    PreviewKind::Pdf => view! { <iframe class="preview-frame" title=format!("PDF {title}") src=file></iframe> }.into_any(),
+                    PreviewKind::Text => view! { <iframe class="preview-frame" sandbox="" title=format!("Text of {title}") src=file></iframe> }.into_any(),
+                    PreviewKind::None => view! { <p class="muted">"This kind of file has no preview: download it to open it."</p> }.into_any(),
+                };
+                view! {
+                    <p class="crumbs"><a href=versions.clone()>{dataset.clone()} " / " {name.clone()}</a> " · " {source}</p>
+                    <section class="card viewer">{shown_file}</section>
+                    <p class="actions">
+                        <a class="button" href=format!("/api/v1/download{entry}")>"Download"</a>
+                        <a class="button" href=versions>"All versions"</a>
+                    </p>
+                }
+            }}
+        </Layout>
+    }
+}
