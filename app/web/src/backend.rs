@@ -48,7 +48,15 @@ pub fn backend() -> Result<Arc<dyn Backend>, ServerFnError> {
         .ok_or_else(|| ServerFnError::new("the console backend is not available"))
 }
 
+/// The API's refusal as the server function's: its message, and its status when it is the
+/// client's fault (4xx), so a bad request is not reported as the daemon's failure (500).
 fn failed(error: BackendError) -> ServerFnError {
+    if (400..500).contains(&error.status)
+        && let Ok(status) = axum::http::StatusCode::from_u16(error.status)
+        && let Some(response) = use_context::<leptos_axum::ResponseOptions>()
+    {
+        response.set_status(status);
+    }
     ServerFnError::new(error.message)
 }
 

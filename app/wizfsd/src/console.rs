@@ -281,6 +281,47 @@ pub fn router(site: &Site, api: Router, state: AppState) -> Router {
             wizfs_web::shell(options)
         }))
         .with_state(options)
+        .layer(axum::middleware::from_fn(server_function_errors))
+}
+
+/// Largest error answer of a server function that is read to be rewritten.
+const MAXIMUM_ERROR_BYTES: usize = 64 << 10;
+
+/// Server functions answer a request they cannot read (missing or malformed arguments) with
+/// 500 and the parser's own words (`Args|missing field …`): that is the client's fault, and
+/// a person should read what to do. Such answers become `400` with a plain message.
+async fn server_function_errors(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let server_function = request.uri().path().starts_with("/fn/");
+    let response = next.run(request).await;
+    if !server_function || response.status() != axum::http::StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAXIMUM_ERROR_BYTES).await else {
+        return (parts.status, "the console's answer could not be read").into_response();
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let unreadable = [
+        "Args|",
+        "MissingArg|",
+        "Deserialization|",
+        "UnsupportedRequestMethod|",
+    ]
+    .iter()
+    .any(|kind| text.starts_with(kind));
+    if unreadable {
+        tracing::debug!(error = %text, "a server function could not read its request");
+        return (
+            axum::http::StatusCode::BAD_REQUEST,
+            "The console could not read this request. Reload the page and try again.",
+        )
+            .into_response();
+    }
+    axum::response::Response::from_parts(parts, Body::from(bytes))
 }
 
 #[cfg(test)]

@@ -748,3 +748,5 @@ async fn the_search_page_sends_its_rows_once() {
     assert!(hydration.contains(r#"\"total\":2"#), "{hydration}");
     assert!(hydration.contains(r#"\"value\":\"txt\""#), "{hydration}");
 }
+
+mod hostile;
