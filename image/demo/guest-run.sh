@@ -42,9 +42,21 @@ if [ -f /job/smoke ]; then
   # And one an old client wrote in Latin-1 (é as the single byte 0xE9): not UTF-8.
   legacy=$(printf '/tank/home/alice/Documents/caf\351-%s.txt' "$stamp")
   echo "Latin-1 of $stamp" > "$legacy"
+  # And a hostile picture someone with write access to the share left: previewing it must not
+  # run its script, which would create a snapshot with the administrator's session.
+  cat > "/tank/home/alice/Documents/invoice-$stamp.svg" <<SVG
+<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40" onload="attack()">
+<rect width="120" height="40" fill="#c33"/>
+<script>
+function attack() {
+  fetch('/api/v1/session').then(r => r.json()).then(s => fetch('/api/v1/snapshots', {method: 'POST', headers: {'Content-Type': 'application/json', 'X-CSRF-Token': s.csrf_token}, body: JSON.stringify({dataset: 'tank/home/alice', name: 'pwned-$stamp'})}));
+}
+</script>
+</svg>
+SVG
   zfs snapshot tank/home/alice@smoke-$stamp
-  rm "$file" "$legacy"
-  printf 'dataset=tank/home/alice\npath=Documents/minutes-%s.txt\ncontent=Minutes of %s\nstamp=%s\n' "$stamp" "$stamp" "$stamp" > /job/out/console-scenario.env
+  rm "$file" "$legacy" "/tank/home/alice/Documents/invoice-$stamp.svg"
+  printf 'dataset=tank/home/alice\npath=Documents/minutes-%s.txt\ncontent=Minutes of %s\nstamp=%s\nsvg=Documents/invoice-%s.svg\n' "$stamp" "$stamp" "$stamp" "$stamp" > /job/out/console-scenario.env
 fi
 wizfsd > /job/out/wizfsd.log 2>&1 &
 WIZFSD=$!

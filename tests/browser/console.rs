@@ -15,7 +15,8 @@
 //! loaded), the guard snapshot, then the CLI in the VM confirms the file is back and the
 //! guard exists; then a second deleted file whose name is Latin-1 (not UTF-8), found and
 //! restored as a copy from its hydrated versions page, the copy listed by browse; then the
-//! other pages, sign-out and sign-in, and results as you type.
+//! other pages, sign-out and sign-in, and results as you type; last a hostile SVG kept by a
+//! snapshot, previewed and opened directly, whose script must not run.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -122,14 +123,7 @@ async fn screenshot(client: &Client, directory: &Path, name: &str) {
 /// (dataset, path, content) of the deleted file, and the run's stamp (also in the name of a
 /// second deleted file, whose name is Latin-1).
 fn scenario(job: &Path) -> (String, String, String, String) {
-    let text = std::fs::read_to_string(job.join("out/console-scenario.env"))
-        .expect("the guest's scenario (console-scenario.env)");
-    let value = |key: &str| {
-        text.lines()
-            .find_map(|line| line.strip_prefix(&format!("{key}=")))
-            .unwrap_or_else(|| panic!("{key} missing in the scenario: {text}"))
-            .to_owned()
-    };
+    let value = |key: &str| scenario_value(job, key);
     (
         value("dataset"),
         value("path"),
@@ -397,7 +391,45 @@ async fn a_deleted_file_is_found_and_restored_in_place_from_the_browser() {
     click(&client, "button[type=submit]").await;
     wait_for(&client, ".pool", Duration::from_secs(60)).await;
 
+    // A hostile SVG someone left on the share, kept by a snapshot: its script would read the
+    // session's CSRF token and create a snapshot. Previewed in the console's viewer and
+    // opened directly, it shows, and its script never runs.
+    let svg = scenario_value(&job, "svg").replace('/', "%2F");
+    let file =
+        format!("dataset={dataset}&path={svg}&snapshot=smoke-{stamp}").replace("tank/", "tank%2F");
+    client.goto(&format!("{base}/view?{file}")).await.unwrap();
+    wait_for(&client, "section.viewer img", Duration::from_secs(60)).await;
+    screenshot(&client, &shots, "preview-svg").await;
+    client
+        .goto(&format!("{base}/api/v1/file?{file}"))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    client
+        .goto(&format!("{base}/api/v1/snapshots?dataset={dataset}"))
+        .await
+        .unwrap();
+    let snapshots = client.source().await.unwrap();
+    assert!(
+        snapshots.contains(&format!("smoke-{stamp}")),
+        "the snapshot list answered: {snapshots}"
+    );
+    assert!(
+        !snapshots.contains(&format!("pwned-{stamp}")),
+        "the SVG's script ran and created a snapshot"
+    );
+
     client.close().await.unwrap();
+}
+
+/// One value of the guest's scenario (`out/console-scenario.env`).
+fn scenario_value(job: &Path, key: &str) -> String {
+    let text = std::fs::read_to_string(job.join("out/console-scenario.env"))
+        .expect("the guest's scenario (console-scenario.env)");
+    text.lines()
+        .find_map(|line| line.strip_prefix(&format!("{key}=")))
+        .unwrap_or_else(|| panic!("{key} missing in the scenario: {text}"))
+        .to_owned()
 }
 
 /// The text of the element `css` once it appears (see [`wait_for`]).
