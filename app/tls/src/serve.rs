@@ -12,6 +12,7 @@
 //! - hyper's header-read timeout (a client that sends half a header is dropped), and an idle
 //!   timeout: a connection that moved no byte for [`ServeLimits::idle_timeout`] while no
 //!   request of it was being answered is closed;
+//! - a cap on requests being answered at once: beyond it `503` with `Retry-After`, at once;
 //! - graceful shutdown: on `shutdown` accepting stops and open connections finish their
 //!   requests.
 //!
@@ -65,6 +66,10 @@ pub struct ServeLimits {
     pub idle_timeout: Duration,
     /// Concurrent requests on one HTTP/2 connection (default 64).
     pub max_streams_per_connection: u32,
+    /// Requests being answered at once, all connections together (default 512); beyond,
+    /// `503 Service Unavailable` with `Retry-After` at once. A request counts until its
+    /// answer starts (an event stream does not hold its place while it streams).
+    pub max_requests_in_flight: usize,
 }
 
 impl Default for ServeLimits {
@@ -78,6 +83,7 @@ impl Default for ServeLimits {
             header_read_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
             max_streams_per_connection: 64,
+            max_requests_in_flight: 512,
         }
     }
 }
@@ -136,6 +142,7 @@ pub async fn serve(
         .map_err(|source| TlsError::LocalAddress { source })?;
     let acceptor = tls.map(TlsAcceptor::from);
     let clients = Arc::new(Clients::new(limits));
+    let in_flight = Arc::new(tokio::sync::Semaphore::new(limits.max_requests_in_flight));
     let graceful = GracefulShutdown::new();
     let (stop_handshakes, stopped) = tokio::sync::watch::channel(false);
     let mut builder = auto::Builder::new(TokioExecutor::new());
@@ -185,6 +192,7 @@ pub async fn serve(
             builder: builder.clone(),
             watcher: graceful.watcher(),
             stopped: stopped.clone(),
+            in_flight: in_flight.clone(),
             limits,
         };
         tokio::spawn(connection.run());
@@ -209,7 +217,19 @@ struct Connection {
     builder: Arc<auto::Builder<TokioExecutor>>,
     watcher: hyper_util::server::graceful::Watcher,
     stopped: tokio::sync::watch::Receiver<bool>,
+    in_flight: Arc<tokio::sync::Semaphore>,
     limits: ServeLimits,
+}
+
+/// The answer to a request over [`ServeLimits::max_requests_in_flight`].
+fn overloaded() -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    (
+        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+        [(axum::http::header::RETRY_AFTER, "2")],
+        "The console is busy; try again in a moment.",
+    )
+        .into_response()
 }
 
 impl Connection {
@@ -223,6 +243,7 @@ impl Connection {
             builder,
             watcher,
             mut stopped,
+            in_flight,
             limits,
         } = self;
         let activity = Activity::new();
@@ -261,9 +282,14 @@ impl Connection {
                 request.extensions_mut().insert(ConnectInfo(client));
                 let answering = activity.begin_request();
                 let router = router.clone();
+                let turn = in_flight.clone().try_acquire_owned();
                 async move {
+                    let Ok(turn) = turn else {
+                        drop(answering);
+                        return Ok(overloaded());
+                    };
                     let response = router.oneshot(request.map(axum::body::Body::new)).await;
-                    drop(answering);
+                    drop((answering, turn));
                     response
                 }
             })

@@ -253,3 +253,53 @@ async fn half_a_header_and_idle_connections_are_closed() {
     }
     answers_promptly(&server).await;
 }
+
+#[tokio::test]
+async fn requests_beyond_the_in_flight_cap_get_503_at_once() {
+    let limits = ServeLimits {
+        max_requests_in_flight: 1,
+        ..ServeLimits::default()
+    };
+    let (release, released) = tokio::sync::watch::channel(false);
+    let router = Router::new()
+        .route(
+            "/slow",
+            get(move || {
+                let mut released = released.clone();
+                async move {
+                    let _ = released.wait_for(|released| *released).await;
+                    "slow"
+                }
+            }),
+        )
+        .route("/", get(|| async { "ok" }));
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(serve(
+        listener,
+        None,
+        router,
+        limits,
+        std::future::pending(),
+    ));
+    let mut slow = TcpStream::connect(address).await.expect("connect");
+    slow.write_all(b"GET /slow HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .await
+        .expect("write");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let server = Server {
+        address,
+        certificate: None,
+        stop: None,
+        _directory: tempfile::tempdir().expect("tempdir"),
+    };
+    let status = tokio::time::timeout(ANSWER_WITHIN, normal_request(&server))
+        .await
+        .expect("refused at once");
+    assert_eq!(status, "HTTP/1.1 503 Service Unavailable");
+    release.send(true).expect("release");
+    let mut answer = [0u8; 12];
+    slow.read_exact(&mut answer).await.expect("the slow answer");
+    assert_eq!(&answer, b"HTTP/1.1 200");
+    answers_promptly(&server).await;
+}
