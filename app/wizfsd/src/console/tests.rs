@@ -400,7 +400,8 @@ async fn server_functions_answer_through_the_in_process_backend() {
     assert_eq!(versions[0].newest_snapshot(), Some("tank/home@monday"));
     let bad = form("/fn/versions", "dataset=..%2Fetc&path=x", Some(&cookie));
     let (status, _, body) = send(&console.router, bad).await;
-    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+    // The API's refusal keeps its status: the client's fault, not the daemon's.
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert!(
         body.contains("pool name"),
         "the API's message reaches the page: {body}"
