@@ -12,6 +12,7 @@ pub mod names;
 pub mod paths;
 pub mod restore;
 pub mod rotation;
+pub mod text;
 pub mod versioning;
 pub mod versions;
 

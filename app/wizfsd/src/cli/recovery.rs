@@ -218,7 +218,7 @@ pub fn ls(
             format_bytes(entry.size),
             entry.mode,
             entry.modified,
-            entry.name
+            wizfs_core::text::visible(&entry.name)
         )?;
     }
     Ok(())

@@ -271,7 +271,7 @@ pub fn search(
             out,
             "{}:{}  {} {}  {}{}",
             hit.dataset,
-            hit.path,
+            wizfs_core::text::visible(&hit.path),
             hit.kind,
             format_bytes(hit.size),
             presence,
