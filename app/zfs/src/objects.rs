@@ -137,18 +137,12 @@ pub fn scan_objects(stream: &mut dyn Read) -> Result<ObjectScan, StreamError> {
             }
             kind::WRITE => {
                 let compressed = record[UNION + 42] != 0;
-                let length = if compressed { field(88) } else { field(24) };
-                scan.data_bytes += length;
-                length
+                if compressed { field(88) } else { field(24) }
             }
-            kind::SPILL => {
-                let length = match field(32) {
-                    0 => field(8),
-                    compressed => compressed,
-                };
-                scan.data_bytes += length;
-                length
-            }
+            kind::SPILL => match field(32) {
+                0 => field(8),
+                compressed => compressed,
+            },
             kind::WRITE_EMBEDDED => u64::from(u32_at(&record, UNION + 44)).next_multiple_of(8),
             kind::END => {
                 open = false;
@@ -169,6 +163,10 @@ pub fn scan_objects(stream: &mut dyn Read) -> Result<ObjectScan, StreamError> {
             return Err(StreamError::Malformed(format!(
                 "a record of type {record_type} announces {payload_length} bytes"
             )));
+        }
+        // Counted once the length passed the limit: an absurd one cannot overflow the sum.
+        if matches!(record_type, kind::WRITE | kind::SPILL) {
+            scan.data_bytes += payload_length;
         }
         match record_type {
             kind::OBJECT => {

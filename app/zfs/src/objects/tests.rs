@@ -228,6 +228,27 @@ fn broken_streams_are_refused_with_the_reason() {
     }
 }
 
+/// Found by fuzzing (`fuzz/fuzz_targets/send_stream.rs`): data was counted before the
+/// payload limit was checked, so an absurd length after some real data overflowed the sum
+/// (a panic with overflow checks on) instead of refusing the stream.
+#[test]
+fn an_absurd_payload_after_data_is_refused_without_overflow() {
+    for record_type in [kind::WRITE, kind::SPILL] {
+        let offset = if record_type == kind::WRITE { 24 } else { 8 };
+        let bytes = Stream::default()
+            .begin()
+            .write(128, &[0u8; 64], false)
+            .record(record_type, &[(offset, &u64::MAX.to_ne_bytes())], &[])
+            .end()
+            .0;
+        let error = scan_objects(&mut bytes.as_slice()).unwrap_err();
+        assert!(
+            matches!(&error, StreamError::Malformed(message) if message.contains("announces")),
+            "type {record_type}: {error}"
+        );
+    }
+}
+
 /// A system-attribute bonus buffer laid out like `zfs_mknode`'s: an 8-byte header with
 /// `layout`, then MODE … LINKS, then `tail` (later attributes).
 fn sa_bonus(layout: u16, header_words: u16, words: [u64; 16], tail: &[u8]) -> Vec<u8> {

@@ -305,7 +305,7 @@ fn ctime(text: &str) -> Option<Timestamp> {
     })
 }
 
-/// "00:00:02", "1 days 02:03:04" → seconds.
+/// "00:00:02", "1 days 02:03:04" → seconds (`None` for a duration beyond `i64` seconds).
 fn duration_seconds(text: &str) -> Option<i64> {
     let (days, clock) = match text.split_once(" days ") {
         Some((days, clock)) => (days.trim().parse::<i64>().ok()?, clock),
@@ -319,7 +319,10 @@ fn duration_seconds(text: &str) -> Option<i64> {
     let [hours, minutes, seconds] = parts.as_slice() else {
         return None;
     };
-    Some(days * 86_400 + hours * 3_600 + minutes * 60 + seconds)
+    days.checked_mul(86_400)?
+        .checked_add(hours.checked_mul(3_600)?)?
+        .checked_add(minutes.checked_mul(60)?)?
+        .checked_add(*seconds)
 }
 
 /// "0B", "48M", "1.50G", "123456" (exact with some versions) → bytes (binary units).

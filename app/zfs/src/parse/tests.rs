@@ -163,6 +163,35 @@ impl Fixture {
     }
 }
 
+/// Found by fuzzing (`fuzz/fuzz_targets/zfs_parse.rs`): a scrub duration of more hours or
+/// days than `i64` seconds hold overflowed (a panic with overflow checks on) instead of
+/// being refused.
+#[test]
+fn scrub_durations_beyond_i64_seconds_are_refused() {
+    let status = fixtures()[0].read("zpool-status-scrubbed.txt");
+    assert!(status.contains(" in 00:00:01 with "), "{status}");
+    assert!(pool_statuses(&status).is_ok());
+    for duration in [
+        "99999999999999999:00:00",
+        "0:153722867280912931:00",
+        "106751991167301 days 00:00:00",
+        "106751991167300 days 23:59:59",
+    ] {
+        let text = status.replace(" in 00:00:01 with ", &format!(" in {duration} with "));
+        let error = pool_statuses(&text).unwrap_err();
+        assert!(
+            error.reason.contains("bad duration"),
+            "{duration}: {error:?}"
+        );
+    }
+    // The largest duration that fits is read.
+    let text = status.replace(
+        " in 00:00:01 with ",
+        " in 106751991167300 days 15:30:07 with ",
+    );
+    assert!(pool_statuses(&text).is_ok());
+}
+
 fn fixtures() -> Vec<Fixture> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let mut found: Vec<Fixture> = std::fs::read_dir(&root)
