@@ -9,10 +9,11 @@
 //! the browser bundle under `/pkg/` ([`is_bundle_path`], decided on the path as sent, so no
 //! encoded `..` passes). Anything else gets a redirect to `/login` (pages) or `401` (API,
 //! server functions, events). Password checks are counted by the limiter before they run and
-//! at most [`MAX_PASSWORD_CHECKS`] run at a time.
+//! at most [`MAX_PASSWORD_CHECKS`] run at a time (a few requests wait briefly for a turn).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
@@ -67,8 +68,11 @@ pub struct Auth {
     credentials: CredentialStore,
     sessions: Sessions,
     limiter: Mutex<LoginLimiter>,
-    /// Argon2 runs at a time ([`MAX_PASSWORD_CHECKS`]); more are refused with 429.
+    /// Argon2 runs at a time ([`MAX_PASSWORD_CHECKS`]); a few more wait briefly, the rest are
+    /// refused with 429.
     password_checks: Arc<tokio::sync::Semaphore>,
+    /// Requests waiting for a turn of `password_checks`.
+    waiting_for_a_check: AtomicUsize,
     /// The host names and addresses the console answers to.
     hosts: crate::security::HostCheck,
     /// Served over TLS: `Secure` `__Host-` cookies, `https://` origins.
@@ -111,6 +115,7 @@ impl Auth {
             sessions: Sessions::new(Default::default()),
             limiter: Mutex::new(LoginLimiter::default()),
             password_checks: Arc::new(tokio::sync::Semaphore::new(MAX_PASSWORD_CHECKS)),
+            waiting_for_a_check: AtomicUsize::new(0),
             hosts,
             secure,
         }))
@@ -274,9 +279,31 @@ fn too_many(retry_after_secs: u64, title: &str, message: &str) -> Response {
         .into_response()
 }
 
-/// A turn to run Argon2, or `None` when [`MAX_PASSWORD_CHECKS`] are running.
-fn password_check_turn(auth: &Auth) -> Option<tokio::sync::OwnedSemaphorePermit> {
-    auth.password_checks.clone().try_acquire_owned().ok()
+/// Requests that may wait for a turn to check a password (a person who pressed "Sign in"
+/// twice), and how long; beyond, `429` at once.
+const MAX_WAITING_FOR_A_CHECK: usize = 4;
+const WAIT_FOR_A_CHECK: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// A turn to run Argon2, waited for a little while at most [`MAX_WAITING_FOR_A_CHECK`]
+/// requests wait; `None` when it is busy.
+async fn password_check_turn(auth: &Auth) -> Option<tokio::sync::OwnedSemaphorePermit> {
+    if let Ok(turn) = auth.password_checks.clone().try_acquire_owned() {
+        return Some(turn);
+    }
+    let waiting = auth.waiting_for_a_check.fetch_add(1, Ordering::SeqCst);
+    let turn = if waiting < MAX_WAITING_FOR_A_CHECK {
+        tokio::time::timeout(
+            WAIT_FOR_A_CHECK,
+            auth.password_checks.clone().acquire_owned(),
+        )
+        .await
+        .ok()
+        .and_then(Result::ok)
+    } else {
+        None
+    };
+    auth.waiting_for_a_check.fetch_sub(1, Ordering::SeqCst);
+    turn
 }
 
 fn busy() -> Response {
@@ -313,7 +340,7 @@ async fn login(
     Form(form): Form<LoginForm>,
 ) -> Response {
     let ip = client_ip(connection.as_ref().map(|extension| &extension.0));
-    let Some(turn) = password_check_turn(&auth) else {
+    let Some(turn) = password_check_turn(&auth).await else {
         return busy();
     };
     // Counted before the password is checked, so that parallel attempts see each other.
@@ -380,7 +407,7 @@ async fn setup(State(auth): State<Arc<Auth>>, Form(form): Form<SetupForm>) -> Re
     if form.password != form.confirm {
         return back_with_error("/setup", SignInError::PasswordsDiffer, None);
     }
-    let Some(turn) = password_check_turn(&auth) else {
+    let Some(turn) = password_check_turn(&auth).await else {
         return busy();
     };
     let storing = auth.clone();
