@@ -6,7 +6,9 @@
 //! offline reaches the webhook once within 60 s and `zpool online` + `zpool clear` brings
 //! one "resolved" message, that the daemon's scrub schedule scrubs the pool again once its
 //! last scan is the resilver, and that scrub becomes the last scrub (and a history point at
-//! its end time), that `wizfs health --json` sees the same disks without sending
+//! its end time), that checksum errors a scrub repairs on one side (its blocks of a file
+//! overwritten behind ZFS's back) are one warning and `zpool clear` resolves it, that
+//! `wizfs health --json` sees the same disks without sending
 //! anything, that the test button works, and that a restarted daemon sends nothing again.
 //! The test's name contains `health`: `tests/vm/run --filter health` runs it.
 
@@ -279,6 +281,53 @@ fn write_config(directory: &Path, port: u16, hook: &str, mail_port: u16) -> Path
     config
 }
 
+/// Where ZFS's data area starts on a leaf vdev (`VDEV_LABEL_START_SIZE`: two 256 KiB labels
+/// and 3.5 MiB of boot space); the offsets of block pointers count from there.
+const LABEL_START: u64 = 4 << 20;
+
+/// The data blocks of `file` in `dataset` as (offset, allocated size) in the data area of the
+/// pool's first top-level vdev: the `L0` block pointers that `zdb -ddddd` lists for the
+/// file's object, `vdev:offset:asize` in hex (the same format in 2.1 and 2.3).
+fn data_blocks(dataset: &str, file: &Path) -> Vec<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt as _;
+    let object = std::fs::metadata(file).expect("stat the file").ino();
+    let listing = run(&["zdb", "-ddddd", dataset, &object.to_string()]);
+    let hex = |text: &str, line: &str| {
+        u64::from_str_radix(text, 16).unwrap_or_else(|_| panic!("zdb: {line:?}"))
+    };
+    let blocks: Vec<(u64, u64)> = listing
+        .lines()
+        .filter(|line| line.split_whitespace().nth(1) == Some("L0"))
+        .map(|line| {
+            let dva = line.split_whitespace().nth(2).unwrap_or_default();
+            match dva.split(':').collect::<Vec<_>>().as_slice() {
+                ["0", offset, size] => (hex(offset, line), hex(size, line)),
+                _ => panic!("zdb: not a block on vdev 0: {line:?}"),
+            }
+        })
+        .collect();
+    assert!(!blocks.is_empty(), "zdb lists no data blocks:\n{listing}");
+    blocks
+}
+
+/// Overwrites `blocks` (from [`data_blocks`]) on one leaf vdev of the mirror, behind ZFS's
+/// back: `leg` is the partition ZFS made on a whole disk.
+fn overwrite(leg: &str, blocks: &[(u64, u64)]) {
+    use std::io::{Seek as _, SeekFrom, Write as _};
+    let mut device = std::fs::OpenOptions::new()
+        .write(true)
+        .open(leg)
+        .unwrap_or_else(|error| panic!("{leg}: {error}"));
+    for &(offset, size) in blocks {
+        let garbage = vec![0x5a_u8; usize::try_from(size).expect("block size")];
+        device
+            .seek(SeekFrom::Start(LABEL_START + offset))
+            .and_then(|_| device.write_all(&garbage))
+            .unwrap_or_else(|error| panic!("{leg} at {offset:#x}: {error}"));
+    }
+    device.sync_all().expect("flush the leg");
+}
+
 #[test]
 fn health_monitoring_reaches_the_webhook_once_and_resolves() {
     let environment = VmEnvironment::from_env();
@@ -458,21 +507,27 @@ fn health_monitoring_reaches_the_webhook_once_and_resolves() {
         state ^= state << 17;
         chunk.copy_from_slice(&state.to_le_bytes()[..chunk.len()]);
     }
-    std::fs::write(format!("/{data}/noise.bin"), &noise).expect("write data");
+    let file = PathBuf::from(format!("/{data}/noise.bin"));
+    std::fs::write(&file, &noise).expect("write data");
     run(&["zpool", "sync", &pool_name]);
-    let leg = format!("/dev/{side}");
-    run(&[
-        "dd",
-        "if=/dev/urandom",
-        &format!("of={leg}"),
-        "bs=1M",
-        "seek=8",
-        "count=48",
-        "conv=notrunc",
-        "status=none",
-    ]);
-    run(&["sync"]);
+    // Where the file's blocks lie is ZFS's choice, so the damage goes where zdb says they are.
+    // OpenZFS 2.1 writes each object through one of four allocators, each filling a metaslab
+    // of its own (256 MiB each here), while 2.3 has one allocator per four CPUs, one in this
+    // VM: a fixed stretch at the front of the disk held the file on 2.3, and none of it on
+    // 2.1, where the file landed 1 GiB in.
+    let blocks = data_blocks(&data, &file);
+    let leg = format!("/dev/{side}1");
+    overwrite(&leg, &blocks);
     run(&["zpool", "scrub", "-w", &pool_name]);
+    // ZFS itself counted the damage (else the test missed the data, not WiZFS the errors).
+    let status = run(&["zpool", "status", "-p", &pool_name]);
+    assert!(
+        status.lines().any(|line| {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            words.first() == Some(&side.as_str()) && words.get(4).is_some_and(|count| *count != "0")
+        }),
+        "no checksum errors on {side} after the scrub:\n{status}"
+    );
     let errors_mail = format!("WARNING: vdev {side} of pool {pool_name}: vdev_errors");
     wait_for(
         "the checksum error messages",

@@ -98,8 +98,27 @@ zpool status -p wzst > "$OUT/zpool-status-degraded.txt"
 zpool online wzst /dev/vdd
 zpool clear wzst
 sleep 2
-# Past the front labels and well inside the allocated data.
-dd if=/dev/urandom of=/dev/vdd bs=1M seek=8 count=48 conv=notrunc status=none
+# The file's own blocks, where zdb says they are (its L0 block pointers, vdev:offset:asize in
+# hex, offsets past the 4 MiB of labels and boot area at the front of the partition ZFS made):
+# 2.1 writes each object through one of four allocators, each with a metaslab of its own, so
+# a fixed stretch of the disk may hold none of the file. Adjacent blocks go in one dd.
+start=-1 end=-1
+overwrite() {
+  if [ "$start" -ge 0 ]; then
+    dd if=/dev/urandom of=/dev/vdd1 bs=4096 seek=$(( (4194304 + start) / 4096 )) \
+      count=$(( (end - start) / 4096 )) conv=notrunc status=none
+  fi
+}
+# (`wzst/` is the root file system; `wzst` alone would be the pool's meta-object set. The VM
+# has no /dev/fd, so no process substitution.)
+BLOCKS=$(zdb -ddddd wzst/ "$(stat -c %i /wzst/data.bin)" | awk '$2 == "L0" { print $3 }')
+while IFS=: read -r _ offset size; do
+  [ -n "$offset" ] || continue
+  offset=$((16#$offset)) size=$((16#$size))
+  if [ "$offset" = "$end" ]; then end=$((offset + size)); else overwrite; start=$offset end=$((offset + size)); fi
+done <<< "$BLOCKS"
+[ "$start" -ge 0 ] || { echo "zdb listed no blocks of /wzst/data.bin"; exit 1; }
+overwrite
 sync
 zpool scrub wzst; wait_scrub
 zpool status -p wzst > "$OUT/zpool-status-repaired.txt"

@@ -1,6 +1,6 @@
 //! `zpool status` parser tests: the fixtures captured from OpenZFS 2.1 and 2.3 in the VM
 //! (`tests/vm/capture-fixtures.sh`: an unscrubbed single-disk pool, a mirror after a clean
-//! scrub, the same mirror degraded, and — on 2.3 — after a scrub repaired checksum errors),
+//! scrub, the same mirror degraded, and after a scrub repaired checksum errors),
 //! then hand-written layouts the VM does not produce (raidz with log/cache/spares groups,
 //! scans in progress, canceled, resilvered, permanent data errors).
 
@@ -81,17 +81,35 @@ fn captured_fixtures() {
         );
         assert!(degraded.action.is_some());
     }
-    let repaired = only(&fixture("2.3.2", "zpool-status-repaired.txt").expect("fixture"));
-    assert_eq!(repaired.state, PoolHealth::Online);
-    let disk = &repaired.vdevs[0].children[1];
-    assert_eq!(
-        (disk.read_errors, disk.write_errors, disk.checksum_errors),
-        (0, 0, 384)
-    );
-    let scrub = repaired.scrub.expect("scrub");
-    assert_eq!(scrub.repaired_bytes, 48 << 20);
-    assert_eq!(scrub.errors, 0);
-    assert_eq!(scrub.ended, Some(at("Thu Nov 26 11:56:38 2026")));
+    // 2.3's was captured when the damage was 48 MiB of the disk, 2.1's with every block of the
+    // 64 MiB file overwritten.
+    for (version, checksum_errors, repaired_bytes, ended) in [
+        ("2.1.11", 512, 64 << 20, "Mon Dec 7 04:14:15 2026"),
+        ("2.3.2", 384, 48 << 20, "Thu Nov 26 11:56:38 2026"),
+    ] {
+        let repaired = only(&fixture(version, "zpool-status-repaired.txt").expect("fixture"));
+        assert_eq!(repaired.state, PoolHealth::Online);
+        assert!(
+            repaired
+                .status
+                .as_deref()
+                .is_some_and(|status| status.contains("unrecoverable error")),
+            "{version}: {:?}",
+            repaired.status
+        );
+        let disk = &repaired.vdevs[0].children[1];
+        assert_eq!(disk.name, "vdd");
+        assert_eq!(
+            (disk.read_errors, disk.write_errors, disk.checksum_errors),
+            (0, 0, checksum_errors),
+            "{version}"
+        );
+        let scrub = repaired.scrub.expect("scrub");
+        assert_eq!(scrub.repaired_bytes, repaired_bytes, "{version}");
+        assert_eq!(scrub.errors, 0);
+        assert_eq!(scrub.ended, Some(at(ended)));
+        assert_eq!(repaired.data_errors, Some(0));
+    }
 }
 
 const COMPLEX: &str = "  pool: tank
