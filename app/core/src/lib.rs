@@ -6,6 +6,7 @@
 //! code that runs `zfs`/`zpool` and the daemon that serves the API can pass it
 //! around without re-checking it.
 
+pub mod backup;
 pub mod entries;
 pub mod model;
 pub mod names;
