@@ -17,8 +17,10 @@ use crate::model::{Snapshot, Timestamp};
 use crate::names::{DatasetName, SnapshotName};
 
 /// Plans one run of `job`: `sources` are the source datasets as listed (those the job does
-/// not cover are ignored), `target` the target's state; `now` names a new dataset when the
-/// job's options start a new full backup beside a stale one.
+/// not cover are ignored), `target` the target's state (a state of the other kind than the
+/// job's target is read as an empty target: a full send never overwrites anything, since
+/// `zfs receive` refuses an existing dataset without a roll-back); `now` names a new dataset
+/// when the job's options start a new full backup beside a stale one.
 pub fn plan_backup(
     job: &BackupJob,
     sources: &[SourceDataset],
@@ -37,7 +39,8 @@ pub fn plan_backup(
             planner.plan_pool(&ordered, root, datasets.clone());
         }
         (TargetState::Pool(_), None) => planner.plan_files(&ordered, &[]),
-        (TargetState::Files(manifests), _) => planner.plan_files(&ordered, manifests),
+        (TargetState::Files(_), Some(root)) => planner.plan_pool(&ordered, root, Vec::new()),
+        (TargetState::Files(manifests), None) => planner.plan_files(&ordered, manifests),
     }
     BackupPlan {
         datasets: planner.plans,

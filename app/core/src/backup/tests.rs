@@ -1250,3 +1250,32 @@ fn actions_become_sends_and_a_bookmark_base_is_only_ever_used_with_dash_i() {
         assert_eq!(describe_steps(&action), expected, "{action:?}");
     }
 }
+
+#[test]
+fn a_state_of_the_other_kind_reads_as_an_empty_target() {
+    let pool_state = pool(vec![target(
+        "backup/tank/home",
+        Some("nightly"),
+        &[("s4", 104)],
+    )]);
+    let files_state = TargetState::Files(vec![manifest(
+        "tank/home",
+        Some("nightly"),
+        vec![link(None, "tank/home@s4", 104)],
+    )]);
+    let plan = plan_backup(
+        &files_job(BackupOptions::default()),
+        &[home()],
+        &pool_state,
+        NOW,
+    );
+    assert_eq!(
+        describe(&plan),
+        vec!["tank/home -> tank/home: full s1..s4 [s2,s3]"]
+    );
+    let plan = plan_backup(&job(BackupOptions::default()), &[home()], &files_state, NOW);
+    assert_eq!(
+        describe(&plan),
+        vec!["tank/home -> backup/tank/home: full s1..s4 [s2,s3]"]
+    );
+}
