@@ -74,7 +74,8 @@ impl ProtectedSnapshots {
 
 /// The source snapshots the plans of all targets (of every job) still need: each dataset's
 /// newest common base — also when its run is refused or resumed, since the next run needs
-/// it — and the snapshot the run sends up to, the base of the run after. `sources` gives the
+/// it — the snapshot the run sends up to, the base of the run after, and the base of each of
+/// the run's sends (a full's first snapshot is the base of its `-I`). `sources` gives the
 /// guids. Bookmarks need no protection and clone origins are kept by ZFS itself.
 pub fn protected_source_snapshots(
     plans: &[&BackupPlan],
@@ -98,7 +99,12 @@ pub fn protected_source_snapshots(
             Action::Refused(_) | Action::Resume { .. } => None,
             _ => plan.sends_to(),
         };
-        for name in base.into_iter().chain(sent) {
+        let steps = plan.action.send_steps();
+        let step_bases = steps.iter().filter_map(|step| match &step.from {
+            Some(SendBase::Snapshot(name)) => Some(name),
+            _ => None,
+        });
+        for name in base.into_iter().chain(sent).chain(step_bases) {
             if let Some(guid) = guid_of(name) {
                 snapshots.insert(ProtectedSnapshot {
                     name: name.clone(),

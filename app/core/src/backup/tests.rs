@@ -1279,3 +1279,15 @@ fn a_state_of_the_other_kind_reads_as_an_empty_target() {
         vec!["tank/home -> backup/tank/home: full s1..s4 [s2,s3]"]
     );
 }
+
+#[test]
+fn a_first_full_protects_its_first_snapshot_until_the_history_follows() {
+    let sources = vec![home()];
+    let plan = plan_backup(&job(BackupOptions::default()), &sources, &pool(vec![]), NOW);
+    let protected = protected_source_snapshots(&[&plan], &sources);
+    let names: Vec<&str> = protected
+        .iter()
+        .map(|snapshot| snapshot.name.short_name())
+        .collect();
+    assert_eq!(names, vec!["s1", "s4"]);
+}
