@@ -4,10 +4,7 @@
 //! no NUL, at most 255 bytes per component and 4095 in total — so joining one to a dataset
 //! or snapshot root can never leave it. Bytes, not strings: ZFS file names need not be UTF-8.
 
-use std::ffi::OsStr;
 use std::fmt;
-use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
 
 /// Longest file name component Linux accepts (`NAME_MAX`).
 pub const MAXIMUM_COMPONENT_LENGTH: usize = 255;
@@ -94,8 +91,12 @@ impl RelativePath {
         &self.0
     }
 
-    pub fn as_path(&self) -> &Path {
-        Path::new(OsStr::from_bytes(&self.0))
+    /// The path as the operating system takes it (Unix only: the console's browser bundle
+    /// also builds this crate, for WebAssembly).
+    #[cfg(unix)]
+    pub fn as_path(&self) -> &std::path::Path {
+        use std::os::unix::ffi::OsStrExt as _;
+        std::path::Path::new(std::ffi::OsStr::from_bytes(&self.0))
     }
 
     pub fn is_root(&self) -> bool {
