@@ -10,7 +10,8 @@
 //! - Files from the pools (`/api/v1/file`, downloads) carry their own policy
 //!   ([`FILE_POLICY`]: `sandbox`, nothing loads, script never runs) — set by their handlers.
 //! - Every other answer that set none gets [`DEFAULT_POLICY`] (nothing loads).
-//! - Everywhere: `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer`,
+//! - Everywhere: `X-Content-Type-Options: nosniff`, `Referrer-Policy: same-origin` (see
+//!   [`REFERRER_POLICY`]),
 //!   `X-Frame-Options` (legacy twin of `frame-ancestors`), `Cross-Origin-Opener-Policy`,
 //!   `Cross-Origin-Resource-Policy`, HSTS over HTTPS, and `Cache-Control: no-store` on
 //!   everything but the bundle's files.
@@ -39,6 +40,12 @@ pub const FILE_POLICY: &str = "sandbox; default-src 'none'; img-src 'self' data:
 /// process and origin of their own that has no access to the console's pages or cookies;
 /// nothing else may load or run in the document itself.
 pub const PDF_POLICY: &str = "default-src 'none'; object-src 'self'; frame-ancestors 'self'";
+
+/// The console's URLs (with the names of files and searches in them) never go to another
+/// site: `same-origin` sends no `Referer` across origins. Not `no-referrer`: under it
+/// browsers send `Origin: null` with the console's own form posts (sign-in, setup), which
+/// the CSRF check must refuse as an opaque origin.
+pub const REFERRER_POLICY: &str = "same-origin";
 
 /// The Content-Security-Policy of a console page whose inline scripts carry `nonce`.
 pub fn page_policy(nonce: &str) -> String {
@@ -96,7 +103,7 @@ pub async fn headers(State(policy): State<HeaderPolicy>, request: Request, next:
         },
     );
     set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    set(headers, header::REFERRER_POLICY, "no-referrer");
+    set(headers, header::REFERRER_POLICY, REFERRER_POLICY);
     set(
         headers,
         HeaderName::from_static("cross-origin-opener-policy"),

@@ -247,7 +247,7 @@ async fn every_answer_carries_the_security_headers() {
         );
         assert_eq!(
             header_text(&headers, header::REFERRER_POLICY),
-            "no-referrer",
+            "same-origin",
             "{path}"
         );
         assert_eq!(
