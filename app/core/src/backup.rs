@@ -88,29 +88,25 @@ pub enum BackupJobIdError {
 }
 
 impl BackupJobId {
-    /// Validates an identifier.
+    /// Validates an identifier (the shape of policy identifiers).
     pub fn new(id: &str) -> Result<Self, BackupJobIdError> {
-        if id.is_empty() {
-            return Err(BackupJobIdError::Empty);
-        }
+        use crate::rotation::{IdentifierProblem, check_identifier};
         let escaped = || id.escape_debug().to_string();
-        if id.len() > MAXIMUM_JOB_ID_LENGTH {
-            return Err(BackupJobIdError::TooLong {
+        check_identifier(id, MAXIMUM_JOB_ID_LENGTH).map_err(|problem| match problem {
+            IdentifierProblem::Empty => BackupJobIdError::Empty,
+            IdentifierProblem::TooLong { length } => BackupJobIdError::TooLong {
                 id: escaped(),
-                length: id.len(),
-            });
-        }
-        let bad = id.char_indices().find(|&(position, character)| {
-            let allowed_after_first = matches!(character, '_' | '.' | '-');
-            !(character.is_ascii_alphanumeric() || (position > 0 && allowed_after_first))
-        });
-        if let Some((position, character)) = bad {
-            return Err(BackupJobIdError::InvalidCharacter {
+                length,
+            },
+            IdentifierProblem::InvalidCharacter {
+                character,
+                position,
+            } => BackupJobIdError::InvalidCharacter {
                 id: escaped(),
                 character,
                 position,
-            });
-        }
+            },
+        })?;
         Ok(Self(id.to_owned()))
     }
 

@@ -151,31 +151,56 @@ pub enum PolicyIdError {
     },
 }
 
+/// What is wrong with an identifier of the shape policies and backup jobs share: 1 to
+/// `maximum` bytes of ASCII letters, digits, `_`, `.` or `-`, starting with a letter or digit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum IdentifierProblem {
+    Empty,
+    TooLong { length: usize },
+    InvalidCharacter { character: char, position: usize },
+}
+
+/// Checks `id` against that shape.
+pub(crate) fn check_identifier(id: &str, maximum: usize) -> Result<(), IdentifierProblem> {
+    if id.is_empty() {
+        return Err(IdentifierProblem::Empty);
+    }
+    if id.len() > maximum {
+        return Err(IdentifierProblem::TooLong { length: id.len() });
+    }
+    let bad = id.char_indices().find(|&(position, character)| {
+        let allowed_anywhere = character.is_ascii_alphanumeric();
+        let allowed_after_first = matches!(character, '_' | '.' | '-');
+        !(allowed_anywhere || (position > 0 && allowed_after_first))
+    });
+    match bad {
+        Some((position, character)) => Err(IdentifierProblem::InvalidCharacter {
+            character,
+            position,
+        }),
+        None => Ok(()),
+    }
+}
+
 impl PolicyId {
     /// Validates an identifier.
     pub fn new(id: &str) -> Result<Self, PolicyIdError> {
-        if id.is_empty() {
-            return Err(PolicyIdError::Empty);
-        }
         let escaped = || id.escape_debug().to_string();
-        if id.len() > MAXIMUM_POLICY_ID_LENGTH {
-            return Err(PolicyIdError::TooLong {
+        check_identifier(id, MAXIMUM_POLICY_ID_LENGTH).map_err(|problem| match problem {
+            IdentifierProblem::Empty => PolicyIdError::Empty,
+            IdentifierProblem::TooLong { length } => PolicyIdError::TooLong {
                 id: escaped(),
-                length: id.len(),
-            });
-        }
-        let bad = id.char_indices().find(|&(position, character)| {
-            let allowed_anywhere = character.is_ascii_alphanumeric();
-            let allowed_after_first = matches!(character, '_' | '.' | '-');
-            !(allowed_anywhere || (position > 0 && allowed_after_first))
-        });
-        if let Some((position, character)) = bad {
-            return Err(PolicyIdError::InvalidCharacter {
+                length,
+            },
+            IdentifierProblem::InvalidCharacter {
+                character,
+                position,
+            } => PolicyIdError::InvalidCharacter {
                 id: escaped(),
                 character,
                 position,
-            });
-        }
+            },
+        })?;
         Ok(Self(id.to_owned()))
     }
 
