@@ -111,6 +111,11 @@ const PASSWORD: &str = "correct horse battery";
 
 /// Runs first-boot setup; the session cookie.
 async fn set_up(console: &Console) -> String {
+    cookie_of(&set_up_answer(console).await)
+}
+
+/// Runs first-boot setup; the answer's headers.
+async fn set_up_answer(console: &Console) -> HeaderMap {
     let (status, headers, _) = send(
         &console.router,
         form(
@@ -122,7 +127,7 @@ async fn set_up(console: &Console) -> String {
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(location(&headers), "/");
-    cookie_of(&headers)
+    headers
 }
 
 #[tokio::test]

@@ -332,15 +332,7 @@ async fn healthz_tells_strangers_only_that_it_is_up() {
 #[tokio::test]
 async fn a_session_cookie_ends_with_the_browser() {
     let console = console();
-    let (_, headers, _) = send(
-        &console.router,
-        form(
-            "/setup",
-            &format!("password={PASSWORD}&confirm={PASSWORD}").replace(' ', "+"),
-            None,
-        ),
-    )
-    .await;
+    let headers = set_up_answer(&console).await;
     let set = header_text(&headers, header::SET_COOKIE);
     assert!(
         !set.contains("Max-Age") && !set.contains("Expires"),
@@ -352,13 +344,7 @@ async fn a_session_cookie_ends_with_the_browser() {
 async fn server_function_errors_are_4xx_for_people() {
     let console = console();
     let cookie = set_up(&console).await;
-    let request = Request::post("/fn/versions")
-        .header(header::HOST, "localhost")
-        .header(header::ORIGIN, "http://localhost")
-        .header(header::COOKIE, &cookie)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from("garbage=%ZZ&&"))
-        .unwrap();
+    let request = form("/fn/versions", "garbage=%ZZ&&", Some(&cookie));
     let (status, _, body) = send(&console.router, request).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert!(
@@ -367,13 +353,11 @@ async fn server_function_errors_are_4xx_for_people() {
     );
     assert!(body.contains("Reload the page"), "{body}");
     // A refusal of the API keeps its status (here: no such dataset).
-    let request = Request::post("/fn/versions")
-        .header(header::HOST, "localhost")
-        .header(header::ORIGIN, "http://localhost")
-        .header(header::COOKIE, &cookie)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from("dataset=tank%2Fnothing&path=a"))
-        .unwrap();
+    let request = form(
+        "/fn/versions",
+        "dataset=tank%2Fnothing&path=a",
+        Some(&cookie),
+    );
     let (status, _, body) = send(&console.router, request).await;
     assert!(status.is_client_error(), "{status}: {body}");
 }
