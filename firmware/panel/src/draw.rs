@@ -12,9 +12,9 @@ use embedded_graphics::prelude::{DrawTarget, Point, Primitive, Size};
 use embedded_graphics::primitives::{PrimitiveStyle, Rectangle};
 use embedded_graphics::text::{Baseline, Text};
 
-use crate::state::{Level, PanelState, PoolSummary};
+use crate::Page;
+use crate::state::{Level, PanelState};
 use crate::text::{self, TextBuffer, cell_count, fit, wrap};
-use crate::{POOLS_PER_PAGE, Page, pool_page_count};
 
 /// Panel width in pixels.
 pub const WIDTH: u32 = 128;
@@ -128,29 +128,11 @@ fn pools<D>(state: &PanelState<'_>, index: usize, target: &mut D) -> Result<(), 
 where
     D: DrawTarget<Color = BinaryColor>,
 {
-    let page_count = pool_page_count(state);
-    let first = index * POOLS_PER_PAGE;
-    let shown: &[PoolSummary<'_>] = state
-        .pools
-        .get(first..(first + POOLS_PER_PAGE).min(state.pools.len()))
-        .unwrap_or(&[]);
-    let worst = shown
-        .iter()
-        .map(|pool| pool.health.level())
-        .max()
-        .unwrap_or(Level::Ok);
-    let hidden = state
-        .pools
-        .len()
-        .saturating_sub(page_count * POOLS_PER_PAGE);
-    let title: TextBuffer<24> = match (page_count, hidden) {
-        (1, _) => text::format(format_args!("Pools")),
-        (_, 0) => text::format(format_args!("Pools {}/{}", index + 1, page_count)),
-        _ if index + 1 == page_count => {
-            text::format(format_args!("Pools {}/{} +{hidden}", index + 1, page_count))
-        }
-        _ => text::format(format_args!("Pools {}/{}", index + 1, page_count)),
-    };
+    let crate::PoolsPage {
+        shown,
+        worst,
+        title,
+    } = crate::pools_page(state, index);
     header(target, title.as_str(), Some(worst.tag()))?;
 
     for (slot, pool) in shown.iter().enumerate() {

@@ -4,9 +4,9 @@
 //! there); `°` becomes the ROM's degree sign; anything else is `?`. A cut name ends in
 //! [`ELLIPSIS`], a custom character the driver loads from [`ELLIPSIS_GLYPH`].
 
+use crate::Page;
 use crate::state::{Level, PanelState};
 use crate::text::{self, TextBuffer, cell_count, fit, wrap};
-use crate::{POOLS_PER_PAGE, Page, pool_page_count};
 
 /// Characters per row.
 pub const COLUMNS: usize = 20;
@@ -82,28 +82,11 @@ fn overview(state: &PanelState<'_>, screen: &mut Screen) {
 }
 
 fn pools(state: &PanelState<'_>, index: usize, screen: &mut Screen) {
-    let page_count = pool_page_count(state);
-    let first = index * POOLS_PER_PAGE;
-    let shown = state
-        .pools
-        .get(first..(first + POOLS_PER_PAGE).min(state.pools.len()))
-        .unwrap_or(&[]);
-    let worst = shown
-        .iter()
-        .map(|pool| pool.health.level())
-        .max()
-        .unwrap_or(Level::Ok);
-    let hidden = state
-        .pools
-        .len()
-        .saturating_sub(page_count * POOLS_PER_PAGE);
-    let heading: TextBuffer<24> = if page_count == 1 {
-        text::format(format_args!("Pools"))
-    } else if hidden > 0 && index + 1 == page_count {
-        text::format(format_args!("Pools {}/{} +{hidden}", index + 1, page_count))
-    } else {
-        text::format(format_args!("Pools {}/{}", index + 1, page_count))
-    };
+    let crate::PoolsPage {
+        shown,
+        worst,
+        title: heading,
+    } = crate::pools_page(state, index);
     title(screen, heading.as_str(), worst);
     for (slot, pool) in shown.iter().enumerate() {
         let row = slot + 1;

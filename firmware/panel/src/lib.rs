@@ -88,6 +88,45 @@ pub(crate) fn pool_page_count(state: &PanelState<'_>) -> usize {
         .min(MAX_POOL_PAGES)
 }
 
+/// What pools page `index` shows, on either kind of display: its pools, their worst level
+/// and its title (`Pools`, `Pools 2/3`, `Pools 4/4 +2` when pools were left out).
+pub(crate) struct PoolsPage<'s, 'a> {
+    pub(crate) shown: &'s [PoolSummary<'a>],
+    pub(crate) worst: Level,
+    pub(crate) title: text::TextBuffer<24>,
+}
+
+/// The pools page `index` of `state`.
+pub(crate) fn pools_page<'s, 'a>(state: &'s PanelState<'a>, index: usize) -> PoolsPage<'s, 'a> {
+    let page_count = pool_page_count(state);
+    let first = index * POOLS_PER_PAGE;
+    let shown = state
+        .pools
+        .get(first..(first + POOLS_PER_PAGE).min(state.pools.len()))
+        .unwrap_or(&[]);
+    let worst = shown
+        .iter()
+        .map(|pool| pool.health.level())
+        .max()
+        .unwrap_or(Level::Ok);
+    let hidden = state
+        .pools
+        .len()
+        .saturating_sub(page_count * POOLS_PER_PAGE);
+    let title = if page_count == 1 {
+        text::format(format_args!("Pools"))
+    } else if hidden > 0 && index + 1 == page_count {
+        text::format(format_args!("Pools {}/{} +{hidden}", index + 1, page_count))
+    } else {
+        text::format(format_args!("Pools {}/{}", index + 1, page_count))
+    };
+    PoolsPage {
+        shown,
+        worst,
+        title,
+    }
+}
+
 /// The pages that apply: the setup page first while a setup code exists, the overview, the
 /// pools pages when there are pools, health, and backup when a backup is configured.
 pub fn pages(state: &PanelState<'_>) -> Pages {
