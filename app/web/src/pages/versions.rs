@@ -97,17 +97,23 @@ pub fn VersionsPage() -> impl IntoView {
     }
 }
 
-#[component]
-pub fn DirectoryRestorePage() -> impl IntoView {
+/// The entry a page's URL names: `(dataset, console path, snapshot)`, the snapshot empty for
+/// the live data.
+pub fn entry_from_query() -> Memo<(String, String, String)> {
     let query_map = use_query_map();
-    let target = Memo::new(move |_| {
+    Memo::new(move |_| {
         let query = query_map.read();
         (
             query.get("dataset").unwrap_or_default(),
             path_from_query(query.get("path"), query.get("path_hex")),
             query.get("snapshot").unwrap_or_default(),
         )
-    });
+    })
+}
+
+#[component]
+pub fn DirectoryRestorePage() -> impl IntoView {
+    let target = entry_from_query();
     view! {
         <Layout title="Restore a folder">
             {move || {

@@ -6,22 +6,13 @@
 //! written it to attack the administrator who looks at it.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
 use crate::app::Layout;
-use crate::format::{PreviewKind, path_from_query, path_pair, preview_kind, query, shown};
+use crate::format::{PreviewKind, path_pair, preview_kind, query, shown};
 
 #[component]
 pub fn ViewPage() -> impl IntoView {
-    let query_map = use_query_map();
-    let target = Memo::new(move |_| {
-        let query = query_map.read();
-        (
-            query.get("dataset").unwrap_or_default(),
-            path_from_query(query.get("path"), query.get("path_hex")),
-            query.get("snapshot").unwrap_or_default(),
-        )
-    });
+    let target = super::versions::entry_from_query();
     view! {
         <Layout title="Preview">
             {move || {
