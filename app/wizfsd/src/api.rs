@@ -441,12 +441,10 @@ async fn file(
         )?)
     })
     .await?;
+    let kind = content_type(&name);
     Ok((
         [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static(content_type(&name)),
-            ),
+            (header::CONTENT_TYPE, HeaderValue::from_static(kind)),
             (
                 header::CONTENT_DISPOSITION,
                 content_disposition("inline", &name),
@@ -457,7 +455,7 @@ async fn file(
             ),
             (
                 header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(file_policy(&name)),
+                HeaderValue::from_static(file_policy(kind)),
             ),
         ],
         bytes,
@@ -470,8 +468,8 @@ async fn file(
 /// the console's content (`crate::security::FILE_POLICY`: a sandbox where nothing runs or
 /// loads; SVG and text included); PDFs go to the browser's own viewer, which a sandbox
 /// would refuse (`crate::security::PDF_POLICY`).
-pub fn file_policy(name: &[u8]) -> &'static str {
-    if content_type(name) == "application/pdf" {
+pub fn file_policy(content_type: &str) -> &'static str {
+    if content_type == "application/pdf" {
         crate::security::PDF_POLICY
     } else {
         crate::security::FILE_POLICY

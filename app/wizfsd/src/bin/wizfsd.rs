@@ -104,15 +104,6 @@ fn more_descriptors() -> anyhow::Result<u64> {
     Ok(wanted)
 }
 
-/// The system's host name (for the certificate and the mDNS announcement).
-fn system_hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|name| name.trim().to_owned())
-        .ok()
-        .filter(|name| !name.is_empty())
-        .unwrap_or_else(|| "wizfs".to_owned())
-}
-
 /// TLS, sessions, the console's files and the announcement, from the configuration.
 fn serve_options(config: &Config) -> anyhow::Result<wizfsd::server::ServeOptions> {
     use wizfsd::config::TlsMode;
@@ -127,7 +118,7 @@ fn serve_options(config: &Config) -> anyhow::Result<wizfsd::server::ServeOptions
         .console
         .hostname
         .clone()
-        .unwrap_or_else(system_hostname);
+        .unwrap_or_else(wizfsd::health::host_name);
     let certificate = if secure {
         let directory = config.data_dir.join("tls");
         let certificate = wizfs_tls::CertificateFiles::load_or_create(
