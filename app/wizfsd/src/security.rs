@@ -193,8 +193,10 @@ impl HostCheck {
                 .read()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             let verdict = allowed.1.check(host);
-            let unknown_address = wizfs_auth::hosts::parse_host(host)
-                .is_some_and(|parsed| allowed.1.is_unknown_address(&parsed));
+            // Only a refused IP literal may be a new address of the machine.
+            let unknown_address = verdict.is_err()
+                && wizfs_auth::hosts::parse_host(host)
+                    .is_some_and(|parsed| allowed.1.is_unknown_address(&parsed));
             (allowed.0, verdict, unknown_address)
         };
         if verdict.is_ok() || !unknown_address || read_at.elapsed() < ADDRESSES_FRESH_FOR {
