@@ -87,8 +87,12 @@ pub fn version(output: &str) -> Parsed<ZfsVersion> {
 pub const POOL_COLUMNS: &str =
     "name,guid,size,allocated,free,fragmentation,capacity,health,readonly";
 
+/// A pool being created, imported or destroyed while `zpool list` runs can come out as a
+/// line of `-` in every column (seen on OpenZFS 2.1 while another pool was created): it is
+/// no pool yet, or no longer one, and is left out rather than failing the whole listing.
 pub fn pools(output: &str) -> Parsed<Vec<Pool>> {
     lines(output)
+        .filter(|line| !line.split('\t').all(|field| field == "-"))
         .map(|line| {
             let f = fields(line, 9)?;
             let fragmentation = optional_number(line, "fragmentation", f[5].trim_end_matches('%'))?;

@@ -106,6 +106,17 @@ fn pool_lines() {
 }
 
 #[test]
+fn a_pool_in_transition_is_left_out_of_the_listing() {
+    // What OpenZFS 2.1 printed in CI while another test created a pool from a file.
+    let output = "tank\t123\t1000\t400\t600\t12\t40\tONLINE\toff\n-\t-\t-\t-\t-\t-\t-\t-\t-\n";
+    let parsed = pools(output).unwrap();
+    assert_eq!(parsed.len(), 1);
+    assert_eq!(parsed[0].name.as_str(), "tank");
+    // A pool named `-` with real numbers is still an error, not silently dropped.
+    assert!(pools("-\t1\t1000\t400\t600\t12\t40\tONLINE\toff").is_err());
+}
+
+#[test]
 fn dataset_lines_with_volume_and_legacy_mountpoint() {
     let output = "tank\t1\tfilesystem\t10\t20\t30\t/tank\tyes\t1\t1700000000\n\
                   tank/vol\t2\tvolume\t10\t20\t30\t-\t-\t5\t1700000001\n\
