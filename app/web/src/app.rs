@@ -1,10 +1,9 @@
 //! The document shell (served once per page load, with the hydration scripts) and the app:
-//! the router with every page and the layout shared by the signed-in pages.
+//! the router with every page. The frame the signed-in pages share is [`crate::layout`].
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::hooks::use_location;
 use leptos_router::{SsrMode, path};
 
 use crate::pages;
@@ -56,49 +55,5 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/setup") view=pages::auth::SetupPage/>
             </Routes>
         </Router>
-    }
-}
-
-/// The navigation bar: where each link goes and what it says.
-const NAVIGATION: &[(&str, &str)] = &[
-    ("/", "Dashboard"),
-    ("/search", "Search"),
-    ("/browse", "Browse"),
-    ("/snapshots", "Snapshots"),
-    ("/health", "Health"),
-    ("/space", "Space"),
-    ("/duplicates", "Duplicates"),
-    ("/backups", "Backups"),
-];
-
-/// The frame of every signed-in page: navigation, the jobs strip, then the page.
-#[component]
-pub fn Layout(title: &'static str, children: Children) -> impl IntoView {
-    // Plain links (the router still navigates them in the browser): the page is rendered
-    // anew on every navigation, so which one is current is known here, without the
-    // reactive bookkeeping of one `<A>` per link on every server-rendered page.
-    let here = use_location().pathname.get_untracked();
-    let nav = NAVIGATION
-        .iter()
-        .map(|(href, label)| {
-            let current =
-                (*href == here || (*href != "/" && here.starts_with(href))).then_some("page");
-            view! { <a href=*href aria-current=current>{*label}</a> }
-        })
-        .collect_view();
-    view! {
-        <Title text=title/>
-        <header class="top">
-            <a class="brand" href="/">"WiZFS"</a>
-            <nav>{nav}</nav>
-            <form class="logout" method="post" action="/logout">
-                <button type="submit">"Sign out"</button>
-            </form>
-        </header>
-        <pages::jobs::JobsStrip/>
-        <main>
-            <h1>{title}</h1>
-            {children()}
-        </main>
     }
 }

@@ -12,6 +12,7 @@ pub mod app;
 #[cfg(feature = "ssr")]
 pub mod backend;
 pub mod format;
+pub mod layout;
 pub mod model;
 pub mod pages;
 

@@ -52,8 +52,8 @@ pub fn NotFound() -> impl IntoView {
         }
     }
     view! {
-        <crate::app::Layout title="Not found">
+        <crate::layout::Layout title="Not found">
             <p>"There is no such page. " <a href="/">"Back to the dashboard"</a></p>
-        </crate::app::Layout>
+        </crate::layout::Layout>
     }
 }

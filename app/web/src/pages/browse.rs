@@ -6,7 +6,7 @@ use leptos_router::hooks::use_query_map;
 
 use super::error_note;
 use crate::api::{browse, datasets, snapshots};
-use crate::app::Layout;
+use crate::layout::Layout;
 use crate::format::{bytes, components, path_from_query, path_pair, query, short_snapshot};
 
 /// A link to this page for a (console) path.

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use super::{badge, error_note, loading};
 use crate::api::dashboard;
-use crate::app::Layout;
+use crate::layout::Layout;
 use crate::format::bytes;
 use crate::model::Dashboard;
 

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use super::{badge, error_note};
 use crate::api::{health, health_history};
-use crate::app::Layout;
+use crate::layout::Layout;
 use crate::format::polyline;
 use crate::model::{Health, Vdev};
 

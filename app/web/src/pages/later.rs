@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::app::Layout;
+use crate::layout::Layout;
 
 #[component]
 pub fn BackupsPage() -> impl IntoView {

@@ -11,7 +11,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use super::versions::versions_url;
 use super::{badge_class, error_note};
 use crate::api::{datasets, search};
-use crate::app::Layout;
+use crate::layout::Layout;
 use crate::format::{bytes, escape_html_into, short_snapshot, shown, visible};
 use crate::model::{Facet, SearchForm, SearchHit, SearchResults};
 

@@ -7,7 +7,7 @@ use leptos_router::hooks::use_query_map;
 
 use super::error_note;
 use crate::api::{CreateSnapshot, DestroySnapshots, Reclaimable, datasets, snapshots};
-use crate::app::Layout;
+use crate::layout::Layout;
 use crate::format::{bytes, encode};
 
 #[component]

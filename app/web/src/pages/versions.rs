@@ -9,7 +9,7 @@ use leptos_router::hooks::use_query_map;
 
 use super::{badge, error_note};
 use crate::api::{Compare, PlanRestore, Restore, versions};
-use crate::app::Layout;
+use crate::layout::Layout;
 use crate::format::{bytes, parent, path_from_query, path_pair, query, short_snapshot, shown};
 use crate::model::{RestoreForm, RestorePlan};
 

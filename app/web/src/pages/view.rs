@@ -7,7 +7,7 @@
 
 use leptos::prelude::*;
 
-use crate::app::Layout;
+use crate::layout::Layout;
 use crate::format::{PreviewKind, path_pair, preview_kind, query, shown};
 
 #[component]
