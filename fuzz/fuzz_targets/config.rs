@@ -1,6 +1,6 @@
 //! Fuzzes the configuration files: `health.toml` (`HealthConfig::from_toml`), the snapshot
 //! policy files (`wizfs_snapshots::parse_policies`) and the daemon's `wizfsd.toml`
-//! (`app/wizfsd/src/config.rs`, compiled here from its source). The first byte picks the
+//! (`app/services/src/config.rs`, compiled here from its source). The first byte picks the
 //! file kind, the rest is the text (lossy UTF-8: the files are read as strings). Properties:
 //! no panic, and a refused file names a line that exists in it.
 #![no_main]

@@ -2,13 +2,13 @@
 //! paths, because their crates are too heavy to build under coverage instrumentation (both
 //! depend on Leptos), and the helpers the targets use to cut an input into parts.
 //!
-//! `wizfsd_config` is `app/wizfsd/src/config.rs` (the daemon's `wizfsd.toml`) and
+//! `wizfsd_config` is `app/services/src/config.rs` (the daemon's `wizfsd.toml`) and
 //! `web_format` is `app/web/src/format.rs` (among its pure helpers the console path form):
 //! the very files the daemon and the console compile, so what is fuzzed is what ships. Once
 //! the daemon's configuration moves to a services crate (issue 18) the target can depend
 //! on that crate instead.
 
-#[path = "../../app/wizfsd/src/config.rs"]
+#[path = "../../app/services/src/config.rs"]
 pub mod wizfsd_config;
 
 #[path = "../../app/web/src/format.rs"]

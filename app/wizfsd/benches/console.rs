@@ -130,10 +130,10 @@ fn main() -> anyhow::Result<()> {
     }
     let zfs: Arc<dyn Zfs> = Arc::new(fake);
     let data = directory.path().join("state");
-    let store = wizfsd::cli::search::open_index(&data)?;
+    let store = wizfs_services::open_index(&data)?;
     let state = wizfsd::server::AppState::new(zfs).with_index(
         store,
-        wizfsd::config::IndexConfig::default(),
+        wizfs_services::config::IndexConfig::default(),
         wizfs_indexer::MethodPolicy::Diff,
     );
     let indexing = Instant::now();

@@ -7,7 +7,6 @@
 //! for names that are not UTF-8); listings return both forms.
 
 use std::io::Write;
-use std::sync::Arc;
 
 use axum::Json;
 use axum::body::{Body, Bytes};
@@ -18,39 +17,15 @@ use serde::Deserialize;
 use wizfs_core::restore::{DirectoryStrategy, RestoreRequest, RestoreTarget};
 use wizfs_core::versions::VersionIdentity;
 use wizfs_core::{DatasetName, RelativePath, SnapshotName};
-use wizfs_recovery::{Recovery, RecoveryError};
+
 use wizfs_zfs::Scope;
 
 use crate::server::{ApiError, AppState};
-use crate::wire::*;
+use wizfs_api::*;
 
 mod health;
 mod jobs;
 mod snapshots;
-
-impl From<RecoveryError> for ApiError {
-    fn from(error: RecoveryError) -> Self {
-        let message = error.to_string();
-        match error {
-            RecoveryError::Zfs(inner) => ApiError::from(inner),
-            RecoveryError::Path(_)
-            | RecoveryError::Plan(_)
-            | RecoveryError::NotComparable { .. } => ApiError::BadRequest(message),
-            RecoveryError::WrongDataset { .. } => ApiError::BadRequest(message),
-            RecoveryError::NotInAnyDataset(_)
-            | RecoveryError::SnapshotNotFound(_)
-            | RecoveryError::Missing { .. } => ApiError::NotFound(message),
-            RecoveryError::NotMounted(_) => ApiError::Conflict(message),
-            RecoveryError::Restore(inner) => match inner.http_class() {
-                wizfs_restore::ErrorClass::NotFound => ApiError::NotFound(message),
-                wizfs_restore::ErrorClass::Refused => ApiError::BadRequest(message),
-                wizfs_restore::ErrorClass::Conflict => ApiError::Conflict(message),
-                wizfs_restore::ErrorClass::Internal => ApiError::Internal(message),
-            },
-            RecoveryError::Read { .. } => ApiError::Internal(message),
-        }
-    }
-}
 
 /// Runs blocking work on the blocking pool.
 async fn blocking<T: Send + 'static>(
@@ -58,11 +33,11 @@ async fn blocking<T: Send + 'static>(
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(work)
         .await
-        .map_err(|error| ApiError::Internal(format!("task failed: {error}")))?
+        .map_err(|error| ApiError::internal(format!("task failed: {error}")))?
 }
 
 fn dataset(text: &str) -> Result<DatasetName, ApiError> {
-    DatasetName::new(text).map_err(|error| ApiError::BadRequest(error.to_string()))
+    DatasetName::new(text).map_err(|error| ApiError::bad_request(error.to_string()))
 }
 
 fn snapshot(dataset: &DatasetName, text: &str) -> Result<SnapshotName, ApiError> {
@@ -71,9 +46,9 @@ fn snapshot(dataset: &DatasetName, text: &str) -> Result<SnapshotName, ApiError>
     } else {
         dataset.snapshot(text)
     };
-    let name = name.map_err(|error| ApiError::BadRequest(error.to_string()))?;
+    let name = name.map_err(|error| ApiError::bad_request(error.to_string()))?;
     if name.dataset() != dataset {
-        return Err(ApiError::BadRequest(format!(
+        return Err(ApiError::bad_request(format!(
             "snapshot {name} is not of dataset {dataset}"
         )));
     }
@@ -105,16 +80,16 @@ impl EntryQuery {
         let bytes = match (&self.path, &self.path_hex) {
             (Some(path), None) => path.as_bytes().to_vec(),
             (None, Some(hexadecimal)) => unhex(hexadecimal)
-                .ok_or_else(|| ApiError::BadRequest("path_hex is not hexadecimal".into()))?,
+                .ok_or_else(|| ApiError::bad_request("path_hex is not hexadecimal".into()))?,
             (None, None) => Vec::new(),
             (Some(_), Some(_)) => {
-                return Err(ApiError::BadRequest(
+                return Err(ApiError::bad_request(
                     "give path or path_hex, not both".into(),
                 ));
             }
         };
         let path =
-            RelativePath::new(&bytes).map_err(|error| ApiError::BadRequest(error.to_string()))?;
+            RelativePath::new(&bytes).map_err(|error| ApiError::bad_request(error.to_string()))?;
         let snapshot = self
             .snapshot
             .as_deref()
@@ -207,7 +182,7 @@ async fn versions(
         None | Some("metadata") => VersionIdentity::Metadata,
         Some("content") => VersionIdentity::Content,
         Some(other) => {
-            return Err(ApiError::BadRequest(format!(
+            return Err(ApiError::bad_request(format!(
                 "by must be metadata or content, not `{other}`"
             )));
         }
@@ -256,15 +231,17 @@ impl RestoreBody {
             (None | Some("copy"), Some(into)) => RestoreTarget::Copy {
                 into: Some(
                     RelativePath::new(into.as_bytes())
-                        .map_err(|error| ApiError::BadRequest(error.to_string()))?,
+                        .map_err(|error| ApiError::bad_request(error.to_string()))?,
                 ),
             },
             (Some("original"), None) => RestoreTarget::Original,
             (Some("original"), Some(_)) => {
-                return Err(ApiError::BadRequest("`into` only applies to copies".into()));
+                return Err(ApiError::bad_request(
+                    "`into` only applies to copies".into(),
+                ));
             }
             (Some(other), _) => {
-                return Err(ApiError::BadRequest(format!(
+                return Err(ApiError::bad_request(format!(
                     "target must be copy or original, not `{other}`"
                 )));
             }
@@ -273,14 +250,14 @@ impl RestoreBody {
             None | Some("merge") => DirectoryStrategy::Merge,
             Some("replace") => DirectoryStrategy::Replace,
             Some(other) => {
-                return Err(ApiError::BadRequest(format!(
+                return Err(ApiError::bad_request(format!(
                     "strategy must be merge or replace, not `{other}`"
                 )));
             }
         };
         let snapshot = entry
             .snapshot
-            .ok_or_else(|| ApiError::BadRequest("snapshot is required".into()))?;
+            .ok_or_else(|| ApiError::bad_request("snapshot is required".into()))?;
         Ok(RestoreRequest {
             snapshot,
             path: entry.path,
@@ -320,7 +297,7 @@ async fn restore(
         match restored {
             Ok((plan, report)) => {
                 job.succeed(format!("{} files, {} bytes", report.files, report.bytes));
-                Ok(Json(ReportView::new(&plan, &report)))
+                Ok(Json(wizfs_services::views::restore_report(&plan, &report)))
             }
             Err(error) => {
                 job.fail(error.to_string());
@@ -516,7 +493,7 @@ async fn download(
     })
     .await?;
     if !exists {
-        return Err(ApiError::NotFound(format!(
+        return Err(ApiError::not_found(format!(
             "`{}` does not exist there",
             entry.path
         )));
@@ -611,7 +588,7 @@ fn indexer(state: &AppState) -> Result<wizfs_indexer::Indexer, ApiError> {
     state
         .indexer
         .clone()
-        .ok_or_else(|| ApiError::Unavailable("the search index is not open".into()))
+        .ok_or_else(|| ApiError::unavailable("the search index is not open".into()))
 }
 
 async fn search(
@@ -629,7 +606,7 @@ pub(crate) async fn search_view(
 ) -> Result<SearchResultsView, ApiError> {
     use wizfs_index::{NameMatch, SearchQuery, Sort};
     let indexer = indexer(&state)?;
-    let bad = |what: &str, value: &str| ApiError::BadRequest(format!("unknown {what} `{value}`"));
+    let bad = |what: &str, value: &str| ApiError::bad_request(format!("unknown {what} `{value}`"));
     let name_match = match parameters.name_match.as_deref() {
         None | Some("substring") => NameMatch::Substring,
         Some("prefix") => NameMatch::Prefix,
@@ -657,9 +634,9 @@ pub(crate) async fn search_view(
         (Some(name), Some(under)) => Some((
             name.to_string(),
             RelativePath::new(under.as_bytes())
-                .map_err(|error| ApiError::BadRequest(error.to_string()))?,
+                .map_err(|error| ApiError::bad_request(error.to_string()))?,
         )),
-        (None, Some(_)) => return Err(ApiError::BadRequest("`under` needs `dataset`".into())),
+        (None, Some(_)) => return Err(ApiError::bad_request("`under` needs `dataset`".into())),
         _ => None,
     };
     let zfs = state.zfs.clone();
@@ -668,7 +645,7 @@ pub(crate) async fn search_view(
         .clone()
         .acquire_owned()
         .await
-        .map_err(|error| ApiError::Internal(format!("search queue: {error}")))?;
+        .map_err(|error| ApiError::internal(format!("search queue: {error}")))?;
     // A search of the index alone takes about a millisecond or less (glob searches over
     // 100k versions: p99 16 ms; docs/benchmarks.md) and runs right here on the request's
     // worker thread: handing it to the blocking pool meant a wait in the run queue for
@@ -685,7 +662,7 @@ pub(crate) async fn search_view(
                     .into_iter()
                     .find(|candidate| candidate.name == wanted)
                     .ok_or_else(|| {
-                        ApiError::NotFound(format!("snapshot {wanted} does not exist"))
+                        ApiError::not_found(format!("snapshot {wanted} does not exist"))
                     })?;
                 let guid = zfs
                     .list_datasets(Some(name))?
@@ -694,7 +671,7 @@ pub(crate) async fn search_view(
                     .unwrap_or_default();
                 Some((guid, found.createtxg))
             }
-            (None, Some(_)) => return Err(ApiError::BadRequest("`as_of` needs `dataset`".into())),
+            (None, Some(_)) => return Err(ApiError::bad_request("`as_of` needs `dataset`".into())),
             _ => None,
         };
         let query = SearchQuery {
@@ -716,8 +693,8 @@ pub(crate) async fn search_view(
         let results = indexer
             .store()
             .search(&query)
-            .map_err(|error| ApiError::BadRequest(error.to_string()))?;
-        Ok(SearchResultsView::from(&results))
+            .map_err(|error| ApiError::bad_request(error.to_string()))?;
+        Ok(wizfs_services::views::search_results(&results))
     };
     if inline {
         search()
@@ -729,7 +706,7 @@ pub(crate) async fn search_view(
 /// `POST /api/v1/index`: reconcile the index with ZFS now.
 async fn reindex(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
     indexer(&state)?;
-    let reports = blocking(move || state.reconcile_index()).await?;
+    let reports = blocking(move || Ok(state.reconcile_index()?)).await?;
     Ok(Json(serde_json::json!(reports
         .iter()
         .map(|report| serde_json::json!({"dataset": report.dataset, "indexed": report.indexed, "forgotten": report.forgotten}))
@@ -754,11 +731,6 @@ pub fn router() -> crate::routes::Routes<AppState> {
         .merge(snapshots::router())
         .merge(health::router())
         .merge(jobs::router())
-}
-
-/// Builds the shared recovery service for the state.
-pub fn recovery(zfs: Arc<dyn wizfs_zfs::Zfs>) -> Recovery {
-    Recovery::new(zfs, Arc::new(wizfs_recovery::system_clock))
 }
 
 #[cfg(test)]

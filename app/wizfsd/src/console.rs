@@ -23,7 +23,7 @@ use wizfs_web::model;
 
 use crate::api::SearchParameters;
 use crate::server::AppState;
-use crate::wire::SearchResultsView;
+use wizfs_api::SearchResultsView;
 
 /// The REST router, answering the console's server functions without a network hop; the
 /// machine's listings are read through a [`cache::ReadCache`] that the console's own changes
@@ -106,7 +106,7 @@ impl Backend for InProcess {
 /// a path that is not UTF-8 is the console's hex form (`wizfs_web::format::console_path`),
 /// which its links carry as `path_hex`.
 fn search_model(view: SearchResultsView) -> model::SearchResults {
-    let facets = |facets: Vec<crate::wire::FacetView>| {
+    let facets = |facets: Vec<wizfs_api::FacetView>| {
         facets
             .into_iter()
             .map(|facet| model::Facet {

@@ -160,7 +160,7 @@ impl HostCheck {
     /// The machine's own names and addresses plus `configured` names; `hostname` is the name
     /// the console is announced by (default: the system's host name).
     pub fn for_machine(configured: &[String], hostname: Option<&str>) -> Self {
-        let system = crate::health::host_name();
+        let system = wizfs_services::health::host_name();
         let mut names: Vec<String> = configured.to_vec();
         for name in [Some(system.as_str()), hostname].into_iter().flatten() {
             let name = name.trim().trim_end_matches('.');

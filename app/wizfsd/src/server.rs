@@ -12,203 +12,70 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use serde::Serialize;
-use wizfs_zfs::{Zfs, ZfsError};
+use wizfs_zfs::ZfsError;
 
 use crate::routes::Routes;
-use crate::wire::{PoolView, VersionView};
+use wizfs_api::{ErrorKind, PoolView, VersionView};
+use wizfs_services::ServiceError;
 
-/// What request handlers share.
-#[derive(Clone, Debug)]
-pub struct AppState {
-    pub zfs: Arc<dyn Zfs>,
-    pub recovery: wizfs_recovery::Recovery,
-    /// The search index, when it could be opened.
-    pub indexer: Option<wizfs_indexer::Indexer>,
-    pub index_config: crate::config::IndexConfig,
-    /// Snapshot policies and their scheduler.
-    pub snapshots: crate::snapshots::SnapshotService,
-    /// Health monitoring (disks, pools, sensors, alerts), when the daemon runs it.
-    pub health: Option<crate::health::HealthService>,
-    /// Long work the console shows live.
-    pub jobs: crate::jobs::Jobs,
-    /// Searches run at most one per core at a time, the others wait their turn in order:
-    /// 64 searches at once on 2 cores otherwise all slowed down together (p99 5× the p50).
-    /// (Searches of the index alone run on the request's worker thread, so there they
-    /// never wait here; those that ask ZFS first run on the blocking pool.)
-    pub searches: Arc<tokio::sync::Semaphore>,
-}
+/// What request handlers share: the services (`wizfs-services`).
+pub type AppState = wizfs_services::Services;
 
-impl AppState {
-    pub fn new(zfs: Arc<dyn Zfs>) -> Self {
-        let recovery = crate::api::recovery(zfs.clone());
-        Self {
-            zfs,
-            recovery,
-            indexer: None,
-            index_config: crate::config::IndexConfig::default(),
-            snapshots: crate::snapshots::SnapshotService::default(),
-            health: None,
-            jobs: crate::jobs::Jobs::default(),
-            searches: Arc::new(tokio::sync::Semaphore::new(
-                std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
-            )),
-        }
-    }
-
-    /// With health monitoring (rounds scheduled by `serve`).
-    pub fn with_health(mut self, health: crate::health::HealthService) -> Self {
-        self.health = Some(health);
-        self
-    }
-
-    /// With snapshot policies (scheduled by `serve`).
-    pub fn with_policies(mut self, policies: Vec<wizfs_snapshots::PolicyConfig>) -> Self {
-        self.snapshots = crate::snapshots::SnapshotService::new(policies);
-        self
-    }
-
-    /// With a search index, compared by `method` (see `wiring::index_method`).
-    pub fn with_index(
-        mut self,
-        store: Arc<wizfs_index::IndexStore>,
-        config: crate::config::IndexConfig,
-        method: wizfs_indexer::MethodPolicy,
-    ) -> Self {
-        self.indexer = Some(wizfs_indexer::Indexer::with_policy(
-            store,
-            self.zfs.clone(),
-            method,
-        ));
-        self.index_config = config;
-        self
-    }
-
-    /// Reconciles the index with ZFS (blocking; run on the blocking pool).
-    pub fn reconcile_index(&self) -> Result<Vec<wizfs_indexer::SyncReport>, ApiError> {
-        let indexer = self
-            .indexer
-            .as_ref()
-            .ok_or_else(|| ApiError::Unavailable("the search index is not open".into()))?;
-        let config = &self.index_config;
-        let failed =
-            |error: &dyn std::fmt::Display| ApiError::Internal(format!("indexing failed: {error}"));
-        let job = self.jobs.start("index", "Indexing snapshots");
-        let reports = match indexer.sync_all(&|dataset| config.includes(dataset), &mut |progress| {
-            job.progress(
-                progress.done as u64,
-                progress.total as u64,
-                format!("{}: {}", progress.dataset, progress.step),
-            );
-        }) {
-            Ok(reports) => {
-                let indexed: usize = reports.iter().map(|report| report.indexed.len()).sum();
-                job.succeed(format!("{indexed} snapshots indexed"));
-                reports
-            }
-            Err(error) => {
-                job.fail(error.to_string());
-                return Err(failed(&error));
-            }
-        };
-        // Datasets excluded after they were indexed disappear from search (and come back
-        // when included again).
-        for known in indexer.store().datasets().map_err(|error| failed(&error))? {
-            let included =
-                wizfs_core::DatasetName::new(&known.name).is_ok_and(|name| config.includes(&name));
-            if included != known.included {
-                indexer
-                    .store()
-                    .set_included(known.guid, included)
-                    .map_err(|error| failed(&error))?;
-            }
-        }
-        Ok(reports)
-    }
-}
-
-/// Reconciles the index now and then every `interval_seconds` (0: only now).
-pub fn spawn_index_schedule(state: AppState) {
-    if state.indexer.is_none() {
-        return;
-    }
-    tokio::spawn(async move {
-        loop {
-            let worker = state.clone();
-            match tokio::task::spawn_blocking(move || worker.reconcile_index()).await {
-                Ok(Ok(reports)) => {
-                    for report in reports
-                        .iter()
-                        .filter(|report| !report.indexed.is_empty() || !report.forgotten.is_empty())
-                    {
-                        tracing::info!(dataset = %report.dataset, indexed = report.indexed.len(), forgotten = report.forgotten.len(), "index reconciled");
-                    }
-                }
-                Ok(Err(error)) => tracing::warn!(%error, "index reconciliation failed"),
-                Err(error) => tracing::warn!(%error, "index reconciliation task failed"),
-            }
-            if state.index_config.interval_seconds == 0 {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_secs(
-                state.index_config.interval_seconds,
-            ))
-            .await;
-        }
-    });
-}
-
-/// An API failure: a status and a message for the user.
+/// An API failure as HTTP sees it: a [`ServiceError`], whose kind decides the status and
+/// whose message is the body (`{"error": …}`).
 #[derive(Debug, thiserror::Error)]
-pub enum ApiError {
-    #[error("{0}")]
-    BadRequest(String),
-    #[error("{0}")]
-    NotFound(String),
-    #[error("{0}")]
-    Conflict(String),
-    #[error("{0}")]
-    Unavailable(String),
-    #[error("{0}")]
-    Internal(String),
-}
+#[error(transparent)]
+pub struct ApiError(#[from] pub ServiceError);
 
 impl From<ZfsError> for ApiError {
     fn from(error: ZfsError) -> Self {
-        let message = error.to_string();
-        match error {
-            ZfsError::InvalidName(_)
-            | ZfsError::InvalidArgument(_)
-            | ZfsError::InvalidRequest(_) => Self::BadRequest(message),
-            ZfsError::NotFound { .. } => Self::NotFound(message),
-            ZfsError::AlreadyExists { .. } | ZfsError::Busy { .. } => Self::Conflict(message),
-            ZfsError::Spawn { .. } => Self::Unavailable(message),
-            _ => Self::Internal(message),
-        }
+        Self(error.into())
+    }
+}
+
+impl From<wizfs_recovery::RecoveryError> for ApiError {
+    fn from(error: wizfs_recovery::RecoveryError) -> Self {
+        Self(error.into())
     }
 }
 
 impl ApiError {
+    pub fn bad_request(message: String) -> Self {
+        Self(ServiceError::BadRequest(message))
+    }
+
+    pub fn not_found(message: String) -> Self {
+        Self(ServiceError::NotFound(message))
+    }
+
+    pub fn conflict(message: String) -> Self {
+        Self(ServiceError::Conflict(message))
+    }
+
+    pub fn unavailable(message: String) -> Self {
+        Self(ServiceError::Unavailable(message))
+    }
+
+    pub fn internal(message: String) -> Self {
+        Self(ServiceError::Internal(message))
+    }
+
     pub fn status(&self) -> StatusCode {
-        match self {
-            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        match self.0.kind() {
+            ErrorKind::BadRequest => StatusCode::BAD_REQUEST,
+            ErrorKind::NotFound => StatusCode::NOT_FOUND,
+            ErrorKind::Conflict => StatusCode::CONFLICT,
+            ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
-}
-
-#[derive(Serialize)]
-struct ErrorBody {
-    error: String,
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (
             self.status(),
-            Json(ErrorBody {
+            Json(wizfs_api::ErrorBody {
                 error: self.to_string(),
             }),
         )
@@ -235,7 +102,7 @@ async fn healthz(
     if signed_in.is_none() {
         let version = tokio::task::spawn_blocking(move || zfs.version())
             .await
-            .map_err(|error| ApiError::Internal(format!("health check task failed: {error}")))?;
+            .map_err(|error| ApiError::internal(format!("health check task failed: {error}")))?;
         return match version {
             Ok(_) => Ok(Json(Health {
                 status: "ok",
@@ -244,20 +111,20 @@ async fn healthz(
             })),
             Err(error) => {
                 tracing::warn!(%error, "health check: ZFS is not usable");
-                Err(ApiError::Unavailable("ZFS is not usable".into()))
+                Err(ApiError::unavailable("ZFS is not usable".into()))
             }
         };
     }
     let (version, pools) = tokio::task::spawn_blocking(move || (zfs.version(), zfs.list_pools()))
         .await
-        .map_err(|error| ApiError::Internal(format!("health check task failed: {error}")))?;
+        .map_err(|error| ApiError::internal(format!("health check task failed: {error}")))?;
     let version =
-        version.map_err(|error| ApiError::Unavailable(format!("ZFS is not usable: {error}")))?;
+        version.map_err(|error| ApiError::unavailable(format!("ZFS is not usable: {error}")))?;
     let pools = pools.map_err(ApiError::from)?;
     let degraded = pools.iter().any(|pool| !pool.health.is_online());
     Ok(Json(Health {
         status: if degraded { "degraded" } else { "ok" },
-        version: Some(VersionView::new(Some(&version))),
+        version: Some(VersionView::new(crate::VERSION, Some(&version))),
         pools: Some(pools.iter().map(PoolView::from).collect()),
     }))
 }
@@ -353,9 +220,9 @@ pub async fn serve(options: ServeOptions, state: AppState) -> anyhow::Result<()>
         "http"
     };
     tracing::info!(%address, scheme, "wizfsd listening");
-    spawn_index_schedule(state.clone());
-    crate::snapshots::spawn_snapshot_schedule(state.clone());
-    crate::health::spawn_health_schedule(state.clone());
+    wizfs_services::spawn_index_schedule(state.clone());
+    wizfs_services::snapshots::spawn_snapshot_schedule(state.clone());
+    wizfs_services::health::spawn_health_schedule(state.clone());
     // Announced only once listening; withdrawn when the advertiser is dropped at the end.
     let _advertiser = options.advertise.and_then(|mut advertisement| {
         advertisement.port = address.port();

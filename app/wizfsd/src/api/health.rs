@@ -13,9 +13,9 @@ use wizfs_health::alerts::Alert;
 use wizfs_health::history::ChartPoint;
 
 use super::blocking;
-use crate::health::{HealthService, TestResult, test_notifications};
 use crate::server::{ApiError, AppState};
-use crate::wire::health::HealthView;
+use wizfs_services::health::{HealthService, TestResult, test_notifications};
+use wizfs_services::wire::health::HealthView;
 
 /// Chart points when the request names none, and the most it may ask for.
 const DEFAULT_POINTS: usize = 200;
@@ -27,14 +27,14 @@ fn service(state: &AppState) -> Result<HealthService, ApiError> {
     state
         .health
         .clone()
-        .ok_or_else(|| ApiError::Unavailable("health monitoring is not running".into()))
+        .ok_or_else(|| ApiError::unavailable("health monitoring is not running".into()))
 }
 
 async fn view(State(state): State<AppState>) -> Result<Json<HealthView>, ApiError> {
     let latest = service(&state)?.latest();
     latest
         .map(|view| Json(HealthView::clone(&view)))
-        .ok_or_else(|| ApiError::Unavailable("the first health check has not finished yet".into()))
+        .ok_or_else(|| ApiError::unavailable("the first health check has not finished yet".into()))
 }
 
 async fn check(State(state): State<AppState>) -> Result<Json<HealthView>, ApiError> {
@@ -113,7 +113,7 @@ async fn history(
     let service = service(&state)?;
     let points = query.points.unwrap_or(DEFAULT_POINTS);
     if !(1..=MAX_POINTS).contains(&points) {
-        return Err(ApiError::BadRequest(format!(
+        return Err(ApiError::bad_request(format!(
             "points must be between 1 and {MAX_POINTS}"
         )));
     }
@@ -122,17 +122,17 @@ async fn history(
         .from
         .unwrap_or(to.saturating_sub(DEFAULT_SPAN_SECONDS));
     if from > to {
-        return Err(ApiError::BadRequest("`from` is after `to`".into()));
+        return Err(ApiError::bad_request("`from` is after `to`".into()));
     }
     blocking(move || {
         let history = service.history().ok_or_else(|| {
-            ApiError::Unavailable("the health history could not be opened".into())
+            ApiError::unavailable("the health history could not be opened".into())
         })?;
         let failed = |error: wizfs_health::history::HistoryError| match error {
             wizfs_health::history::HistoryError::InvalidMetric { .. } => {
-                ApiError::BadRequest(error.to_string())
+                ApiError::bad_request(error.to_string())
             }
-            other => ApiError::Internal(other.to_string()),
+            other => ApiError::internal(other.to_string()),
         };
         Ok(Json(match query.metric {
             None => HistoryView::Metrics {
@@ -164,7 +164,7 @@ async fn test_notification(
 ) -> Result<Json<Vec<TestResult>>, ApiError> {
     let service = service(&state)?;
     if service.config().notify.is_empty() {
-        return Err(ApiError::NotFound(
+        return Err(ApiError::not_found(
             "no notification channel is configured ([[health.notify]])".into(),
         ));
     }
@@ -177,7 +177,7 @@ async fn test_notification(
         )
         .map(Json)
         .ok_or_else(|| {
-            ApiError::NotFound(format!(
+            ApiError::not_found(format!(
                 "no notification channel `{}` is configured",
                 query.channel.unwrap_or_default()
             ))
@@ -203,7 +203,7 @@ mod tests {
 
     use super::super::tests::{get_json, post_json};
     use super::*;
-    use crate::health::tests::{Machine, Receiver};
+    use wizfs_services::testing::{Machine, Receiver};
 
     async fn call(router: Router, method: &str, uri: &str) -> (StatusCode, serde_json::Value) {
         match method {

@@ -9,8 +9,8 @@ use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 
-use crate::jobs::JobView;
 use crate::server::AppState;
+use wizfs_services::jobs::JobView;
 
 async fn jobs(State(state): State<AppState>) -> Json<Vec<JobView>> {
     Json(state.jobs.list())

@@ -12,7 +12,7 @@ use wizfs_snapshots::RunMode;
 
 use super::blocking;
 use crate::server::{ApiError, AppState};
-use crate::wire::snapshots::{PlanView, PolicyView, ReclaimView, RunReportView};
+use wizfs_services::wire::snapshots::{PlanView, PolicyView, ReclaimView, RunReportView};
 
 /// `GET /api/v1/policies`.
 #[derive(Debug, Serialize)]
@@ -52,15 +52,19 @@ async fn plan(
     if let Some(id) = &query.policy
         && !policies.iter().any(|policy| policy.id().as_str() == id)
     {
-        return Err(ApiError::NotFound(format!(
+        return Err(ApiError::not_found(format!(
             "no policy `{id}` is configured"
         )));
     }
     let zfs = state.zfs.clone();
     let estimate = query.estimate.unwrap_or(true);
     blocking(move || {
-        let report =
-            wizfs_snapshots::plan_now(zfs.as_ref(), &policies, crate::snapshots::now(), estimate);
+        let report = wizfs_snapshots::plan_now(
+            zfs.as_ref(),
+            &policies,
+            wizfs_services::snapshots::now(),
+            estimate,
+        );
         let mut view = PlanView::from(&report);
         if let Some(id) = &query.policy {
             view.decisions
@@ -79,7 +83,7 @@ async fn plan(
 
 async fn run(State(state): State<AppState>) -> Result<Json<RunReportView>, ApiError> {
     if state.snapshots.policies().is_empty() {
-        return Err(ApiError::NotFound(
+        return Err(ApiError::not_found(
             "no snapshot policy is configured".into(),
         ));
     }
@@ -88,7 +92,7 @@ async fn run(State(state): State<AppState>) -> Result<Json<RunReportView>, ApiEr
             state.zfs.as_ref(),
             state.indexer.as_ref(),
             &state.index_config,
-            crate::snapshots::now(),
+            wizfs_services::snapshots::now(),
             RunMode::Scheduled,
         );
         Ok(Json(RunReportView::from(&report)))
@@ -115,16 +119,16 @@ pub fn parse_snapshot_list(text: &str) -> Result<Vec<SnapshotName>, ApiError> {
             SnapshotName::new(item)
         } else {
             let previous = names.last().ok_or_else(|| {
-                ApiError::BadRequest(format!(
+                ApiError::bad_request(format!(
                     "`{item}` needs a dataset: write dataset@{item} first"
                 ))
             })?;
             previous.dataset().snapshot(item)
         };
-        names.push(name.map_err(|error| ApiError::BadRequest(error.to_string()))?);
+        names.push(name.map_err(|error| ApiError::bad_request(error.to_string()))?);
     }
     if names.is_empty() {
-        return Err(ApiError::BadRequest("no snapshot given".into()));
+        return Err(ApiError::bad_request("no snapshot given".into()));
     }
     Ok(names)
 }
@@ -182,7 +186,7 @@ mod tests {
     use wizfs_zfs::{FakeZfs, Zfs};
 
     use super::*;
-    use crate::snapshots::SnapshotService;
+    use wizfs_services::snapshots::SnapshotService;
 
     async fn call(router: Router, method: &str, uri: &str) -> (StatusCode, serde_json::Value) {
         let request = Request::builder()
@@ -299,11 +303,11 @@ fn follow_in_index(state: &AppState) {
 async fn create(
     State(state): State<AppState>,
     Json(body): Json<CreateBody>,
-) -> Result<Json<Vec<crate::wire::SnapshotView>>, ApiError> {
+) -> Result<Json<Vec<wizfs_api::SnapshotView>>, ApiError> {
     let dataset = super::dataset(body.dataset.trim())?;
     let name = dataset
         .snapshot(body.name.trim())
-        .map_err(|error| ApiError::BadRequest(error.to_string()))?;
+        .map_err(|error| ApiError::bad_request(error.to_string()))?;
     let zfs = state.zfs.clone();
     let recursive = body.recursive;
     let made = blocking(move || {
@@ -317,7 +321,7 @@ async fn create(
             .list_snapshots(&dataset, scope)?
             .iter()
             .filter(|snapshot| snapshot.name.short_name() == name.short_name())
-            .map(crate::wire::SnapshotView::from)
+            .map(wizfs_api::SnapshotView::from)
             .collect::<Vec<_>>())
     })
     .await?;

@@ -5,6 +5,7 @@
 use super::*;
 use axum::Router;
 use axum::http::{Request, StatusCode};
+use std::sync::Arc;
 use tower::ServiceExt;
 use wizfs_core::PoolName;
 use wizfs_zfs::{FakeZfs, Zfs};
@@ -259,10 +260,10 @@ async fn search_finds_a_deleted_file_after_indexing() {
     )
     .unwrap();
     std::fs::remove_file(mountpoint.join("tax-return-2025.pdf")).unwrap();
-    let store = crate::cli::search::open_index(&directory.path().join("state")).unwrap();
+    let store = wizfs_services::open_index(&directory.path().join("state")).unwrap();
     let state = AppState::new(fake).with_index(
         store,
-        crate::config::IndexConfig::default(),
+        wizfs_services::config::IndexConfig::default(),
         wizfs_indexer::MethodPolicy::Diff,
     );
     let router = crate::server::router(state);
@@ -290,10 +291,10 @@ async fn excluded_datasets_disappear_from_search() {
         .unwrap();
     let mountpoint = fake.mountpoint(&DatasetName::new("tank").unwrap()).unwrap();
     std::fs::write(mountpoint.join("secret-plans.txt"), b"x").unwrap();
-    let store = crate::cli::search::open_index(&directory.path().join("state")).unwrap();
+    let store = wizfs_services::open_index(&directory.path().join("state")).unwrap();
     let included = AppState::new(fake.clone()).with_index(
         store.clone(),
-        crate::config::IndexConfig::default(),
+        wizfs_services::config::IndexConfig::default(),
         wizfs_indexer::MethodPolicy::Diff,
     );
     included.reconcile_index().unwrap();
@@ -302,9 +303,9 @@ async fn excluded_datasets_disappear_from_search() {
         get_json(&router, "/api/v1/search?q=secret").await.1["total"],
         1
     );
-    let config = crate::config::IndexConfig {
+    let config = wizfs_services::config::IndexConfig {
         exclude: vec!["tank".into()],
-        ..crate::config::IndexConfig::default()
+        ..wizfs_services::config::IndexConfig::default()
     };
     let excluded = AppState::new(fake).with_index(store, config, wizfs_indexer::MethodPolicy::Diff);
     excluded.reconcile_index().unwrap();

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
-use wizfsd::config::{Config, DEFAULT_PATH, ZfsBackend};
+use wizfs_services::config::{Config, DEFAULT_PATH, ZfsBackend};
 
 #[derive(Debug, Parser)]
 #[command(name = "wizfsd", version = wizfsd::VERSION, about = "The WiZFS daemon: web console and API")]
@@ -56,24 +56,7 @@ fn main() -> anyhow::Result<()> {
         Err(error) => tracing::warn!(%error, "cannot raise the open file limit"),
     }
 
-    let zfs = wizfsd::wiring::zfs(&config.zfs)?;
-    let health = wizfsd::health::HealthService::open(
-        config.health.clone(),
-        zfs.clone(),
-        wizfsd::wiring::smart_source(&config.zfs)?,
-        &config.data_dir,
-    );
-    let mut state = wizfsd::server::AppState::new(zfs)
-        .with_policies(config.policies.clone())
-        .with_health(health);
-    // Without its index the daemon still serves browsing and restores; search says why not.
-    match wizfsd::cli::search::open_index(&config.data_dir) {
-        Ok(store) => {
-            let method = wizfsd::wiring::index_method(&config.zfs, config.index.method);
-            state = state.with_index(store, config.index.clone(), method);
-        }
-        Err(error) => tracing::error!("search index unavailable: {error:#}"),
-    }
+    let state = wizfs_services::wiring::services(&config)?;
     let mut options = serve_options(&config)?;
     // Connections take a descriptor each; keep room for the index, pools and processes.
     if let Ok(limit) = descriptors {
@@ -106,7 +89,7 @@ fn more_descriptors() -> anyhow::Result<u64> {
 
 /// TLS, sessions, the console's files and the announcement, from the configuration.
 fn serve_options(config: &Config) -> anyhow::Result<wizfsd::server::ServeOptions> {
-    use wizfsd::config::TlsMode;
+    use wizfs_services::config::TlsMode;
     let secure = match config.console.tls {
         TlsMode::Http => false,
         TlsMode::Https => true,
@@ -118,7 +101,7 @@ fn serve_options(config: &Config) -> anyhow::Result<wizfsd::server::ServeOptions
         .console
         .hostname
         .clone()
-        .unwrap_or_else(wizfsd::health::host_name);
+        .unwrap_or_else(wizfs_services::health::host_name);
     let certificate = if secure {
         let directory = config.data_dir.join("tls");
         let certificate = wizfs_tls::CertificateFiles::load_or_create(

@@ -546,11 +546,11 @@ fn indexed(directory: &std::path::Path) -> (Arc<FakeZfs>, AppState) {
     fake.create_snapshots(&[dataset.snapshot("s2").unwrap()], false, &[])
         .unwrap();
     std::fs::remove_file(mountpoint.join("docs/notes.txt")).unwrap();
-    let store = crate::cli::search::open_index(&directory.join("state")).unwrap();
+    let store = wizfs_services::open_index(&directory.join("state")).unwrap();
     let fake = Arc::new(fake);
     let state = AppState::new(fake.clone()).with_index(
         store,
-        crate::config::IndexConfig::default(),
+        wizfs_services::config::IndexConfig::default(),
         wizfs_indexer::MethodPolicy::Diff,
     );
     state.reconcile_index().unwrap();

@@ -15,8 +15,8 @@ use wizfs_core::versions::{VersionIdentity, VersionSource};
 use wizfs_core::{DatasetName, SnapshotName};
 use wizfs_recovery::{Location, Recovery};
 
-use crate::cli::format_bytes;
-use crate::wire::{EntryView, FileVersionView, PlanView, ReportView};
+use crate::format_bytes;
+use wizfs_api::{EntryView, FileVersionView, PlanView};
 
 #[derive(Debug, Args)]
 pub struct LsArguments {
@@ -366,7 +366,10 @@ pub fn restore(
         eprintln!();
     }
     if json {
-        serde_json::to_writer_pretty(&mut *out, &ReportView::new(&plan, &report))?;
+        serde_json::to_writer_pretty(
+            &mut *out,
+            &wizfs_services::views::restore_report(&plan, &report),
+        )?;
         writeln!(out)?;
     } else {
         print_plan(out, &plan)?;

@@ -1,30 +1,34 @@
-//! Wire types: how the API and `wizfs --json` present the domain model. The domain types in
-//! `wizfs-core` stay free of serialization; conversions happen here, at the boundary.
+//! `wizfs-api`: the wire types of WiZFS — how `/api/v1`, the console and `wizfs --json`
+//! present the domain model — shared by the daemon (`wizfs-services`, `wizfsd`), the CLI and
+//! the console (`wizfs-web`, also in the browser: this crate builds for wasm32). serde and
+//! `wizfs-core` only. The domain types in `wizfs-core` stay free of serialization; the
+//! conversions from them are here, those from the adapters' types in `wizfs-services`.
+//! [`routes`] names every path of the API.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use wizfs_core::{Bookmark, Dataset, Hold, Pool, Snapshot, ZfsVersion};
 
-pub mod health;
-pub mod snapshots;
+pub mod routes;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VersionView {
-    pub wizfs: &'static str,
+    pub wizfs: String,
     pub zfs_userland: Option<String>,
     pub zfs_kernel: Option<String>,
 }
 
 impl VersionView {
-    pub fn new(zfs: Option<&ZfsVersion>) -> Self {
+    /// WiZFS at `wizfs` (the daemon's or the CLI's build) over `zfs`, when known.
+    pub fn new(wizfs: &str, zfs: Option<&ZfsVersion>) -> Self {
         Self {
-            wizfs: crate::VERSION,
+            wizfs: wizfs.to_owned(),
             zfs_userland: zfs.map(|version| version.userland.clone()),
             zfs_kernel: zfs.and_then(|version| version.kernel.clone()),
         }
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PoolView {
     pub name: String,
     pub guid: String,
@@ -54,11 +58,11 @@ impl From<&Pool> for PoolView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DatasetView {
     pub name: String,
     pub guid: String,
-    pub kind: &'static str,
+    pub kind: String,
     pub used: u64,
     pub available: u64,
     pub referenced: u64,
@@ -73,7 +77,7 @@ impl From<&Dataset> for DatasetView {
         Self {
             name: dataset.name.to_string(),
             guid: dataset.guid.to_string(),
-            kind: dataset.kind.as_str(),
+            kind: dataset.kind.as_str().to_owned(),
             used: dataset.used,
             available: dataset.available,
             referenced: dataset.referenced,
@@ -88,7 +92,7 @@ impl From<&Dataset> for DatasetView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SnapshotView {
     pub name: String,
     pub dataset: String,
@@ -119,7 +123,7 @@ impl From<&Snapshot> for SnapshotView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BookmarkView {
     pub name: String,
     pub guid: String,
@@ -138,7 +142,7 @@ impl From<&Bookmark> for BookmarkView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HoldView {
     pub snapshot: String,
     pub tag: String,
@@ -155,36 +159,15 @@ impl From<&Hold> for HoldView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DiffEntryView {
-    pub change: &'static str,
+    pub change: String,
     pub renamed_to: Option<String>,
     pub kind: String,
     /// Lossy UTF-8 for display; `path_bytes` is exact.
     pub path: String,
     pub path_bytes: Vec<u8>,
     pub changed_at: i64,
-}
-
-impl From<&wizfs_zfs::DiffEntry> for DiffEntryView {
-    fn from(entry: &wizfs_zfs::DiffEntry) -> Self {
-        use std::os::unix::ffi::OsStrExt;
-        use wizfs_zfs::DiffChange;
-        let (change, renamed_to) = match &entry.change {
-            DiffChange::Removed => ("removed", None),
-            DiffChange::Created => ("created", None),
-            DiffChange::Modified => ("modified", None),
-            DiffChange::Renamed { to } => ("renamed", Some(to.to_string_lossy().into_owned())),
-        };
-        Self {
-            change,
-            renamed_to,
-            kind: entry.kind.indicator().to_string(),
-            path: entry.path.to_string_lossy().into_owned(),
-            path_bytes: entry.path.as_os_str().as_bytes().to_vec(),
-            changed_at: entry.changed_at_seconds,
-        }
-    }
 }
 
 /// Hex of raw bytes: file names need not be UTF-8, so the API carries them exactly as hex
@@ -210,12 +193,12 @@ pub fn unhex(text: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EntryView {
     pub name: String,
     pub path: String,
     pub path_hex: String,
-    pub kind: &'static str,
+    pub kind: String,
     pub size: u64,
     pub allocated: u64,
     pub mode: u32,
@@ -238,7 +221,7 @@ impl From<&wizfs_core::TreeEntry> for EntryView {
                 .unwrap_or_default(),
             path: entry.path.display(),
             path_hex: hex(entry.path.as_bytes()),
-            kind: metadata.kind.as_str(),
+            kind: metadata.kind.as_str().to_owned(),
             size: metadata.size,
             allocated: metadata.allocated,
             mode: metadata.mode,
@@ -255,7 +238,7 @@ impl From<&wizfs_core::TreeEntry> for EntryView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VersionSourceView {
     /// `null` for the live file.
     pub snapshot: Option<String>,
@@ -277,9 +260,9 @@ impl From<&wizfs_core::versions::VersionSource> for VersionSourceView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FileVersionView {
-    pub kind: &'static str,
+    pub kind: String,
     pub size: u64,
     pub modified: String,
     pub modified_unix: i64,
@@ -294,7 +277,7 @@ pub struct FileVersionView {
 impl From<&wizfs_core::versions::FileVersion> for FileVersionView {
     fn from(version: &wizfs_core::versions::FileVersion) -> Self {
         Self {
-            kind: version.metadata.kind.as_str(),
+            kind: version.metadata.kind.as_str().to_owned(),
             size: version.metadata.size,
             modified: wizfs_core::Timestamp(version.metadata.modified.seconds).to_string(),
             modified_unix: version.metadata.modified.seconds,
@@ -310,15 +293,15 @@ impl From<&wizfs_core::versions::FileVersion> for FileVersionView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActionView {
-    pub action: &'static str,
+    pub action: String,
     pub path: String,
     pub bytes: u64,
     pub replaces: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlanView {
     pub dataset: String,
     pub snapshot: String,
@@ -365,7 +348,7 @@ impl From<&wizfs_core::restore::RestorePlan> for PlanView {
                     RestoreAction::FinishDirectory { .. } => return None,
                 };
                 Some(ActionView {
-                    action: name,
+                    action: name.to_owned(),
                     path: path.display(),
                     bytes,
                     replaces,
@@ -396,7 +379,7 @@ impl From<&wizfs_core::restore::RestorePlan> for PlanView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReportView {
     pub plan: PlanView,
     pub guard_snapshot: Option<String>,
@@ -405,28 +388,13 @@ pub struct ReportView {
     pub removed: u64,
 }
 
-impl ReportView {
-    pub fn new(
-        plan: &wizfs_core::restore::RestorePlan,
-        report: &wizfs_restore::ExecutionReport,
-    ) -> Self {
-        Self {
-            plan: PlanView::from(plan),
-            guard_snapshot: report.guard_snapshot.as_ref().map(ToString::to_string),
-            files: report.files,
-            bytes: report.bytes,
-            removed: report.removed,
-        }
-    }
-}
-
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SearchHitView {
     pub dataset: String,
     pub path: String,
     pub path_hex: String,
     pub name: String,
-    pub kind: &'static str,
+    pub kind: String,
     pub size: u64,
     pub modified: String,
     pub modified_unix: i64,
@@ -438,13 +406,13 @@ pub struct SearchHitView {
     pub is_live_version: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FacetView {
     pub value: String,
     pub count: u64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SearchResultsView {
     pub total: u64,
     pub hits: Vec<SearchHitView>,
@@ -453,40 +421,25 @@ pub struct SearchResultsView {
     pub years: Vec<FacetView>,
 }
 
-impl From<&wizfs_index::SearchResults> for SearchResultsView {
-    fn from(results: &wizfs_index::SearchResults) -> Self {
-        let facets = |pairs: &[(String, u64)]| -> Vec<FacetView> {
-            pairs
-                .iter()
-                .map(|(value, count)| FacetView {
-                    value: value.clone(),
-                    count: *count,
-                })
-                .collect()
-        };
-        Self {
-            total: results.total,
-            hits: results
-                .hits
-                .iter()
-                .map(|hit| SearchHitView {
-                    dataset: hit.dataset.clone(),
-                    path: hit.path.display(),
-                    path_hex: hex(hit.path.as_bytes()),
-                    name: hit.name.clone(),
-                    kind: hit.kind.as_str(),
-                    size: hit.size,
-                    modified: wizfs_core::Timestamp(hit.modified.seconds).to_string(),
-                    modified_unix: hit.modified.seconds,
-                    first_snapshot: hit.first_snapshot.clone(),
-                    last_snapshot: hit.last_snapshot.clone(),
-                    path_live: hit.path_live,
-                    is_live_version: hit.death.is_none(),
-                })
-                .collect(),
-            datasets: facets(&results.facets.datasets),
-            extensions: facets(&results.facets.extensions),
-            years: facets(&results.facets.years),
-        }
-    }
+/// What kind of failure an answer reports; the daemon maps it to an HTTP status, the CLI to
+/// its message and exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The request is wrong (a bad name or path, a refused plan): do not retry it as is.
+    BadRequest,
+    /// What the request names does not exist.
+    NotFound,
+    /// It conflicts with the current state (busy, exists, not mounted).
+    Conflict,
+    /// A needed part is not available now (the index, ZFS itself).
+    Unavailable,
+    /// Something failed that the request could not have avoided.
+    Internal,
+}
+
+/// The body of every failed answer: a message for a person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: String,
 }

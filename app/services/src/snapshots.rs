@@ -12,7 +12,7 @@ use wizfs_core::Timestamp;
 use wizfs_snapshots::{PolicyConfig, RunMemory, RunMode, RunReport};
 use wizfs_zfs::Zfs;
 
-use crate::server::AppState;
+use crate::Services as AppState;
 use crate::wire::snapshots::RunReportView;
 
 /// How many run reports the daemon keeps.

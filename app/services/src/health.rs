@@ -30,7 +30,7 @@ use wizfs_health::smart::{
 };
 use wizfs_zfs::Zfs;
 
-use crate::server::AppState;
+use crate::Services as AppState;
 use crate::wire::health::{HealthView, RoundView, SentView};
 
 pub mod collect;
@@ -38,7 +38,7 @@ pub mod fixtures;
 mod self_tests;
 
 #[cfg(test)]
-pub(crate) mod tests;
+mod tests;
 
 use collect::{Observation, SmartPart, read_disks, read_pools, read_sensors};
 

@@ -1,7 +1,8 @@
-//! The `wizfs` command line: ZFS inspection and snapshot management for administrators, with
-//! human output or `--json`. Names are validated by clap value parsers using the
-//! `wizfs-core` types, so a bad name is refused (exit status 2) before any command runs.
-//! Later capabilities (index, search, restore, backup, health) add subcommands here.
+//! `wizfs-cli`: the `wizfs` command line — ZFS inspection, snapshots, recovery, search and
+//! health for administrators, with human output or `--json` (the types of `wizfs-api`). It
+//! calls the services of `wizfs-services` in-process and is not linked with the web stack.
+//! Names are validated by clap value parsers using the `wizfs-core` types, so a bad name is
+//! refused (exit status 2) before any command runs.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -13,8 +14,8 @@ use serde::Serialize;
 use wizfs_core::{BookmarkName, DatasetName, SnapshotName};
 use wizfs_zfs::{DestroyOptions, DiffTarget, HoldTag, PropertyName, Scope, Zfs};
 
-use crate::config::{Config, DEFAULT_PATH, ZfsBackend};
-use crate::wire::*;
+use wizfs_api::*;
+use wizfs_services::config::{Config, DEFAULT_PATH, ZfsBackend};
 
 pub mod health;
 pub mod recovery;
@@ -22,7 +23,7 @@ pub mod search;
 pub mod snapshots;
 
 #[derive(Debug, Parser)]
-#[command(name = "wizfs", version = crate::VERSION, about = "WiZFS: snapshots, recovery and health of ZFS pools")]
+#[command(name = "wizfs", version = wizfs_services::VERSION, about = "WiZFS: snapshots, recovery and health of ZFS pools")]
 pub struct Cli {
     /// Configuration file (its [zfs] section picks real or fake ZFS).
     #[arg(long, global = true, value_name = "FILE")]
@@ -298,7 +299,7 @@ fn discover(seconds: u64, json: bool, out: &mut dyn Write) -> anyhow::Result<()>
 
 /// Which ZFS to use: `--fake`, else the configuration file's backend, else the real one.
 pub fn zfs_for(cli: &Cli) -> anyhow::Result<Arc<dyn Zfs>> {
-    crate::wiring::zfs(&backend_for(cli)?)
+    Ok(wizfs_services::wiring::zfs(&backend_for(cli)?)?)
 }
 
 fn backend_for(cli: &Cli) -> anyhow::Result<ZfsBackend> {
@@ -310,7 +311,7 @@ fn backend_for(cli: &Cli) -> anyhow::Result<ZfsBackend> {
 
 /// How the indexer compares snapshots for this invocation (see `wiring::index_method`).
 fn index_method_for(cli: &Cli) -> anyhow::Result<wizfs_indexer::MethodPolicy> {
-    Ok(crate::wiring::index_method(
+    Ok(wizfs_services::wiring::index_method(
         &backend_for(cli)?,
         config_for(cli)?.index.method,
     ))
@@ -413,7 +414,7 @@ pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<
         Command::Download(arguments) => recovery::download(&recovery, arguments, out),
         Command::Version => {
             let version = zfs.version().ok();
-            let view = VersionView::new(version.as_ref());
+            let view = VersionView::new(wizfs_services::VERSION, version.as_ref());
             emit(out, json, &view, |out| {
                 writeln!(out, "wizfs {}", view.wizfs)?;
                 writeln!(
@@ -664,10 +665,13 @@ pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<
             let entries = zfs
                 .diff(from, target)
                 .with_context(|| format!("comparing {from}"))?;
-            let views: Vec<DiffEntryView> = entries.iter().map(DiffEntryView::from).collect();
+            let views: Vec<DiffEntryView> = entries
+                .iter()
+                .map(wizfs_services::views::diff_entry)
+                .collect();
             emit(out, json, &views, |out| {
                 for entry in &views {
-                    let symbol = match entry.change {
+                    let symbol = match entry.change.as_str() {
                         "created" => "+",
                         "removed" => "-",
                         "modified" => "M",

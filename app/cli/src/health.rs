@@ -16,9 +16,9 @@ use wizfs_health::{Severity, Timestamp};
 use wizfs_zfs::Zfs;
 
 use super::{Cli, backend_for, config_for, data_dir_for, emit, format_bytes};
-use crate::health::collect::Observation;
-use crate::health::{history_directory, host_name, test_notifications};
-use crate::wire::health::{HealthView, VdevView};
+use wizfs_services::health::collect::Observation;
+use wizfs_services::health::{history_directory, host_name, test_notifications};
+use wizfs_services::wire::health::{HealthView, VdevView};
 
 #[derive(Debug, Args)]
 pub struct HealthArguments {
@@ -105,7 +105,7 @@ fn block_on<F: std::future::Future>(future: F) -> anyhow::Result<F::Output> {
 
 fn show(cli: &Cli, zfs: &dyn Zfs, json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
     let config = config_for(cli)?.health;
-    let smart = crate::wiring::smart_source(&backend_for(cli)?)?;
+    let smart = wizfs_services::wiring::smart_source(&backend_for(cli)?)?;
     let udisks = block_on(read_udisks(&config.sensors))?;
     let observation = Observation::collect(
         zfs,
@@ -366,7 +366,7 @@ mod tests {
     use clap::Parser;
 
     use super::*;
-    use crate::health::tests::{Machine, Receiver};
+    use wizfs_services::testing::{Machine, Receiver};
 
     fn run_words(machine: &Machine, words: &[&str]) -> anyhow::Result<String> {
         let config = machine.directory.path().join("wizfsd.toml");
@@ -400,7 +400,7 @@ mod tests {
         .chain(words.iter().copied());
         let cli = Cli::try_parse_from(arguments)?;
         let mut out = Vec::new();
-        crate::cli::run(&cli, machine.zfs.clone(), &mut out)?;
+        crate::run(&cli, machine.zfs.clone(), &mut out)?;
         Ok(String::from_utf8(out)?)
     }
 

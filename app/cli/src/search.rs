@@ -13,13 +13,12 @@ use wizfs_index::{IndexStore, NameMatch, SearchQuery, Sort};
 use wizfs_indexer::Indexer;
 use wizfs_zfs::{Scope, Zfs};
 
-use crate::cli::format_bytes;
-use crate::wire::SearchResultsView;
+use crate::format_bytes;
 
 #[derive(Debug, Args)]
 pub struct IndexArguments {
     /// Only these datasets (default: every mounted filesystem).
-    #[arg(value_parser = crate::cli::parse_dataset_name)]
+    #[arg(value_parser = crate::parse_dataset_name)]
     pub datasets: Vec<DatasetName>,
 }
 
@@ -93,23 +92,14 @@ pub struct SearchArguments {
 
 /// Opens (creating if needed) the index under the data directory.
 pub fn open_index(data_dir: &Path) -> anyhow::Result<Arc<IndexStore>> {
-    let directory = data_dir.join("index");
-    std::fs::create_dir_all(&directory)
-        .with_context(|| format!("creating {}", directory.display()))?;
-    Ok(Arc::new(IndexStore::open(&directory).with_context(
-        || format!("opening the index at {}", directory.display()),
-    )?))
+    Ok(wizfs_services::open_index(data_dir)?)
 }
 
 /// Opens the index for queries: for writing when nobody else has it, else read-only (the
 /// daemon holds it on the appliance; its last commit is what the search sees).
 pub fn open_index_for_queries(data_dir: &Path) -> anyhow::Result<Arc<IndexStore>> {
-    match open_index(data_dir) {
-        Err(error)
-            if error
-                .downcast_ref::<wizfs_index::IndexError>()
-                .is_some_and(|error| matches!(error, wizfs_index::IndexError::Locked { .. })) =>
-        {
+    match wizfs_services::open_index(data_dir) {
+        Err(error) if error.is_locked() => {
             let directory = data_dir.join("index");
             Ok(Arc::new(
                 IndexStore::open_read_only(&directory).with_context(|| {
@@ -117,7 +107,7 @@ pub fn open_index_for_queries(data_dir: &Path) -> anyhow::Result<Arc<IndexStore>
                 })?,
             ))
         }
-        other => other,
+        other => Ok(other?),
     }
 }
 
@@ -125,7 +115,7 @@ pub fn index(
     zfs: Arc<dyn Zfs>,
     data_dir: &Path,
     method: wizfs_indexer::MethodPolicy,
-    config: &crate::config::IndexConfig,
+    config: &wizfs_services::config::IndexConfig,
     arguments: &IndexArguments,
     json: bool,
     out: &mut dyn Write,
@@ -248,7 +238,7 @@ pub fn search(
     };
     let query = build_query(arguments, under, as_of);
     let results = store.search(&query)?;
-    let view = SearchResultsView::from(&results);
+    let view = wizfs_services::views::search_results(&results);
     if json {
         serde_json::to_writer_pretty(&mut *out, &view)?;
         writeln!(out)?;
@@ -328,7 +318,7 @@ pub fn build_query(
 pub fn indexed_versions(
     recovery: &wizfs_recovery::Recovery,
     data_dir: &Path,
-    arguments: &crate::cli::recovery::VersionsArguments,
+    arguments: &crate::recovery::VersionsArguments,
     json: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {

@@ -15,7 +15,7 @@ use wizfs_snapshots::{PolicyConfig, RunMemory, RunMode};
 use wizfs_zfs::Zfs;
 
 use super::{Cli, config_for, emit, format_bytes, index_after_change};
-use crate::wire::snapshots::{DecisionView, PlanView, PolicyView, RunReportView};
+use wizfs_services::wire::snapshots::{DecisionView, PlanView, PolicyView, RunReportView};
 
 #[derive(Debug, Args)]
 pub struct PolicyCheckArguments {
@@ -73,7 +73,7 @@ pub fn check(
 ) -> anyhow::Result<()> {
     let policies = policies_for(cli, arguments.file.as_ref())?;
     require_policy(&policies, None)?;
-    let report = wizfs_snapshots::plan_now(zfs, &policies, crate::snapshots::now(), false);
+    let report = wizfs_snapshots::plan_now(zfs, &policies, wizfs_services::snapshots::now(), false);
     let view = CheckView {
         policies: policies.iter().map(PolicyView::from).collect(),
         plan: PlanView::from(&report),
@@ -225,7 +225,7 @@ pub fn prune(
 ) -> anyhow::Result<()> {
     let policies = policies_for(cli, None)?;
     require_policy(&policies, arguments.policy.as_ref())?;
-    let now = crate::snapshots::now();
+    let now = wizfs_services::snapshots::now();
     if arguments.dry_run {
         let report = wizfs_snapshots::plan_now(zfs.as_ref(), &policies, now, true);
         let mut view = PlanView::from(&report);
@@ -266,7 +266,7 @@ pub fn run(cli: &Cli, zfs: &Arc<dyn Zfs>, json: bool, out: &mut dyn Write) -> an
     let report = wizfs_snapshots::run(
         zfs.as_ref(),
         &policies,
-        crate::snapshots::now(),
+        wizfs_services::snapshots::now(),
         &mut RunMemory::default(),
         RunMode::Scheduled,
     );
@@ -299,7 +299,7 @@ mod tests {
             .chain(words.iter().copied());
         let cli = Cli::try_parse_from(arguments)?;
         let mut out = Vec::new();
-        crate::cli::run(&cli, zfs.clone(), &mut out)?;
+        crate::run(&cli, zfs.clone(), &mut out)?;
         Ok(String::from_utf8(out)?)
     }
 

@@ -1,13 +1,13 @@
-//! `wizfs`: the administrator's command line (see `wizfsd::cli`).
+//! `wizfs`: the administrator's command line (see the `wizfs_cli` library).
 
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
-    let cli = wizfsd::cli::Cli::parse();
-    let result = wizfsd::cli::zfs_for(&cli).and_then(|zfs| {
+    let cli = wizfs_cli::Cli::parse();
+    let result = wizfs_cli::zfs_for(&cli).and_then(|zfs| {
         let stdout = std::io::stdout();
         let mut out = stdout.lock();
-        wizfsd::cli::run(&cli, zfs, &mut out)
+        wizfs_cli::run(&cli, zfs, &mut out)
     });
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -5,111 +5,11 @@
 //! alert, a resolved message when the problem goes, history points and a saved book.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
-
-use wizfs_core::PoolName;
-use wizfs_health::config::HealthConfig;
-use wizfs_zfs::{FakeZfs, Zfs};
+use std::sync::Arc;
 
 use super::fixtures::FixtureSmartSource;
 use super::*;
-
-/// A webhook receiver on 127.0.0.1: every JSON body it was sent.
-#[derive(Clone, Debug, Default)]
-pub struct Receiver {
-    pub received: Arc<Mutex<Vec<serde_json::Value>>>,
-}
-
-impl Receiver {
-    /// Starts the receiver on the current runtime; returns it and its URL.
-    pub async fn start() -> (Receiver, String) {
-        let receiver = Receiver::default();
-        let received = receiver.received.clone();
-        let app = axum::Router::new().route(
-            "/hook",
-            axum::routing::post(move |axum::Json(body): axum::Json<serde_json::Value>| {
-                let received = received.clone();
-                async move {
-                    received.lock().expect("lock").push(body);
-                    "ok"
-                }
-            }),
-        );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let address = listener.local_addr().expect("address");
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        (receiver, format!("http://{address}/hook"))
-    }
-
-    /// `(event, kind)` of every message so far.
-    pub fn events(&self) -> Vec<(String, String)> {
-        self.received
-            .lock()
-            .expect("lock")
-            .iter()
-            .map(|body| {
-                (
-                    body["event"].as_str().unwrap_or_default().to_owned(),
-                    body["kind"].as_str().unwrap_or_default().to_owned(),
-                )
-            })
-            .collect()
-    }
-}
-
-/// A fake machine: a pool, the two captured NVMe disks, one hwmon sensor above its warning
-/// level, and a health configuration that sends warnings to `url`.
-pub struct Machine {
-    pub directory: tempfile::TempDir,
-    pub zfs: Arc<dyn Zfs>,
-    pub config: HealthConfig,
-}
-
-impl Machine {
-    pub fn new(url: &str) -> Machine {
-        let directory = tempfile::tempdir().expect("temporary directory");
-        let fake = FakeZfs::open(directory.path().join("pools")).expect("fake");
-        // The rounds run at simulated times from START on; the fake's scrubs end at START.
-        fake.set_clock(Arc::new(|| wizfs_core::Timestamp(START)));
-        fake.create_pool(&PoolName::new("tank").expect("name"), 1 << 30)
-            .expect("pool");
-        let hwmon = directory.path().join("sys/class/hwmon/hwmon0");
-        std::fs::create_dir_all(&hwmon).expect("hwmon");
-        for (file, text) in [
-            ("name", "drivetemp\n"),
-            ("temp1_input", "45000\n"),
-            ("temp1_crit", "50000\n"),
-        ] {
-            std::fs::write(hwmon.join(file), text).expect("sysfs file");
-        }
-        let text = format!(
-            "[sensors]\nsysfs_root = \"{}\"\nthermal = false\nudisks = false\n\n\
-             [[notify]]\ntype = \"webhook\"\nname = \"hook\"\nurl = \"{url}\"\n",
-            directory.path().join("sys").display()
-        );
-        Machine {
-            zfs: Arc::new(fake),
-            config: HealthConfig::from_toml(&text).expect("health config"),
-            directory,
-        }
-    }
-
-    pub fn smart_directory(&self) -> std::path::PathBuf {
-        self.directory.path().join("smartctl")
-    }
-
-    pub fn service(&self) -> HealthService {
-        let source = FixtureSmartSource::seeded(&self.smart_directory()).expect("fixtures");
-        HealthService::open(
-            self.config.clone(),
-            self.zfs.clone(),
-            Arc::new(source),
-            &self.directory.path().join("state"),
-        )
-    }
-}
+use crate::testing::{Machine, Receiver};
 
 async fn round(service: &HealthService, seconds: i64, read_disks: bool) -> Arc<HealthView> {
     round_with(service, seconds, read_disks, UdisksRead::NotAsked).await
@@ -127,7 +27,7 @@ async fn round_with(
         .expect("round")
 }
 
-const START: i64 = 1_800_000_000;
+use crate::testing::START;
 
 fn critical_disk_events(events: &[(String, String)]) -> Vec<&str> {
     events

@@ -1,0 +1,56 @@
+//! Every path of the API, named once: the daemon routes them, the console and the CLI call
+//! them. Paths only (the method is in each constant's documentation); queries are the
+//! request types of this crate.
+
+/// `GET`: the daemon runs and can talk to ZFS (versions and pools for a signed-in user).
+pub const HEALTHZ: &str = "/healthz";
+/// `GET`: the signed-in user and the CSRF token.
+pub const SESSION: &str = "/api/v1/session";
+/// `GET`: search live data and every snapshot.
+pub const SEARCH: &str = "/api/v1/search";
+/// `POST`: reconcile the index with ZFS now.
+pub const INDEX: &str = "/api/v1/index";
+/// `GET`: pools.
+pub const POOLS: &str = "/api/v1/pools";
+/// `GET`: filesystems and volumes.
+pub const DATASETS: &str = "/api/v1/datasets";
+/// `GET`: a dataset's snapshots; `POST`: take a snapshot.
+pub const SNAPSHOTS: &str = "/api/v1/snapshots";
+/// `POST`: destroy snapshots.
+pub const SNAPSHOTS_DESTROY: &str = "/api/v1/snapshots/destroy";
+/// `GET`: what destroying snapshots would free.
+pub const SNAPSHOTS_RECLAIMABLE: &str = "/api/v1/snapshots/reclaimable";
+/// `GET`: a directory, live or in a snapshot.
+pub const BROWSE: &str = "/api/v1/browse";
+/// `GET`: the unique versions of a file.
+pub const VERSIONS: &str = "/api/v1/versions";
+/// `POST`: what a restore would do.
+pub const RESTORE_PLAN: &str = "/api/v1/restore/plan";
+/// `POST`: restore.
+pub const RESTORE: &str = "/api/v1/restore";
+/// `GET`: a text diff of two versions.
+pub const COMPARE: &str = "/api/v1/compare";
+/// `GET`: one file's bytes, sandboxed (never active content of the console's origin).
+pub const FILE: &str = "/api/v1/file";
+/// `GET`: a file or a directory as a tar download.
+pub const DOWNLOAD: &str = "/api/v1/download";
+/// `GET`: snapshot policies.
+pub const POLICIES: &str = "/api/v1/policies";
+/// `GET`: what the policies would do now (dry run).
+pub const POLICIES_PLAN: &str = "/api/v1/policies/plan";
+/// `POST`: run the policies now.
+pub const POLICIES_RUN: &str = "/api/v1/policies/run";
+/// `GET`: disks, pools, sensors, findings and alerts.
+pub const HEALTH: &str = "/api/v1/health";
+/// `POST`: a health round now.
+pub const HEALTH_CHECK: &str = "/api/v1/health/check";
+/// `GET`: active alerts.
+pub const HEALTH_ALERTS: &str = "/api/v1/health/alerts";
+/// `GET`: history metrics, or one metric's points.
+pub const HEALTH_HISTORY: &str = "/api/v1/health/history";
+/// `POST`: send a test notification.
+pub const HEALTH_TEST_NOTIFICATION: &str = "/api/v1/health/test-notification";
+/// `GET`: long work with its progress.
+pub const JOBS: &str = "/api/v1/jobs";
+/// `GET`: server-sent events of that work.
+pub const EVENTS: &str = "/api/v1/events";

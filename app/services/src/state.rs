@@ -1,0 +1,195 @@
+//! [`Services`]: what every front end shares — the ZFS adapter, recovery, the search index
+//! with its single writer, snapshot policies, health monitoring and the long work the console
+//! shows live — and the index service's operations (open, reconcile, the periodic schedule).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use wizfs_index::{IndexError, IndexStore};
+use wizfs_zfs::Zfs;
+
+use crate::ServiceError;
+
+/// The daemon's services, cheap to clone (every part is shared).
+#[derive(Clone, Debug)]
+pub struct Services {
+    pub zfs: Arc<dyn Zfs>,
+    pub recovery: wizfs_recovery::Recovery,
+    /// The search index, when it could be opened.
+    pub indexer: Option<wizfs_indexer::Indexer>,
+    pub index_config: crate::config::IndexConfig,
+    /// Snapshot policies and their scheduler.
+    pub snapshots: crate::snapshots::SnapshotService,
+    /// Health monitoring (disks, pools, sensors, alerts), when the daemon runs it.
+    pub health: Option<crate::health::HealthService>,
+    /// Long work the console shows live.
+    pub jobs: crate::jobs::Jobs,
+    /// Searches run at most one per core at a time, the others wait their turn in order:
+    /// 64 searches at once on 2 cores otherwise all slowed down together (p99 5× the p50).
+    /// (Searches of the index alone run on the request's worker thread, so there they
+    /// never wait here; those that ask ZFS first run on the blocking pool.)
+    pub searches: Arc<tokio::sync::Semaphore>,
+}
+
+/// Recovery over `zfs` with the real clock.
+pub fn recovery(zfs: Arc<dyn Zfs>) -> wizfs_recovery::Recovery {
+    wizfs_recovery::Recovery::new(zfs, Arc::new(wizfs_recovery::system_clock))
+}
+
+impl Services {
+    pub fn new(zfs: Arc<dyn Zfs>) -> Self {
+        let recovery = recovery(zfs.clone());
+        Self {
+            zfs,
+            recovery,
+            indexer: None,
+            index_config: crate::config::IndexConfig::default(),
+            snapshots: crate::snapshots::SnapshotService::default(),
+            health: None,
+            jobs: crate::jobs::Jobs::default(),
+            searches: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
+            )),
+        }
+    }
+
+    /// With health monitoring (rounds scheduled by the daemon).
+    pub fn with_health(mut self, health: crate::health::HealthService) -> Self {
+        self.health = Some(health);
+        self
+    }
+
+    /// With snapshot policies (scheduled by the daemon).
+    pub fn with_policies(mut self, policies: Vec<wizfs_snapshots::PolicyConfig>) -> Self {
+        self.snapshots = crate::snapshots::SnapshotService::new(policies);
+        self
+    }
+
+    /// With a search index, compared by `method` (see `wiring::index_method`).
+    pub fn with_index(
+        mut self,
+        store: Arc<IndexStore>,
+        config: crate::config::IndexConfig,
+        method: wizfs_indexer::MethodPolicy,
+    ) -> Self {
+        self.indexer = Some(wizfs_indexer::Indexer::with_policy(
+            store,
+            self.zfs.clone(),
+            method,
+        ));
+        self.index_config = config;
+        self
+    }
+
+    /// Reconciles the index with ZFS (blocking; run on the blocking pool).
+    pub fn reconcile_index(&self) -> Result<Vec<wizfs_indexer::SyncReport>, ServiceError> {
+        let indexer = self
+            .indexer
+            .as_ref()
+            .ok_or_else(|| ServiceError::Unavailable("the search index is not open".into()))?;
+        let config = &self.index_config;
+        let failed = |error: &dyn std::fmt::Display| {
+            ServiceError::Internal(format!("indexing failed: {error}"))
+        };
+        let job = self.jobs.start("index", "Indexing snapshots");
+        let reports = match indexer.sync_all(&|dataset| config.includes(dataset), &mut |progress| {
+            job.progress(
+                progress.done as u64,
+                progress.total as u64,
+                format!("{}: {}", progress.dataset, progress.step),
+            );
+        }) {
+            Ok(reports) => {
+                let indexed: usize = reports.iter().map(|report| report.indexed.len()).sum();
+                job.succeed(format!("{indexed} snapshots indexed"));
+                reports
+            }
+            Err(error) => {
+                job.fail(error.to_string());
+                return Err(failed(&error));
+            }
+        };
+        // Datasets excluded after they were indexed disappear from search (and come back
+        // when included again).
+        for known in indexer.store().datasets().map_err(|error| failed(&error))? {
+            let included =
+                wizfs_core::DatasetName::new(&known.name).is_ok_and(|name| config.includes(&name));
+            if included != known.included {
+                indexer
+                    .store()
+                    .set_included(known.guid, included)
+                    .map_err(|error| failed(&error))?;
+            }
+        }
+        Ok(reports)
+    }
+}
+
+/// Reconciles the index now and then every `interval_seconds` (0: only now).
+pub fn spawn_index_schedule(state: Services) {
+    if state.indexer.is_none() {
+        return;
+    }
+    tokio::spawn(async move {
+        loop {
+            let worker = state.clone();
+            match tokio::task::spawn_blocking(move || worker.reconcile_index()).await {
+                Ok(Ok(reports)) => {
+                    for report in reports
+                        .iter()
+                        .filter(|report| !report.indexed.is_empty() || !report.forgotten.is_empty())
+                    {
+                        tracing::info!(dataset = %report.dataset, indexed = report.indexed.len(), forgotten = report.forgotten.len(), "index reconciled");
+                    }
+                }
+                Ok(Err(error)) => tracing::warn!(%error, "index reconciliation failed"),
+                Err(error) => tracing::warn!(%error, "index reconciliation task failed"),
+            }
+            if state.index_config.interval_seconds == 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(
+                state.index_config.interval_seconds,
+            ))
+            .await;
+        }
+    });
+}
+
+/// Why the index could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenIndexError {
+    #[error("creating {}: {source}", path.display())]
+    Create {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("opening the index at {}: {source}", path.display())]
+    Open { path: PathBuf, source: IndexError },
+}
+
+impl OpenIndexError {
+    /// Whether another process (the daemon) holds the index for writing.
+    pub fn is_locked(&self) -> bool {
+        matches!(
+            self,
+            Self::Open {
+                source: IndexError::Locked { .. },
+                ..
+            }
+        )
+    }
+}
+
+/// Opens (creating it if needed) the search index in `<data_dir>/index` for writing: one
+/// process writes an index.
+pub fn open_index(data_dir: &Path) -> Result<Arc<IndexStore>, OpenIndexError> {
+    let path = data_dir.join("index");
+    std::fs::create_dir_all(&path).map_err(|source| OpenIndexError::Create {
+        path: path.clone(),
+        source,
+    })?;
+    IndexStore::open(&path)
+        .map(Arc::new)
+        .map_err(|source| OpenIndexError::Open { path, source })
+}
