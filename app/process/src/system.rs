@@ -19,7 +19,15 @@ use crate::runner::{Runner, Running};
 
 /// Runs the real programs.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct SystemRunner;
+pub struct SystemRunner {
+    _private: (),
+}
+
+impl SystemRunner {
+    pub fn new() -> SystemRunner {
+        SystemRunner::default()
+    }
+}
 
 /// The bytes kept from one pipe.
 #[derive(Debug, Default)]

@@ -25,7 +25,7 @@ fn gone(pid: &str) -> bool {
 
 #[test]
 fn output_and_status_are_captured() {
-    let output = SystemRunner
+    let output = SystemRunner::new()
         .run(&sh("printf out; printf err >&2; exit 3"))
         .expect("runs");
     assert_eq!(output.status, ExitStatus::Code(3));
@@ -36,7 +36,7 @@ fn output_and_status_are_captured() {
 
 #[test]
 fn a_signal_is_reported_as_such() {
-    let output = SystemRunner.run(&sh("kill -TERM $$")).expect("runs");
+    let output = SystemRunner::new().run(&sh("kill -TERM $$")).expect("runs");
     assert_eq!(output.status, ExitStatus::Signal(15));
     let error = output.checked(&sh("kill -TERM $$")).expect_err("signalled");
     assert!(
@@ -47,7 +47,7 @@ fn a_signal_is_reported_as_such() {
 
 #[test]
 fn the_environment_is_cleared_to_the_fixed_variables_and_those_named() {
-    let output = SystemRunner
+    let output = SystemRunner::new()
         .run(&Invocation::new("env").env("WIZFS_POLICY", "home"))
         .expect("runs");
     let mut lines: Vec<String> = String::from_utf8_lossy(&output.stdout)
@@ -68,7 +68,7 @@ fn the_environment_is_cleared_to_the_fixed_variables_and_those_named() {
 
 #[test]
 fn an_inherited_environment_keeps_this_process_variables() {
-    let output = SystemRunner
+    let output = SystemRunner::new()
         .run(
             &Invocation::new("env")
                 .inherit_environment()
@@ -92,7 +92,7 @@ fn an_inherited_environment_keeps_this_process_variables() {
 
 #[test]
 fn output_beyond_the_limit_is_dropped_without_blocking_the_program() {
-    let output = SystemRunner
+    let output = SystemRunner::new()
         .run(
             &sh("head -c 300000 /dev/zero; head -c 300000 /dev/zero >&2")
                 .with_stdout_limit(1000)
@@ -106,18 +106,20 @@ fn output_beyond_the_limit_is_dropped_without_blocking_the_program() {
 
 #[test]
 fn standard_input_is_given_or_empty() {
-    let given = SystemRunner
+    let given = SystemRunner::new()
         .run(&Invocation::new("cat").with_stdin("hello"))
         .expect("runs");
     assert_eq!(given.stdout, b"hello");
-    let empty = SystemRunner.run(&Invocation::new("cat")).expect("runs");
+    let empty = SystemRunner::new()
+        .run(&Invocation::new("cat"))
+        .expect("runs");
     assert_eq!(empty.stdout, b"");
 }
 
 #[test]
 fn a_streamed_input_goes_in_whole_while_the_output_is_read() {
     let input: Vec<u8> = (0..2_000_000u32).map(|index| (index % 251) as u8).collect();
-    let output = SystemRunner
+    let output = SystemRunner::new()
         .run_with_input(
             &Invocation::new("cat").with_stdin("head:"),
             &mut input.as_slice(),
@@ -130,14 +132,15 @@ fn a_streamed_input_goes_in_whole_while_the_output_is_read() {
 #[test]
 fn a_program_that_stops_reading_explains_itself_by_its_status() {
     let input = vec![0u8; 4 << 20];
-    let failed = SystemRunner
+    let failed = SystemRunner::new()
         .run_with_input(&sh("echo no room >&2; exit 2"), &mut input.as_slice())
         .expect("the status explains the broken pipe");
     assert_eq!(
         (failed.status, failed.stderr_text().as_str()),
         (ExitStatus::Code(2), "no room\n")
     );
-    let succeeded = SystemRunner.run_with_input(&Invocation::new("true"), &mut input.as_slice());
+    let succeeded =
+        SystemRunner::new().run_with_input(&Invocation::new("true"), &mut input.as_slice());
     assert!(
         matches!(succeeded, Err(ProcessError::Io { .. })),
         "input that was never read is an error when the program succeeded: {succeeded:?}"
@@ -146,7 +149,7 @@ fn a_program_that_stops_reading_explains_itself_by_its_status() {
 
 #[test]
 fn a_stream_of_output_is_read_then_waited_for() {
-    let mut running = SystemRunner
+    let mut running = SystemRunner::new()
         .spawn_reader(&sh("printf abc; echo oops >&2; exit 1"))
         .expect("starts");
     let mut text = String::new();
@@ -163,7 +166,7 @@ fn the_time_limit_kills_the_whole_process_group_and_returns_at_once() {
     let pid_file = folder.path().join("pid");
     let script = format!("sleep 30 & echo $! > '{}'; wait", pid_file.display());
     let started = Instant::now();
-    let error = SystemRunner
+    let error = SystemRunner::new()
         .run(&sh(&script).with_time_limit(Duration::from_millis(500)))
         .expect_err("too slow");
     assert!(
@@ -187,7 +190,7 @@ fn the_time_limit_kills_the_whole_process_group_and_returns_at_once() {
 fn the_time_limit_holds_while_input_is_written_or_output_streamed() {
     let input = vec![0u8; 8 << 20];
     let started = Instant::now();
-    let writing = SystemRunner.run_with_input(
+    let writing = SystemRunner::new().run_with_input(
         &Invocation::new("sleep")
             .arg("30")
             .with_time_limit(Duration::from_millis(300)),
@@ -197,7 +200,7 @@ fn the_time_limit_holds_while_input_is_written_or_output_streamed() {
         matches!(writing, Err(ProcessError::TimedOut { .. })),
         "{writing:?}"
     );
-    let mut streaming = SystemRunner
+    let mut streaming = SystemRunner::new()
         .spawn_reader(&sh("printf x; sleep 30").with_time_limit(Duration::from_millis(300)))
         .expect("starts");
     let mut text = Vec::new();
@@ -217,7 +220,7 @@ fn the_time_limit_holds_while_input_is_written_or_output_streamed() {
 #[test]
 fn a_dropped_stream_stops_its_program() {
     let started = Instant::now();
-    let running = SystemRunner
+    let running = SystemRunner::new()
         .spawn_reader(&Invocation::new("sleep").arg("30"))
         .expect("starts");
     drop(running);
@@ -227,7 +230,7 @@ fn a_dropped_stream_stops_its_program() {
 #[test]
 fn a_missing_program_is_a_spawn_error() {
     for program in ["/nonexistent/program", "wizfs-no-such-program"] {
-        let error = SystemRunner
+        let error = SystemRunner::new()
             .run(&Invocation::new(program))
             .expect_err("not there");
         assert!(matches!(&error, ProcessError::Spawn { .. }), "{error}");
