@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use crate::error::{ZfsError, ZfsResult, classify};
 use crate::parse::{self, ParseError};
-use crate::runner::{CommandRunner, Completed, Invocation, Program, RunningCommand, SystemRunner};
+use crate::runner::{
+    CommandRunner, Invocation, Output, Program, RunningCommand, STDOUT_LIMIT, SystemRunner,
+};
 use crate::types::*;
 use crate::{SendStream, Zfs};
 use wizfs_core::{
@@ -39,9 +41,9 @@ impl CliZfs {
         let completed = self
             .runner
             .run(&invocation)
-            .map_err(|source| ZfsError::Spawn {
+            .map_err(|error| ZfsError::Spawn {
                 command: invocation.to_string(),
-                source,
+                source: error.into(),
             })?;
         checked(&invocation, target, completed)
     }
@@ -62,21 +64,27 @@ impl CliZfs {
     }
 }
 
-fn checked(invocation: &Invocation, target: &str, completed: Completed) -> ZfsResult<String> {
-    if completed.success {
-        Ok(String::from_utf8_lossy(&completed.stdout).into_owned())
-    } else {
-        Err(classify(
+fn checked(invocation: &Invocation, target: &str, completed: Output) -> ZfsResult<String> {
+    if !completed.success() {
+        return Err(classify(
             &invocation.to_string(),
             target,
-            &completed.status,
-            &completed.stderr,
-        ))
+            &completed.status.to_string(),
+            &completed.stderr_text(),
+        ));
     }
+    if completed.stdout_truncated {
+        return Err(ZfsError::Parse {
+            command: invocation.to_string(),
+            line: String::new(),
+            reason: format!("the output is longer than {STDOUT_LIMIT} bytes"),
+        });
+    }
+    Ok(String::from_utf8_lossy(&completed.stdout).into_owned())
 }
 
 fn zfs() -> Invocation {
-    Invocation::new(Program::Zfs)
+    Program::Zfs.invocation()
 }
 
 /// `-o name=value` pairs.
@@ -226,12 +234,14 @@ impl Zfs for CliZfs {
 
     fn list_pools(&self) -> ZfsResult<Vec<Pool>> {
         let invocation =
-            Invocation::new(Program::Zpool).args(["list", "-H", "-p", "-o", parse::POOL_COLUMNS]);
+            Program::Zpool
+                .invocation()
+                .args(["list", "-H", "-p", "-o", parse::POOL_COLUMNS]);
         self.parsed(invocation, "pools", parse::pools)
     }
 
     fn pool_status(&self) -> ZfsResult<Vec<wizfs_core::PoolStatus>> {
-        let invocation = Invocation::new(Program::Zpool).args(["status", "-p"]);
+        let invocation = Program::Zpool.invocation().args(["status", "-p"]);
         let mut statuses = self.parsed(invocation, "pools", parse::pool_statuses)?;
         let pools = self.list_pools()?;
         for status in &mut statuses {
@@ -244,7 +254,7 @@ impl Zfs for CliZfs {
     }
 
     fn start_scrub(&self, pool: &wizfs_core::PoolName) -> ZfsResult<()> {
-        let invocation = Invocation::new(Program::Zpool).arg("scrub").arg(pool);
+        let invocation = Program::Zpool.invocation().arg("scrub").arg(pool);
         self.run(invocation, pool.as_str()).map(drop)
     }
 
@@ -495,9 +505,9 @@ impl Zfs for CliZfs {
         let running = self
             .runner
             .spawn_reader(&invocation)
-            .map_err(|source| ZfsError::Spawn {
+            .map_err(|error| ZfsError::Spawn {
                 command: command.clone(),
-                source,
+                source: error.into(),
             })?;
         Ok(Box::new(CliSendStream {
             running,
@@ -535,7 +545,10 @@ impl Zfs for CliZfs {
         let completed = self
             .runner
             .run_with_input(&invocation, stream)
-            .map_err(|source| ZfsError::StreamIo { command, source })?;
+            .map_err(|error| ZfsError::StreamIo {
+                command,
+                source: error.into(),
+            })?;
         checked(&invocation, target.as_str(), completed).map(drop)
     }
 
@@ -579,18 +592,18 @@ impl SendStream for CliSendStream {
             command,
             target,
         } = *self;
-        let completed = running.wait().map_err(|source| ZfsError::StreamIo {
+        let completed = running.wait().map_err(|error| ZfsError::StreamIo {
             command: command.clone(),
-            source,
+            source: error.into(),
         })?;
-        if completed.success {
+        if completed.success() {
             Ok(())
         } else {
             Err(classify(
                 &command,
                 &target,
-                &completed.status,
-                &completed.stderr,
+                &completed.status.to_string(),
+                &completed.stderr_text(),
             ))
         }
     }
