@@ -13,8 +13,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use heed::types::Bytes;
-use heed::{CommitOrAbort, Database, Env, EnvOpenOptions, RoTxn, RwTxn, WithoutTls};
+use heed::{Env, RoTxn, RwTxn, WithoutTls};
 use serde::{Deserialize, Serialize};
 
 use crate::Timestamp;
@@ -24,7 +23,7 @@ pub mod metrics;
 #[cfg(test)]
 mod tests;
 
-type Db = Database<'static, Bytes, Bytes>;
+type Db = wizfs_lmdb::BytesDatabase;
 
 const HOUR: i64 = 3600;
 const DAY: i64 = 24 * HOUR;
@@ -289,18 +288,6 @@ impl std::fmt::Debug for History {
     }
 }
 
-/// Opens the LMDB environment: the one `unsafe` of this crate.
-#[allow(unsafe_code)]
-fn open_environment(path: &Path, map_size: usize) -> heed::Result<Env<WithoutTls>> {
-    let mut options = EnvOpenOptions::new().read_txn_without_tls();
-    options.map_size(map_size).max_dbs(4);
-    // SAFETY: LMDB memory-maps `data.mdb`; heed requires that nothing else truncates or
-    // rewrites that file while it is mapped. The history directory belongs to this store, heed
-    // refuses a second open of the same path in one process, and the file is only changed
-    // through this environment.
-    unsafe { options.open(path) }
-}
-
 impl History {
     /// Virtual address space reserved by default; the file grows only as pages are written.
     pub const DEFAULT_MAP_SIZE: usize = 1 << 30;
@@ -311,33 +298,26 @@ impl History {
     }
 
     pub fn open_with_map_size(path: &Path, map_size: usize) -> Result<History> {
-        std::fs::create_dir_all(path).map_err(|source| HistoryError::Io {
-            context: format!("creating {}", path.display()),
-            source,
-        })?;
-        let env = open_environment(path, map_size).map_err(|source| match source {
-            heed::Error::EnvAlreadyOpened => HistoryError::Locked {
-                path: path.to_path_buf(),
+        let options = wizfs_lmdb::Options {
+            map_size,
+            max_dbs: 4,
+        };
+        // The history directory belongs to this store and is only changed through it: the
+        // rule of `wizfs_lmdb`.
+        let env = wizfs_lmdb::open(path, options).map_err(|error| match error {
+            wizfs_lmdb::LmdbError::AlreadyOpen { path } => HistoryError::Locked { path },
+            wizfs_lmdb::LmdbError::CreateDirectory { path, source } => HistoryError::Io {
+                context: format!("creating {}", path.display()),
+                source,
             },
-            source => HistoryError::Store {
+            wizfs_lmdb::LmdbError::Open { path, source } => HistoryError::Store {
                 context: format!("opening {}", path.display()),
                 source,
             },
         })?;
-        let wtxn = env
-            .write_txn()
-            .context(|| "starting to create tables".into())?;
-        let (meta, metrics, points) = env
-            .create_databases_and_commit(wtxn, |opener, wtxn| -> heed::Result<_> {
-                let mut create = |name| opener.create_database::<Bytes, Bytes>(wtxn, Some(name));
-                Ok(CommitOrAbort::<_, ()>::Commit((
-                    create("meta")?,
-                    create("metrics")?,
-                    create("points")?,
-                )))
-            })
-            .context(|| "creating tables".into())?
-            .unwrap_commit();
+        let [meta, metrics, points] =
+            wizfs_lmdb::create_databases(&env, ["meta", "metrics", "points"])
+                .context(|| "creating tables".into())?;
         Ok(History {
             env,
             meta,

@@ -12,8 +12,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
-use heed::types::Bytes;
-use heed::{CommitOrAbort, Database, Env, EnvOpenOptions, RoTxn, RwTxn, WithoutTls};
+use heed::{Env, RoTxn, RwTxn, WithoutTls};
 use wizfs_core::entries::{EntryKind, FileTime};
 use wizfs_core::paths::RelativePath;
 use wizfs_core::versioning::{Signature, StoredVersion};
@@ -21,7 +20,7 @@ use wizfs_core::versioning::{Signature, StoredVersion};
 use crate::error::{Context, IndexError};
 use crate::{DatasetInfo, IndexedSnapshot};
 
-type Db = Database<'static, Bytes, Bytes>;
+type Db = wizfs_lmdb::BytesDatabase;
 type Result<T> = std::result::Result<T, IndexError>;
 
 /// Virtual address space reserved for the environment; the file grows only as pages are
@@ -69,19 +68,6 @@ impl std::fmt::Debug for Catalogue {
             .field("path", &self.env.path())
             .finish_non_exhaustive()
     }
-}
-
-/// Opens the LMDB environment: the one `unsafe` of this crate.
-#[allow(unsafe_code)]
-fn open_environment(path: &Path) -> heed::Result<Env<WithoutTls>> {
-    let mut options = EnvOpenOptions::new().read_txn_without_tls();
-    options.map_size(MAP_SIZE).max_dbs(16);
-    // SAFETY: LMDB memory-maps `data.mdb`; heed requires that nothing else truncates or
-    // rewrites that file while it is mapped. The catalogue directory belongs to this crate,
-    // is opened once per process per path (heed refuses a second open of the same path, and
-    // `IndexStore::open` holds tantivy's writer lock first, so two stores never share it), and
-    // is only changed through this environment.
-    unsafe { options.open(path) }
 }
 
 fn u64_at(bytes: &[u8], offset: usize) -> Result<u64> {
@@ -203,39 +189,50 @@ fn split(path: &RelativePath) -> (Option<RelativePath>, &[u8]) {
 
 impl Catalogue {
     pub fn open(path: &Path) -> Result<Catalogue> {
-        std::fs::create_dir_all(path)
-            .context(|| format!("creating the catalogue directory {}", path.display()))?;
-        let env = open_environment(path).map_err(|source| match source {
-            heed::Error::EnvAlreadyOpened => IndexError::Locked {
-                path: path.to_path_buf(),
+        let options = wizfs_lmdb::Options {
+            map_size: MAP_SIZE,
+            max_dbs: 16,
+        };
+        // The catalogue directory belongs to this crate and is opened once per process per
+        // path (`IndexStore::open` holds tantivy's writer lock first, so two stores never
+        // share it): the rule of `wizfs_lmdb`.
+        let env = wizfs_lmdb::open(path, options).map_err(|error| match error {
+            wizfs_lmdb::LmdbError::AlreadyOpen { path } => IndexError::Locked { path },
+            wizfs_lmdb::LmdbError::CreateDirectory { path, source } => IndexError::Io {
+                context: format!("creating the catalogue directory {}", path.display()),
+                source,
             },
-            source => IndexError::Catalogue {
+            wizfs_lmdb::LmdbError::Open { path, source } => IndexError::Catalogue {
                 context: format!("opening {}", path.display()),
                 source,
             },
         })?;
-        let wtxn = env
-            .write_txn()
-            .context(|| "starting to create tables".into())?;
-        let tables = env
-            .create_databases_and_commit(wtxn, |opener, wtxn| -> heed::Result<_> {
-                let mut create = |name| opener.create_database::<Bytes, Bytes>(wtxn, Some(name));
-                Ok(CommitOrAbort::<_, ()>::Commit((
-                    create("meta")?,
-                    create("datasets")?,
-                    create("snapshots")?,
-                    create("versions")?,
-                    create("directories")?,
-                    create("by_path")?,
-                    create("by_txg")?,
-                    create("dirty")?,
-                    create("objects")?,
-                )))
-            })
-            .context(|| "creating tables".into())?
-            .unwrap_commit();
-        let (meta, datasets, snapshots, versions, directories, by_path, by_txg, dirty, objects) =
-            tables;
+        let tables = wizfs_lmdb::create_databases(
+            &env,
+            [
+                "meta",
+                "datasets",
+                "snapshots",
+                "versions",
+                "directories",
+                "by_path",
+                "by_txg",
+                "dirty",
+                "objects",
+            ],
+        )
+        .context(|| "creating tables".into())?;
+        let [
+            meta,
+            datasets,
+            snapshots,
+            versions,
+            directories,
+            by_path,
+            by_txg,
+            dirty,
+            objects,
+        ] = tables;
         Ok(Catalogue {
             env,
             meta,
