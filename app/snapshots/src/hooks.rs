@@ -1,11 +1,11 @@
 //! Pre- and post-snapshot hooks: a user's command (an argv, never a shell line) run with a
 //! timeout, its standard error kept for the report. A hook that does not finish in time is
-//! killed. The environment tells the hook what is happening: `WIZFS_POLICY`,
+//! killed, with whatever it started. The environment tells the hook what is happening: `WIZFS_POLICY`,
 //! `WIZFS_SNAPSHOT` (the short name) and `WIZFS_DATASET` (the policy's dataset).
 
-use std::io::Read;
-use std::process::{Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use wizfs_process::{ExitStatus, Invocation, ProcessError, Runner, SystemRunner};
 
 /// How much of a hook's standard error a report keeps.
 const STDERR_LIMIT: usize = 4096;
@@ -54,7 +54,9 @@ pub enum HookError {
     },
 }
 
-/// Runs `argv` with `environment` added, waiting at most `timeout`.
+/// Runs `argv` with `environment` added, waiting at most `timeout` (then the hook and what
+/// it started are killed). Hooks are the administrator's own programs: they keep the
+/// daemon's environment, as they always have, and their standard output is ignored.
 pub fn run_hook(
     argv: &[String],
     timeout: Duration,
@@ -63,71 +65,46 @@ pub fn run_hook(
     let Some((program, arguments)) = argv.split_first() else {
         return Err(HookError::Empty);
     };
-    let mut child = Command::new(program)
+    let mut invocation = Invocation::new(program)
         .args(arguments)
-        .envs(environment.iter().copied())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|source| HookError::Spawn {
-            program: program.clone(),
-            source,
+        .inherit_environment()
+        .with_time_limit(timeout)
+        .with_stdout_limit(0)
+        .with_stderr_limit(STDERR_LIMIT);
+    for (name, value) in environment {
+        invocation = invocation.env(name, value);
+    }
+    let output = SystemRunner::new()
+        .run(&invocation)
+        .map_err(|error| match error {
+            ProcessError::Spawn { source, .. } => HookError::Spawn {
+                program: program.clone(),
+                source,
+            },
+            ProcessError::TimedOut { .. } => HookError::TimedOut {
+                program: program.clone(),
+                seconds: timeout.as_secs(),
+            },
+            other => HookError::Wait {
+                program: program.clone(),
+                source: other.into(),
+            },
         })?;
-    // Read standard error on a thread so a chatty hook cannot block on a full pipe.
-    let stderr_reader = child.stderr.take().map(|mut stderr| {
-        std::thread::spawn(move || {
-            let mut kept = Vec::new();
-            let mut buffer = [0u8; 4096];
-            while let Ok(read) = stderr.read(&mut buffer) {
-                if read == 0 {
-                    break;
-                }
-                let room = STDERR_LIMIT.saturating_sub(kept.len());
-                kept.extend_from_slice(&buffer[..read.min(room)]);
-            }
-            String::from_utf8_lossy(&kept).trim().to_owned()
-        })
-    });
-    let deadline = Instant::now() + timeout;
-    let waited = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break Ok(status),
-            Ok(None) if Instant::now() >= deadline => {
-                let _ = child.kill();
-                let _ = child.wait();
-                break Err(HookError::TimedOut {
-                    program: program.clone(),
-                    seconds: timeout.as_secs(),
-                });
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-            Err(source) => {
-                let _ = child.kill();
-                break Err(HookError::Wait {
-                    program: program.clone(),
-                    source,
-                });
-            }
-        }
-    };
-    let stderr = stderr_reader
-        .and_then(|reader| reader.join().ok())
-        .unwrap_or_default();
-    let status = waited?;
-    if status.success() {
+    if output.success() {
         Ok(())
     } else {
         Err(HookError::Failed {
             program: program.clone(),
-            status,
-            stderr,
+            status: output.status,
+            stderr: output.stderr_text().trim().to_owned(),
         })
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::Instant;
+
     use super::*;
 
     fn argv(words: &[&str]) -> Vec<String> {

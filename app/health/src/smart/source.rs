@@ -1,15 +1,15 @@
 //! Where SMART data comes from: the [`SmartSource`] trait and its real implementation
 //! [`SmartctlCli`], which runs `smartctl --scan-open --json`, `smartctl --json -a -n standby`
 //! and `smartctl -t short|long` as an argv (never a shell) with a cleared environment
-//! (`LC_ALL=C`, `TZ=UTC`, a fixed `PATH`) and a time limit. Turning the output into a
-//! [`SmartReading`] is the pure function [`interpret_output`], tested on every fixture.
+//! (`LC_ALL=C`, `TZ=UTC`, a fixed `PATH`) and a time limit, through [`wizfs_process`].
+//! Turning the output into a [`SmartReading`] is the pure function [`interpret_output`],
+//! tested on every fixture.
 
-use std::ffi::OsString;
 use std::fmt;
-use std::io::Read;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use wizfs_process::{Invocation, ProcessError, Runner, SystemRunner};
 
 use super::exit::ExitStatus;
 use super::report::SmartctlReport;
@@ -154,7 +154,6 @@ pub fn parse_scan(stdout: &[u8]) -> Result<Vec<ScannedDevice>, serde_json::Error
 #[derive(Clone, Debug)]
 pub struct SmartctlCli {
     program: PathBuf,
-    search_path: OsString,
     timeout: Duration,
 }
 
@@ -162,9 +161,6 @@ impl Default for SmartctlCli {
     fn default() -> Self {
         SmartctlCli {
             program: PathBuf::from("smartctl"),
-            search_path: OsString::from(
-                "/usr/local/sbin:/usr/sbin:/sbin:/usr/local/bin:/usr/bin:/bin",
-            ),
             timeout: Duration::from_secs(60),
         }
     }
@@ -192,77 +188,38 @@ impl SmartctlCli {
         self
     }
 
+    fn invocation(&self, args: &[&str]) -> Invocation {
+        Invocation::new(&self.program)
+            .args(args)
+            .with_time_limit(self.timeout)
+    }
+
     fn describe(&self, args: &[&str]) -> String {
-        let mut text = self.program.display().to_string();
-        for arg in args {
-            text.push(' ');
-            text.push_str(arg);
-        }
-        text
+        self.invocation(args).to_string()
     }
 
     fn run(&self, args: &[&str]) -> Result<Output, SmartError> {
-        let command_text = self.describe(args);
-        let mut child = Command::new(&self.program)
-            .args(args)
-            .env_clear()
-            .env("PATH", &self.search_path)
-            .env("LC_ALL", "C")
-            .env("TZ", "UTC")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|source| SmartError::Spawn {
-                command: command_text.clone(),
-                source,
+        let invocation = self.invocation(args);
+        let output = SystemRunner::new()
+            .run(&invocation)
+            .map_err(|error| match error {
+                ProcessError::TimedOut { command, limit } => SmartError::Timeout {
+                    command,
+                    timeout: limit,
+                },
+                ProcessError::Spawn { command, source } | ProcessError::Io { command, source } => {
+                    SmartError::Spawn { command, source }
+                }
+                other => SmartError::Spawn {
+                    command: invocation.to_string(),
+                    source: other.into(),
+                },
             })?;
-        // Both pipes are drained by threads so a chatty smartctl never blocks on a full pipe
-        // while we wait for it to exit.
-        let drain = |pipe: Option<Box<dyn Read + Send>>| {
-            std::thread::spawn(move || {
-                let mut bytes = Vec::new();
-                if let Some(mut pipe) = pipe {
-                    let _ = pipe.read_to_end(&mut bytes);
-                }
-                bytes
-            })
-        };
-        let stdout_reader = drain(child.stdout.take().map(|pipe| Box::new(pipe) as _));
-        let stderr_reader = drain(child.stderr.take().map(|pipe| Box::new(pipe) as _));
-        let started = Instant::now();
-        let status = loop {
-            match child.try_wait() {
-                Ok(Some(status)) => break status,
-                Ok(None) if started.elapsed() >= self.timeout => {
-                    let _ = child.kill();
-                    // A smartctl stuck in the kernel (uninterruptible I/O on a dying disk)
-                    // dies only when the I/O ends: reap it in the background, never block.
-                    std::thread::spawn(move || {
-                        let _ = child.wait();
-                    });
-                    return Err(SmartError::Timeout {
-                        command: command_text,
-                        timeout: self.timeout,
-                    });
-                }
-                Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-                Err(source) => {
-                    return Err(SmartError::Spawn {
-                        command: command_text,
-                        source,
-                    });
-                }
-            }
-        };
-        let stdout = stdout_reader.join().unwrap_or_default();
-        let stderr =
-            String::from_utf8_lossy(&stderr_reader.join().unwrap_or_default()).into_owned();
         Ok(Output {
-            stdout,
-            stderr,
-            code: status.code(),
-            status: status.to_string(),
+            code: output.status.code(),
+            status: output.status.to_string(),
+            stderr: output.stderr_text(),
+            stdout: output.stdout,
         })
     }
 
