@@ -83,9 +83,11 @@
 //!   `abort_resumable_receive` without partial state is `NotFound`, a duplicate bookmark is
 //!   `AlreadyExists` (ZFS prints "bookmark exists").
 
+mod context;
 mod datasets;
 mod diff;
 mod errors;
+mod header;
 mod properties;
 mod receive;
 mod snapshots;
@@ -97,199 +99,64 @@ mod usage;
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeSet;
 use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
 
 use wizfs_core::{
     Bookmark, BookmarkName, Dataset, DatasetName, Hold, Pool, PoolName, Snapshot, SnapshotName,
     Timestamp, ZfsObjectName, ZfsVersion,
 };
 
-use crate::error::{ZfsError, ZfsResult};
+use crate::error::ZfsResult;
 use crate::types::{
     DestroyOptions, DiffEntry, DiffTarget, HoldTag, Property, PropertyName, ReceiveOptions,
     ResumeToken, Scope, SendSource,
 };
 use crate::{SendStream, Zfs};
 
-use state::{Layout, ManifestCache, State};
-use tree::Entries;
-
-/// The clock the fake reads `creation` and hold times from.
-type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+use context::Store;
 
 /// A directory-backed model of ZFS; see the [module documentation](self).
 pub struct FakeZfs {
-    layout: Layout,
-    inner: Mutex<Inner>,
-    clock: Mutex<Clock>,
-}
-
-/// Everything behind the lock: the persisted state and in-memory helpers.
-struct Inner {
-    state: State,
-    manifests: ManifestCache,
-    /// Datasets a `receive` is currently writing into (not persisted: a crash ends them).
-    receiving: BTreeSet<String>,
-}
-
-/// What an operation sees while the lock is held.
-struct Context<'a> {
-    layout: &'a Layout,
-    state: &'a mut State,
-    manifests: &'a mut ManifestCache,
-    receiving: &'a mut BTreeSet<String>,
-    /// Files to delete once the new state is safely on disk (unreferenced manifests, spools).
-    delete_after_commit: Vec<PathBuf>,
-}
-
-impl Context<'_> {
-    /// The recorded entries of a snapshot or bookmark manifest.
-    fn manifest(&mut self, id: u64) -> ZfsResult<Arc<Entries>> {
-        self.manifests.load(self.layout, id)
-    }
-
-    /// Writes a new or changed manifest, then waits until later changes of the recorded files
-    /// are bound to get different times.
-    fn store_manifest(&mut self, id: u64, entries: Entries) -> ZfsResult<Arc<Entries>> {
-        let latest = tree::latest_change(&entries);
-        let stored = self.manifests.store(self.layout, id, entries)?;
-        tree::wait_for_clock_past(&self.layout.clock_probe_file(), latest);
-        Ok(stored)
-    }
-
-    /// Schedules deletion of a manifest no snapshot or bookmark refers to any more.
-    fn release_manifest_if_unused(&mut self, id: u64) {
-        if !self.state.manifest_in_use(id) {
-            self.manifests.forget(id);
-            self.delete_after_commit.push(self.layout.manifest_file(id));
-        }
-    }
-
-    /// Where `dataset` is "mounted".
-    fn mountpoint(&self, dataset: &DatasetName) -> PathBuf {
-        self.layout.mountpoint(dataset)
-    }
-
-    /// Top-level names inside a dataset's mountpoint that are not its data: `.zfs` and the
-    /// mountpoints of its child datasets.
-    fn excluded_names(&self, dataset: &DatasetName) -> BTreeSet<Vec<u8>> {
-        let mut names = self.state.child_components(dataset);
-        names.insert(b".zfs".to_vec());
-        names
-    }
-
-    /// The live entries of a dataset (its mountpoint, without `.zfs` and child mountpoints).
-    fn scan_live(&self, dataset: &DatasetName) -> ZfsResult<Entries> {
-        tree::scan(&self.mountpoint(dataset), &self.excluded_names(dataset))
-    }
+    store: Store,
 }
 
 impl FakeZfs {
     /// Opens (creating if needed) a fake ZFS rooted at `root` and loads its saved state.
     pub fn open(root: impl Into<PathBuf>) -> ZfsResult<FakeZfs> {
-        let layout = Layout::prepare(root.into())?;
-        let state = state::load_state(&layout)?;
-        state::remove_stale_spools(&layout, &state)?;
         Ok(FakeZfs {
-            layout,
-            inner: Mutex::new(Inner {
-                state,
-                manifests: ManifestCache::default(),
-                receiving: BTreeSet::new(),
-            }),
-            clock: Mutex::new(Arc::new(system_clock)),
+            store: Store::open(root.into())?,
         })
     }
 
     /// The directory everything lives under (canonical, absolute).
     pub fn root(&self) -> &Path {
-        &self.layout.root
+        &self.store.layout.root
     }
 
     /// Creates a pool of `size_bytes` with its root dataset mounted at `ROOT/<pool>`.
     pub fn create_pool(&self, name: &PoolName, size_bytes: u64) -> ZfsResult<()> {
-        let now = self.now();
-        self.transact(|context| datasets::create_pool(context, name, size_bytes, now))
+        let now = self.store.now();
+        self.store
+            .transact(|context| datasets::create_pool(context, name, size_bytes, now))
     }
 
     /// Replaces the clock used for `creation` of new datasets and snapshots and for holds
     /// (the default reads the system time).
     pub fn set_clock(&self, clock: Arc<dyn Fn() -> Timestamp + Send + Sync>) {
-        *self.clock.lock().unwrap_or_else(PoisonError::into_inner) = clock;
+        self.store.set_clock(clock);
     }
 
     /// Where `dataset` is mounted, if it exists.
     pub fn mountpoint(&self, dataset: &DatasetName) -> Option<PathBuf> {
-        let inner = self.lock_inner();
+        let inner = self.store.lock_inner();
         inner
             .state
             .datasets
             .contains_key(dataset.as_str())
-            .then(|| self.layout.mountpoint(dataset))
-    }
-
-    /// The current time according to the clock, read without holding the state lock.
-    fn now(&self) -> Timestamp {
-        let clock = Arc::clone(&self.clock.lock().unwrap_or_else(PoisonError::into_inner));
-        clock()
-    }
-
-    fn lock_inner(&self) -> MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Runs a read-only operation under the lock.
-    fn inspect<T>(&self, operation: impl FnOnce(&mut Context<'_>) -> ZfsResult<T>) -> ZfsResult<T> {
-        let mut guard = self.lock_inner();
-        let inner = &mut *guard;
-        let mut context = Context {
-            layout: &self.layout,
-            state: &mut inner.state,
-            manifests: &mut inner.manifests,
-            receiving: &mut inner.receiving,
-            delete_after_commit: Vec::new(),
-        };
-        operation(&mut context)
-    }
-
-    /// Runs a mutation on a copy of the state; on success saves the copy atomically and makes
-    /// it current, on failure discards it (so a refused request changes nothing).
-    fn transact<T>(
-        &self,
-        operation: impl FnOnce(&mut Context<'_>) -> ZfsResult<T>,
-    ) -> ZfsResult<T> {
-        let mut guard = self.lock_inner();
-        let inner = &mut *guard;
-        let mut state = inner.state.clone();
-        let mut context = Context {
-            layout: &self.layout,
-            state: &mut state,
-            manifests: &mut inner.manifests,
-            receiving: &mut inner.receiving,
-            delete_after_commit: Vec::new(),
-        };
-        let result = operation(&mut context);
-        let delete_after_commit = std::mem::take(&mut context.delete_after_commit);
-        let value = match result {
-            Ok(value) => value,
-            Err(error) => {
-                // Manifests written or forgotten by the failed operation must not linger.
-                inner.manifests.clear();
-                return Err(error);
-            }
-        };
-        state::save_state(&self.layout, &state)?;
-        inner.state = state;
-        for path in delete_after_commit {
-            // Leftovers are harmless (unreferenced files), so a failed removal is ignored.
-            let _ = std::fs::remove_file(path);
-        }
-        Ok(value)
+            .then(|| self.store.layout.mountpoint(dataset))
     }
 }
 
@@ -297,20 +164,9 @@ impl fmt::Debug for FakeZfs {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         formatter
             .debug_struct("FakeZfs")
-            .field("root", &self.layout.root)
+            .field("root", &self.store.layout.root)
             .finish_non_exhaustive()
     }
-}
-
-/// The default clock: the system time in whole seconds.
-fn system_clock() -> Timestamp {
-    let seconds = match SystemTime::now().duration_since(UNIX_EPOCH) {
-        Ok(elapsed) => i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX),
-        Err(before_epoch) => {
-            i64::try_from(before_epoch.duration().as_secs()).map_or(i64::MIN, |s| -s)
-        }
-    };
-    Timestamp(seconds)
 }
 
 impl Zfs for FakeZfs {
@@ -322,20 +178,21 @@ impl Zfs for FakeZfs {
     }
 
     fn list_pools(&self) -> ZfsResult<Vec<Pool>> {
-        self.inspect(datasets::list_pools)
+        self.store.inspect(datasets::list_pools)
     }
 
     /// Every fake pool is ONLINE on one error-free disk named `fake-<pool>`; its scrubs
     /// finish at once without finding anything.
     fn pool_status(&self) -> ZfsResult<Vec<wizfs_core::PoolStatus>> {
-        let scrubs: std::collections::BTreeMap<String, Option<i64>> = self.inspect(|context| {
-            Ok(context
-                .state
-                .pools
-                .iter()
-                .map(|(name, record)| (name.clone(), record.last_scrub))
-                .collect())
-        })?;
+        let scrubs: std::collections::BTreeMap<String, Option<i64>> =
+            self.store.inspect(|context| {
+                Ok(context
+                    .state
+                    .pools
+                    .iter()
+                    .map(|(name, record)| (name.clone(), record.last_scrub))
+                    .collect())
+            })?;
         Ok(self
             .list_pools()?
             .into_iter()
@@ -373,8 +230,8 @@ impl Zfs for FakeZfs {
     }
 
     fn start_scrub(&self, pool: &wizfs_core::PoolName) -> ZfsResult<()> {
-        let now = self.now();
-        self.transact(|context| {
+        let now = self.store.now();
+        self.store.transact(|context| {
             let record = context.state.pools.get_mut(pool.as_str()).ok_or_else(|| {
                 errors::not_found(pool.as_str(), format!("cannot open '{pool}': no such pool"))
             })?;
@@ -384,11 +241,13 @@ impl Zfs for FakeZfs {
     }
 
     fn list_datasets(&self, root: Option<&DatasetName>) -> ZfsResult<Vec<Dataset>> {
-        self.inspect(|context| datasets::list_datasets(context, root))
+        self.store
+            .inspect(|context| datasets::list_datasets(context, root))
     }
 
     fn list_snapshots(&self, dataset: &DatasetName, scope: Scope) -> ZfsResult<Vec<Snapshot>> {
-        self.inspect(|context| snapshots::list_snapshots(context, dataset, scope))
+        self.store
+            .inspect(|context| snapshots::list_snapshots(context, dataset, scope))
     }
 
     fn list_snapshots_with_properties(
@@ -397,7 +256,7 @@ impl Zfs for FakeZfs {
         scope: Scope,
         properties: &[PropertyName],
     ) -> ZfsResult<Vec<(Snapshot, Vec<Option<String>>)>> {
-        self.inspect(|context| {
+        self.store.inspect(|context| {
             let listed = snapshots::list_snapshots(context, dataset, scope)?;
             listed
                 .into_iter()
@@ -414,7 +273,8 @@ impl Zfs for FakeZfs {
     }
 
     fn list_bookmarks(&self, dataset: &DatasetName) -> ZfsResult<Vec<Bookmark>> {
-        self.inspect(|context| snapshots::list_bookmarks(context, dataset))
+        self.store
+            .inspect(|context| snapshots::list_bookmarks(context, dataset))
     }
 
     fn get_properties(
@@ -422,7 +282,8 @@ impl Zfs for FakeZfs {
         target: &ZfsObjectName,
         properties: &[PropertyName],
     ) -> ZfsResult<Vec<Property>> {
-        self.inspect(|context| properties::get_properties(context, target, properties))
+        self.store
+            .inspect(|context| properties::get_properties(context, target, properties))
     }
 
     fn set_property(
@@ -431,7 +292,8 @@ impl Zfs for FakeZfs {
         property: &PropertyName,
         value: &str,
     ) -> ZfsResult<()> {
-        self.transact(|context| properties::set_property(context, target, property, value))
+        self.store
+            .transact(|context| properties::set_property(context, target, property, value))
     }
 
     fn create_filesystem(
@@ -439,12 +301,14 @@ impl Zfs for FakeZfs {
         name: &DatasetName,
         properties: &[(PropertyName, String)],
     ) -> ZfsResult<()> {
-        let now = self.now();
-        self.transact(|context| datasets::create_filesystem(context, name, properties, now))
+        let now = self.store.now();
+        self.store
+            .transact(|context| datasets::create_filesystem(context, name, properties, now))
     }
 
     fn destroy_filesystem(&self, name: &DatasetName, recursive: bool) -> ZfsResult<()> {
-        self.transact(|context| datasets::destroy_filesystem(context, name, recursive))
+        self.store
+            .transact(|context| datasets::destroy_filesystem(context, name, recursive))
     }
 
     fn create_snapshots(
@@ -456,8 +320,8 @@ impl Zfs for FakeZfs {
         if snapshots.is_empty() {
             return Ok(());
         }
-        let now = self.now();
-        self.transact(|context| {
+        let now = self.store.now();
+        self.store.transact(|context| {
             snapshots::create_snapshots(context, snapshots, recursive, properties, now)
         })
     }
@@ -467,45 +331,56 @@ impl Zfs for FakeZfs {
         snapshots: &[SnapshotName],
         options: DestroyOptions,
     ) -> ZfsResult<()> {
-        self.transact(|context| snapshots::destroy_snapshots(context, snapshots, options))
+        self.store
+            .transact(|context| snapshots::destroy_snapshots(context, snapshots, options))
     }
 
     fn reclaimable_space(&self, snapshots: &[SnapshotName]) -> ZfsResult<u64> {
-        self.inspect(|context| snapshots::reclaimable_space(context, snapshots))
+        self.store
+            .inspect(|context| snapshots::reclaimable_space(context, snapshots))
     }
 
     fn hold(&self, snapshot: &SnapshotName, tag: &HoldTag, recursive: bool) -> ZfsResult<()> {
-        let now = self.now();
-        self.transact(|context| snapshots::hold(context, snapshot, tag, recursive, now))
+        let now = self.store.now();
+        self.store
+            .transact(|context| snapshots::hold(context, snapshot, tag, recursive, now))
     }
 
     fn release(&self, snapshot: &SnapshotName, tag: &HoldTag, recursive: bool) -> ZfsResult<()> {
-        self.transact(|context| snapshots::release(context, snapshot, tag, recursive))
+        self.store
+            .transact(|context| snapshots::release(context, snapshot, tag, recursive))
     }
 
     fn holds(&self, snapshot: &SnapshotName) -> ZfsResult<Vec<Hold>> {
-        self.inspect(|context| snapshots::holds(context, snapshot))
+        self.store
+            .inspect(|context| snapshots::holds(context, snapshot))
     }
 
     fn create_bookmark(&self, snapshot: &SnapshotName, bookmark: &BookmarkName) -> ZfsResult<()> {
-        self.transact(|context| snapshots::create_bookmark(context, snapshot, bookmark))
+        self.store
+            .transact(|context| snapshots::create_bookmark(context, snapshot, bookmark))
     }
 
     fn destroy_bookmark(&self, bookmark: &BookmarkName) -> ZfsResult<()> {
-        self.transact(|context| snapshots::destroy_bookmark(context, bookmark))
+        self.store
+            .transact(|context| snapshots::destroy_bookmark(context, bookmark))
     }
 
     fn diff(&self, from: &SnapshotName, to: DiffTarget<'_>) -> ZfsResult<Vec<DiffEntry>> {
-        self.inspect(|context| diff::diff(context, from, to))
+        self.store.inspect(|context| diff::diff(context, from, to))
     }
 
     fn send(&self, source: &SendSource) -> ZfsResult<Box<dyn SendStream>> {
-        let plan = self.inspect(|context| stream::plan_send(context, source))?;
+        let plan = self
+            .store
+            .inspect(|context| stream::plan_send(context, source))?;
         Ok(Box::new(stream::FakeSendStream::new(plan)))
     }
 
     fn estimate_send_size(&self, source: &SendSource) -> ZfsResult<u64> {
-        let plan = self.inspect(|context| stream::plan_send(context, source))?;
+        let plan = self
+            .store
+            .inspect(|context| stream::plan_send(context, source))?;
         Ok(plan.length())
     }
 
@@ -515,22 +390,16 @@ impl Zfs for FakeZfs {
         options: &ReceiveOptions,
         stream: &mut dyn Read,
     ) -> ZfsResult<()> {
-        receive::receive(self, target, options, stream)
+        receive::receive(&self.store, target, options, stream)
     }
 
     fn receive_resume_token(&self, dataset: &DatasetName) -> ZfsResult<Option<ResumeToken>> {
-        self.inspect(|context| receive::resume_token(context, dataset))
+        self.store
+            .inspect(|context| receive::resume_token(context, dataset))
     }
 
     fn abort_resumable_receive(&self, dataset: &DatasetName) -> ZfsResult<()> {
-        self.transact(|context| receive::abort(context, dataset))
-    }
-}
-
-/// Shorthand used by the submodules for "this went wrong in the fake's own files".
-pub(super) fn storage_error(path: &Path, source: std::io::Error) -> ZfsError {
-    ZfsError::FakeStorage {
-        path: path.display().to_string(),
-        source,
+        self.store
+            .transact(|context| receive::abort(context, dataset))
     }
 }

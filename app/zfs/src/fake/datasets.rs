@@ -5,9 +5,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use wizfs_core::{Dataset, DatasetKind, DatasetName, Pool, PoolHealth, PoolName, Timestamp};
 
+use super::context::Context;
 use super::state::{DatasetRecord, PoolRecord};
-use super::usage::UsageTable;
-use super::{Context, errors, properties, tree};
+use super::usage::{UsageTable, available};
+use super::{errors, properties, tree};
 use crate::error::{ZfsError, ZfsResult};
 use crate::types::PropertyName;
 
@@ -299,15 +300,4 @@ pub(super) fn describe_dataset(
         createtxg: record.createtxg,
         creation: Timestamp(record.creation),
     })
-}
-
-/// `available`: the pool's free space.
-pub(super) fn available(context: &Context<'_>, table: &UsageTable, name: &DatasetName) -> u64 {
-    let pool = name.pool();
-    let size = context
-        .state
-        .pools
-        .get(pool.as_str())
-        .map_or(0, |pool| pool.size_bytes);
-    size.saturating_sub(table.allocated(pool.as_str()))
 }

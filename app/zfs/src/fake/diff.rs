@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use wizfs_core::SnapshotName;
 
-use super::Context;
+use super::context::Context;
 use super::tree::{Entries, Entry, EntryKind, FileTime, ObjectId, name_of, parent_of};
 use crate::error::{ZfsError, ZfsResult};
 use crate::types::{DiffChange, DiffEntry, DiffTarget};

@@ -1,7 +1,10 @@
 //! The errors the fake returns, built from the messages real `zfs` prints in the same
 //! situation (OpenZFS 2.3, `LC_ALL=C`), with the [`ZfsError`] variant that
 //! [`crate::error::classify`] gives those messages, so callers see the same error from
-//! [`super::FakeZfs`] and [`crate::CliZfs`].
+//! [`super::FakeZfs`] and [`crate::CliZfs`]; and [`storage_error`], a failure of the fake's
+//! own files.
+
+use std::path::Path;
 
 use crate::error::ZfsError;
 
@@ -62,5 +65,13 @@ pub(super) fn has_dependents(target: &str, stderr: String) -> ZfsError {
     ZfsError::HasDependents {
         target: target.to_owned(),
         stderr,
+    }
+}
+
+/// "This went wrong in the fake's own files" (not an error real ZFS would report).
+pub(super) fn storage_error(path: &Path, source: std::io::Error) -> ZfsError {
+    ZfsError::FakeStorage {
+        path: path.display().to_string(),
+        source,
     }
 }

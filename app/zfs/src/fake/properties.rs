@@ -5,10 +5,10 @@
 
 use wizfs_core::{DatasetName, ZfsObjectName};
 
-use super::datasets::available;
-use super::receive::token_for;
-use super::usage::UsageTable;
-use super::{Context, errors};
+use super::context::Context;
+use super::errors;
+use super::stream::token_for;
+use super::usage::{UsageTable, available};
 use crate::error::{ZfsError, ZfsResult};
 use crate::types::{Property, PropertyName, PropertySource};
 

@@ -19,17 +19,19 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use wizfs_core::{DatasetName, SnapshotName, Timestamp};
 
+use super::context::{Context, Store};
 use super::datasets::{check_creatable, drop_partial_receive, new_dataset_record};
+use super::errors::{self, storage_error};
+use super::header::BeginHeader;
+use super::properties;
 use super::snapshots::{NewSnapshot, remove_snapshot, take_snapshot};
 use super::state::{Fnv64, PartialReceive};
 use super::stream::{
-    BeginHeader, ENTRY_FIXED_LENGTH, EntryFields, MAGIC_LINE, MAXIMUM_HEADER_LENGTH,
-    MAXIMUM_PATH_LENGTH, RECORD_HEADER_LENGTH, ResumeHeader, ResumePoint, TAG_APPEND, TAG_BEGIN,
-    TAG_DIRECTORY, TAG_END, TAG_FILE, TAG_REMOVE, TAG_RESUME, TAG_SYMLINK, decode_entry_fields,
-    read_fully,
+    self, ENTRY_FIXED_LENGTH, EntryFields, MAGIC_LINE, MAXIMUM_HEADER_LENGTH, MAXIMUM_PATH_LENGTH,
+    RECORD_HEADER_LENGTH, ResumeHeader, ResumePoint, TAG_APPEND, TAG_BEGIN, TAG_DIRECTORY, TAG_END,
+    TAG_FILE, TAG_REMOVE, TAG_RESUME, TAG_SYMLINK, decode_entry_fields, read_fully,
 };
 use super::tree::{self, Entries, EntryKind, ObjectId, TreeWriter};
-use super::{Context, FakeZfs, errors, properties, storage_error};
 use crate::error::{ZfsError, ZfsResult};
 use crate::types::{ReceiveOptions, ResumeToken};
 
@@ -70,7 +72,7 @@ enum Start {
 
 /// `zfs receive target < stream`.
 pub(super) fn receive(
-    zfs: &FakeZfs,
+    zfs: &Store,
     target: &DatasetName,
     options: &ReceiveOptions,
     input: &mut dyn Read,
@@ -181,7 +183,7 @@ impl Session {
 
 /// Removes the target from the set of receiving datasets when the receive ends.
 struct ReceivingGuard<'a> {
-    zfs: &'a FakeZfs,
+    zfs: &'a Store,
     target: String,
 }
 
@@ -192,7 +194,7 @@ impl Drop for ReceivingGuard<'_> {
 }
 
 fn receive_substream(
-    zfs: &FakeZfs,
+    zfs: &Store,
     target: &DatasetName,
     options: &ReceiveOptions,
     input: &mut dyn Read,
@@ -913,31 +915,13 @@ fn roll_back_to_newest(context: &mut Context<'_>, dataset: &DatasetName) -> ZfsR
     Ok(())
 }
 
-/// The `receive_resume_token` of a dataset, if a resumable receive into it was interrupted.
-pub(super) fn token_for(
-    context: &Context<'_>,
-    dataset: &DatasetName,
-) -> ZfsResult<Option<ResumeToken>> {
-    match context.state.partial_receives.get(dataset.as_str()) {
-        None => Ok(None),
-        Some(partial) => ResumePoint {
-            snapshot: format!("{}@{}", partial.header.dataset, partial.header.snapshot),
-            guid: partial.header.guid,
-            base_guid: partial.header.base_guid,
-            offset: partial.bytes,
-        }
-        .token()
-        .map(Some),
-    }
-}
-
 /// `Zfs::receive_resume_token`.
 pub(super) fn resume_token(
     context: &mut Context<'_>,
     dataset: &DatasetName,
 ) -> ZfsResult<Option<ResumeToken>> {
     context.state.dataset(dataset)?;
-    token_for(context, dataset)
+    stream::token_for(context, dataset)
 }
 
 /// `zfs receive -A dataset`: discards the partial state (and the dataset a full receive

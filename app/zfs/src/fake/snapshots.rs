@@ -7,9 +7,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use wizfs_core::{Bookmark, BookmarkName, DatasetName, Hold, Snapshot, SnapshotName, Timestamp};
 
+use super::context::Context;
 use super::state::{BookmarkRecord, HoldRecord, SnapshotRecord};
 use super::usage::{DataKey, UsageTable, data_of};
-use super::{Context, errors, properties, tree};
+use super::{errors, properties, tree};
 use crate::error::{ZfsError, ZfsResult};
 use crate::types::{DestroyOptions, HoldTag, PropertyName, Scope};
 
@@ -30,7 +31,7 @@ pub(super) fn take_snapshot(
     snapshot: NewSnapshot,
 ) -> ZfsResult<()> {
     let parent = context.layout.snapshot_parent(dataset);
-    std::fs::create_dir_all(&parent).map_err(|error| super::storage_error(&parent, error))?;
+    std::fs::create_dir_all(&parent).map_err(|error| errors::storage_error(&parent, error))?;
     let destination = parent.join(short_name);
     tree::remove_path(&destination)?;
     let entries = tree::copy_tree(

@@ -14,9 +14,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use wizfs_core::{DatasetName, SnapshotName};
 
-use super::errors;
-use super::storage_error;
-use super::stream::BeginHeader;
+use super::errors::{self, storage_error};
+use super::header::BeginHeader;
 use super::tree::{Entries, Entry, EntryKind, FileTime};
 use crate::error::ZfsResult;
 

@@ -25,11 +25,13 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
-use wizfs_core::SnapshotName;
+use wizfs_core::{DatasetName, SnapshotName};
 
+use super::context::Context;
+use super::errors;
+use super::header::BeginHeader;
 use super::state::Fnv64;
 use super::tree::{self, Entries, Entry, EntryKind, FileTime};
-use super::{Context, errors};
 use crate::SendStream;
 use crate::error::{ZfsError, ZfsResult};
 use crate::types::{IncrementalBase, ResumeToken, SendSource};
@@ -54,19 +56,6 @@ pub(super) const MAXIMUM_HEADER_LENGTH: u64 = 1 << 16;
 const END_RECORD_LENGTH: u64 = RECORD_HEADER_LENGTH as u64 + 8;
 /// Largest piece of file content in one FILE or APPEND record.
 const FILE_PIECE_LENGTH: u64 = 128 * 1024;
-
-/// The BEGIN record of a sub-stream.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub(super) struct BeginHeader {
-    /// The sending dataset.
-    pub dataset: String,
-    /// The short name of the snapshot sent.
-    pub snapshot: String,
-    pub guid: u64,
-    /// Guid of the incremental base (snapshot or bookmark); 0 for a full stream.
-    pub base_guid: u64,
-    pub creation: i64,
-}
 
 /// The RESUME record of a resumed stream.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -785,5 +774,23 @@ pub(super) fn decode_entry_fields(bytes: &[u8; 16]) -> EntryFields {
             seconds: i64::from_le_bytes([s0, s1, s2, s3, s4, s5, s6, s7]),
             nanoseconds: u32::from_le_bytes([n0, n1, n2, n3]).min(999_999_999),
         },
+    }
+}
+
+/// The `receive_resume_token` of a dataset, if a resumable receive into it was interrupted.
+pub(super) fn token_for(
+    context: &Context<'_>,
+    dataset: &DatasetName,
+) -> ZfsResult<Option<ResumeToken>> {
+    match context.state.partial_receives.get(dataset.as_str()) {
+        None => Ok(None),
+        Some(partial) => ResumePoint {
+            snapshot: format!("{}@{}", partial.header.dataset, partial.header.snapshot),
+            guid: partial.header.guid,
+            base_guid: partial.header.base_guid,
+            offset: partial.bytes,
+        }
+        .token()
+        .map(Some),
     }
 }

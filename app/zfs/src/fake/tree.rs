@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use super::storage_error;
+use super::errors::storage_error;
 use crate::error::{ZfsError, ZfsResult};
 use crate::types::FileKind;
 

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use wizfs_core::DatasetName;
 
-use super::Context;
+use super::context::Context;
 use super::tree::{Entries, EntryKind, FileTime};
 use crate::error::ZfsResult;
 
@@ -215,4 +215,15 @@ impl UsageTable {
             .and_then(|usage| usage.snapshots.get(index).copied())
             .unwrap_or_default()
     }
+}
+
+/// `available`: the pool's free space.
+pub(super) fn available(context: &Context<'_>, table: &UsageTable, name: &DatasetName) -> u64 {
+    let pool = name.pool();
+    let size = context
+        .state
+        .pools
+        .get(pool.as_str())
+        .map_or(0, |pool| pool.size_bytes);
+    size.saturating_sub(table.allocated(pool.as_str()))
 }
