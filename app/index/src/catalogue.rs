@@ -26,6 +26,18 @@ type Result<T> = std::result::Result<T, IndexError>;
 /// Virtual address space reserved for the environment; the file grows only as pages are
 /// written (sparse), so this is a ceiling, not a cost.
 const MAP_SIZE: usize = 64 << 30;
+/// The catalogue's tables, in the order of `Catalogue::open`'s pattern.
+const TABLES: [&str; 9] = [
+    "meta",
+    "datasets",
+    "snapshots",
+    "versions",
+    "directories",
+    "by_path",
+    "by_txg",
+    "dirty",
+    "objects",
+];
 const ROOT_DIRECTORY: u64 = 0;
 const NEXT_ID: &[u8] = b"next_id";
 const NEXT_DIRECTORY: &[u8] = b"next_directory";
@@ -207,21 +219,6 @@ impl Catalogue {
                 source,
             },
         })?;
-        let tables = wizfs_lmdb::create_databases(
-            &env,
-            [
-                "meta",
-                "datasets",
-                "snapshots",
-                "versions",
-                "directories",
-                "by_path",
-                "by_txg",
-                "dirty",
-                "objects",
-            ],
-        )
-        .context(|| "creating tables".into())?;
         let [
             meta,
             datasets,
@@ -232,7 +229,7 @@ impl Catalogue {
             by_txg,
             dirty,
             objects,
-        ] = tables;
+        ] = wizfs_lmdb::create_databases(&env, TABLES).context(|| "creating tables".into())?;
         Ok(Catalogue {
             env,
             meta,
