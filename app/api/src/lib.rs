@@ -8,7 +8,10 @@
 use serde::{Deserialize, Serialize};
 use wizfs_core::{Bookmark, Dataset, Hold, Pool, Snapshot, ZfsVersion};
 
+mod request;
 pub mod routes;
+
+pub use request::*;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VersionView {

@@ -54,3 +54,7 @@ pub const HEALTH_TEST_NOTIFICATION: &str = "/api/v1/health/test-notification";
 pub const JOBS: &str = "/api/v1/jobs";
 /// `GET`: server-sent events of that work.
 pub const EVENTS: &str = "/api/v1/events";
+
+/// The daemon's control socket in its data directory: the same API for the CLI on the same
+/// machine, root only.
+pub const CONTROL_SOCKET: &str = "api.sock";

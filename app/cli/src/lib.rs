@@ -17,6 +17,7 @@ use wizfs_zfs::{DestroyOptions, DiffTarget, HoldTag, PropertyName, Scope, Zfs};
 use wizfs_api::*;
 use wizfs_services::config::{Config, DEFAULT_PATH, ZfsBackend};
 
+pub mod daemon;
 pub mod health;
 pub mod recovery;
 pub mod search;
@@ -340,8 +341,8 @@ pub fn config_for(cli: &Cli) -> anyhow::Result<Config> {
     })
 }
 
-/// Snapshots WiZFS creates or destroys are (un)indexed at once when the index exists here
-/// and is not in use by the daemon (which then picks them up itself); failures only warn.
+/// Snapshots WiZFS creates or destroys are (un)indexed at once: by the daemon when one runs
+/// (the index's writer), else here when the index exists; failures only warn.
 fn index_after_change<'a>(
     cli: &Cli,
     zfs: &Arc<dyn Zfs>,
@@ -351,10 +352,29 @@ fn index_after_change<'a>(
     let Ok(data_dir) = data_dir_for(cli) else {
         return;
     };
+    let roots: Vec<DatasetName> = datasets.cloned().collect();
+    if let Some(daemon) = daemon::Daemon::find(&data_dir) {
+        let mut names: Vec<String> = Vec::new();
+        for root in &roots {
+            if recursive && let Ok(tree) = zfs.list_datasets(Some(root)) {
+                names.extend(tree.iter().map(|dataset| dataset.name.to_string()));
+            } else {
+                names.push(root.to_string());
+            }
+        }
+        names.sort();
+        names.dedup();
+        let request = wizfs_api::IndexRequest { datasets: names };
+        if let Err(error) =
+            daemon.post::<_, Vec<IndexReportView>>(wizfs_api::routes::INDEX, &request)
+        {
+            eprintln!("wizfs: note: the daemon did not index the change now ({error:#})");
+        }
+        return;
+    }
     if !data_dir.join("index").exists() {
         return;
     }
-    let roots: Vec<DatasetName> = datasets.cloned().collect();
     let result = search::open_index(&data_dir).and_then(|store| {
         let indexer =
             wizfs_indexer::Indexer::with_policy(store, zfs.clone(), index_method_for(cli)?);
@@ -372,6 +392,11 @@ fn index_after_change<'a>(
     }
 }
 
+/// The daemon answering on the control socket of this invocation's data directory.
+pub fn daemon(cli: &Cli) -> Option<daemon::Daemon> {
+    daemon::Daemon::find(&data_dir_for(cli).ok()?)
+}
+
 /// Runs one `wizfs` command, writing its output to `out`.
 pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<()> {
     let json = cli.json;
@@ -380,6 +405,10 @@ pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<
     let zfs_handle = zfs.clone();
     let zfs = zfs.as_ref();
     match &cli.command {
+        Command::Index(arguments) if daemon(cli).is_some() => {
+            let daemon = daemon(cli).context("the daemon went away")?;
+            search::index_by_daemon(&daemon, arguments, json, out)
+        }
         Command::Index(arguments) => search::index(
             zfs_handle.clone(),
             &data_dir_for(cli)?,

@@ -13,6 +13,8 @@ use wizfs_index::{IndexStore, NameMatch, SearchQuery, Sort};
 use wizfs_indexer::Indexer;
 use wizfs_zfs::{Scope, Zfs};
 
+use wizfs_api::IndexReportView;
+
 use crate::format_bytes;
 
 #[derive(Debug, Args)]
@@ -149,34 +151,38 @@ pub fn index(
     if interactive {
         eprintln!();
     }
+    let views: Vec<IndexReportView> = reports
+        .iter()
+        .map(wizfs_services::views::index_report)
+        .collect();
+    print_index_reports(&views, json, out)
+}
+
+/// `wizfs index` through the running daemon, the index's writer.
+pub fn index_by_daemon(
+    daemon: &crate::daemon::Daemon,
+    arguments: &IndexArguments,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let request = wizfs_api::IndexRequest {
+        datasets: arguments.datasets.iter().map(ToString::to_string).collect(),
+    };
+    let views: Vec<IndexReportView> = daemon.post(wizfs_api::routes::INDEX, &request)?;
+    print_index_reports(&views, json, out)
+}
+
+fn print_index_reports(
+    reports: &[IndexReportView],
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     if json {
-        let views: Vec<serde_json::Value> = reports
-            .iter()
-            .map(|report| {
-                serde_json::json!({
-                    "dataset": report.dataset,
-                    "indexed": report.indexed,
-                    "forgotten": report.forgotten,
-                    "full_walks": report.full_walks,
-                    "walked_entries": report.walked_entries,
-                    "diffs": report.diffs,
-                    "object_comparisons": report.object_comparisons,
-                    "streamed_objects": report.streamed_objects,
-                    "changed_objects": report.changed_objects,
-                    "decoded_objects": report.decoded_objects,
-                    "fallbacks": report.fallbacks,
-                    "unchanged": report.unchanged,
-                    "observed_paths": report.observed_paths,
-                    "operations": report.operations,
-                    "seconds": report.timings.total().as_secs_f64(),
-                })
-            })
-            .collect();
-        serde_json::to_writer_pretty(&mut *out, &views)?;
+        serde_json::to_writer_pretty(&mut *out, reports)?;
         writeln!(out)?;
         return Ok(());
     }
-    for report in &reports {
+    for report in reports {
         writeln!(
             out,
             "{}: {} snapshot(s) indexed, {} forgotten; read by {} walk(s), {} zfs diff(s) and {} object comparison(s) ({} of {} streamed objects changed, {} read from the stream without a stat), {} unchanged (the live file system included); {} version updates in {:.1} s",
@@ -191,7 +197,7 @@ pub fn index(
             report.decoded_objects,
             report.unchanged,
             report.operations,
-            report.timings.total().as_secs_f64()
+            report.seconds
         )?;
         for fallback in &report.fallbacks {
             writeln!(out, "  objects gave way to another method at {fallback}")?;

@@ -119,7 +119,7 @@ pub fn check(
             if !extras.is_empty() {
                 writeln!(out, "  {}", extras.join("; "))?;
             }
-            match (&due.at, due.reason) {
+            match (&due.at, &due.reason) {
                 (Some(at), Some(reason)) => {
                     writeln!(out, "  now: would take a snapshot for {at} ({reason})")?
                 }
@@ -187,7 +187,7 @@ fn print_plan(out: &mut dyn Write, view: &PlanView) -> std::io::Result<()> {
 
 fn print_run(out: &mut dyn Write, view: &RunReportView) -> std::io::Result<()> {
     for run in &view.policies {
-        let due = run.due.unwrap_or("not due");
+        let due = run.due.as_deref().unwrap_or("not due");
         writeln!(out, "policy {}: {due}", run.policy)?;
         for created in &run.created {
             writeln!(out, "  created {created}")?;
@@ -263,6 +263,16 @@ pub fn prune(
 pub fn run(cli: &Cli, zfs: &Arc<dyn Zfs>, json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
     let policies = policies_for(cli, None)?;
     require_policy(&policies, None)?;
+    // The daemon remembers its runs (and indexes what they made): it runs them when it is up.
+    if let Some(daemon) = crate::daemon(cli) {
+        let view: RunReportView = daemon.post(wizfs_api::routes::POLICIES_RUN, &())?;
+        emit(out, json, &view, |out| print_run(out, &view))?;
+        if view.policies.iter().any(|run| !run.errors.is_empty()) || !view.errors.is_empty() {
+            return Err(anyhow::anyhow!("the run did not complete"))
+                .context("running snapshot policies");
+        }
+        return Ok(());
+    }
     let report = wizfs_snapshots::run(
         zfs.as_ref(),
         &policies,

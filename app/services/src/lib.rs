@@ -9,6 +9,7 @@ pub mod config;
 mod error;
 pub mod health;
 pub mod jobs;
+pub mod recovery;
 pub mod snapshots;
 mod state;
 #[cfg(any(test, feature = "testing"))]

@@ -81,8 +81,18 @@ impl Services {
         self
     }
 
-    /// Reconciles the index with ZFS (blocking; run on the blocking pool).
+    /// Reconciles the index with ZFS (blocking; run on the blocking pool): every dataset the
+    /// configuration includes.
     pub fn reconcile_index(&self) -> Result<Vec<wizfs_indexer::SyncReport>, ServiceError> {
+        let config = &self.index_config;
+        self.reconcile_index_of(&|dataset| config.includes(dataset))
+    }
+
+    /// Reconciles the datasets `wanted` accepts (blocking), with its progress shown as a job.
+    pub fn reconcile_index_of(
+        &self,
+        wanted: &dyn Fn(&wizfs_core::DatasetName) -> bool,
+    ) -> Result<Vec<wizfs_indexer::SyncReport>, ServiceError> {
         let indexer = self
             .indexer
             .as_ref()
@@ -92,7 +102,7 @@ impl Services {
             ServiceError::Internal(format!("indexing failed: {error}"))
         };
         let job = self.jobs.start("index", "Indexing snapshots");
-        let reports = match indexer.sync_all(&|dataset| config.includes(dataset), &mut |progress| {
+        let reports = match indexer.sync_all(wanted, &mut |progress| {
             job.progress(
                 progress.done as u64,
                 progress.total as u64,

@@ -75,3 +75,24 @@ pub fn search_results(results: &wizfs_index::SearchResults) -> SearchResultsView
         years: facets(&results.facets.years),
     }
 }
+
+/// What a reconciliation did to one dataset, as the API shows it.
+pub fn index_report(report: &wizfs_indexer::SyncReport) -> wizfs_api::IndexReportView {
+    wizfs_api::IndexReportView {
+        dataset: report.dataset.clone(),
+        indexed: report.indexed.clone(),
+        forgotten: report.forgotten.clone(),
+        full_walks: report.full_walks,
+        walked_entries: report.walked_entries,
+        diffs: report.diffs,
+        object_comparisons: report.object_comparisons,
+        streamed_objects: report.streamed_objects,
+        changed_objects: report.changed_objects,
+        decoded_objects: report.decoded_objects,
+        fallbacks: report.fallbacks.clone(),
+        unchanged: report.unchanged,
+        observed_paths: report.observed_paths,
+        operations: report.operations,
+        seconds: report.timings.total().as_secs_f64(),
+    }
+}

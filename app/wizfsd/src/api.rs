@@ -1,7 +1,9 @@
 //! The REST API of the recovery use-cases (`/api/v1/...`), used by the web console: browse,
-//! versions, restore plans and restores, text comparison, previews and downloads. Handlers
-//! are thin: they parse and validate the request, run the blocking use-case on the blocking
-//! pool, and map errors to HTTP statuses through [`ApiError`].
+//! versions, restore plans and restores, text comparison, previews and downloads, search and
+//! reindexing. Handlers are thin: they read the typed request of `wizfs-api`, call the
+//! service of `wizfs-services`, and map its errors to HTTP statuses through [`ApiError`].
+//! What is HTTP's own stays here: content types, `Content-Disposition`, the sandbox policy of
+//! a file read from a pool, and streaming a download.
 //!
 //! Paths are given relative to the dataset, as `path` (UTF-8) or `path_hex` (exact bytes,
 //! for names that are not UTF-8); listings return both forms.
@@ -10,24 +12,56 @@ use std::io::Write;
 
 use axum::Json;
 use axum::body::{Body, Bytes};
-use axum::extract::{Query, State};
+use axum::extract::{FromRequest, FromRequestParts, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use wizfs_core::restore::{DirectoryStrategy, RestoreRequest, RestoreTarget};
-use wizfs_core::versions::VersionIdentity;
-use wizfs_core::{DatasetName, RelativePath, SnapshotName};
-
-use wizfs_zfs::Scope;
+use serde::de::DeserializeOwned;
+use wizfs_api::{
+    CompareQuery, DatasetQuery, DatasetView, EntryQuery, EntryView, FileVersionView,
+    IndexReportView, IndexRequest, PlanView, PoolView, ReportView, RestoreBody, SearchRequest,
+    SearchResultsView, SnapshotView, VersionsQuery, routes,
+};
 
 use crate::server::{ApiError, AppState};
-use wizfs_api::*;
 
 mod health;
 mod jobs;
 mod snapshots;
 
-/// Runs blocking work on the blocking pool.
+/// A query string as a typed request; a malformed one is a `400` with the usual JSON body.
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(value)| Self(value))
+            .map_err(|rejection| ApiError::bad_request(rejection.body_text()))
+    }
+}
+
+/// A JSON body as a typed request; a malformed one is a `400` with the usual JSON body.
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        Json::<T>::from_request(request, state)
+            .await
+            .map(|Json(value)| Self(value))
+            .map_err(|rejection| ApiError::bad_request(rejection.body_text()))
+    }
+}
+
+/// Runs blocking work of the health and policy handlers on the blocking pool.
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
@@ -36,316 +70,54 @@ async fn blocking<T: Send + 'static>(
         .map_err(|error| ApiError::internal(format!("task failed: {error}")))?
 }
 
-fn dataset(text: &str) -> Result<DatasetName, ApiError> {
-    DatasetName::new(text).map_err(|error| ApiError::bad_request(error.to_string()))
-}
-
-fn snapshot(dataset: &DatasetName, text: &str) -> Result<SnapshotName, ApiError> {
-    let name = if text.contains('@') {
-        SnapshotName::new(text)
-    } else {
-        dataset.snapshot(text)
-    };
-    let name = name.map_err(|error| ApiError::bad_request(error.to_string()))?;
-    if name.dataset() != dataset {
-        return Err(ApiError::bad_request(format!(
-            "snapshot {name} is not of dataset {dataset}"
-        )));
-    }
-    Ok(name)
-}
-
-/// Location of one entry in a request.
-#[derive(Debug, Deserialize)]
-pub struct EntryQuery {
-    pub dataset: String,
-    #[serde(default)]
-    pub path: Option<String>,
-    #[serde(default)]
-    pub path_hex: Option<String>,
-    /// Short or full snapshot name; absent = live.
-    #[serde(default)]
-    pub snapshot: Option<String>,
-}
-
-struct Entry {
-    dataset: DatasetName,
-    path: RelativePath,
-    snapshot: Option<SnapshotName>,
-}
-
-impl EntryQuery {
-    fn parse(&self) -> Result<Entry, ApiError> {
-        let dataset = dataset(&self.dataset)?;
-        let bytes = match (&self.path, &self.path_hex) {
-            (Some(path), None) => path.as_bytes().to_vec(),
-            (None, Some(hexadecimal)) => unhex(hexadecimal)
-                .ok_or_else(|| ApiError::bad_request("path_hex is not hexadecimal".into()))?,
-            (None, None) => Vec::new(),
-            (Some(_), Some(_)) => {
-                return Err(ApiError::bad_request(
-                    "give path or path_hex, not both".into(),
-                ));
-            }
-        };
-        let path =
-            RelativePath::new(&bytes).map_err(|error| ApiError::bad_request(error.to_string()))?;
-        let snapshot = self
-            .snapshot
-            .as_deref()
-            .map(|name| snapshot(&dataset, name))
-            .transpose()?;
-        Ok(Entry {
-            dataset,
-            path,
-            snapshot,
-        })
-    }
-}
-
 async fn pools(State(state): State<AppState>) -> Result<Json<Vec<PoolView>>, ApiError> {
-    let zfs = state.zfs.clone();
-    blocking(move || Ok(Json(zfs.list_pools()?.iter().map(PoolView::from).collect()))).await
+    Ok(Json(state.pools().await?))
 }
 
 async fn datasets(State(state): State<AppState>) -> Result<Json<Vec<DatasetView>>, ApiError> {
-    let zfs = state.zfs.clone();
-    blocking(move || {
-        Ok(Json(
-            zfs.list_datasets(None)?
-                .iter()
-                .map(DatasetView::from)
-                .collect(),
-        ))
-    })
-    .await
-}
-
-#[derive(Debug, Deserialize)]
-pub struct DatasetQuery {
-    pub dataset: String,
-    #[serde(default)]
-    pub recursive: bool,
+    Ok(Json(state.datasets().await?))
 }
 
 async fn snapshots(
     State(state): State<AppState>,
-    Query(query): Query<DatasetQuery>,
+    ApiQuery(query): ApiQuery<DatasetQuery>,
 ) -> Result<Json<Vec<SnapshotView>>, ApiError> {
-    let dataset = dataset(&query.dataset)?;
-    let scope = if query.recursive {
-        Scope::Recursive
-    } else {
-        Scope::Dataset
-    };
-    let zfs = state.zfs.clone();
-    blocking(move || {
-        Ok(Json(
-            zfs.list_snapshots(&dataset, scope)?
-                .iter()
-                .map(SnapshotView::from)
-                .collect(),
-        ))
-    })
-    .await
+    Ok(Json(state.snapshots(query).await?))
 }
 
 async fn browse(
     State(state): State<AppState>,
-    Query(query): Query<EntryQuery>,
+    ApiQuery(query): ApiQuery<EntryQuery>,
 ) -> Result<Json<Vec<EntryView>>, ApiError> {
-    let entry = query.parse()?;
-    let recovery = state.recovery.clone();
-    blocking(move || {
-        let entries =
-            recovery.list_directory(&entry.dataset, entry.snapshot.as_ref(), &entry.path)?;
-        Ok(Json(entries.iter().map(EntryView::from).collect()))
-    })
-    .await
-}
-
-#[derive(Debug, Deserialize)]
-pub struct VersionsQuery {
-    #[serde(flatten)]
-    pub entry: EntryQuery,
-    /// `metadata` (default) or `content`.
-    #[serde(default)]
-    pub by: Option<String>,
+    Ok(Json(state.browse(query).await?))
 }
 
 async fn versions(
     State(state): State<AppState>,
-    Query(query): Query<VersionsQuery>,
+    ApiQuery(query): ApiQuery<VersionsQuery>,
 ) -> Result<Json<Vec<FileVersionView>>, ApiError> {
-    let entry = query.entry.parse()?;
-    let identity = match query.by.as_deref() {
-        None | Some("metadata") => VersionIdentity::Metadata,
-        Some("content") => VersionIdentity::Content,
-        Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "by must be metadata or content, not `{other}`"
-            )));
-        }
-    };
-    let recovery = state.recovery.clone();
-    blocking(move || {
-        let versions = recovery.versions(&entry.dataset, &entry.path, identity)?;
-        Ok(Json(versions.iter().map(FileVersionView::from).collect()))
-    })
-    .await
-}
-
-/// The body of `POST /api/v1/restore` and `/api/v1/restore/plan`. The destination is derived
-/// on the server from the snapshot path; the client can only choose between restoring over
-/// the original, a copy next to it, or a copy inside a directory of the same dataset.
-#[derive(Debug, Deserialize)]
-pub struct RestoreBody {
-    pub dataset: String,
-    pub snapshot: String,
-    #[serde(default)]
-    pub path: Option<String>,
-    #[serde(default)]
-    pub path_hex: Option<String>,
-    /// `copy` (default) or `original`.
-    #[serde(default)]
-    pub target: Option<String>,
-    /// With `copy`: a directory of the dataset to put the copy into.
-    #[serde(default)]
-    pub into: Option<String>,
-    /// `merge` (default) or `replace`.
-    #[serde(default)]
-    pub strategy: Option<String>,
-}
-
-impl RestoreBody {
-    fn request(&self) -> Result<RestoreRequest, ApiError> {
-        let entry = EntryQuery {
-            dataset: self.dataset.clone(),
-            path: self.path.clone(),
-            path_hex: self.path_hex.clone(),
-            snapshot: Some(self.snapshot.clone()),
-        }
-        .parse()?;
-        let target = match (self.target.as_deref(), &self.into) {
-            (None | Some("copy"), None) => RestoreTarget::Copy { into: None },
-            (None | Some("copy"), Some(into)) => RestoreTarget::Copy {
-                into: Some(
-                    RelativePath::new(into.as_bytes())
-                        .map_err(|error| ApiError::bad_request(error.to_string()))?,
-                ),
-            },
-            (Some("original"), None) => RestoreTarget::Original,
-            (Some("original"), Some(_)) => {
-                return Err(ApiError::bad_request(
-                    "`into` only applies to copies".into(),
-                ));
-            }
-            (Some(other), _) => {
-                return Err(ApiError::bad_request(format!(
-                    "target must be copy or original, not `{other}`"
-                )));
-            }
-        };
-        let strategy = match self.strategy.as_deref() {
-            None | Some("merge") => DirectoryStrategy::Merge,
-            Some("replace") => DirectoryStrategy::Replace,
-            Some(other) => {
-                return Err(ApiError::bad_request(format!(
-                    "strategy must be merge or replace, not `{other}`"
-                )));
-            }
-        };
-        let snapshot = entry
-            .snapshot
-            .ok_or_else(|| ApiError::bad_request("snapshot is required".into()))?;
-        Ok(RestoreRequest {
-            snapshot,
-            path: entry.path,
-            target,
-            strategy,
-        })
-    }
+    Ok(Json(state.versions(query).await?))
 }
 
 async fn restore_plan(
     State(state): State<AppState>,
-    Json(body): Json<RestoreBody>,
+    ApiJson(body): ApiJson<RestoreBody>,
 ) -> Result<Json<PlanView>, ApiError> {
-    let request = body.request()?;
-    let recovery = state.recovery.clone();
-    blocking(move || Ok(Json(PlanView::from(&recovery.plan(&request)?)))).await
+    Ok(Json(state.restore_plan(body).await?))
 }
 
 async fn restore(
     State(state): State<AppState>,
-    Json(body): Json<RestoreBody>,
+    ApiJson(body): ApiJson<RestoreBody>,
 ) -> Result<Json<ReportView>, ApiError> {
-    let request = body.request()?;
-    let recovery = state.recovery.clone();
-    let job = state.jobs.start(
-        "restore",
-        format!("Restore {} from {}", request.path, request.snapshot),
-    );
-    blocking(move || {
-        let restored = recovery.restore(&request, &mut |progress| {
-            job.progress(
-                progress.bytes_done,
-                progress.bytes_total,
-                progress.current.to_string(),
-            );
-        });
-        match restored {
-            Ok((plan, report)) => {
-                job.succeed(format!("{} files, {} bytes", report.files, report.bytes));
-                Ok(Json(wizfs_services::views::restore_report(&plan, &report)))
-            }
-            Err(error) => {
-                job.fail(error.to_string());
-                Err(error.into())
-            }
-        }
-    })
-    .await
-}
-
-#[derive(Debug, Deserialize)]
-pub struct CompareQuery {
-    pub dataset: String,
-    #[serde(default)]
-    pub path: Option<String>,
-    #[serde(default)]
-    pub path_hex: Option<String>,
-    pub from: String,
-    #[serde(default)]
-    pub to: Option<String>,
+    Ok(Json(state.restore(body).await?))
 }
 
 async fn compare(
     State(state): State<AppState>,
-    Query(query): Query<CompareQuery>,
+    ApiQuery(query): ApiQuery<CompareQuery>,
 ) -> Result<Response, ApiError> {
-    let entry = EntryQuery {
-        dataset: query.dataset,
-        path: query.path,
-        path_hex: query.path_hex,
-        snapshot: Some(query.from),
-    }
-    .parse()?;
-    let to = query
-        .to
-        .as_deref()
-        .map(|name| snapshot(&entry.dataset, name))
-        .transpose()?;
-    let recovery = state.recovery.clone();
-    let diff = blocking(move || {
-        Ok(recovery.text_diff(
-            &entry.dataset,
-            &entry.path,
-            entry.snapshot.as_ref(),
-            to.as_ref(),
-        )?)
-    })
-    .await?;
+    let diff = state.compare(query).await?;
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], diff).into_response())
 }
 
@@ -404,20 +176,11 @@ pub fn content_disposition(kind: &str, file_name: &[u8]) -> HeaderValue {
 
 async fn file(
     State(state): State<AppState>,
-    Query(query): Query<EntryQuery>,
+    ApiQuery(query): ApiQuery<EntryQuery>,
 ) -> Result<Response, ApiError> {
-    let entry = query.parse()?;
+    let entry = wizfs_services::recovery::entry(&query)?;
     let name = entry.path.file_name().unwrap_or_default().to_vec();
-    let recovery = state.recovery.clone();
-    let bytes = blocking(move || {
-        Ok(recovery.read_file(
-            &entry.dataset,
-            entry.snapshot.as_ref(),
-            &entry.path,
-            MAXIMUM_PREVIEW_BYTES,
-        )?)
-    })
-    .await?;
+    let bytes = state.read_file(entry, MAXIMUM_PREVIEW_BYTES).await?;
     let kind = content_type(&name);
     Ok((
         [
@@ -475,24 +238,12 @@ impl Write for ChannelWriter {
 
 async fn download(
     State(state): State<AppState>,
-    Query(query): Query<EntryQuery>,
+    ApiQuery(query): ApiQuery<EntryQuery>,
 ) -> Result<Response, ApiError> {
-    let entry = query.parse()?;
+    let entry = wizfs_services::recovery::entry(&query)?;
     let recovery = state.recovery.clone();
     // Fail before streaming when the entry does not exist.
-    let probe = recovery.clone();
-    let (probe_dataset, probe_snapshot, probe_path) = (
-        entry.dataset.clone(),
-        entry.snapshot.clone(),
-        entry.path.clone(),
-    );
-    let exists = blocking(move || {
-        Ok(probe
-            .stat(&probe_dataset, probe_snapshot.as_ref(), &probe_path)?
-            .is_some())
-    })
-    .await?;
-    if !exists {
+    if !state.exists(entry.clone()).await? {
         return Err(ApiError::not_found(format!(
             "`{}` does not exist there",
             entry.path
@@ -542,192 +293,42 @@ async fn download(
         .into_response())
 }
 
-/// `GET /api/v1/search`: the query parameters of `wizfs search`.
-#[derive(Debug, Deserialize)]
-pub struct SearchParameters {
-    #[serde(default)]
-    pub q: String,
-    /// substring (default), prefix, glob, fuzzy
-    #[serde(default, rename = "match")]
-    pub name_match: Option<String>,
-    #[serde(default)]
-    pub dataset: Option<String>,
-    /// With `dataset`: only below this directory (relative to the dataset).
-    #[serde(default)]
-    pub under: Option<String>,
-    /// file, directory, symlink
-    #[serde(default, rename = "type")]
-    pub kind: Option<String>,
-    #[serde(default)]
-    pub ext: Option<String>,
-    #[serde(default)]
-    pub min_size: Option<u64>,
-    #[serde(default)]
-    pub max_size: Option<u64>,
-    #[serde(default)]
-    pub modified_after: Option<i64>,
-    #[serde(default)]
-    pub modified_before: Option<i64>,
-    #[serde(default)]
-    pub deleted: bool,
-    /// A snapshot of `dataset` (short or full name).
-    #[serde(default)]
-    pub as_of: Option<String>,
-    /// relevance (default), name, size, modified, path
-    #[serde(default)]
-    pub sort: Option<String>,
-    #[serde(default)]
-    pub descending: bool,
-    #[serde(default)]
-    pub offset: usize,
-    #[serde(default)]
-    pub limit: Option<usize>,
-}
-
-fn indexer(state: &AppState) -> Result<wizfs_indexer::Indexer, ApiError> {
-    state
-        .indexer
-        .clone()
-        .ok_or_else(|| ApiError::unavailable("the search index is not open".into()))
-}
-
 async fn search(
     State(state): State<AppState>,
-    Query(parameters): Query<SearchParameters>,
+    ApiQuery(request): ApiQuery<SearchRequest>,
 ) -> Result<Json<SearchResultsView>, ApiError> {
-    search_view(state, parameters).await.map(Json)
+    Ok(Json(state.search(request).await?))
 }
 
-/// The answer of `GET /api/v1/search` before it is encoded: the console's search page reads
-/// it in-process without the JSON round trip (`console::InProcess::search`).
-pub(crate) async fn search_view(
-    state: AppState,
-    parameters: SearchParameters,
-) -> Result<SearchResultsView, ApiError> {
-    use wizfs_index::{NameMatch, SearchQuery, Sort};
-    let indexer = indexer(&state)?;
-    let bad = |what: &str, value: &str| ApiError::bad_request(format!("unknown {what} `{value}`"));
-    let name_match = match parameters.name_match.as_deref() {
-        None | Some("substring") => NameMatch::Substring,
-        Some("prefix") => NameMatch::Prefix,
-        Some("glob") => NameMatch::Glob,
-        Some("fuzzy") => NameMatch::Fuzzy,
-        Some(other) => return Err(bad("match", other)),
-    };
-    let sort = match parameters.sort.as_deref() {
-        None | Some("relevance") => Sort::Relevance,
-        Some("name") => Sort::Name,
-        Some("size") => Sort::Size,
-        Some("modified") => Sort::Modified,
-        Some("path") => Sort::Path,
-        Some(other) => return Err(bad("sort", other)),
-    };
-    let kinds = match parameters.kind.as_deref() {
-        None => Vec::new(),
-        Some("file") => vec![wizfs_core::EntryKind::File],
-        Some("directory") => vec![wizfs_core::EntryKind::Directory],
-        Some("symlink") => vec![wizfs_core::EntryKind::Symlink],
-        Some(other) => return Err(bad("type", other)),
-    };
-    let dataset_name = parameters.dataset.as_deref().map(dataset).transpose()?;
-    let under = match (&dataset_name, &parameters.under) {
-        (Some(name), Some(under)) => Some((
-            name.to_string(),
-            RelativePath::new(under.as_bytes())
-                .map_err(|error| ApiError::bad_request(error.to_string()))?,
-        )),
-        (None, Some(_)) => return Err(ApiError::bad_request("`under` needs `dataset`".into())),
-        _ => None,
-    };
-    let zfs = state.zfs.clone();
-    let _turn = state
-        .searches
-        .clone()
-        .acquire_owned()
-        .await
-        .map_err(|error| ApiError::internal(format!("search queue: {error}")))?;
-    // A search of the index alone takes about a millisecond or less (glob searches over
-    // 100k versions: p99 16 ms; docs/benchmarks.md) and runs right here on the request's
-    // worker thread: handing it to the blocking pool meant a wait in the run queue for
-    // another thread, which on a loaded machine cost more than the search (console bench:
-    // API search p50 15 -> 9 ms at 64 connections on 2 cores). `as_of` asks ZFS for the
-    // snapshot first, and that may block: on the blocking pool.
-    let inline = parameters.as_of.is_none();
-    let search = move || {
-        let as_of = match (&dataset_name, &parameters.as_of) {
-            (Some(name), Some(short)) => {
-                let wanted = snapshot(name, short)?;
-                let found = zfs
-                    .list_snapshots(name, Scope::Dataset)?
-                    .into_iter()
-                    .find(|candidate| candidate.name == wanted)
-                    .ok_or_else(|| {
-                        ApiError::not_found(format!("snapshot {wanted} does not exist"))
-                    })?;
-                let guid = zfs
-                    .list_datasets(Some(name))?
-                    .first()
-                    .map(|found| found.guid)
-                    .unwrap_or_default();
-                Some((guid, found.createtxg))
-            }
-            (None, Some(_)) => return Err(ApiError::bad_request("`as_of` needs `dataset`".into())),
-            _ => None,
-        };
-        let query = SearchQuery {
-            text: Some(parameters.q.clone()).filter(|text| !text.is_empty()),
-            name_match,
-            datasets: dataset_name.iter().map(ToString::to_string).collect(),
-            under,
-            kinds,
-            extensions: parameters.ext.iter().cloned().collect(),
-            size: (parameters.min_size, parameters.max_size),
-            modified: (parameters.modified_after, parameters.modified_before),
-            deleted_only: parameters.deleted,
-            as_of,
-            sort,
-            descending: parameters.descending,
-            offset: parameters.offset,
-            limit: parameters.limit.unwrap_or(50).clamp(1, 1000),
-        };
-        let results = indexer
-            .store()
-            .search(&query)
-            .map_err(|error| ApiError::bad_request(error.to_string()))?;
-        Ok(wizfs_services::views::search_results(&results))
-    };
-    if inline {
-        search()
+/// `POST /api/v1/index`: reconcile the index with ZFS now (an empty body: every dataset the
+/// configuration includes).
+async fn reindex(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Json<Vec<IndexReportView>>, ApiError> {
+    let request = if body.iter().all(u8::is_ascii_whitespace) {
+        IndexRequest::default()
     } else {
-        blocking(search).await
-    }
-}
-
-/// `POST /api/v1/index`: reconcile the index with ZFS now.
-async fn reindex(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
-    indexer(&state)?;
-    let reports = blocking(move || Ok(state.reconcile_index()?)).await?;
-    Ok(Json(serde_json::json!(reports
-        .iter()
-        .map(|report| serde_json::json!({"dataset": report.dataset, "indexed": report.indexed, "forgotten": report.forgotten}))
-        .collect::<Vec<_>>())))
+        serde_json::from_slice(&body).map_err(|error| ApiError::bad_request(error.to_string()))?
+    };
+    Ok(Json(state.reindex(request).await?))
 }
 
 /// The API routes.
 pub fn router() -> crate::routes::Routes<AppState> {
     crate::routes::Routes::new()
-        .get("/api/v1/search", search)
-        .post("/api/v1/index", reindex)
-        .get("/api/v1/pools", pools)
-        .get("/api/v1/datasets", datasets)
-        .get("/api/v1/snapshots", snapshots)
-        .get("/api/v1/browse", browse)
-        .get("/api/v1/versions", versions)
-        .post("/api/v1/restore/plan", restore_plan)
-        .post("/api/v1/restore", restore)
-        .get("/api/v1/compare", compare)
-        .get("/api/v1/file", file)
-        .get("/api/v1/download", download)
+        .get(routes::SEARCH, search)
+        .post(routes::INDEX, reindex)
+        .get(routes::POOLS, pools)
+        .get(routes::DATASETS, datasets)
+        .get(routes::SNAPSHOTS, snapshots)
+        .get(routes::BROWSE, browse)
+        .get(routes::VERSIONS, versions)
+        .post(routes::RESTORE_PLAN, restore_plan)
+        .post(routes::RESTORE, restore)
+        .get(routes::COMPARE, compare)
+        .get(routes::FILE, file)
+        .get(routes::DOWNLOAD, download)
         .merge(snapshots::router())
         .merge(health::router())
         .merge(jobs::router())

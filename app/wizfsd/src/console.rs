@@ -21,7 +21,6 @@ use tower::ServiceExt;
 use wizfs_web::backend::{Backend, BackendError, BackendFuture, SearchFuture};
 use wizfs_web::model;
 
-use crate::api::SearchParameters;
 use crate::server::AppState;
 use wizfs_api::SearchResultsView;
 
@@ -85,18 +84,19 @@ impl Backend for InProcess {
                     })?;
             // The extractor of the REST handler, so both read the same parameters alike.
             let Query(parameters) =
-                Query::<SearchParameters>::try_from_uri(&uri).map_err(|rejection| {
+                Query::<wizfs_api::SearchRequest>::try_from_uri(&uri).map_err(|rejection| {
                     BackendError {
                         status: rejection.status().as_u16(),
                         message: rejection.body_text(),
                     }
                 })?;
-            let view = crate::api::search_view(state, parameters)
-                .await
-                .map_err(|error| BackendError {
+            let view = state.search(parameters).await.map_err(|error| {
+                let error = crate::server::ApiError(error);
+                BackendError {
                     status: error.status().as_u16(),
                     message: error.to_string(),
-                })?;
+                }
+            })?;
             Ok(search_model(view))
         })
     }

@@ -7,6 +7,7 @@
 pub mod api;
 pub mod auth;
 pub mod console;
+pub mod control;
 pub mod memory;
 pub mod routes;
 pub mod security;

@@ -200,6 +200,8 @@ pub struct ServeOptions {
     pub advertise: Option<wizfs_mdns::Advertisement>,
     /// Caps and time limits on connections.
     pub limits: wizfs_tls::ServeLimits,
+    /// The control socket for the CLI (`crate::control`), when wanted.
+    pub control_socket: Option<std::path::PathBuf>,
 }
 
 /// Serves until SIGINT or SIGTERM.
@@ -237,6 +239,30 @@ pub async fn serve(options: ServeOptions, state: AppState) -> anyhow::Result<()>
             }
         }
     });
+    // The CLI's way in; the daemon still serves the console without it.
+    let control_stop = Arc::new(tokio::sync::Notify::new());
+    let mut bound_socket = None;
+    if let Some(path) = &options.control_socket {
+        match crate::control::bind(path).await {
+            Ok(listener) => {
+                bound_socket = Some(path.clone());
+                tracing::info!(path = %path.display(), "control socket for the CLI");
+                let stop = control_stop.clone();
+                let control_state = state.clone();
+                tokio::spawn(async move {
+                    let stopped = async move { stop.notified().await };
+                    if let Err(error) =
+                        crate::control::serve(listener, control_state, stopped).await
+                    {
+                        tracing::warn!(%error, "the control socket stopped");
+                    }
+                });
+            }
+            Err(error) => {
+                tracing::error!(%error, "no control socket: the CLI works without the daemon")
+            }
+        }
+    }
     let app = app(state, options.auth, &options.console);
     // Open event streams (`/api/v1/events`) never end by themselves: after SIGTERM the
     // server stops accepting, gives requests in flight `SHUTDOWN_GRACE`, then stops anyway.
@@ -258,7 +284,12 @@ pub async fn serve(options: ServeOptions, state: AppState) -> anyhow::Result<()>
             wizfs_tls::serve(listener, tls, app, limits, graceful).await?;
             Ok(())
         });
-    run_until_stopped(serving, shutdown_signal(), stop, SHUTDOWN_GRACE).await?;
+    let served = run_until_stopped(serving, shutdown_signal(), stop, SHUTDOWN_GRACE).await;
+    control_stop.notify_one();
+    if let Some(path) = bound_socket {
+        let _ = std::fs::remove_file(path);
+    }
+    served?;
     tracing::info!("wizfsd stopped");
     Ok(())
 }

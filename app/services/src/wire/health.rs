@@ -4,7 +4,7 @@
 //! kiosk shows (worst severity, counts, hottest disk). The plain pool model of `wizfs-core`
 //! is converted here; the health crate's own types are already serializable.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use wizfs_health::alerts::{Alert, Delivery};
 use wizfs_health::pools::{PoolStatus, ScanFunction, ScanState, ScrubInfo, Vdev};
 use wizfs_health::sensors::SensorReading;
@@ -14,14 +14,14 @@ use wizfs_health::{Finding, Severity, Subject, Timestamp};
 use crate::health::collect::{DiskOutcome, DiskReading, Observation};
 
 /// One disk of the SMART scan.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DiskView {
     /// The path smartctl was given (for people; the identity is `disk`).
     pub device: String,
     pub device_type: Option<String>,
     pub protocol: Option<String>,
     /// `read`, `no_identity`, `sleeping`, `unavailable` or `failed`.
-    pub state: &'static str,
+    pub state: String,
     /// The stable identity (WWN, EUI-64 or model + serial).
     pub disk: Option<DiskId>,
     /// The identity as one token (`wwn-0x5000…`, `QEMU_NVMe_Ctrl_WIZFSNVME0`), the prefix of
@@ -37,7 +37,7 @@ pub struct DiskView {
 }
 
 /// A vdev and its children.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct VdevView {
     pub name: String,
     pub state: String,
@@ -63,12 +63,12 @@ impl From<&Vdev> for VdevView {
 }
 
 /// The latest scrub or resilver of a pool.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScrubView {
     /// `scrub` or `resilver`.
-    pub function: &'static str,
+    pub function: String,
     /// `scanning`, `finished` or `canceled`.
-    pub state: &'static str,
+    pub state: String,
     pub started: Option<String>,
     pub started_unix: Option<i64>,
     pub ended: Option<String>,
@@ -83,12 +83,14 @@ impl From<&ScrubInfo> for ScrubView {
             function: match scrub.function {
                 ScanFunction::Scrub => "scrub",
                 ScanFunction::Resilver => "resilver",
-            },
+            }
+            .to_owned(),
             state: match scrub.state {
                 ScanState::Scanning => "scanning",
                 ScanState::Finished => "finished",
                 ScanState::Canceled => "canceled",
-            },
+            }
+            .to_owned(),
             started: scrub.started.map(|time| time.to_string()),
             started_unix: scrub.started.map(Timestamp::seconds),
             ended: scrub.ended.map(|time| time.to_string()),
@@ -100,7 +102,7 @@ impl From<&ScrubInfo> for ScrubView {
 }
 
 /// One pool as `zpool status` describes it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PoolStatusView {
     pub name: String,
     pub state: String,
@@ -116,7 +118,7 @@ pub struct PoolStatusView {
 }
 
 /// How many findings of each severity.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
 pub struct SeverityCounts {
     pub critical: usize,
     pub warning: usize,
@@ -124,7 +126,7 @@ pub struct SeverityCounts {
 }
 
 /// The warmest disk.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct HottestDisk {
     pub identity: String,
     pub device: String,
@@ -132,10 +134,10 @@ pub struct HottestDisk {
 }
 
 /// What a front panel or kiosk shows: one word, a few numbers.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PanelSummary {
     /// `ok` or the worst severity: `info`, `warning`, `critical`.
-    pub status: &'static str,
+    pub status: String,
     pub counts: SeverityCounts,
     pub disks: usize,
     pub disks_sleeping: usize,
@@ -146,14 +148,14 @@ pub struct PanelSummary {
 }
 
 /// A notification the round handed to a channel.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SentView {
     pub channel: String,
     /// `new`, `escalated`, `reminder` or `resolved`.
-    pub event: &'static str,
+    pub event: String,
     pub severity: Severity,
     pub subject: Subject,
-    pub kind: &'static str,
+    pub kind: String,
     pub delivered: bool,
 }
 
@@ -162,17 +164,17 @@ impl SentView {
         let notification = &delivery.notification;
         Self {
             channel: delivery.channel.clone(),
-            event: notification.event.as_str(),
+            event: notification.event.as_str().to_owned(),
             severity: notification.problem.severity,
             subject: notification.problem.subject.clone(),
-            kind: notification.problem.kind.as_str(),
+            kind: notification.problem.kind.as_str().to_owned(),
             delivered,
         }
     }
 }
 
 /// What the daemon's last round did besides looking.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct RoundView {
     /// Whether the disks were read this round (else the last reading was reused).
     pub smart_read: bool,
@@ -184,7 +186,7 @@ pub struct RoundView {
 }
 
 /// The whole health view.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct HealthView {
     pub checked_at: String,
     pub checked_at_unix: i64,
@@ -223,7 +225,7 @@ fn disk_view(reading: &DiskReading, findings: &[Finding], read_at: Timestamp) ->
         device: reading.device.name.clone(),
         device_type: reading.device.device_type.clone(),
         protocol: reading.device.protocol.clone(),
-        state,
+        state: state.to_owned(),
         identity: disk.as_ref().map(DiskId::token),
         severity: disk.as_ref().and_then(|disk| {
             worst(
@@ -303,7 +305,8 @@ impl HealthView {
                 .iter()
                 .map(|finding| finding.severity)
                 .max()
-                .map_or("ok", Severity::as_str),
+                .map_or("ok", Severity::as_str)
+                .to_owned(),
             counts,
             disks: disks.len(),
             disks_sleeping: disks.iter().filter(|disk| disk.state == "sleeping").count(),

@@ -2,15 +2,15 @@
 //! `wizfs --json` present them. The planners' types in `wizfs-core` and the executor's
 //! reports in `wizfs-snapshots` stay free of serialization; they are converted here.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use wizfs_core::rotation::{Decision, DestroyReason, Due, KeepReason, Tier, Verdict};
 use wizfs_snapshots::{PlanReport, PolicyConfig, PolicyRun, RunReport};
 
 /// One tier of a policy.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TierView {
     /// `frequently`, `hourly`, `daily`, `weekly`, `monthly` or `yearly`.
-    pub tier: &'static str,
+    pub tier: String,
     /// How many buckets keep their newest snapshot.
     pub keep: u32,
     /// The length of a `frequently` bucket.
@@ -18,7 +18,7 @@ pub struct TierView {
 }
 
 /// A configured policy.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PolicyView {
     pub id: String,
     pub dataset: String,
@@ -26,7 +26,7 @@ pub struct PolicyView {
     pub exclude: Vec<String>,
     pub tiers: Vec<TierView>,
     /// The tier whose buckets set the pace of snapshots.
-    pub schedule: Option<&'static str>,
+    pub schedule: Option<String>,
     pub min_keep: u32,
     pub skip_empty: bool,
     pub free_space_floor_percent: Option<u8>,
@@ -60,12 +60,12 @@ impl From<&PolicyConfig> for PolicyView {
                 .tiers
                 .iter()
                 .map(|rule| TierView {
-                    tier: rule.tier.name(),
+                    tier: rule.tier.name().to_owned(),
                     keep: rule.keep,
                     period_minutes: period(rule.tier),
                 })
                 .collect(),
-            schedule: retention.schedule_tier().map(Tier::name),
+            schedule: retention.schedule_tier().map(|tier| tier.name().to_owned()),
             min_keep: retention.min_keep,
             skip_empty: retention.skip_empty,
             free_space_floor_percent: retention.free_space_floor_percent,
@@ -78,13 +78,13 @@ impl From<&PolicyConfig> for PolicyView {
 }
 
 /// Whether a policy is due.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DueView {
     pub policy: String,
     pub due: bool,
     /// The time the next snapshot stands for (its name carries it).
     pub at: Option<String>,
-    pub reason: Option<&'static str>,
+    pub reason: Option<String>,
 }
 
 impl DueView {
@@ -93,19 +93,19 @@ impl DueView {
             policy: policy.to_string(),
             due: due.is_some(),
             at: due.map(|due| due.at.to_string()),
-            reason: due.map(|due| due.reason.describe()),
+            reason: due.map(|due| due.reason.describe().to_owned()),
         }
     }
 }
 
 /// Why a snapshot is kept or destroyed, for people (`text`) and programs (`kind`, `policy`,
 /// `tier`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ReasonView {
     /// `tier`, `held`, `foreign`, `future`, `minimum`, `expired` or `free_space`.
-    pub kind: &'static str,
+    pub kind: String,
     pub policy: Option<String>,
-    pub tier: Option<&'static str>,
+    pub tier: Option<String>,
     pub text: String,
 }
 
@@ -119,9 +119,9 @@ impl From<&KeepReason> for ReasonView {
             KeepReason::Minimum { policy } => ("minimum", Some(policy), None),
         };
         Self {
-            kind,
+            kind: kind.to_owned(),
             policy: policy.map(ToString::to_string),
-            tier,
+            tier: tier.map(str::to_owned),
             text: reason.to_string(),
         }
     }
@@ -134,7 +134,7 @@ impl From<&DestroyReason> for ReasonView {
             DestroyReason::FreeSpace { policy, .. } => ("free_space", policy),
         };
         Self {
-            kind,
+            kind: kind.to_owned(),
             policy: Some(policy.to_string()),
             tier: None,
             text: reason.to_string(),
@@ -143,7 +143,7 @@ impl From<&DestroyReason> for ReasonView {
 }
 
 /// The verdict on one snapshot.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DecisionView {
     pub snapshot: String,
     pub dataset: String,
@@ -154,7 +154,7 @@ pub struct DecisionView {
     pub used: u64,
     pub managed_by: Option<String>,
     /// `keep` or `destroy`.
-    pub action: &'static str,
+    pub action: String,
     pub reasons: Vec<ReasonView>,
     /// What destroying it alone would free (`zfs destroy -nvp`), when estimated.
     pub reclaimable_bytes: Option<u64>,
@@ -174,7 +174,7 @@ impl DecisionView {
             createtxg: decision.createtxg,
             used: decision.used,
             managed_by: decision.managed_by.as_ref().map(ToString::to_string),
-            action,
+            action: action.to_owned(),
             reasons,
             reclaimable_bytes,
         }
@@ -182,7 +182,7 @@ impl DecisionView {
 }
 
 /// What destroying snapshots of one dataset together would free.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ReclaimView {
     pub dataset: String,
     pub snapshots: Vec<String>,
@@ -190,7 +190,7 @@ pub struct ReclaimView {
 }
 
 /// A dry-run plan.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PlanView {
     pub at: String,
     pub due: Vec<DueView>,
@@ -243,17 +243,17 @@ impl From<&PlanReport> for PlanView {
 }
 
 /// A snapshot destroyed by a run, and why.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DestroyedView {
     pub snapshot: String,
     pub reason: ReasonView,
 }
 
 /// What a run did for one policy.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PolicyRunView {
     pub policy: String,
-    pub due: Option<&'static str>,
+    pub due: Option<String>,
     pub created: Vec<String>,
     pub skipped: Option<String>,
     pub destroyed: Vec<DestroyedView>,
@@ -265,7 +265,7 @@ impl From<&PolicyRun> for PolicyRunView {
     fn from(run: &PolicyRun) -> Self {
         Self {
             policy: run.policy.to_string(),
-            due: run.due.map(|due| due.reason.describe()),
+            due: run.due.map(|due| due.reason.describe().to_owned()),
             created: run.created.iter().map(ToString::to_string).collect(),
             skipped: run.skipped.as_ref().map(|skipped| skipped.describe()),
             destroyed: run
@@ -283,7 +283,7 @@ impl From<&PolicyRun> for PolicyRunView {
 }
 
 /// What one scheduler run did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunReportView {
     pub at: String,
     pub pruned: bool,

@@ -304,7 +304,7 @@ async fn create(
     State(state): State<AppState>,
     Json(body): Json<CreateBody>,
 ) -> Result<Json<Vec<wizfs_api::SnapshotView>>, ApiError> {
-    let dataset = super::dataset(body.dataset.trim())?;
+    let dataset = wizfs_services::recovery::dataset(body.dataset.trim())?;
     let name = dataset
         .snapshot(body.name.trim())
         .map_err(|error| ApiError::bad_request(error.to_string()))?;

@@ -7,6 +7,8 @@ use axum::Router;
 use axum::http::{Request, StatusCode};
 use std::sync::Arc;
 use tower::ServiceExt;
+use wizfs_api::{hex, unhex};
+use wizfs_core::DatasetName;
 use wizfs_core::PoolName;
 use wizfs_zfs::{FakeZfs, Zfs};
 

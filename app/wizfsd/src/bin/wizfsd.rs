@@ -133,5 +133,6 @@ fn serve_options(config: &Config) -> anyhow::Result<wizfsd::server::ServeOptions
         console: wizfsd::console::Site::new(&config.console.site_dir),
         advertise,
         limits: wizfs_tls::ServeLimits::default(),
+        control_socket: Some(wizfsd::control::socket_path(&config.data_dir)),
     })
 }

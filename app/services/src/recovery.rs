@@ -1,0 +1,390 @@
+//! The recovery and search services: listings, browsing, versions, restore plans and
+//! restores, text comparison, file reads, the one search (`as_of` resolved once) and index
+//! reconciliation on demand — each takes a `wizfs-api` request, validates it into
+//! `wizfs-core` types, runs the blocking use-case on the blocking pool and answers with a
+//! `wizfs-api` view. The HTTP handlers, the console and the CLI all call these.
+
+use wizfs_api::{
+    CompareQuery, DatasetQuery, DatasetView, EntryQuery, EntryView, FileVersionView,
+    IndexReportView, IndexRequest, PlanView, PoolView, ReportView, RestoreBody, RestoreTargetKind,
+    SearchRequest, SearchResultsView, SnapshotView, VersionsBy, VersionsQuery, unhex,
+};
+use wizfs_core::restore::{DirectoryStrategy, RestoreRequest, RestoreTarget};
+use wizfs_core::versions::VersionIdentity;
+use wizfs_core::{DatasetName, RelativePath, SnapshotName};
+use wizfs_zfs::Scope;
+
+use crate::{ServiceError, Services};
+
+/// Runs blocking work on the blocking pool.
+pub async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ServiceError> + Send + 'static,
+) -> Result<T, ServiceError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|error| ServiceError::Internal(format!("task failed: {error}")))?
+}
+
+fn bad(error: impl std::fmt::Display) -> ServiceError {
+    ServiceError::BadRequest(error.to_string())
+}
+
+/// A dataset name from a request.
+pub fn dataset(text: &str) -> Result<DatasetName, ServiceError> {
+    DatasetName::new(text).map_err(bad)
+}
+
+/// A snapshot of `dataset` from a short or full name.
+pub fn snapshot(dataset: &DatasetName, text: &str) -> Result<SnapshotName, ServiceError> {
+    let name = if text.contains('@') {
+        SnapshotName::new(text)
+    } else {
+        dataset.snapshot(text)
+    };
+    let name = name.map_err(bad)?;
+    if name.dataset() != dataset {
+        return Err(ServiceError::BadRequest(format!(
+            "snapshot {name} is not of dataset {dataset}"
+        )));
+    }
+    Ok(name)
+}
+
+/// An entry of a request, validated.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub dataset: DatasetName,
+    pub path: RelativePath,
+    pub snapshot: Option<SnapshotName>,
+}
+
+/// A path given as `path` (UTF-8) or `path_hex` (exact bytes), or neither (the root).
+fn path(text: Option<&str>, hexadecimal: Option<&str>) -> Result<RelativePath, ServiceError> {
+    let bytes = match (text, hexadecimal) {
+        (Some(path), None) => path.as_bytes().to_vec(),
+        (None, Some(hexadecimal)) => unhex(hexadecimal)
+            .ok_or_else(|| ServiceError::BadRequest("path_hex is not hexadecimal".into()))?,
+        (None, None) => Vec::new(),
+        (Some(_), Some(_)) => {
+            return Err(ServiceError::BadRequest(
+                "give path or path_hex, not both".into(),
+            ));
+        }
+    };
+    RelativePath::new(&bytes).map_err(bad)
+}
+
+/// Validates an entry of a request.
+pub fn entry(query: &EntryQuery) -> Result<Entry, ServiceError> {
+    let dataset = dataset(&query.dataset)?;
+    let path = path(query.path.as_deref(), query.path_hex.as_deref())?;
+    let snapshot = query
+        .snapshot
+        .as_deref()
+        .map(|name| snapshot(&dataset, name))
+        .transpose()?;
+    Ok(Entry {
+        dataset,
+        path,
+        snapshot,
+    })
+}
+
+fn restore_request(body: &RestoreBody) -> Result<RestoreRequest, ServiceError> {
+    let dataset = dataset(&body.dataset)?;
+    let path = path(body.path.as_deref(), body.path_hex.as_deref())?;
+    let snapshot = snapshot(&dataset, &body.snapshot)?;
+    let target = match (body.target, &body.into) {
+        (RestoreTargetKind::Copy, None) => RestoreTarget::Copy { into: None },
+        (RestoreTargetKind::Copy, Some(into)) => RestoreTarget::Copy {
+            into: Some(RelativePath::new(into.as_bytes()).map_err(bad)?),
+        },
+        (RestoreTargetKind::Original, None) => RestoreTarget::Original,
+        (RestoreTargetKind::Original, Some(_)) => {
+            return Err(ServiceError::BadRequest(
+                "`into` only applies to copies".into(),
+            ));
+        }
+    };
+    let strategy = match body.strategy {
+        wizfs_api::DirectoryStrategy::Merge => DirectoryStrategy::Merge,
+        wizfs_api::DirectoryStrategy::Replace => DirectoryStrategy::Replace,
+    };
+    Ok(RestoreRequest {
+        snapshot,
+        path,
+        target,
+        strategy,
+    })
+}
+
+impl Services {
+    fn indexer(&self) -> Result<wizfs_indexer::Indexer, ServiceError> {
+        self.indexer
+            .clone()
+            .ok_or_else(|| ServiceError::Unavailable("the search index is not open".into()))
+    }
+
+    /// The pools.
+    pub async fn pools(&self) -> Result<Vec<PoolView>, ServiceError> {
+        let zfs = self.zfs.clone();
+        blocking(move || Ok(zfs.list_pools()?.iter().map(PoolView::from).collect())).await
+    }
+
+    /// Every filesystem and volume.
+    pub async fn datasets(&self) -> Result<Vec<DatasetView>, ServiceError> {
+        let zfs = self.zfs.clone();
+        blocking(move || {
+            Ok(zfs
+                .list_datasets(None)?
+                .iter()
+                .map(DatasetView::from)
+                .collect())
+        })
+        .await
+    }
+
+    /// A dataset's snapshots (with its descendants' when `recursive`).
+    pub async fn snapshots(&self, query: DatasetQuery) -> Result<Vec<SnapshotView>, ServiceError> {
+        let dataset = dataset(&query.dataset)?;
+        let scope = if query.recursive {
+            Scope::Recursive
+        } else {
+            Scope::Dataset
+        };
+        let zfs = self.zfs.clone();
+        blocking(move || {
+            Ok(zfs
+                .list_snapshots(&dataset, scope)?
+                .iter()
+                .map(SnapshotView::from)
+                .collect())
+        })
+        .await
+    }
+
+    /// A directory, live or in a snapshot.
+    pub async fn browse(&self, query: EntryQuery) -> Result<Vec<EntryView>, ServiceError> {
+        let entry = entry(&query)?;
+        let recovery = self.recovery.clone();
+        blocking(move || {
+            let entries =
+                recovery.list_directory(&entry.dataset, entry.snapshot.as_ref(), &entry.path)?;
+            Ok(entries.iter().map(EntryView::from).collect())
+        })
+        .await
+    }
+
+    /// The unique versions of a file, oldest first.
+    pub async fn versions(
+        &self,
+        query: VersionsQuery,
+    ) -> Result<Vec<FileVersionView>, ServiceError> {
+        let entry = entry(&query.entry)?;
+        let identity = match query.by {
+            VersionsBy::Metadata => VersionIdentity::Metadata,
+            VersionsBy::Content => VersionIdentity::Content,
+        };
+        let recovery = self.recovery.clone();
+        blocking(move || {
+            let versions = recovery.versions(&entry.dataset, &entry.path, identity)?;
+            Ok(versions.iter().map(FileVersionView::from).collect())
+        })
+        .await
+    }
+
+    /// What a restore would do.
+    pub async fn restore_plan(&self, body: RestoreBody) -> Result<PlanView, ServiceError> {
+        let request = restore_request(&body)?;
+        let recovery = self.recovery.clone();
+        blocking(move || Ok(PlanView::from(&recovery.plan(&request)?))).await
+    }
+
+    /// Restores, with its progress shown as a job.
+    pub async fn restore(&self, body: RestoreBody) -> Result<ReportView, ServiceError> {
+        let request = restore_request(&body)?;
+        let recovery = self.recovery.clone();
+        let job = self.jobs.start(
+            "restore",
+            format!("Restore {} from {}", request.path, request.snapshot),
+        );
+        blocking(move || {
+            let restored = recovery.restore(&request, &mut |progress| {
+                job.progress(
+                    progress.bytes_done,
+                    progress.bytes_total,
+                    progress.current.to_string(),
+                );
+            });
+            match restored {
+                Ok((plan, report)) => {
+                    job.succeed(format!("{} files, {} bytes", report.files, report.bytes));
+                    Ok(crate::views::restore_report(&plan, &report))
+                }
+                Err(error) => {
+                    job.fail(error.to_string());
+                    Err(error.into())
+                }
+            }
+        })
+        .await
+    }
+
+    /// A unified text diff of a file between a snapshot and another one or the live file.
+    pub async fn compare(&self, query: CompareQuery) -> Result<String, ServiceError> {
+        let dataset = dataset(&query.dataset)?;
+        let path = path(query.path.as_deref(), query.path_hex.as_deref())?;
+        let from = snapshot(&dataset, &query.from)?;
+        let to = query
+            .to
+            .as_deref()
+            .map(|name| snapshot(&dataset, name))
+            .transpose()?;
+        let recovery = self.recovery.clone();
+        blocking(move || Ok(recovery.text_diff(&dataset, &path, Some(&from), to.as_ref())?)).await
+    }
+
+    /// A regular file's bytes, at most `limit` of them.
+    pub async fn read_file(&self, entry: Entry, limit: u64) -> Result<Vec<u8>, ServiceError> {
+        let recovery = self.recovery.clone();
+        blocking(move || {
+            Ok(recovery.read_file(&entry.dataset, entry.snapshot.as_ref(), &entry.path, limit)?)
+        })
+        .await
+    }
+
+    /// Whether an entry exists.
+    pub async fn exists(&self, entry: Entry) -> Result<bool, ServiceError> {
+        let recovery = self.recovery.clone();
+        blocking(move || {
+            Ok(recovery
+                .stat(&entry.dataset, entry.snapshot.as_ref(), &entry.path)?
+                .is_some())
+        })
+        .await
+    }
+
+    /// Reconciles the index with ZFS now: the datasets named (whatever the configuration
+    /// says), or every one the configuration includes.
+    pub async fn reindex(
+        &self,
+        request: IndexRequest,
+    ) -> Result<Vec<IndexReportView>, ServiceError> {
+        self.indexer()?;
+        let only = request
+            .datasets
+            .iter()
+            .map(|name| dataset(name))
+            .collect::<Result<Vec<_>, _>>()?;
+        let services = self.clone();
+        let reports = blocking(move || {
+            if only.is_empty() {
+                services.reconcile_index()
+            } else {
+                services.reconcile_index_of(&|name| only.contains(name))
+            }
+        })
+        .await?;
+        Ok(reports.iter().map(crate::views::index_report).collect())
+    }
+
+    /// One search of live data and every snapshot.
+    pub async fn search(&self, request: SearchRequest) -> Result<SearchResultsView, ServiceError> {
+        use wizfs_index::{NameMatch, SearchQuery, Sort};
+        let indexer = self.indexer()?;
+        let name_match = match request.name_match {
+            wizfs_api::NameMatch::Substring => NameMatch::Substring,
+            wizfs_api::NameMatch::Prefix => NameMatch::Prefix,
+            wizfs_api::NameMatch::Glob => NameMatch::Glob,
+            wizfs_api::NameMatch::Fuzzy => NameMatch::Fuzzy,
+        };
+        let sort = match request.sort {
+            wizfs_api::SortBy::Relevance => Sort::Relevance,
+            wizfs_api::SortBy::Name => Sort::Name,
+            wizfs_api::SortBy::Size => Sort::Size,
+            wizfs_api::SortBy::Modified => Sort::Modified,
+            wizfs_api::SortBy::Path => Sort::Path,
+        };
+        let kinds = match request.kind {
+            None => Vec::new(),
+            Some(wizfs_api::KindFilter::File) => vec![wizfs_core::EntryKind::File],
+            Some(wizfs_api::KindFilter::Directory) => vec![wizfs_core::EntryKind::Directory],
+            Some(wizfs_api::KindFilter::Symlink) => vec![wizfs_core::EntryKind::Symlink],
+        };
+        let dataset_name = request.dataset.as_deref().map(dataset).transpose()?;
+        let under = match (&dataset_name, &request.under) {
+            (Some(name), Some(under)) => Some((
+                name.to_string(),
+                RelativePath::new(under.as_bytes()).map_err(bad)?,
+            )),
+            (None, Some(_)) => {
+                return Err(ServiceError::BadRequest("`under` needs `dataset`".into()));
+            }
+            _ => None,
+        };
+        let as_of_snapshot = match (&dataset_name, &request.as_of) {
+            (Some(name), Some(short)) => Some(snapshot(name, short)?),
+            (None, Some(_)) => {
+                return Err(ServiceError::BadRequest("`as_of` needs `dataset`".into()));
+            }
+            _ => None,
+        };
+        let zfs = self.zfs.clone();
+        let _turn = self
+            .searches
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|error| ServiceError::Internal(format!("search queue: {error}")))?;
+        // A search of the index alone takes about a millisecond or less (glob searches over
+        // 100k versions: p99 16 ms; docs/benchmarks.md) and runs right here on the caller's
+        // worker thread: handing it to the blocking pool meant a wait in the run queue for
+        // another thread, which on a loaded machine cost more than the search (console bench:
+        // API search p50 15 -> 9 ms at 64 connections on 2 cores). `as_of` asks ZFS for the
+        // snapshot first, and that may block: on the blocking pool.
+        let inline = as_of_snapshot.is_none();
+        let search = move || {
+            let as_of = match (&dataset_name, &as_of_snapshot) {
+                (Some(name), Some(wanted)) => {
+                    let found = zfs
+                        .list_snapshots(name, Scope::Dataset)?
+                        .into_iter()
+                        .find(|candidate| &candidate.name == wanted)
+                        .ok_or_else(|| {
+                            ServiceError::NotFound(format!("snapshot {wanted} does not exist"))
+                        })?;
+                    let guid = zfs
+                        .list_datasets(Some(name))?
+                        .first()
+                        .map(|found| found.guid)
+                        .unwrap_or_default();
+                    Some((guid, found.createtxg))
+                }
+                _ => None,
+            };
+            let query = SearchQuery {
+                text: Some(request.q.clone()).filter(|text| !text.is_empty()),
+                name_match,
+                datasets: dataset_name.iter().map(ToString::to_string).collect(),
+                under,
+                kinds,
+                extensions: request.ext.iter().cloned().collect(),
+                size: (request.min_size, request.max_size),
+                modified: (request.modified_after, request.modified_before),
+                deleted_only: request.deleted,
+                as_of,
+                sort,
+                descending: request.descending,
+                offset: request.offset,
+                limit: request.limit.unwrap_or(50).clamp(1, 1000),
+            };
+            let results = indexer.store().search(&query).map_err(bad)?;
+            Ok(crate::views::search_results(&results))
+        };
+        if inline {
+            search()
+        } else {
+            blocking(search).await
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! The `wizfs` CLI next to a running daemon: its writes to the index go through the daemon's
+//! control socket, so a snapshot taken with the CLI is searchable through the daemon at once
+//! and `wizfs index` is never refused with "locked" (issue 18). The daemon's side runs in
+//! this process (the control socket on a runtime of its own, the index held for writing);
+//! the CLI runs in-process too, on the same `FakeZfs`, and finds the daemon by its socket.
+
+use std::sync::Arc;
+
+use clap::Parser;
+use wizfs_api::SearchRequest;
+use wizfs_core::{DatasetName, PoolName};
+use wizfs_zfs::{FakeZfs, Zfs};
+
+fn cli(root: &std::path::Path, words: &[&str]) -> wizfs_cli::Cli {
+    let root = root.to_string_lossy().into_owned();
+    let arguments = ["wizfs", "--fake", root.as_str()]
+        .into_iter()
+        .chain(words.iter().copied());
+    wizfs_cli::Cli::try_parse_from(arguments).expect("arguments")
+}
+
+#[test]
+fn snapshots_taken_with_the_cli_are_indexed_by_the_running_daemon() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let root = directory.path().join("fake");
+    let fake = FakeZfs::open(&root).expect("fake");
+    fake.create_pool(&PoolName::new("tank").expect("name"), 1 << 30)
+        .expect("pool");
+    let dataset = DatasetName::new("tank/home").expect("name");
+    fake.create_filesystem(&dataset, &[]).expect("dataset");
+    let mountpoint = fake.mountpoint(&dataset).expect("mountpoint");
+    std::fs::write(mountpoint.join("quarterly-report.txt"), b"numbers").expect("write");
+    let zfs: Arc<dyn Zfs> = Arc::new(fake);
+
+    // The daemon: the index held for writing, the API on its control socket.
+    let data_dir = root.join(".wizfs");
+    let store = wizfs_services::open_index(&data_dir).expect("index");
+    let state = wizfsd::server::AppState::new(zfs.clone()).with_index(
+        store,
+        wizfs_services::config::IndexConfig::default(),
+        wizfs_indexer::MethodPolicy::Diff,
+    );
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let listener = runtime
+        .block_on(wizfsd::control::bind(&wizfsd::control::socket_path(
+            &data_dir,
+        )))
+        .expect("control socket");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = runtime.spawn(wizfsd::control::serve(
+        listener,
+        state.clone(),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+
+    let mut out = Vec::new();
+    wizfs_cli::run(
+        &cli(&root, &["snapshot", "create", "tank/home@before-cleanup"]),
+        zfs.clone(),
+        &mut out,
+    )
+    .expect("wizfs snapshot create");
+    std::fs::remove_file(mountpoint.join("quarterly-report.txt")).expect("remove");
+
+    // Searchable through the daemon as soon as the command returned.
+    let request = SearchRequest {
+        q: "quarterly".into(),
+        ..SearchRequest::default()
+    };
+    let found = runtime
+        .block_on(state.search(request.clone()))
+        .expect("search");
+    assert!(
+        found.hits.iter().any(|hit| {
+            hit.name == "quarterly-report.txt"
+                && hit.first_snapshot.as_deref() == Some("before-cleanup")
+        }),
+        "{found:?}"
+    );
+
+    // A snapshot made behind WiZFS's back, then `wizfs index`: through the daemon, not
+    // refused because the daemon holds the index.
+    zfs.create_snapshots(&[dataset.snapshot("by-hand").expect("name")], false, &[])
+        .expect("snapshot by hand");
+    let mut out = Vec::new();
+    wizfs_cli::run(&cli(&root, &["index", "tank/home"]), zfs.clone(), &mut out)
+        .expect("wizfs index through the daemon");
+    let text = String::from_utf8_lossy(&out);
+    assert!(text.contains("tank/home: 1 snapshot(s) indexed"), "{text}");
+    let deleted = runtime
+        .block_on(state.search(SearchRequest {
+            deleted: true,
+            ..request
+        }))
+        .expect("search deleted");
+    assert_eq!(deleted.hits.len(), 1, "{deleted:?}");
+
+    stop.send(()).expect("stop");
+    runtime.block_on(serving).expect("task").expect("served");
+}
