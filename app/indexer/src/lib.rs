@@ -19,47 +19,26 @@
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use wizfs_core::versioning::{self, LIVE_TXG, Observed, StoredVersion, VersionOp};
-use wizfs_core::{
-    Dataset, DatasetKind, DatasetName, EntryKind, PathError, RelativePath, SnapshotName,
-};
+use wizfs_core::{Dataset, DatasetKind, DatasetName, EntryKind, RelativePath, SnapshotName};
 use wizfs_index::{FingerprintUpdate, IndexError, IndexStore, SnapshotChange};
-use wizfs_restore::{RestoreError, SafeRoot};
+use wizfs_restore::SafeRoot;
 use wizfs_zfs::objects::{ObjectScan, StreamError};
 use wizfs_zfs::{
     DiffChange, DiffTarget, IncrementalBase, Scope, SendFlags, SendSource, Zfs, ZfsError,
 };
 
+mod error;
 mod objects;
+mod reading;
+
+pub use error::{IndexerError, IndexerResult};
 use objects::{Decoder, FingerprintCache, Layouts, LazyRoot, ObjectTree};
-
-#[derive(Debug, thiserror::Error)]
-pub enum IndexerError {
-    #[error(transparent)]
-    Zfs(#[from] ZfsError),
-    #[error(transparent)]
-    Index(#[from] IndexError),
-    #[error(transparent)]
-    Read(#[from] RestoreError),
-    #[error(transparent)]
-    Path(#[from] PathError),
-    #[error("dataset {0} is not mounted, so it cannot be indexed")]
-    NotMounted(DatasetName),
-    #[error("zfs diff reported `{path}`, which is not below the mountpoint {mountpoint}")]
-    OutsideMountpoint { path: PathBuf, mountpoint: PathBuf },
-    #[error("the send stream of {snapshot}: {source}")]
-    Stream {
-        snapshot: SnapshotName,
-        #[source]
-        source: StreamError,
-    },
-}
-
-pub type IndexerResult<T> = Result<T, IndexerError>;
+use reading::{is_unreachable, present_or_absent, tree_below};
 
 /// What one dataset's reconciliation did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -1194,42 +1173,6 @@ fn relative_to(mountpoint: &Path, absolute: &Path) -> IndexerResult<RelativePath
                 mountpoint: mountpoint.to_owned(),
             })?;
     Ok(RelativePath::new(relative.as_os_str().as_bytes())?)
-}
-
-/// Stats `path` in the target tree: present with its metadata, or absent (gone again, or
-/// behind something WiZFS never follows: a symlink or another mount).
-fn present_or_absent(root: &SafeRoot, path: RelativePath) -> IndexerResult<Observed> {
-    match root.stat(&path) {
-        Ok(Some(metadata)) => Ok(Observed::Present { path, metadata }),
-        Ok(None) => Ok(Observed::Absent { path }),
-        Err(error) if is_unreachable(&error) => Ok(Observed::Absent { path }),
-        Err(error) => Err(error.into()),
-    }
-}
-
-fn is_unreachable(error: &RestoreError) -> bool {
-    error.is_not_found()
-        || matches!(
-            error,
-            RestoreError::SymlinkInPath { .. }
-                | RestoreError::CrossesMount { .. }
-                | RestoreError::NotADirectory { .. }
-        )
-}
-
-/// Every entry strictly below `directory`.
-fn tree_below(
-    root: &SafeRoot,
-    directory: &RelativePath,
-) -> IndexerResult<Vec<wizfs_core::TreeEntry>> {
-    match root.read_tree(directory) {
-        Ok(entries) => Ok(entries
-            .into_iter()
-            .filter(|entry| &entry.path != directory)
-            .collect()),
-        Err(error) if is_unreachable(&error) => Ok(Vec::new()),
-        Err(error) => Err(error.into()),
-    }
 }
 
 /// Every entry of a tree except its root, for a full walk.

@@ -33,7 +33,8 @@ use wizfs_index::FingerprintUpdate;
 use wizfs_restore::SafeRoot;
 use wizfs_zfs::objects::{ObjectScan, ZplAttributes};
 
-use crate::{IndexerResult, is_unreachable, present_or_absent, tree_below};
+use crate::error::IndexerResult;
+use crate::reading::{is_unreachable, present_or_absent, tree_below};
 
 /// The previous snapshot's paths with their object numbers (inode numbers on ZFS).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

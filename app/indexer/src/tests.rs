@@ -6,6 +6,7 @@
 
 use super::*;
 use std::fs;
+use std::path::PathBuf;
 use wizfs_core::PoolName;
 use wizfs_index::{SearchQuery, SearchResults};
 use wizfs_zfs::{DestroyOptions, FakeZfs};
