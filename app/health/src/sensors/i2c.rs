@@ -14,7 +14,7 @@ use i2cdev::linux::LinuxI2CDevice;
 use serde::{Deserialize, Serialize};
 
 use super::bme280::{self, Calibration, RawMeasurement, registers};
-use super::{SensorError, SensorReading, SensorSource};
+use super::reading::{SensorError, SensorReading, SensorSource};
 
 /// The chips WiZFS knows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

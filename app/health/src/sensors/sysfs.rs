@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::{SensorError, SensorReading, SensorSource};
+use super::reading::{SensorError, SensorReading, SensorSource};
 
 /// The readings and the sensors that failed.
 #[derive(Debug, Default)]

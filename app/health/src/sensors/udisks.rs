@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use zbus::Variant;
 
-use super::{SensorConfig, SensorError, SensorReading, SensorSource};
+use super::SensorConfig;
+use super::reading::{SensorError, SensorReading, SensorSource};
 use crate::finding::{Finding, FindingKind, Severity, Subject};
 use crate::smart::DiskId;
 use crate::smart::identity::naa_from_text;
