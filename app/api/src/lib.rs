@@ -10,8 +10,10 @@ use wizfs_core::{Bookmark, Dataset, Hold, Pool, Snapshot, ZfsVersion};
 
 mod request;
 pub mod routes;
+mod tasks;
 
 pub use request::*;
+pub use tasks::*;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VersionView {
@@ -439,6 +441,24 @@ pub enum ErrorKind {
     Unavailable,
     /// Something failed that the request could not have avoided.
     Internal,
+}
+
+impl ErrorKind {
+    /// The HTTP status the daemon answers this kind of failure with.
+    pub fn http_status(self) -> u16 {
+        match self {
+            Self::BadRequest => 400,
+            Self::NotFound => 404,
+            Self::Conflict => 409,
+            Self::Unavailable => 503,
+            Self::Internal => 500,
+        }
+    }
+
+    /// Whether the request was at fault (a `4xx`), not the daemon.
+    pub fn is_client_error(self) -> bool {
+        (400..500).contains(&self.http_status())
+    }
 }
 
 /// The body of every failed answer: a message for a person.

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// One entry: a dataset, a path in it (`path` or `path_hex`, none for the dataset's root),
 /// live or in a snapshot (short or full name).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct EntryQuery {
     pub dataset: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -20,7 +20,7 @@ pub struct EntryQuery {
 }
 
 /// A dataset, alone or with its descendants.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct DatasetQuery {
     pub dataset: String,
     #[serde(default)]
@@ -28,7 +28,7 @@ pub struct DatasetQuery {
 }
 
 /// What makes two versions of a file different.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum VersionsBy {
     /// Kind, size and modification time (fast).
@@ -39,7 +39,7 @@ pub enum VersionsBy {
 }
 
 /// The unique versions of a file.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct VersionsQuery {
     #[serde(flatten)]
     pub entry: EntryQuery,
@@ -90,7 +90,7 @@ pub struct RestoreBody {
 }
 
 /// A text diff of a file between a snapshot (`from`) and another one or the live file.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct CompareQuery {
     pub dataset: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -184,6 +184,33 @@ pub struct IndexRequest {
     /// filesystem the configuration includes.
     #[serde(default)]
     pub datasets: Vec<String>,
+}
+
+/// The body of `POST /api/v1/snapshots`: take a snapshot now.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateSnapshotBody {
+    pub dataset: String,
+    /// The short name (after `@`).
+    pub name: String,
+    /// Also every descendant dataset, atomically (`zfs snapshot -r`).
+    #[serde(default)]
+    pub recursive: bool,
+}
+
+/// The body of `POST /api/v1/snapshots/destroy`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DestroySnapshotsBody {
+    /// Full names (`tank/a@x`); the list syntax of [`ReclaimableQuery`] also works
+    /// (`tank/a@x,y`).
+    pub snapshots: Vec<String>,
+}
+
+/// `GET /api/v1/snapshots/reclaimable`: what destroying these snapshots would free.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ReclaimableQuery {
+    /// Comma-separated snapshots; a name without `@` is a snapshot of the dataset named
+    /// before it (`tank/a@x,y` is `tank/a@x` and `tank/a@y`, as `zfs destroy` takes them).
+    pub snapshots: String,
 }
 
 /// What a reconciliation of the index did to one dataset.

@@ -58,3 +58,10 @@ pub const EVENTS: &str = "/api/v1/events";
 /// The daemon's control socket in its data directory: the same API for the CLI on the same
 /// machine, root only.
 pub const CONTROL_SOCKET: &str = "api.sock";
+
+/// `GET`: the background tasks with their last and next runs.
+pub const TASKS: &str = "/api/v1/tasks";
+/// `GET`: a task's last runs (`?task=…&limit=…`).
+pub const TASK_RUNS: &str = "/api/v1/tasks/runs";
+/// `POST`: run a task now.
+pub const TASK_TRIGGER: &str = "/api/v1/tasks/trigger";

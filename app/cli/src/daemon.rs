@@ -100,3 +100,8 @@ async fn exchange(
     let _ = connection.await;
     Ok((status, answer))
 }
+
+/// A typed request as a query string (`a=1&b=x`).
+pub fn query<T: Serialize>(request: &T) -> anyhow::Result<String> {
+    serde_urlencoded::to_string(request).context("encoding the request")
+}

@@ -22,6 +22,7 @@ pub mod health;
 pub mod recovery;
 pub mod search;
 pub mod snapshots;
+pub mod tasks;
 
 #[derive(Debug, Parser)]
 #[command(name = "wizfs", version = wizfs_services::VERSION, about = "WiZFS: snapshots, recovery and health of ZFS pools")]
@@ -70,6 +71,12 @@ pub enum Command {
     /// Disks, pools, scrubs, sensors and findings now (read-only; notifications are the
     /// daemon's); test the notification channels; the recorded history.
     Health(health::HealthArguments),
+    /// The daemon's background tasks (index, snapshot policies, health rounds): their last
+    /// and next runs, a task's run log, a run now.
+    Tasks {
+        #[command(subcommand)]
+        command: Option<tasks::TasksCommand>,
+    },
     /// Bring the search index up to date with every snapshot (and the live files).
     Index(search::IndexArguments),
     /// Find files by name across all snapshots and the live file system.
@@ -245,7 +252,7 @@ pub fn format_bytes(bytes: u64) -> String {
     }
 }
 
-fn emit<T: Serialize>(
+pub(crate) fn emit<T: Serialize>(
     out: &mut dyn Write,
     json: bool,
     value: &T,
@@ -431,6 +438,7 @@ pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<
         Command::Prune(arguments) => snapshots::prune(cli, &zfs_handle, arguments, json, out),
         Command::Snapshot(SnapshotCommand::Run) => snapshots::run(cli, &zfs_handle, json, out),
         Command::Health(arguments) => health::run(cli, &zfs_handle, arguments, json, out),
+        Command::Tasks { command } => tasks::run(cli, command.as_ref(), json, out),
         Command::Ls(arguments) => recovery::ls(&recovery, arguments, json, out),
         Command::Versions(arguments) if arguments.indexed => {
             search::indexed_versions(&recovery, &data_dir_for(cli)?, arguments, json, out)

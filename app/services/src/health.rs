@@ -30,7 +30,6 @@ use wizfs_health::smart::{
 };
 use wizfs_zfs::Zfs;
 
-use crate::Services as AppState;
 use crate::wire::health::{HealthView, RoundView, SentView};
 
 pub mod collect;
@@ -607,25 +606,4 @@ impl HealthService {
             Err(error) => tracing::warn!(%error, "compacting health history failed"),
         }
     }
-}
-
-/// Runs a round now and then every [`HealthService::interval`] until the process ends.
-pub fn spawn_health_schedule(state: AppState) {
-    let Some(service) = state.health.clone() else {
-        return;
-    };
-    tokio::spawn(async move {
-        loop {
-            let worker = service.clone();
-            let udisks = service.ask_udisks().await;
-            let ran = tokio::task::spawn_blocking(move || {
-                worker.round(wizfs_recovery::system_clock(), false, &udisks);
-            })
-            .await;
-            if let Err(error) = ran {
-                tracing::warn!(%error, "health round task failed");
-            }
-            tokio::time::sleep(service.interval()).await;
-        }
-    });
 }

@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod recovery;
 pub mod snapshots;
 mod state;
+pub mod tasks;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod views;
@@ -19,7 +20,7 @@ pub mod wire;
 pub mod wiring;
 
 pub use error::ServiceError;
-pub use state::{OpenIndexError, Services, open_index, recovery, spawn_index_schedule};
+pub use state::{OpenIndexError, Services, open_index, recovery};
 
 /// The version of this build, as `wizfsd --version`, `wizfs version` and `/healthz` report it.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -6,13 +6,11 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
 use wizfs_core::Timestamp;
 use wizfs_snapshots::{PolicyConfig, RunMemory, RunMode, RunReport};
 use wizfs_zfs::Zfs;
 
-use crate::Services as AppState;
 use crate::wire::snapshots::RunReportView;
 
 /// How many run reports the daemon keeps.
@@ -141,31 +139,4 @@ fn log(report: &RunReport) {
 /// The real clock, in whole seconds.
 pub fn now() -> Timestamp {
     wizfs_recovery::system_clock()
-}
-
-/// Runs the due policies at the start of every minute until the process ends.
-pub fn spawn_snapshot_schedule(state: AppState) {
-    if state.snapshots.policies().is_empty() {
-        return;
-    }
-    tokio::spawn(async move {
-        loop {
-            let worker = state.clone();
-            let ran = tokio::task::spawn_blocking(move || {
-                worker.snapshots.run(
-                    worker.zfs.as_ref(),
-                    worker.indexer.as_ref(),
-                    &worker.index_config,
-                    now(),
-                    RunMode::Scheduled,
-                );
-            })
-            .await;
-            if let Err(error) = ran {
-                tracing::warn!(%error, "snapshot run task failed");
-            }
-            let into_minute = u64::try_from(now().seconds().rem_euclid(60)).unwrap_or(0);
-            tokio::time::sleep(Duration::from_secs(60 - into_minute)).await;
-        }
-    });
 }

@@ -29,6 +29,8 @@ pub struct Services {
     /// (Searches of the index alone run on the request's worker thread, so there they
     /// never wait here; those that ask ZFS first run on the blocking pool.)
     pub searches: Arc<tokio::sync::Semaphore>,
+    /// The background tasks' driver, once the daemon started them (`crate::tasks::start`).
+    pub tasks: Arc<std::sync::OnceLock<wizfs_tasks::DriverHandle>>,
 }
 
 /// Recovery over `zfs` with the real clock.
@@ -50,6 +52,7 @@ impl Services {
             searches: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
             )),
+            tasks: Arc::default(),
         }
     }
 
@@ -133,37 +136,6 @@ impl Services {
         }
         Ok(reports)
     }
-}
-
-/// Reconciles the index now and then every `interval_seconds` (0: only now).
-pub fn spawn_index_schedule(state: Services) {
-    if state.indexer.is_none() {
-        return;
-    }
-    tokio::spawn(async move {
-        loop {
-            let worker = state.clone();
-            match tokio::task::spawn_blocking(move || worker.reconcile_index()).await {
-                Ok(Ok(reports)) => {
-                    for report in reports
-                        .iter()
-                        .filter(|report| !report.indexed.is_empty() || !report.forgotten.is_empty())
-                    {
-                        tracing::info!(dataset = %report.dataset, indexed = report.indexed.len(), forgotten = report.forgotten.len(), "index reconciled");
-                    }
-                }
-                Ok(Err(error)) => tracing::warn!(%error, "index reconciliation failed"),
-                Err(error) => tracing::warn!(%error, "index reconciliation task failed"),
-            }
-            if state.index_config.interval_seconds == 0 {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_secs(
-                state.index_config.interval_seconds,
-            ))
-            .await;
-        }
-    });
 }
 
 /// Why the index could not be opened.

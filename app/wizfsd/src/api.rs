@@ -27,6 +27,7 @@ use crate::server::{ApiError, AppState};
 mod health;
 mod jobs;
 mod snapshots;
+pub mod tasks;
 
 /// A query string as a typed request; a malformed one is a `400` with the usual JSON body.
 #[derive(Debug)]
@@ -332,6 +333,7 @@ pub fn router() -> crate::routes::Routes<AppState> {
         .merge(snapshots::router())
         .merge(health::router())
         .merge(jobs::router())
+        .merge(tasks::router())
 }
 
 #[cfg(test)]

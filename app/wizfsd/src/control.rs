@@ -109,7 +109,9 @@ pub async fn serve(
     state: crate::server::AppState,
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, crate::server::router(state))
+    let router =
+        crate::server::router(state).layer(axum::Extension(crate::api::tasks::Caller("cli")));
+    axum::serve(listener, router)
         .with_graceful_shutdown(stop)
         .await
 }

@@ -202,6 +202,40 @@ pub struct ServeOptions {
     pub limits: wizfs_tls::ServeLimits,
     /// The control socket for the CLI (`crate::control`), when wanted.
     pub control_socket: Option<std::path::PathBuf>,
+    /// Where the background tasks keep their run log (none: a temporary one).
+    pub task_log: Option<std::path::PathBuf>,
+}
+
+/// Starts the background tasks with their run log at `log` — or, when it cannot be opened
+/// (another daemon holds it), in a temporary directory kept as long as the driver, so that
+/// snapshots and health rounds still run.
+fn start_tasks(
+    state: &AppState,
+    log: Option<&std::path::Path>,
+    stop: tokio_util::sync::CancellationToken,
+) -> Option<(wizfs_tasks::Driver, Option<tempfile::TempDir>)> {
+    if let Some(log) = log {
+        match wizfs_services::tasks::start(state, log, stop.clone()) {
+            Ok(driver) => return Some((driver, None)),
+            Err(error) => {
+                tracing::error!(%error, "the task run log is unavailable; runs are kept until the daemon stops");
+            }
+        }
+    }
+    let temporary = match tempfile::tempdir() {
+        Ok(directory) => directory,
+        Err(error) => {
+            tracing::error!(%error, "no background tasks: no run log");
+            return None;
+        }
+    };
+    match wizfs_services::tasks::start(state, temporary.path(), stop) {
+        Ok(driver) => Some((driver, Some(temporary))),
+        Err(error) => {
+            tracing::error!(%error, "no background tasks");
+            None
+        }
+    }
 }
 
 /// Serves until SIGINT or SIGTERM.
@@ -222,9 +256,8 @@ pub async fn serve(options: ServeOptions, state: AppState) -> anyhow::Result<()>
         "http"
     };
     tracing::info!(%address, scheme, "wizfsd listening");
-    wizfs_services::spawn_index_schedule(state.clone());
-    wizfs_services::snapshots::spawn_snapshot_schedule(state.clone());
-    wizfs_services::health::spawn_health_schedule(state.clone());
+    let tasks_stop = tokio_util::sync::CancellationToken::new();
+    let tasks = start_tasks(&state, options.task_log.as_deref(), tasks_stop.clone());
     // Announced only once listening; withdrawn when the advertiser is dropped at the end.
     let _advertiser = options.advertise.and_then(|mut advertisement| {
         advertisement.port = address.port();
@@ -286,6 +319,10 @@ pub async fn serve(options: ServeOptions, state: AppState) -> anyhow::Result<()>
         });
     let served = run_until_stopped(serving, shutdown_signal(), stop, SHUTDOWN_GRACE).await;
     control_stop.notify_one();
+    tasks_stop.cancel();
+    if let Some((driver, _temporary)) = tasks {
+        driver.stopped().await;
+    }
     if let Some(path) = bound_socket {
         let _ = std::fs::remove_file(path);
     }

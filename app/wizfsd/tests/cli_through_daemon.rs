@@ -97,6 +97,43 @@ fn snapshots_taken_with_the_cli_are_indexed_by_the_running_daemon() {
         .expect("search deleted");
     assert_eq!(deleted.hits.len(), 1, "{deleted:?}");
 
+    // The background tasks, listed and run by the CLI through the daemon.
+    let tasks_stop = tokio_util::sync::CancellationToken::new();
+    let driver = {
+        let _inside = runtime.enter();
+        wizfs_services::tasks::start(&state, &data_dir.join("tasks"), tasks_stop.clone())
+            .expect("tasks")
+    };
+    let mut out = Vec::new();
+    wizfs_cli::run(&cli(&root, &["tasks"]), zfs.clone(), &mut out).expect("wizfs tasks");
+    let text = String::from_utf8_lossy(&out);
+    assert!(text.contains("index"), "{text}");
+    let mut out = Vec::new();
+    wizfs_cli::run(&cli(&root, &["tasks", "run", "index"]), zfs.clone(), &mut out)
+        .expect("wizfs tasks run");
+    let mut triggered = false;
+    for _ in 0..500 {
+        let mut out = Vec::new();
+        wizfs_cli::run(
+            &cli(&root, &["--json", "tasks", "runs", "index"]),
+            zfs.clone(),
+            &mut out,
+        )
+        .expect("wizfs tasks runs");
+        let runs: Vec<wizfs_api::RunView> = serde_json::from_slice(&out).expect("runs");
+        if runs.iter().any(|run| {
+            run.trigger == wizfs_api::TriggerView::Triggered { by: "cli".into() }
+                && run.outcome == Some(wizfs_api::OutcomeView::Succeeded)
+        }) {
+            triggered = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(triggered, "the run the CLI asked for is in the log, by cli");
+    tasks_stop.cancel();
+    runtime.block_on(driver.stopped());
+
     stop.send(()).expect("stop");
     runtime.block_on(serving).expect("task").expect("served");
 }

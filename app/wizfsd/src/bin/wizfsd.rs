@@ -134,5 +134,6 @@ fn serve_options(config: &Config) -> anyhow::Result<wizfsd::server::ServeOptions
         advertise,
         limits: wizfs_tls::ServeLimits::default(),
         control_socket: Some(wizfsd::control::socket_path(&config.data_dir)),
+        task_log: Some(config.data_dir.join("tasks")),
     })
 }

@@ -1,0 +1,95 @@
+//! [`Api`]: every operation of `/api/v1` as one typed method (the file and download streams
+//! and the event stream aside), so that a front end can call the daemon's services without
+//! HTTP — the console calls them in-process — and every implementation answers the same
+//! requests with the same views. Futures are boxed and `Send`, so the trait is used as
+//! `dyn Api`; failures are a [`Failure`]: a kind and a message for a person.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use serde::{Deserialize, Serialize};
+
+use crate::health::{AlertsView, HealthView, HistoryQuery, HistoryView, TestQuery, TestResult};
+use crate::jobs::JobView;
+use crate::policies::{PlanQuery, PoliciesView, ReclaimView, RunReportView};
+use crate::{
+    CompareQuery, CreateSnapshotBody, DatasetQuery, DatasetView, DestroySnapshotsBody, EntryQuery,
+    EntryView, ErrorKind, FileVersionView, IndexReportView, IndexRequest, PlanView, PoolView,
+    ReclaimableQuery, ReportView, RestoreBody, SearchRequest, SearchResultsView, SnapshotView,
+    VersionsQuery,
+};
+
+/// Why an operation failed: what kind of failure, and what to tell a person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failure {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// The answer of an operation, later.
+pub type ApiFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, Failure>> + Send + 'a>>;
+
+/// The operations of `/api/v1`, typed: each method is the route named in its documentation.
+pub trait Api: Send + Sync {
+    /// `GET /api/v1/pools`.
+    fn pools(&self) -> ApiFuture<'_, Vec<PoolView>>;
+    /// `GET /api/v1/datasets`.
+    fn datasets(&self) -> ApiFuture<'_, Vec<DatasetView>>;
+    /// `GET /api/v1/snapshots`.
+    fn snapshots(&self, query: DatasetQuery) -> ApiFuture<'_, Vec<SnapshotView>>;
+    /// `POST /api/v1/snapshots`: the snapshots made.
+    fn create_snapshot(&self, body: CreateSnapshotBody) -> ApiFuture<'_, Vec<SnapshotView>>;
+    /// `POST /api/v1/snapshots/destroy`: the names destroyed.
+    fn destroy_snapshots(&self, body: DestroySnapshotsBody) -> ApiFuture<'_, Vec<String>>;
+    /// `GET /api/v1/snapshots/reclaimable`.
+    fn reclaimable(&self, query: ReclaimableQuery) -> ApiFuture<'_, Vec<ReclaimView>>;
+    /// `GET /api/v1/browse`.
+    fn browse(&self, query: EntryQuery) -> ApiFuture<'_, Vec<EntryView>>;
+    /// `GET /api/v1/versions`.
+    fn versions(&self, query: VersionsQuery) -> ApiFuture<'_, Vec<FileVersionView>>;
+    /// `POST /api/v1/restore/plan`.
+    fn restore_plan(&self, body: RestoreBody) -> ApiFuture<'_, PlanView>;
+    /// `POST /api/v1/restore`.
+    fn restore(&self, body: RestoreBody) -> ApiFuture<'_, ReportView>;
+    /// `GET /api/v1/compare`: a unified diff.
+    fn compare(&self, query: CompareQuery) -> ApiFuture<'_, String>;
+    /// `GET /api/v1/search`.
+    fn search(&self, request: SearchRequest) -> ApiFuture<'_, SearchResultsView>;
+    /// `POST /api/v1/index`.
+    fn reindex(&self, request: IndexRequest) -> ApiFuture<'_, Vec<IndexReportView>>;
+    /// `GET /api/v1/policies`.
+    fn policies(&self) -> ApiFuture<'_, PoliciesView>;
+    /// `GET /api/v1/policies/plan`.
+    fn policies_plan(&self, query: PlanQuery) -> ApiFuture<'_, crate::policies::PlanView>;
+    /// `POST /api/v1/policies/run`.
+    fn policies_run(&self) -> ApiFuture<'_, RunReportView>;
+    /// `GET /api/v1/health`: the latest round.
+    fn health(&self) -> ApiFuture<'_, HealthView>;
+    /// `POST /api/v1/health/check`: a round now.
+    fn health_check(&self) -> ApiFuture<'_, HealthView>;
+    /// `GET /api/v1/health/alerts`.
+    fn health_alerts(&self) -> ApiFuture<'_, AlertsView>;
+    /// `GET /api/v1/health/history`.
+    fn health_history(&self, query: HistoryQuery) -> ApiFuture<'_, HistoryView>;
+    /// `POST /api/v1/health/test-notification`.
+    fn test_notification(&self, query: TestQuery) -> ApiFuture<'_, Vec<TestResult>>;
+    /// `GET /api/v1/jobs`.
+    fn jobs(&self) -> ApiFuture<'_, Vec<JobView>>;
+}

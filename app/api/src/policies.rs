@@ -1,0 +1,142 @@
+//! Snapshot policies, rotation plans and scheduler runs as `/api/v1/policies…` and
+//! `wizfs --json` present them, with the requests that ask for them. The planners' types in
+//! `wizfs-core` and the executor's reports in `wizfs-snapshots` stay free of serialization;
+//! `wizfs-services` converts them.
+
+use serde::{Deserialize, Serialize};
+
+/// One tier of a policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TierView {
+    /// `frequently`, `hourly`, `daily`, `weekly`, `monthly` or `yearly`.
+    pub tier: String,
+    /// How many buckets keep their newest snapshot.
+    pub keep: u32,
+    /// The length of a `frequently` bucket.
+    pub period_minutes: Option<u32>,
+}
+
+/// A configured policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyView {
+    pub id: String,
+    pub dataset: String,
+    pub recursive: bool,
+    pub exclude: Vec<String>,
+    pub tiers: Vec<TierView>,
+    /// The tier whose buckets set the pace of snapshots.
+    pub schedule: Option<String>,
+    pub min_keep: u32,
+    pub skip_empty: bool,
+    pub free_space_floor_percent: Option<u8>,
+    pub timezone: String,
+    pub pre_hook: Vec<String>,
+    pub post_hook: Vec<String>,
+    pub hook_timeout_seconds: u64,
+}
+
+/// Whether a policy is due.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DueView {
+    pub policy: String,
+    pub due: bool,
+    /// The time the next snapshot stands for (its name carries it).
+    pub at: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// Why a snapshot is kept or destroyed, for people (`text`) and programs (`kind`, `policy`,
+/// `tier`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReasonView {
+    /// `tier`, `held`, `foreign`, `future`, `minimum`, `expired` or `free_space`.
+    pub kind: String,
+    pub policy: Option<String>,
+    pub tier: Option<String>,
+    pub text: String,
+}
+
+/// The verdict on one snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecisionView {
+    pub snapshot: String,
+    pub dataset: String,
+    pub short_name: String,
+    /// The time it stands for.
+    pub time: String,
+    pub createtxg: u64,
+    pub used: u64,
+    pub managed_by: Option<String>,
+    /// `keep` or `destroy`.
+    pub action: String,
+    pub reasons: Vec<ReasonView>,
+    /// What destroying it alone would free (`zfs destroy -nvp`), when estimated.
+    pub reclaimable_bytes: Option<u64>,
+}
+
+/// What destroying snapshots of one dataset together would free.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReclaimView {
+    pub dataset: String,
+    pub snapshots: Vec<String>,
+    pub reclaimable_bytes: u64,
+}
+
+/// A dry-run plan (`GET /api/v1/policies/plan`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanView {
+    pub at: String,
+    pub due: Vec<DueView>,
+    pub decisions: Vec<DecisionView>,
+    pub destroy_count: usize,
+    /// Per dataset, what the planned destroys free together.
+    pub reclaimable: Vec<ReclaimView>,
+    pub errors: Vec<String>,
+}
+
+/// A snapshot destroyed by a run, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DestroyedView {
+    pub snapshot: String,
+    pub reason: ReasonView,
+}
+
+/// What a run did for one policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyRunView {
+    pub policy: String,
+    pub due: Option<String>,
+    pub created: Vec<String>,
+    pub skipped: Option<String>,
+    pub destroyed: Vec<DestroyedView>,
+    pub kept: Option<usize>,
+    pub errors: Vec<String>,
+}
+
+/// What one scheduler run did (`POST /api/v1/policies/run`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunReportView {
+    pub at: String,
+    pub pruned: bool,
+    pub policies: Vec<PolicyRunView>,
+    pub errors: Vec<String>,
+}
+
+/// `GET /api/v1/policies`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoliciesView {
+    pub policies: Vec<PolicyView>,
+    /// The last runs with something to report, newest first.
+    pub recent_runs: Vec<RunReportView>,
+}
+
+/// `GET /api/v1/policies/plan`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PlanQuery {
+    /// Only the decisions on this policy's snapshots (the plan still weighs every policy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    /// Ask ZFS what each destroy would free (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimate: Option<bool>,
+}
