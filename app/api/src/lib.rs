@@ -3,15 +3,22 @@
 //! the console (`wizfs-web`, also in the browser: this crate builds for wasm32). serde and
 //! `wizfs-core` only. The domain types in `wizfs-core` stay free of serialization; the
 //! conversions from them are here, those from the adapters' types in `wizfs-services`.
-//! [`routes`] names every path of the API.
+//! [`routes`] names every path of the API; [`Api`] is every operation as a typed method.
+//! Health ([`health`]), snapshot policies ([`policies`]) and long work ([`jobs`]) have
+//! modules of their own.
 
 use serde::{Deserialize, Serialize};
 use wizfs_core::{Bookmark, Dataset, Hold, Pool, Snapshot, ZfsVersion};
 
+mod api;
+pub mod health;
+pub mod jobs;
+pub mod policies;
 mod request;
 pub mod routes;
 mod tasks;
 
+pub use api::{Api, ApiFuture, Failure};
 pub use request::*;
 pub use tasks::*;
 
