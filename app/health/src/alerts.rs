@@ -15,6 +15,10 @@ use serde::{Deserialize, Serialize};
 use crate::Timestamp;
 use crate::finding::{Finding, FindingKind, Severity, Subject};
 
+/// A channel as routing sees it, and the rate-limit memory of one channel: parts of the
+/// channels, in [`wizfs_notify`].
+pub use wizfs_notify::{ChannelLog, ChannelRoute};
+
 #[cfg(test)]
 mod tests;
 
@@ -125,13 +129,6 @@ pub struct Notification {
     pub problem: Problem,
 }
 
-/// A channel as routing sees it: its name and the least severity it wants.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ChannelRoute {
-    pub name: String,
-    pub min_severity: Severity,
-}
-
 /// One notification for one channel.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Delivery {
@@ -139,14 +136,6 @@ pub struct Delivery {
     pub notification: Notification,
     /// Notifications for this channel that the rate limit dropped since its last message.
     pub suppressed_before: u32,
-}
-
-/// Rate-limit memory of one channel.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct ChannelLog {
-    /// Unix seconds of the messages sent in the last hour.
-    pub sent: Vec<i64>,
-    pub suppressed: u32,
 }
 
 /// All alerts, active and recently cleared, and the rate-limit memory of each channel.
@@ -312,18 +301,15 @@ impl AlertBook {
                     continue;
                 }
                 let log = self.channels.entry(channel.name.clone()).or_default();
-                log.sent
-                    .retain(|sent| now.seconds().saturating_sub(*sent) < HOUR_SECONDS);
-                let budget = usize::try_from(policy.max_per_hour_per_channel).unwrap_or(usize::MAX);
-                if log.sent.len() >= budget {
-                    log.suppressed = log.suppressed.saturating_add(1);
+                let Some(suppressed_before) =
+                    log.admit(now.seconds(), policy.max_per_hour_per_channel)
+                else {
                     continue;
-                }
-                log.sent.push(now.seconds());
+                };
                 deliveries.push(Delivery {
                     channel: channel.name.clone(),
                     notification: notification.clone(),
-                    suppressed_before: std::mem::take(&mut log.suppressed),
+                    suppressed_before,
                 });
             }
         }

@@ -186,10 +186,15 @@ mod tests {
     fn the_documented_sample_parses_with_every_section() {
         let text = include_str!("../../../docs/samples/health.toml");
         let config = HealthConfig::from_toml(text).expect("the sample parses");
-        assert_eq!(config.notify.len(), 3);
+        assert_eq!(config.notify.len(), 4);
         let names: Vec<_> = config.notify.iter().map(ChannelConfig::name).collect();
-        assert_eq!(names, ["mail", "hook", "phone"]);
+        assert_eq!(names, ["mail", "hook", "phone", "desk"]);
         assert_eq!(config.notify[2].min_severity(), Severity::Critical);
+        assert!(
+            matches!(&config.notify[3], ChannelConfig::Gotify(gotify) if gotify.url == "https://gotify.example.org"),
+            "{:?}",
+            config.notify[3]
+        );
         assert_eq!(config.sensors.i2c.len(), 2);
         assert_eq!(config.smart.temperature.hdd.critical, Some(55.0));
         assert_eq!(config.pools.scrub_age_days.warning, Some(35));
@@ -222,6 +227,10 @@ mod tests {
             ("[[notify]]\ntype = \"pigeon\"\nname = \"a\"\n", "pigeon"),
             (
                 "[[notify]]\ntype = \"ntfy\"\nname = \"a\"\nserver = \"https://ntfy.sh\"\ntopic = \"t\"\npriority = 5\n",
+                "priority",
+            ),
+            (
+                "[[notify]]\ntype = \"gotify\"\nname = \"a\"\nurl = \"https://g\"\npriority = 5\n",
                 "priority",
             ),
         ];

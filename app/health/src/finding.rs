@@ -9,33 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::smart::DiskId;
 
-/// How bad a finding is. Ordered: `Info < Warning < Critical`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    /// Worth knowing, nothing to do yet (shown in the console, not mailed by default).
-    Info,
-    /// Act soon: a disk or pool is wearing out or misbehaving.
-    Warning,
-    /// Act now: data is at risk or a device has failed.
-    Critical,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Warning => "warning",
-            Severity::Critical => "critical",
-        }
-    }
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.write_str(self.as_str())
-    }
-}
+/// How bad a finding is. Ordered: `Info < Warning < Critical`. The same type channels
+/// filter notifications on, so it comes from [`wizfs_notify`].
+pub use wizfs_notify::Severity;
 
 /// What a finding is about. Disks are named by their stable identity (WWN, EUI-64 or
 /// model + serial), never by `/dev/sdX`, which changes between boots.

@@ -1,5 +1,6 @@
 //! WiZFS health: disk SMART data, temperature sensors, pool health rules, a compact
-//! history of measurements, and alerts that reach people by email, webhook or ntfy.
+//! history of measurements, and alerts that reach people by email, webhook, ntfy or Gotify
+//! (the channels are the crate `wizfs-notify`; [`notify`] says what to tell them).
 //!
 //! The crate is split the way the rest of WiZFS is: pure decisions over plain data
 //! ([`smart::rules`], [`smart::selftest`], [`pools`], [`sensors::evaluate_sensors`],

@@ -1,73 +1,22 @@
-//! Notifications that reach people: the [`Notifier`] trait and its three implementations,
-//! email over SMTP ([`email`], lettre), a generic JSON webhook and ntfy ([`http`], ureq).
-//! Channels are configured as `[[notify]]` entries ([`config`]); [`render`] turns a
-//! notification into the same title and text for every channel, and
-//! [`send_test_notification`] checks that a channel works end to end.
+//! Notifications of health alerts. The channels — email, webhook, ntfy and Gotify — with
+//! their `[[notify]]` configuration are the crate [`wizfs_notify`], re-exported here under
+//! their old paths; this module says what to tell people: [`render`] turns an alert's
+//! notification into the same [`Message`] for every channel, [`send_all`] sends deliveries
+//! through their channels and [`send_test_notification`] checks that a channel works end to
+//! end.
 //!
 //! Sending is blocking (one connection per message, a time limit on each); the daemon calls
 //! it from a blocking task, never on the async executor.
 
-use std::fmt;
-
 use serde::Serialize;
+
+pub use wizfs_notify::{
+    ChannelConfig, Message, Notifier, NotifyError, Priority, build_notifier, config, email, http,
+};
 
 use crate::Timestamp;
 use crate::alerts::{Delivery, Notification, NotificationEvent, Problem};
 use crate::finding::{FindingKind, Severity, Subject};
-
-pub mod config;
-pub mod email;
-pub mod http;
-
-pub use config::{ChannelConfig, build_notifier};
-
-/// Failures to configure a channel or deliver a message, naming the channel.
-#[derive(Debug, thiserror::Error)]
-pub enum NotifyError {
-    #[error("channel `{channel}`: {reason}")]
-    Config { channel: String, reason: String },
-    #[error("channel `{channel}`: reading secret {}: {source}", path.display())]
-    Secret {
-        channel: String,
-        path: std::path::PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("channel `{channel}`: invalid address {address:?}: {source}")]
-    Address {
-        channel: String,
-        address: String,
-        #[source]
-        source: lettre::address::AddressError,
-    },
-    #[error("channel `{channel}`: building the email: {source}")]
-    Message {
-        channel: String,
-        #[source]
-        source: lettre::error::Error,
-    },
-    #[error("channel `{channel}`: SMTP server {server}: {source}")]
-    Smtp {
-        channel: String,
-        server: String,
-        #[source]
-        source: lettre::transport::smtp::Error,
-    },
-    #[error("channel `{channel}`: POST {url}: {source}")]
-    Http {
-        channel: String,
-        url: String,
-        #[source]
-        source: Box<ureq::Error>,
-    },
-    #[error("channel `{channel}`: POST {url} answered HTTP {status}: {body}")]
-    HttpStatus {
-        channel: String,
-        url: String,
-        status: u16,
-        body: String,
-    },
-}
 
 /// One message for one channel, with what every channel needs to render it.
 #[derive(Clone, Debug, PartialEq)]
@@ -87,17 +36,30 @@ impl OutgoingMessage {
             suppressed_before: delivery.suppressed_before,
         }
     }
+
+    /// What every channel sends for it.
+    pub fn message(&self) -> Result<Message, serde_json::Error> {
+        let notification = &self.notification;
+        Ok(Message {
+            title: render::title(self),
+            body: render::body(self),
+            priority: render::priority(notification.event, notification.problem.severity),
+            tags: render::tags(self),
+            json: serde_json::to_string(&render::webhook_payload(self))?,
+        })
+    }
 }
 
-/// A way to reach people.
-pub trait Notifier: Send + Sync + fmt::Debug {
-    /// The channel name from the configuration.
-    fn name(&self) -> &str;
-    /// Delivers one message; returns once the server has accepted it.
-    fn send(&self, message: &OutgoingMessage) -> Result<(), NotifyError>;
+/// Renders `outgoing` and sends it through `notifier`.
+fn deliver(notifier: &dyn Notifier, outgoing: &OutgoingMessage) -> Result<(), NotifyError> {
+    let message = outgoing.message().map_err(|error| NotifyError::Config {
+        channel: notifier.name().to_owned(),
+        reason: format!("encoding the payload: {error}"),
+    })?;
+    notifier.send(&message)
 }
 
-/// The title and text of a message, the same for every channel.
+/// The title, text, priority, tags and webhook JSON of a message, the same for every channel.
 pub mod render {
     use super::*;
 
@@ -197,6 +159,34 @@ pub mod render {
             suppressed_before: message.suppressed_before,
         }
     }
+
+    /// How insistently to ring: by severity, and the default for a resolved or test
+    /// message (ntfy 2–5, 3 for resolved; Gotify 2, 5, 8, 10).
+    pub fn priority(event: NotificationEvent, severity: Severity) -> Priority {
+        match (event, severity) {
+            (NotificationEvent::Resolved | NotificationEvent::Test, _) => Priority::Default,
+            (_, Severity::Info) => Priority::Low,
+            (_, Severity::Warning) => Priority::High,
+            (_, Severity::Critical) => Priority::Urgent,
+        }
+    }
+
+    /// Tags: an emoji short code (ntfy shows it before the title), the event and the kind.
+    pub fn tags(message: &OutgoingMessage) -> Vec<String> {
+        let notification = &message.notification;
+        let emoji = match (notification.event, notification.problem.severity) {
+            (NotificationEvent::Resolved, _) => "white_check_mark",
+            (NotificationEvent::Test, _) => "test_tube",
+            (_, Severity::Critical) => "rotating_light",
+            (_, Severity::Warning) => "warning",
+            (_, Severity::Info) => "information_source",
+        };
+        vec![
+            emoji.to_owned(),
+            notification.event.as_str().to_owned(),
+            notification.problem.kind.to_string(),
+        ]
+    }
 }
 
 /// Sends a test message through `notifier` ("the test button"): proves the configuration,
@@ -224,7 +214,7 @@ pub fn send_test_notification(
         },
         suppressed_before: 0,
     };
-    notifier.send(&message)
+    deliver(notifier, &message)
 }
 
 /// Sends each delivery through the notifier of its channel; returns the failures (a failing
@@ -246,7 +236,10 @@ pub fn send_all(
             });
             continue;
         };
-        if let Err(error) = notifier.send(&OutgoingMessage::from_delivery(host, delivery)) {
+        if let Err(error) = deliver(
+            notifier.as_ref(),
+            &OutgoingMessage::from_delivery(host, delivery),
+        ) {
             failures.push(error);
         }
     }

@@ -1,299 +1,63 @@
-//! Notifiers against real servers on 127.0.0.1: a minimal SMTP server written here (it
-//! speaks just enough ESMTP for lettre: EHLO, AUTH PLAIN, MAIL, RCPT, DATA, QUIT) and an axum
-//! server that records webhook and ntfy requests. Nothing leaves the machine.
+//! What health alerts tell people, through recording channels (the channels themselves are
+//! tested against real servers in `wizfs-notify`): the title, text, priority, tags and
+//! webhook JSON of a notification, test messages, and deliveries fanned out to their channels
+//! with failures reported per channel.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{SocketAddr, TcpListener};
 use std::sync::{Arc, Mutex};
 
-use axum::Router;
-use axum::extract::{Path as UrlPath, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
 use wizfs_health::alerts::{Delivery, Notification, NotificationEvent, Problem};
-use wizfs_health::notify::config::{
-    EmailChannel, NtfyChannel, SmtpSecurity, WebhookChannel, resolve_secret,
-};
 use wizfs_health::notify::{
-    ChannelConfig, NotifyError, build_notifier, send_all, send_test_notification,
+    Message, Notifier, NotifyError, OutgoingMessage, Priority, send_all, send_test_notification,
 };
 use wizfs_health::{FindingKind, Severity, Subject, Timestamp};
 
 const NOW: Timestamp = Timestamp(1_800_000_000);
 
-// ---------------------------------------------------------------- SMTP sink
-
-#[derive(Debug, Default)]
-struct Mail {
-    commands: Vec<String>,
-    data: String,
+/// A channel that keeps what it is given, or refuses it.
+#[derive(Debug)]
+struct Recorder {
+    name: String,
+    refuse: bool,
+    sent: Arc<Mutex<Vec<Message>>>,
 }
 
-/// Accepts one SMTP session and hands back what the client said.
-fn smtp_sink() -> (SocketAddr, std::thread::JoinHandle<Mail>) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let address = listener.local_addr().expect("address");
-    let handle = std::thread::spawn(move || {
-        let (stream, _) = listener.accept().expect("accept");
-        stream
-            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
-            .expect("timeout");
-        let mut writer = stream.try_clone().expect("clone");
-        let mut reader = BufReader::new(stream);
-        let mut mail = Mail::default();
-        let mut reply = |text: &str| {
-            writer.write_all(text.as_bytes()).expect("write");
-            writer.flush().expect("flush");
-        };
-        reply("220 sink.test ESMTP\r\n");
-        let mut line = String::new();
-        loop {
-            line.clear();
-            if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                break;
-            }
-            let command = line.trim_end().to_owned();
-            mail.commands.push(command.clone());
-            let verb = command.split(' ').next().unwrap_or("").to_ascii_uppercase();
-            match verb.as_str() {
-                "EHLO" => reply("250-sink.test\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n"),
-                "AUTH" => reply("235 2.7.0 Authentication successful\r\n"),
-                "MAIL" | "RCPT" | "RSET" | "NOOP" => reply("250 OK\r\n"),
-                "DATA" => {
-                    reply("354 End data with <CR><LF>.<CR><LF>\r\n");
-                    loop {
-                        line.clear();
-                        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == ".\r\n" {
-                            break;
-                        }
-                        mail.data.push_str(&line);
-                    }
-                    reply("250 OK queued\r\n");
-                }
-                "QUIT" => {
-                    reply("221 Bye\r\n");
-                    break;
-                }
-                _ => reply("502 Command not implemented\r\n"),
-            }
-        }
-        mail
-    });
-    (address, handle)
-}
-
-/// Base64 of `bytes` (standard alphabet, padded), for checking AUTH PLAIN.
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut text = String::new();
-    for chunk in bytes.chunks(3) {
-        let value = chunk.iter().enumerate().fold(0u32, |value, (index, byte)| {
-            value | u32::from(*byte) << (16 - 8 * index)
-        });
-        for index in 0..4 {
-            if index <= chunk.len() {
-                text.push(ALPHABET[(value >> (18 - 6 * index) & 63) as usize] as char);
-            } else {
-                text.push('=');
-            }
-        }
-    }
-    text
-}
-
-fn email_channel(port: u16) -> EmailChannel {
-    EmailChannel {
-        name: "mail".into(),
-        min_severity: Severity::Warning,
-        smtp_host: "127.0.0.1".into(),
-        smtp_port: Some(port),
-        security: SmtpSecurity::None,
-        username: Some("nas".into()),
-        password: Some("s3cret".into()),
-        password_file: None,
-        from: "WiZFS <nas@example.org>".into(),
-        to: vec![
-            "admin@example.org".into(),
-            "Second <second@example.org>".into(),
-        ],
-        timeout_seconds: 10,
-    }
-}
-
-#[test]
-fn email_with_authentication_reaches_the_smtp_server() {
-    let (address, server) = smtp_sink();
-    let notifier =
-        build_notifier(&ChannelConfig::Email(email_channel(address.port()))).expect("builds");
-    send_test_notification(notifier.as_ref(), "nas1", NOW).expect("sends");
-    let mail = server.join().expect("server");
-    let expected_auth = format!("AUTH PLAIN {}", base64(b"\0nas\0s3cret"));
-    assert!(
-        mail.commands.contains(&expected_auth),
-        "{:?}",
-        mail.commands
-    );
-    assert!(
-        mail.commands
-            .contains(&"MAIL FROM:<nas@example.org>".to_owned()),
-        "{:?}",
-        mail.commands
-    );
-    assert!(
-        mail.commands
-            .contains(&"RCPT TO:<admin@example.org>".to_owned())
-    );
-    assert!(
-        mail.commands
-            .contains(&"RCPT TO:<second@example.org>".to_owned())
-    );
-    assert!(
-        mail.data
-            .contains("Subject: [WiZFS nas1] TEST: collector notification channel mail"),
-        "{}",
-        mail.data
-    );
-    assert!(
-        mail.data.contains("This is a test message on nas1"),
-        "{}",
-        mail.data
-    );
-}
-
-#[test]
-fn email_refuses_a_password_in_clear_text_to_a_remote_server() {
-    let mut channel = email_channel(25);
-    channel.smtp_host = "mail.example.org".into();
-    let error = build_notifier(&ChannelConfig::Email(channel)).expect_err("refused");
-    assert!(error.to_string().contains("without TLS"), "{error}");
-}
-
-#[test]
-fn email_configuration_errors_name_the_problem() {
-    let mut bad_from = email_channel(25);
-    bad_from.from = "not an address".into();
-    assert!(matches!(
-        build_notifier(&ChannelConfig::Email(bad_from)),
-        Err(NotifyError::Address { .. })
-    ));
-    let mut nobody = email_channel(25);
-    nobody.to.clear();
-    assert!(matches!(
-        build_notifier(&ChannelConfig::Email(nobody)),
-        Err(NotifyError::Config { .. })
-    ));
-    let mut user_only = email_channel(25);
-    user_only.password = None;
-    assert!(matches!(
-        build_notifier(&ChannelConfig::Email(user_only)),
-        Err(NotifyError::Config { .. })
-    ));
-}
-
-#[test]
-fn email_to_a_closed_port_is_an_smtp_error() {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("address").port();
-    drop(listener);
-    let notifier = build_notifier(&ChannelConfig::Email(email_channel(port))).expect("builds");
-    let error = send_test_notification(notifier.as_ref(), "nas1", NOW).expect_err("fails");
-    assert!(matches!(error, NotifyError::Smtp { .. }), "{error}");
-}
-
-// ---------------------------------------------------------------- HTTP receiver
-
-#[derive(Clone, Debug)]
-struct Request {
-    path: String,
-    headers: HeaderMap,
-    body: String,
-}
-
-type Recorded = Arc<Mutex<Vec<Request>>>;
-
-async fn record(
-    State(recorded): State<Recorded>,
-    UrlPath(path): UrlPath<String>,
-    headers: HeaderMap,
-    body: String,
-) -> (StatusCode, &'static str) {
-    let failing = path == "fail";
-    if let Ok(mut requests) = recorded.lock() {
-        requests.push(Request {
-            path,
-            headers,
-            body,
-        });
-    }
-    if failing {
-        (StatusCode::INTERNAL_SERVER_ERROR, "boom")
-    } else {
-        (StatusCode::OK, "ok")
-    }
-}
-
-/// An axum server on 127.0.0.1 in its own thread and runtime; lives for the test process.
-fn http_receiver() -> (String, Recorded) {
-    let recorded: Recorded = Arc::default();
-    let app = Router::new()
-        .route("/{path}", post(record))
-        .with_state(recorded.clone());
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.set_nonblocking(true).expect("nonblocking");
-    let address = listener.local_addr().expect("address");
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-            axum::serve(listener, app).await.expect("serve");
-        });
-    });
-    (format!("http://{address}"), recorded)
-}
-
-fn requests(recorded: &Recorded) -> Vec<Request> {
-    recorded
-        .lock()
-        .map(|requests| requests.clone())
-        .unwrap_or_default()
-}
-
-fn header<'a>(request: &'a Request, name: &str) -> &'a str {
-    request
-        .headers
-        .get(name)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or("")
-}
-
-fn webhook(name: &str, url: String) -> ChannelConfig {
-    ChannelConfig::Webhook(WebhookChannel {
+fn recorder(name: &str, refuse: bool) -> (Box<dyn Notifier>, Arc<Mutex<Vec<Message>>>) {
+    let sent = Arc::new(Mutex::new(Vec::new()));
+    let notifier = Recorder {
         name: name.into(),
-        min_severity: Severity::Warning,
-        url,
-        token: Some("hook-token".into()),
-        token_file: None,
-        timeout_seconds: 10,
-    })
+        refuse,
+        sent: sent.clone(),
+    };
+    (Box::new(notifier), sent)
 }
 
-fn ntfy_channel(server: String, token_file: Option<std::path::PathBuf>) -> NtfyChannel {
-    NtfyChannel {
-        name: "phone".into(),
-        min_severity: Severity::Critical,
-        server,
-        topic: "wizfs-alerts".into(),
-        token: None,
-        token_file,
-        timeout_seconds: 10,
+impl Notifier for Recorder {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn send(&self, message: &Message) -> Result<(), NotifyError> {
+        if self.refuse {
+            return Err(NotifyError::HttpStatus {
+                channel: self.name.clone(),
+                url: "http://127.0.0.1/fail".into(),
+                status: 500,
+                body: "boom".into(),
+            });
+        }
+        self.sent
+            .lock()
+            .map_err(|_| NotifyError::Config {
+                channel: self.name.clone(),
+                reason: "poisoned".into(),
+            })?
+            .push(message.clone());
+        Ok(())
     }
 }
 
-fn ntfy(server: String, token_file: Option<std::path::PathBuf>) -> ChannelConfig {
-    ChannelConfig::Ntfy(ntfy_channel(server, token_file))
+fn messages(sent: &Arc<Mutex<Vec<Message>>>) -> Vec<Message> {
+    sent.lock().map(|sent| sent.clone()).unwrap_or_default()
 }
 
 fn degraded(event: NotificationEvent) -> Notification {
@@ -315,24 +79,20 @@ fn degraded(event: NotificationEvent) -> Notification {
     }
 }
 
+fn delivery(channel: &str, event: NotificationEvent, suppressed_before: u32) -> Delivery {
+    Delivery {
+        channel: channel.into(),
+        notification: degraded(event),
+        suppressed_before,
+    }
+}
+
 #[test]
-fn webhook_posts_the_notification_as_json() {
-    let (base, recorded) = http_receiver();
-    let notifier = build_notifier(&webhook("hook", format!("{base}/hook"))).expect("builds");
-    let deliveries = [Delivery {
-        channel: "hook".into(),
-        notification: degraded(NotificationEvent::New),
-        suppressed_before: 2,
-    }];
-    let failures = send_all(&[notifier], &deliveries, "nas1");
-    assert!(failures.is_empty(), "{failures:?}");
-    let got = requests(&recorded);
-    assert_eq!(got.len(), 1);
-    let request = &got[0];
-    assert_eq!(request.path, "hook");
-    assert_eq!(header(request, "content-type"), "application/json");
-    assert_eq!(header(request, "authorization"), "Bearer hook-token");
-    let json: serde_json::Value = serde_json::from_str(&request.body).expect("json");
+fn the_webhook_json_carries_the_whole_notification() {
+    let outgoing =
+        OutgoingMessage::from_delivery("nas1", &delivery("hook", NotificationEvent::New, 2));
+    let message = outgoing.message().expect("renders");
+    let json: serde_json::Value = serde_json::from_str(&message.json).expect("json");
     assert_eq!(json["source"], "wizfs");
     assert_eq!(json["host"], "nas1");
     assert_eq!(json["event"], "new");
@@ -341,45 +101,38 @@ fn webhook_posts_the_notification_as_json() {
     assert_eq!(json["subject"]["type"], "pool");
     assert_eq!(json["subject"]["pool"], "tank");
     assert_eq!(json["first_seen"], NOW.seconds());
+    assert_eq!(json["cleared"], serde_json::Value::Null);
     assert_eq!(json["suppressed_before"], 2);
     assert_eq!(
         json["title"],
         "[WiZFS nas1] CRITICAL: pool tank: pool_state"
     );
+    assert!(
+        message
+            .body
+            .contains("2 earlier notifications to this channel were held back"),
+        "{}",
+        message.body
+    );
 }
 
 #[test]
-fn ntfy_posts_text_with_title_priority_and_tags() {
-    let (base, recorded) = http_receiver();
-    let folder = tempfile::tempdir().expect("temp dir");
-    let token_file = folder.path().join("ntfy-token");
-    std::fs::write(&token_file, "tk_secret\n").expect("write");
-    // A trailing slash on the server is fine.
-    let notifier = build_notifier(&ntfy(format!("{base}/"), Some(token_file))).expect("builds");
+fn title_priority_and_tags_follow_the_event_and_severity() {
+    let (notifier, sent) = recorder("phone", false);
     let deliveries = [
-        Delivery {
-            channel: "phone".into(),
-            notification: degraded(NotificationEvent::New),
-            suppressed_before: 0,
-        },
-        Delivery {
-            channel: "phone".into(),
-            notification: degraded(NotificationEvent::Resolved),
-            suppressed_before: 0,
-        },
+        delivery("phone", NotificationEvent::New, 0),
+        delivery("phone", NotificationEvent::Resolved, 0),
     ];
     let failures = send_all(&[notifier], &deliveries, "nas1");
     assert!(failures.is_empty(), "{failures:?}");
-    let got = requests(&recorded);
+    let got = messages(&sent);
     let summary: Vec<_> = got
         .iter()
-        .map(|request| {
+        .map(|message| {
             (
-                request.path.as_str(),
-                header(request, "title"),
-                header(request, "priority"),
-                header(request, "tags"),
-                header(request, "authorization"),
+                message.title.as_str(),
+                message.priority,
+                message.tags.join(","),
             )
         })
         .collect();
@@ -387,18 +140,14 @@ fn ntfy_posts_text_with_title_priority_and_tags() {
         summary,
         vec![
             (
-                "wizfs-alerts",
                 "[WiZFS nas1] CRITICAL: pool tank: pool_state",
-                "5",
-                "rotating_light,new,pool_state",
-                "Bearer tk_secret"
+                Priority::Urgent,
+                "rotating_light,new,pool_state".to_owned()
             ),
             (
-                "wizfs-alerts",
                 "[WiZFS nas1] RESOLVED: pool tank: pool_state",
-                "3",
-                "white_check_mark,resolved,pool_state",
-                "Bearer tk_secret"
+                Priority::Default,
+                "white_check_mark,resolved,pool_state".to_owned()
             ),
         ]
     );
@@ -411,100 +160,38 @@ fn ntfy_posts_text_with_title_priority_and_tags() {
 }
 
 #[test]
-fn http_errors_carry_the_status_and_body_and_do_not_stop_other_channels() {
-    let (base, recorded) = http_receiver();
-    let failing = build_notifier(&webhook("broken", format!("{base}/fail"))).expect("builds");
-    let working = build_notifier(&webhook("hook", format!("{base}/hook"))).expect("builds");
-    let notification = degraded(NotificationEvent::New);
+fn a_failing_or_missing_channel_does_not_stop_the_others() {
+    let (failing, _) = recorder("broken", true);
+    let (working, sent) = recorder("hook", false);
     let deliveries: Vec<_> = ["broken", "hook", "missing"]
         .iter()
-        .map(|channel| Delivery {
-            channel: (*channel).into(),
-            notification: notification.clone(),
-            suppressed_before: 0,
-        })
+        .map(|channel| delivery(channel, NotificationEvent::New, 0))
         .collect();
     let failures = send_all(&[failing, working], &deliveries, "nas1");
     assert_eq!(failures.len(), 2, "{failures:?}");
-    match &failures[0] {
-        NotifyError::HttpStatus {
-            status,
-            body,
-            channel,
-            ..
-        } => {
-            assert_eq!(
-                (*status, body.as_str(), channel.as_str()),
-                (500, "boom", "broken")
-            );
-        }
-        other => panic!("{other}"),
-    }
+    assert!(
+        matches!(&failures[0], NotifyError::HttpStatus { channel, status: 500, .. } if channel == "broken")
+    );
     assert!(matches!(&failures[1], NotifyError::Config { channel, .. } if channel == "missing"));
-    let paths: Vec<_> = requests(&recorded)
-        .into_iter()
-        .map(|request| request.path)
-        .collect();
-    assert_eq!(paths, vec!["fail", "hook"]);
+    assert_eq!(messages(&sent).len(), 1);
 }
 
 #[test]
-fn unreachable_http_server_is_an_http_error() {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let address = listener.local_addr().expect("address");
-    drop(listener);
-    let notifier =
-        build_notifier(&webhook("hook", format!("http://{address}/hook"))).expect("builds");
-    let error = send_test_notification(notifier.as_ref(), "nas1", NOW).expect_err("fails");
-    assert!(matches!(error, NotifyError::Http { .. }), "{error}");
-}
-
-#[test]
-fn channel_configuration_is_checked_when_building() {
-    let cases = [
-        webhook("hook", "ftp://example.org/x".into()),
-        webhook("hook", "https://".into()),
-        webhook("bad name", "https://example.org/x".into()),
-        ChannelConfig::Ntfy(NtfyChannel {
-            topic: "has/slash".into(),
-            ..ntfy_channel("https://ntfy.sh".into(), None)
-        }),
-    ];
-    for config in cases {
-        let error = build_notifier(&config).expect_err("invalid");
-        assert!(matches!(error, NotifyError::Config { .. }), "{error}");
-    }
-}
-
-#[test]
-fn secrets_from_files() {
-    let folder = tempfile::tempdir().expect("temp dir");
-    let file = folder.path().join("secret");
-    std::fs::write(&file, "pass word\r\n").expect("write");
+fn a_test_message_names_its_channel_and_host() {
+    let (notifier, sent) = recorder("mail", false);
+    send_test_notification(notifier.as_ref(), "nas1", NOW).expect("sends");
+    let got = messages(&sent);
     assert_eq!(
-        resolve_secret("c", "password", None, Some(&file)).expect("reads"),
-        Some("pass word".into())
+        got[0].title,
+        "[WiZFS nas1] TEST: collector notification channel mail: collector_failed"
+    );
+    assert!(
+        got[0].body.contains("This is a test message on nas1"),
+        "{}",
+        got[0].body
     );
     assert_eq!(
-        resolve_secret("c", "password", Some("x"), None).expect("inline"),
-        Some("x".into())
+        (got[0].priority, got[0].tags[0].as_str()),
+        (Priority::Default, "test_tube")
     );
-    assert_eq!(
-        resolve_secret("c", "password", None, None).expect("none"),
-        None
-    );
-    assert!(matches!(
-        resolve_secret("c", "password", Some("x"), Some(&file)),
-        Err(NotifyError::Config { .. })
-    ));
-    let empty = folder.path().join("empty");
-    std::fs::write(&empty, "\n").expect("write");
-    assert!(matches!(
-        resolve_secret("c", "password", None, Some(&empty)),
-        Err(NotifyError::Config { .. })
-    ));
-    assert!(matches!(
-        resolve_secret("c", "password", None, Some(&folder.path().join("missing"))),
-        Err(NotifyError::Secret { .. })
-    ));
 }
