@@ -6,8 +6,8 @@
 //!
 //! First of all, a request must name one of the console's own hosts (against DNS rebinding:
 //! `crate::security::HostCheck`). Public without a session: [`PUBLIC_PATHS`] and the files of
-//! the browser bundle under `/pkg/` ([`is_bundle_path`], decided on the path as sent, so no
-//! encoded `..` passes). Anything else gets a redirect to `/login` (pages) or `401` (API,
+//! the browser bundle under `/pkg/` ([`crate::security::is_bundle_path`], decided on the
+//! path as sent, so no encoded `..` passes). Anything else gets a redirect to `/login` (pages) or `401` (API,
 //! server functions, events). Password checks are counted by the limiter before they run and
 //! at most [`MAX_PASSWORD_CHECKS`] run at a time (a few requests wait briefly for a turn).
 
@@ -29,7 +29,8 @@ use wizfs_auth::{
 };
 use wizfs_web::pages::auth::SignInError;
 
-/// Routes that answer without a session (besides the bundle's files, [`is_bundle_path`]).
+/// Routes that answer without a session (besides the bundle's files,
+/// [`crate::security::is_bundle_path`]).
 /// `/logout` only ends the session it is given, so an expired one still leads back to the
 /// sign-in page.
 pub const PUBLIC_PATHS: [&str; 5] = ["/login", "/setup", "/logout", "/healthz", "/favicon.ico"];
@@ -39,21 +40,7 @@ pub const PUBLIC_PATHS: [&str; 5] = ["/login", "/setup", "/logout", "/healthz", 
 /// router will see it — no `%` escapes, no `.` or `..` segments, no empty segment — so that
 /// no spelling of another page (`/pkg/%2e%2e/search`) passes as public.
 pub fn is_public(path: &str) -> bool {
-    PUBLIC_PATHS.contains(&path) || is_bundle_path(path)
-}
-
-/// A file of the browser bundle: `/pkg/` then segments of letters, digits, `_`, `-` and
-/// `.`, none empty or starting with a dot.
-pub fn is_bundle_path(path: &str) -> bool {
-    path.strip_prefix("/pkg/").is_some_and(|rest| {
-        rest.split('/').all(|segment| {
-            !segment.is_empty()
-                && !segment.starts_with('.')
-                && segment
-                    .bytes()
-                    .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'-' | b'.'))
-        })
-    })
+    PUBLIC_PATHS.contains(&path) || crate::security::is_bundle_path(path)
 }
 
 /// Password verifications (sign-in) and hashings (setup) at a time: each takes ~19 MiB and

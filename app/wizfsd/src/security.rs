@@ -80,7 +80,7 @@ pub struct HeaderPolicy {
 
 /// The middleware that adds the security headers to every answer.
 pub async fn headers(State(policy): State<HeaderPolicy>, request: Request, next: Next) -> Response {
-    let cacheable = crate::auth::is_bundle_path(request.uri().path());
+    let cacheable = is_bundle_path(request.uri().path());
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     let set = |headers: &mut axum::http::HeaderMap, name: HeaderName, value: &'static str| {
@@ -210,6 +210,20 @@ impl HostCheck {
             .unwrap_or_else(std::sync::PoisonError::into_inner) = (Instant::now(), fresh);
         verdict
     }
+}
+
+/// A file of the browser bundle: `/pkg/` then segments of letters, digits, `_`, `-` and
+/// `.`, none empty or starting with a dot.
+pub fn is_bundle_path(path: &str) -> bool {
+    path.strip_prefix("/pkg/").is_some_and(|rest| {
+        rest.split('/').all(|segment| {
+            !segment.is_empty()
+                && !segment.starts_with('.')
+                && segment
+                    .bytes()
+                    .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'-' | b'.'))
+        })
+    })
 }
 
 #[cfg(test)]
