@@ -15,8 +15,8 @@ use crate::policies::{PlanQuery, PoliciesView, ReclaimView, RunReportView};
 use crate::{
     CompareQuery, CreateSnapshotBody, DatasetQuery, DatasetView, DestroySnapshotsBody, EntryQuery,
     EntryView, ErrorKind, FileVersionView, IndexReportView, IndexRequest, PlanView, PoolView,
-    ReclaimableQuery, ReportView, RestoreBody, SearchRequest, SearchResultsView, SnapshotView,
-    VersionsQuery,
+    ReclaimableQuery, ReportView, RestoreBody, RunView, SearchRequest, SearchResultsView,
+    SnapshotView, TaskRunsQuery, TaskView, TriggerRequest, VersionsQuery,
 };
 
 /// Why an operation failed: what kind of failure, and what to tell a person.
@@ -92,4 +92,10 @@ pub trait Api: Send + Sync {
     fn test_notification(&self, query: TestQuery) -> ApiFuture<'_, Vec<TestResult>>;
     /// `GET /api/v1/jobs`.
     fn jobs(&self) -> ApiFuture<'_, Vec<JobView>>;
+    /// `GET /api/v1/tasks`: the background tasks now.
+    fn tasks(&self) -> ApiFuture<'_, Vec<TaskView>>;
+    /// `GET /api/v1/tasks/runs`: a task's last runs, newest first.
+    fn task_runs(&self, query: TaskRunsQuery) -> ApiFuture<'_, Vec<RunView>>;
+    /// `POST /api/v1/tasks/trigger`: run a task now; its status.
+    fn trigger_task(&self, request: TriggerRequest) -> ApiFuture<'_, TaskView>;
 }

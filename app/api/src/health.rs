@@ -58,13 +58,24 @@ impl fmt::Display for DiskId {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Subject {
-    Disk { disk: DiskId },
-    Pool { pool: String },
+    Disk {
+        disk: DiskId,
+    },
+    Pool {
+        pool: String,
+    },
     /// A vdev inside a pool, named as `zpool status` names it.
-    Vdev { pool: String, vdev: String },
-    Sensor { sensor: String },
+    Vdev {
+        pool: String,
+        vdev: String,
+    },
+    Sensor {
+        sensor: String,
+    },
     /// The monitoring itself (smartctl missing, a collector failing).
-    Collector { collector: String },
+    Collector {
+        collector: String,
+    },
 }
 
 impl fmt::Display for Subject {

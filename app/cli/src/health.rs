@@ -9,16 +9,15 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use serde::Serialize;
-use wizfs_health::history::{ChartPoint, History};
+use wizfs_api::health::{HealthView, SeriesView, Severity, VdevView};
+use wizfs_health::Timestamp;
+use wizfs_health::history::History;
 use wizfs_health::sensors::udisks::read_udisks;
-use wizfs_health::{Severity, Timestamp};
 use wizfs_zfs::Zfs;
 
 use super::{Cli, backend_for, config_for, data_dir_for, emit, format_bytes};
 use wizfs_services::health::collect::Observation;
 use wizfs_services::health::{history_directory, host_name, test_notifications};
-use wizfs_services::wire::health::{HealthView, VdevView};
 
 #[derive(Debug, Args)]
 pub struct HealthArguments {
@@ -114,7 +113,7 @@ fn show(cli: &Cli, zfs: &dyn Zfs, json: bool, out: &mut dyn Write) -> anyhow::Re
         &udisks,
         wizfs_recovery::system_clock(),
     );
-    let view = HealthView::new(&observation, Vec::new(), Vec::new(), None);
+    let view = wizfs_services::views::health::health(&observation, Vec::new(), Vec::new(), None);
     emit(out, json, &view, |out| print_view(out, &view))
 }
 
@@ -288,14 +287,6 @@ fn test_notification(
     Ok(())
 }
 
-#[derive(Debug, Serialize)]
-struct SeriesView {
-    metric: String,
-    from: i64,
-    to: i64,
-    points: Vec<ChartPoint>,
-}
-
 fn history(
     cli: &Cli,
     arguments: &HistoryArguments,
@@ -334,7 +325,10 @@ fn history(
         metric: metric.clone(),
         from: from.seconds(),
         to: to.seconds(),
-        points,
+        points: points
+            .iter()
+            .map(wizfs_services::views::health::chart_point)
+            .collect(),
     };
     emit(out, json, &view, |out| {
         if view.points.is_empty() {

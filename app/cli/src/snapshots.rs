@@ -15,7 +15,8 @@ use wizfs_snapshots::{PolicyConfig, RunMemory, RunMode};
 use wizfs_zfs::Zfs;
 
 use super::{Cli, config_for, emit, format_bytes, index_after_change};
-use wizfs_services::wire::snapshots::{DecisionView, PlanView, PolicyView, RunReportView};
+use wizfs_api::policies::{DecisionView, PlanView, PolicyView, RunReportView};
+use wizfs_services::views::policies::{plan as plan_view, policy as policy_view, run_report};
 
 #[derive(Debug, Args)]
 pub struct PolicyCheckArguments {
@@ -75,8 +76,8 @@ pub fn check(
     require_policy(&policies, None)?;
     let report = wizfs_snapshots::plan_now(zfs, &policies, wizfs_services::snapshots::now(), false);
     let view = CheckView {
-        policies: policies.iter().map(PolicyView::from).collect(),
-        plan: PlanView::from(&report),
+        policies: policies.iter().map(policy_view).collect(),
+        plan: plan_view(&report),
     };
     emit(out, json, &view, |out| {
         for (policy, due) in view.policies.iter().zip(&view.plan.due) {
@@ -228,7 +229,7 @@ pub fn prune(
     let now = wizfs_services::snapshots::now();
     if arguments.dry_run {
         let report = wizfs_snapshots::plan_now(zfs.as_ref(), &policies, now, true);
-        let mut view = PlanView::from(&report);
+        let mut view = plan_view(&report);
         if let Some(id) = &arguments.policy {
             view.decisions
                 .retain(|decision| decision.managed_by.as_deref() == Some(id.as_str()));
@@ -251,7 +252,7 @@ pub fn prune(
         mode,
     );
     index_after_change(cli, zfs, report.touched_datasets().iter(), false);
-    let view = RunReportView::from(&report);
+    let view = run_report(&report);
     emit(out, json, &view, |out| print_run(out, &view))?;
     if report.has_errors() {
         anyhow::bail!("pruning did not complete");
@@ -281,7 +282,7 @@ pub fn run(cli: &Cli, zfs: &Arc<dyn Zfs>, json: bool, out: &mut dyn Write) -> an
         RunMode::Scheduled,
     );
     index_after_change(cli, zfs, report.touched_datasets().iter(), false);
-    let view = RunReportView::from(&report);
+    let view = run_report(&report);
     emit(out, json, &view, |out| print_run(out, &view))?;
     if report.has_errors() {
         return Err(anyhow::anyhow!("the run did not complete"))

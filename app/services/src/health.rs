@@ -30,10 +30,11 @@ use wizfs_health::smart::{
 };
 use wizfs_zfs::Zfs;
 
-use crate::wire::health::{HealthView, RoundView, SentView};
+use wizfs_api::health::{HealthView, RoundView, SentView, TestResult};
 
 pub mod collect;
 pub mod fixtures;
+mod operations;
 mod self_tests;
 
 #[cfg(test)]
@@ -75,14 +76,6 @@ pub fn build_notifiers(config: &HealthConfig) -> (Vec<Box<dyn Notifier>>, Vec<No
         }
     }
     (notifiers, failures)
-}
-
-/// The outcome of a test message on one channel.
-#[derive(Debug, Clone, Serialize)]
-pub struct TestResult {
-    pub channel: String,
-    pub delivered: bool,
-    pub error: Option<String>,
 }
 
 /// Sends a test message to every configured channel, or only to `only`. `None` when `only`
@@ -356,12 +349,25 @@ impl HealthService {
         let round = RoundView {
             smart_read: smart_due,
             notifications,
-            self_tests_started,
+            self_tests_started: self_tests_started
+                .iter()
+                .map(crate::views::health::planned_self_test)
+                .collect(),
             scrubs_started,
             history_points,
         };
-        let alerts = memory.book.active().into_iter().cloned().collect();
-        let view = Arc::new(HealthView::new(&observation, alerts, problems, Some(round)));
+        let alerts = memory
+            .book
+            .active()
+            .into_iter()
+            .map(crate::views::health::alert)
+            .collect();
+        let view = Arc::new(crate::views::health::health(
+            &observation,
+            alerts,
+            problems,
+            Some(round),
+        ));
         *inner.latest.write().unwrap_or_else(PoisonError::into_inner) = Some(view.clone());
         view
     }
@@ -497,7 +503,7 @@ impl HealthService {
                     tracing::warn!(%error, "notification not delivered");
                     problems.push(error.to_string());
                 }
-                SentView::new(delivery, sent.is_empty())
+                crate::views::health::sent(delivery, sent.is_empty())
             })
             .collect()
     }

@@ -6,25 +6,11 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use serde::Serialize;
 use tokio::sync::watch;
+use wizfs_api::jobs::{JobState, JobView};
 
 /// Finished jobs kept for the dashboard.
 pub const KEPT_JOBS: usize = 20;
-
-/// One job as the console sees it (`wizfs_web::model::Job`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct JobView {
-    pub id: u64,
-    /// `index` or `restore`.
-    pub kind: &'static str,
-    pub title: String,
-    /// `running`, `done` or `failed`.
-    pub state: &'static str,
-    pub done: u64,
-    pub total: u64,
-    pub message: String,
-}
 
 /// The registry of jobs (cheap to clone; clones share it).
 #[derive(Debug, Clone)]
@@ -48,9 +34,9 @@ impl Jobs {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let job = JobView {
             id,
-            kind,
+            kind: kind.to_owned(),
             title: title.into(),
-            state: "running",
+            state: JobState::Running,
             done: 0,
             total: 0,
             message: String::new(),
@@ -59,7 +45,7 @@ impl Jobs {
             list.push(job);
             // Drop the oldest finished jobs beyond the limit; running ones always stay.
             while list.len() > KEPT_JOBS {
-                match list.iter().position(|job| job.state != "running") {
+                match list.iter().position(|job| job.state != JobState::Running) {
                     Some(oldest) => {
                         list.remove(oldest);
                     }
@@ -113,19 +99,19 @@ impl JobHandle {
     }
 
     pub fn succeed(mut self, message: impl Into<String>) {
-        self.finish("done", message.into());
+        self.finish(JobState::Done, message.into());
     }
 
     pub fn fail(mut self, message: impl Into<String>) {
-        self.finish("failed", message.into());
+        self.finish(JobState::Failed, message.into());
     }
 
-    fn finish(&mut self, state: &'static str, message: String) {
+    fn finish(&mut self, state: JobState, message: String) {
         self.finished = true;
         self.jobs.update(self.id, |job| {
             job.state = state;
             job.message = message;
-            if state == "done" && job.total > 0 {
+            if state == JobState::Done && job.total > 0 {
                 job.done = job.total;
             }
         });
@@ -135,7 +121,7 @@ impl JobHandle {
 impl Drop for JobHandle {
     fn drop(&mut self) {
         if !self.finished {
-            self.finish("failed", "stopped before it finished".into());
+            self.finish(JobState::Failed, "stopped before it finished".into());
         }
     }
 }
@@ -152,19 +138,19 @@ mod tests {
         assert!(events.has_changed().unwrap());
         job.progress(1, 4, "a.txt");
         assert_eq!(jobs.list()[0].done, 1);
-        assert_eq!(jobs.list()[0].state, "running");
+        assert_eq!(jobs.list()[0].state, JobState::Running);
         job.succeed("1 file");
         let list = jobs.list();
         assert_eq!(
             (list[0].state, list[0].done, list[0].message.as_str()),
-            ("done", 4, "1 file")
+            (JobState::Done, 4, "1 file")
         );
         events.mark_unchanged();
         drop(jobs.start("index", "Index"));
         assert!(events.has_changed().unwrap());
         assert_eq!(
             jobs.list()[1].state,
-            "failed",
+            JobState::Failed,
             "an abandoned job is not left running"
         );
     }

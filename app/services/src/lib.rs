@@ -5,6 +5,7 @@
 //! server (`wizfsd`), the console and the CLI (`wizfs-cli`) call these services; errors are
 //! [`ServiceError`], which says what kind of failure it is, never an HTTP status.
 
+mod api;
 pub mod config;
 mod error;
 pub mod health;
@@ -16,7 +17,6 @@ pub mod tasks;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod views;
-pub mod wire;
 pub mod wiring;
 
 pub use error::ServiceError;

@@ -7,11 +7,14 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use wizfs_api::policies::RunReportView;
 use wizfs_core::Timestamp;
 use wizfs_snapshots::{PolicyConfig, RunMemory, RunMode, RunReport};
 use wizfs_zfs::Zfs;
 
-use crate::wire::snapshots::RunReportView;
+mod operations;
+
+pub use operations::parse_snapshot_list;
 
 /// How many run reports the daemon keeps.
 pub const KEPT_REPORTS: usize = 48;
@@ -75,7 +78,7 @@ impl SnapshotService {
                 .any(|run| run.due.is_some() || !run.destroyed.is_empty());
         if eventful {
             let mut reports = self.reports.lock().unwrap_or_else(PoisonError::into_inner);
-            reports.push_front(RunReportView::from(&report));
+            reports.push_front(crate::views::policies::run_report(&report));
             reports.truncate(KEPT_REPORTS);
         }
         report

@@ -1,9 +1,13 @@
 //! The `wizfs-api` views of the adapters' types (`zfs diff` entries, restore reports, search
-//! results): the conversions that cannot live in `wizfs-api`, which knows only `wizfs-core`.
+//! results, index reports; [`health`] and [`policies`] for their own): the conversions that
+//! cannot live in `wizfs-api`, which knows only `wizfs-core`.
 
 use wizfs_api::{
     DiffEntryView, FacetView, PlanView, ReportView, SearchHitView, SearchResultsView, hex,
 };
+
+pub mod health;
+pub mod policies;
 
 /// A `zfs diff` entry as the API shows it.
 pub fn diff_entry(entry: &wizfs_zfs::DiffEntry) -> DiffEntryView {

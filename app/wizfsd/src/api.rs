@@ -62,15 +62,6 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
-/// Runs blocking work of the health and policy handlers on the blocking pool.
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|error| ApiError::internal(format!("task failed: {error}")))?
-}
-
 async fn pools(State(state): State<AppState>) -> Result<Json<Vec<PoolView>>, ApiError> {
     Ok(Json(state.pools().await?))
 }

@@ -15,7 +15,7 @@ use serde::Serialize;
 use wizfs_zfs::ZfsError;
 
 use crate::routes::Routes;
-use wizfs_api::{ErrorKind, PoolView, VersionView};
+use wizfs_api::{PoolView, VersionView};
 use wizfs_services::ServiceError;
 
 /// What request handlers share: the services (`wizfs-services`).
@@ -61,13 +61,8 @@ impl ApiError {
     }
 
     pub fn status(&self) -> StatusCode {
-        match self.0.kind() {
-            ErrorKind::BadRequest => StatusCode::BAD_REQUEST,
-            ErrorKind::NotFound => StatusCode::NOT_FOUND,
-            ErrorKind::Conflict => StatusCode::CONFLICT,
-            ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        StatusCode::from_u16(self.0.kind().http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 }
 

@@ -58,7 +58,7 @@ async fn one_message_per_problem_across_rounds_and_restarts() {
     assert_eq!(view.disks[0].severity, None);
     assert_eq!(
         view.disks[1].severity,
-        Some(wizfs_health::Severity::Critical)
+        Some(wizfs_api::health::Severity::Critical)
     );
     assert_eq!(view.summary.status, "critical");
     assert_eq!(view.pools[0].name, "tank");
@@ -185,7 +185,7 @@ async fn failed_collectors_keep_alerts_and_bad_channels_are_shown() {
     assert!(
         view.findings
             .iter()
-            .any(|finding| finding.kind == wizfs_health::FindingKind::CollectorFailed)
+            .any(|finding| finding.kind == wizfs_api::health::FindingKind::CollectorFailed)
     );
     let book = blind.alerts();
     let active: Vec<_> = book
@@ -289,7 +289,7 @@ async fn udisks_drives_join_the_round_and_a_failed_query_resolves_nothing() {
     );
     assert!(
         view.findings.iter().any(|finding| finding.kind
-            == wizfs_health::FindingKind::SmartStatusFailed
+            == wizfs_api::health::FindingKind::SmartStatusFailed
             && finding.subject.to_string() == "disk wwn-0x50014ee2b0000001"),
         "{:#?}",
         view.findings

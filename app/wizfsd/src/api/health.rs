@@ -3,197 +3,51 @@
 //! summary), chart series (`GET /api/v1/health/history`), the alert book
 //! (`GET /api/v1/health/alerts`), the test button (`POST /api/v1/health/test-notification`)
 //! and a round now (`POST /api/v1/health/check`). Every route answers 503 when the daemon
-//! does not run health monitoring.
+//! does not run health monitoring; each handler is one call of the health services of
+//! `wizfs-services`.
 
 use axum::Json;
-use axum::extract::{Query, State};
-use serde::{Deserialize, Serialize};
-use wizfs_health::Timestamp;
-use wizfs_health::alerts::Alert;
-use wizfs_health::history::ChartPoint;
+use axum::extract::State;
+use wizfs_api::health::{AlertsView, HealthView, HistoryQuery, HistoryView, TestQuery, TestResult};
+use wizfs_api::routes;
 
-use super::blocking;
+use super::ApiQuery;
 use crate::server::{ApiError, AppState};
-use wizfs_services::health::{HealthService, TestResult, test_notifications};
-use wizfs_services::wire::health::HealthView;
-
-/// Chart points when the request names none, and the most it may ask for.
-const DEFAULT_POINTS: usize = 200;
-const MAX_POINTS: usize = 5000;
-/// The default chart span: a week.
-const DEFAULT_SPAN_SECONDS: i64 = 7 * 24 * 3600;
-
-fn service(state: &AppState) -> Result<HealthService, ApiError> {
-    state
-        .health
-        .clone()
-        .ok_or_else(|| ApiError::unavailable("health monitoring is not running".into()))
-}
 
 async fn view(State(state): State<AppState>) -> Result<Json<HealthView>, ApiError> {
-    let latest = service(&state)?.latest();
-    latest
-        .map(|view| Json(HealthView::clone(&view)))
-        .ok_or_else(|| ApiError::unavailable("the first health check has not finished yet".into()))
+    Ok(Json(state.health_view()?))
 }
 
 async fn check(State(state): State<AppState>) -> Result<Json<HealthView>, ApiError> {
-    let service = service(&state)?;
-    let udisks = service.ask_udisks().await;
-    blocking(move || {
-        let view = service.round(wizfs_recovery::system_clock(), true, &udisks);
-        Ok(Json(HealthView::clone(&view)))
-    })
-    .await
-}
-
-/// `GET /api/v1/health/alerts`.
-#[derive(Debug, Serialize)]
-pub struct AlertsView {
-    /// Most severe first.
-    pub active: Vec<Alert>,
-    /// Resolved in the last `keep_cleared_days`.
-    pub cleared: Vec<Alert>,
+    Ok(Json(state.health_check().await?))
 }
 
 async fn alerts(State(state): State<AppState>) -> Result<Json<AlertsView>, ApiError> {
-    let service = service(&state)?;
-    // The book's lock is held through a round (which may wait on a slow mail server): read
-    // it on the blocking pool, never on the executor.
-    blocking(move || {
-        let book = service.alerts();
-        Ok(Json(AlertsView {
-            active: book.active().into_iter().cloned().collect(),
-            cleared: book
-                .alerts
-                .iter()
-                .filter(|alert| !alert.is_active())
-                .cloned()
-                .collect(),
-        }))
-    })
-    .await
-}
-
-#[derive(Debug, Deserialize)]
-pub struct HistoryQuery {
-    /// A series name (`disk/<identity>/temperature`, `pool/tank/capacity_percent`, …);
-    /// without it the answer lists the series.
-    #[serde(default)]
-    pub metric: Option<String>,
-    /// Unix seconds; default a week before `to`.
-    #[serde(default)]
-    pub from: Option<i64>,
-    /// Unix seconds; default now.
-    #[serde(default)]
-    pub to: Option<i64>,
-    #[serde(default)]
-    pub points: Option<usize>,
-}
-
-/// `GET /api/v1/health/history`: the series, or one series between two times.
-#[derive(Debug, Serialize)]
-#[serde(untagged)]
-pub enum HistoryView {
-    Metrics {
-        metrics: Vec<String>,
-    },
-    Series {
-        metric: String,
-        from: i64,
-        to: i64,
-        points: Vec<ChartPoint>,
-    },
+    Ok(Json(state.health_alerts().await?))
 }
 
 async fn history(
     State(state): State<AppState>,
-    Query(query): Query<HistoryQuery>,
+    ApiQuery(query): ApiQuery<HistoryQuery>,
 ) -> Result<Json<HistoryView>, ApiError> {
-    let service = service(&state)?;
-    let points = query.points.unwrap_or(DEFAULT_POINTS);
-    if !(1..=MAX_POINTS).contains(&points) {
-        return Err(ApiError::bad_request(format!(
-            "points must be between 1 and {MAX_POINTS}"
-        )));
-    }
-    let to = query.to.unwrap_or(wizfs_recovery::system_clock().seconds());
-    let from = query
-        .from
-        .unwrap_or(to.saturating_sub(DEFAULT_SPAN_SECONDS));
-    if from > to {
-        return Err(ApiError::bad_request("`from` is after `to`".into()));
-    }
-    blocking(move || {
-        let history = service.history().ok_or_else(|| {
-            ApiError::unavailable("the health history could not be opened".into())
-        })?;
-        let failed = |error: wizfs_health::history::HistoryError| match error {
-            wizfs_health::history::HistoryError::InvalidMetric { .. } => {
-                ApiError::bad_request(error.to_string())
-            }
-            other => ApiError::internal(other.to_string()),
-        };
-        Ok(Json(match query.metric {
-            None => HistoryView::Metrics {
-                metrics: history.metrics().map_err(failed)?,
-            },
-            Some(metric) => HistoryView::Series {
-                points: history
-                    .query(&metric, Timestamp(from), Timestamp(to), points)
-                    .map_err(failed)?,
-                metric,
-                from,
-                to,
-            },
-        }))
-    })
-    .await
-}
-
-#[derive(Debug, Deserialize)]
-pub struct TestQuery {
-    /// Only this channel (default: every configured channel).
-    #[serde(default)]
-    pub channel: Option<String>,
+    Ok(Json(state.health_history(query).await?))
 }
 
 async fn test_notification(
     State(state): State<AppState>,
-    Query(query): Query<TestQuery>,
+    ApiQuery(query): ApiQuery<TestQuery>,
 ) -> Result<Json<Vec<TestResult>>, ApiError> {
-    let service = service(&state)?;
-    if service.config().notify.is_empty() {
-        return Err(ApiError::not_found(
-            "no notification channel is configured ([[health.notify]])".into(),
-        ));
-    }
-    blocking(move || {
-        test_notifications(
-            service.config(),
-            query.channel.as_deref(),
-            service.host(),
-            wizfs_recovery::system_clock(),
-        )
-        .map(Json)
-        .ok_or_else(|| {
-            ApiError::not_found(format!(
-                "no notification channel `{}` is configured",
-                query.channel.unwrap_or_default()
-            ))
-        })
-    })
-    .await
+    Ok(Json(state.test_notification(query).await?))
 }
 
 /// The routes of health.
 pub fn router() -> crate::routes::Routes<AppState> {
     crate::routes::Routes::new()
-        .get("/api/v1/health", view)
-        .post("/api/v1/health/check", check)
-        .get("/api/v1/health/alerts", alerts)
-        .get("/api/v1/health/history", history)
-        .post("/api/v1/health/test-notification", test_notification)
+        .get(routes::HEALTH, view)
+        .post(routes::HEALTH_CHECK, check)
+        .get(routes::HEALTH_ALERTS, alerts)
+        .get(routes::HEALTH_HISTORY, history)
+        .post(routes::HEALTH_TEST_NOTIFICATION, test_notification)
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 
 use crate::server::AppState;
-use wizfs_services::jobs::JobView;
+use wizfs_api::jobs::JobView;
 
 async fn jobs(State(state): State<AppState>) -> Json<Vec<JobView>> {
     Json(state.jobs.list())

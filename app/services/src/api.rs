@@ -1,0 +1,137 @@
+//! [`wizfs_api::Api`] for [`Services`]: each operation is the service method the REST
+//! handler of its route calls, its [`ServiceError`] turned into the API's [`Failure`]. The
+//! console calls the services through this trait, so it can do nothing the API refuses.
+
+use std::future::Future;
+
+use wizfs_api::health::{AlertsView, HealthView, HistoryQuery, HistoryView, TestQuery, TestResult};
+use wizfs_api::jobs::JobView;
+use wizfs_api::policies::{PlanQuery, PlanView, PoliciesView, ReclaimView, RunReportView};
+use wizfs_api::{
+    Api, ApiFuture, CompareQuery, CreateSnapshotBody, DatasetQuery, DatasetView,
+    DestroySnapshotsBody, EntryQuery, EntryView, Failure, FileVersionView, IndexReportView,
+    IndexRequest, PoolView, ReclaimableQuery, ReportView, RestoreBody, RunView, SearchRequest,
+    SearchResultsView, SnapshotView, TaskRunsQuery, TaskView, TriggerRequest, VersionsQuery,
+};
+
+use crate::{ServiceError, Services};
+
+impl From<ServiceError> for Failure {
+    fn from(error: ServiceError) -> Self {
+        Failure::new(error.kind(), error.to_string())
+    }
+}
+
+/// A service call as the API's answer.
+fn answer<'a, T>(
+    call: impl Future<Output = Result<T, ServiceError>> + Send + 'a,
+) -> ApiFuture<'a, T> {
+    Box::pin(async move { call.await.map_err(Failure::from) })
+}
+
+/// An answer that is ready.
+fn ready<'a, T: Send + 'a>(result: Result<T, ServiceError>) -> ApiFuture<'a, T> {
+    Box::pin(std::future::ready(result.map_err(Failure::from)))
+}
+
+impl Api for Services {
+    fn pools(&self) -> ApiFuture<'_, Vec<PoolView>> {
+        answer(Services::pools(self))
+    }
+
+    fn datasets(&self) -> ApiFuture<'_, Vec<DatasetView>> {
+        answer(Services::datasets(self))
+    }
+
+    fn snapshots(&self, query: DatasetQuery) -> ApiFuture<'_, Vec<SnapshotView>> {
+        answer(Services::snapshots(self, query))
+    }
+
+    fn create_snapshot(&self, body: CreateSnapshotBody) -> ApiFuture<'_, Vec<SnapshotView>> {
+        answer(Services::create_snapshot(self, body))
+    }
+
+    fn destroy_snapshots(&self, body: DestroySnapshotsBody) -> ApiFuture<'_, Vec<String>> {
+        answer(Services::destroy_snapshots(self, body))
+    }
+
+    fn reclaimable(&self, query: ReclaimableQuery) -> ApiFuture<'_, Vec<ReclaimView>> {
+        answer(Services::reclaimable(self, query))
+    }
+
+    fn browse(&self, query: EntryQuery) -> ApiFuture<'_, Vec<EntryView>> {
+        answer(Services::browse(self, query))
+    }
+
+    fn versions(&self, query: VersionsQuery) -> ApiFuture<'_, Vec<FileVersionView>> {
+        answer(Services::versions(self, query))
+    }
+
+    fn restore_plan(&self, body: RestoreBody) -> ApiFuture<'_, wizfs_api::PlanView> {
+        answer(Services::restore_plan(self, body))
+    }
+
+    fn restore(&self, body: RestoreBody) -> ApiFuture<'_, ReportView> {
+        answer(Services::restore(self, body))
+    }
+
+    fn compare(&self, query: CompareQuery) -> ApiFuture<'_, String> {
+        answer(Services::compare(self, query))
+    }
+
+    fn search(&self, request: SearchRequest) -> ApiFuture<'_, SearchResultsView> {
+        answer(Services::search(self, request))
+    }
+
+    fn reindex(&self, request: IndexRequest) -> ApiFuture<'_, Vec<IndexReportView>> {
+        answer(Services::reindex(self, request))
+    }
+
+    fn policies(&self) -> ApiFuture<'_, PoliciesView> {
+        ready(Ok(Services::policies(self)))
+    }
+
+    fn policies_plan(&self, query: PlanQuery) -> ApiFuture<'_, PlanView> {
+        answer(Services::policies_plan(self, query))
+    }
+
+    fn policies_run(&self) -> ApiFuture<'_, RunReportView> {
+        answer(Services::policies_run(self))
+    }
+
+    fn health(&self) -> ApiFuture<'_, HealthView> {
+        ready(self.health_view())
+    }
+
+    fn health_check(&self) -> ApiFuture<'_, HealthView> {
+        answer(Services::health_check(self))
+    }
+
+    fn health_alerts(&self) -> ApiFuture<'_, AlertsView> {
+        answer(Services::health_alerts(self))
+    }
+
+    fn health_history(&self, query: HistoryQuery) -> ApiFuture<'_, HistoryView> {
+        answer(Services::health_history(self, query))
+    }
+
+    fn test_notification(&self, query: TestQuery) -> ApiFuture<'_, Vec<TestResult>> {
+        answer(Services::test_notification(self, query))
+    }
+
+    fn jobs(&self) -> ApiFuture<'_, Vec<JobView>> {
+        ready(Ok(self.jobs.list()))
+    }
+
+    fn tasks(&self) -> ApiFuture<'_, Vec<TaskView>> {
+        ready(Services::tasks(self))
+    }
+
+    fn task_runs(&self, query: TaskRunsQuery) -> ApiFuture<'_, Vec<RunView>> {
+        answer(Services::task_runs(self, query))
+    }
+
+    fn trigger_task(&self, request: TriggerRequest) -> ApiFuture<'_, TaskView> {
+        ready(Services::trigger_task(self, request, "api"))
+    }
+}

@@ -1,0 +1,214 @@
+//! The snapshot operations of the API as methods of [`Services`]: the policies with their
+//! last runs, the dry-run plan, a run now, what destroying snapshots would free, and taking
+//! and destroying snapshots by hand (the index follows in the background).
+
+use wizfs_api::policies::{PlanQuery, PlanView, PoliciesView, ReclaimView, RunReportView};
+use wizfs_api::{CreateSnapshotBody, DestroySnapshotsBody, ReclaimableQuery, SnapshotView};
+use wizfs_core::{DatasetName, SnapshotName};
+use wizfs_snapshots::RunMode;
+
+use crate::recovery::{blocking, dataset};
+use crate::views::policies::{plan, policy, run_report};
+use crate::{ServiceError, Services};
+
+/// Parses `tank/a@x,y,tank/b@z`: a name without `@` is a snapshot of the dataset named
+/// before it, as `zfs destroy` takes them.
+pub fn parse_snapshot_list(text: &str) -> Result<Vec<SnapshotName>, ServiceError> {
+    let mut names: Vec<SnapshotName> = Vec::new();
+    for item in text
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+    {
+        let name = if item.contains('@') {
+            SnapshotName::new(item)
+        } else {
+            let previous = names.last().ok_or_else(|| {
+                ServiceError::BadRequest(format!(
+                    "`{item}` needs a dataset: write dataset@{item} first"
+                ))
+            })?;
+            previous.dataset().snapshot(item)
+        };
+        names.push(name.map_err(|error| ServiceError::BadRequest(error.to_string()))?);
+    }
+    if names.is_empty() {
+        return Err(ServiceError::BadRequest("no snapshot given".into()));
+    }
+    Ok(names)
+}
+
+impl Services {
+    /// The configured policies with the last runs that had something to report.
+    pub fn policies(&self) -> PoliciesView {
+        PoliciesView {
+            policies: self.snapshots.policies().iter().map(policy).collect(),
+            recent_runs: self.snapshots.recent_reports(),
+        }
+    }
+
+    /// What the policies would do now (a dry run), for one policy or all.
+    pub async fn policies_plan(&self, query: PlanQuery) -> Result<PlanView, ServiceError> {
+        let policies = self.snapshots.policies().to_vec();
+        if let Some(id) = &query.policy
+            && !policies.iter().any(|policy| policy.id().as_str() == id)
+        {
+            return Err(ServiceError::NotFound(format!(
+                "no policy `{id}` is configured"
+            )));
+        }
+        let zfs = self.zfs.clone();
+        let estimate = query.estimate.unwrap_or(true);
+        blocking(move || {
+            let report = wizfs_snapshots::plan_now(
+                zfs.as_ref(),
+                &policies,
+                crate::snapshots::now(),
+                estimate,
+            );
+            let mut view = plan(&report);
+            if let Some(id) = &query.policy {
+                view.decisions
+                    .retain(|decision| decision.managed_by.as_deref() == Some(id.as_str()));
+                view.due.retain(|due| &due.policy == id);
+                view.destroy_count = view
+                    .decisions
+                    .iter()
+                    .filter(|decision| decision.action == "destroy")
+                    .count();
+            }
+            Ok(view)
+        })
+        .await
+    }
+
+    /// Runs the due policies now.
+    pub async fn policies_run(&self) -> Result<RunReportView, ServiceError> {
+        if self.snapshots.policies().is_empty() {
+            return Err(ServiceError::NotFound(
+                "no snapshot policy is configured".into(),
+            ));
+        }
+        let services = self.clone();
+        blocking(move || {
+            let report = services.snapshots.run(
+                services.zfs.as_ref(),
+                services.indexer.as_ref(),
+                &services.index_config,
+                crate::snapshots::now(),
+                RunMode::Scheduled,
+            );
+            Ok(run_report(&report))
+        })
+        .await
+    }
+
+    /// What destroying the snapshots named would free, per dataset.
+    pub async fn reclaimable(
+        &self,
+        query: ReclaimableQuery,
+    ) -> Result<Vec<ReclaimView>, ServiceError> {
+        let names = parse_snapshot_list(&query.snapshots)?;
+        let zfs = self.zfs.clone();
+        blocking(move || {
+            let mut datasets: Vec<&DatasetName> = names.iter().map(SnapshotName::dataset).collect();
+            datasets.sort();
+            datasets.dedup();
+            let mut views = Vec::new();
+            for dataset in datasets {
+                let group: Vec<SnapshotName> = names
+                    .iter()
+                    .filter(|name| name.dataset() == dataset)
+                    .cloned()
+                    .collect();
+                views.push(ReclaimView {
+                    dataset: dataset.to_string(),
+                    reclaimable_bytes: zfs.reclaimable_space(&group)?,
+                    snapshots: group.iter().map(ToString::to_string).collect(),
+                });
+            }
+            Ok(views)
+        })
+        .await
+    }
+
+    /// Re-indexes in the background after snapshots were made or destroyed by hand.
+    fn follow_in_index(&self) {
+        if self.indexer.is_none() {
+            return;
+        }
+        let worker = self.clone();
+        tokio::task::spawn_blocking(move || {
+            if let Err(error) = worker.reconcile_index() {
+                tracing::warn!(%error, "re-indexing after a snapshot change failed");
+            }
+        });
+    }
+
+    /// Takes a snapshot now; the snapshots made.
+    pub async fn create_snapshot(
+        &self,
+        body: CreateSnapshotBody,
+    ) -> Result<Vec<SnapshotView>, ServiceError> {
+        let dataset = dataset(body.dataset.trim())?;
+        let name = dataset
+            .snapshot(body.name.trim())
+            .map_err(|error| ServiceError::BadRequest(error.to_string()))?;
+        let zfs = self.zfs.clone();
+        let recursive = body.recursive;
+        let made = blocking(move || {
+            zfs.create_snapshots(std::slice::from_ref(&name), recursive, &[])?;
+            let scope = if recursive {
+                wizfs_zfs::Scope::Recursive
+            } else {
+                wizfs_zfs::Scope::Dataset
+            };
+            Ok(zfs
+                .list_snapshots(&dataset, scope)?
+                .iter()
+                .filter(|snapshot| snapshot.name.short_name() == name.short_name())
+                .map(SnapshotView::from)
+                .collect::<Vec<_>>())
+        })
+        .await?;
+        tracing::info!(snapshots = made.len(), "snapshot taken by hand");
+        self.follow_in_index();
+        Ok(made)
+    }
+
+    /// Destroys snapshots (a held one fails with the reason); the names destroyed.
+    pub async fn destroy_snapshots(
+        &self,
+        body: DestroySnapshotsBody,
+    ) -> Result<Vec<String>, ServiceError> {
+        let names = parse_snapshot_list(&body.snapshots.join(","))?;
+        let zfs = self.zfs.clone();
+        let destroyed = names.iter().map(ToString::to_string).collect::<Vec<_>>();
+        blocking(move || {
+            zfs.destroy_snapshots(&names, wizfs_zfs::DestroyOptions::default())?;
+            Ok(())
+        })
+        .await?;
+        tracing::info!(?destroyed, "snapshots destroyed by hand");
+        self.follow_in_index();
+        Ok(destroyed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapshot_lists_take_the_dataset_of_the_name_before() {
+        let names = parse_snapshot_list("tank/a@x, y,tank/b@z").expect("a list");
+        let names: Vec<String> = names.iter().map(ToString::to_string).collect();
+        assert_eq!(names, ["tank/a@x", "tank/a@y", "tank/b@z"]);
+        for bad in ["one", "tank/home@@x", "", " , "] {
+            assert!(
+                matches!(parse_snapshot_list(bad), Err(ServiceError::BadRequest(_))),
+                "{bad}"
+            );
+        }
+    }
+}
