@@ -1,37 +1,96 @@
 //! The console's server functions: one typed function per thing a page needs. Each body runs
-//! on the server only (feature `ssr`) and is a thin call of the daemon's REST API through
-//! [`crate::backend`]; in the browser the macro turns each into a POST to its fixed endpoint
-//! under `/fn/` (stable URLs, listed by the route test of `wizfsd`).
+//! on the server only (feature `ssr`) and is a typed call of the daemon's services through
+//! [`crate::backend`] — a request of `wizfs-api` in, its view out; in the browser the macro
+//! turns each into a POST to its fixed endpoint under `/fn/` (stable URLs, listed by the
+//! route test of `wizfsd`).
 
 use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use wizfs_api::health::{Alert, HealthView, PanelSummary, SeriesView};
+use wizfs_api::jobs::JobView;
+use wizfs_api::policies::ReclaimView;
+use wizfs_api::{
+    DatasetView, EntryView, FileVersionView, PlanView, PoolView, ReportView, SearchResultsView,
+    SnapshotView,
+};
 
 #[cfg(feature = "ssr")]
-use crate::backend::{get, get_text, post};
+use crate::backend::{api, failed, refused, word};
+use crate::forms::{RestoreForm, SearchForm};
+
+/// The health part of the dashboard: the summary and the open alerts, worst first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DashboardHealth {
+    pub summary: PanelSummary,
+    pub alerts: Vec<Alert>,
+}
+
+/// The dashboard in one answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DashboardView {
+    pub pools: Vec<PoolView>,
+    /// The newest few, newest first.
+    pub recent_snapshots: Vec<SnapshotView>,
+    pub snapshot_count: usize,
+    pub health: Option<DashboardHealth>,
+    /// Why there is no health part.
+    pub health_error: Option<String>,
+    pub jobs: Vec<JobView>,
+}
+
+/// The API's request of an entry: a dataset, a console path (`path`, or `path_hex` when it
+/// is not UTF-8; none for the root) and a snapshot (none for the live data).
 #[cfg(feature = "ssr")]
-use crate::format::{parse_date, parse_size, path_from_query, path_pair, query};
-use crate::model;
+fn entry(dataset: String, path: &str, snapshot: String) -> wizfs_api::EntryQuery {
+    let (path, path_hex) = path_fields(path);
+    wizfs_api::EntryQuery {
+        dataset,
+        path,
+        path_hex,
+        snapshot: Some(snapshot).filter(|snapshot| !snapshot.is_empty()),
+    }
+}
+
+/// A console path as the API's `path` and `path_hex` fields.
+#[cfg(feature = "ssr")]
+fn path_fields(path: &str) -> (Option<String>, Option<String>) {
+    match crate::format::path_pair(path) {
+        (_, "") => (None, None),
+        ("path_hex", digits) => (None, Some(digits.to_owned())),
+        (_, text) => (Some(text.to_owned()), None),
+    }
+}
 
 #[server(prefix = "/fn", endpoint = "dashboard")]
-pub async fn dashboard() -> Result<model::Dashboard, ServerFnError> {
-    let pools: Vec<model::Pool> = get("/api/v1/pools".into()).await?;
-    let mut snapshots: Vec<model::Snapshot> = Vec::new();
+pub async fn dashboard() -> Result<DashboardView, ServerFnError> {
+    let api = api()?;
+    let pools = api.pools().await.map_err(failed)?;
+    let mut snapshots: Vec<SnapshotView> = Vec::new();
     for pool in &pools {
-        let mut of_pool: Vec<model::Snapshot> = get(format!(
-            "/api/v1/snapshots{}",
-            query(&[("dataset", &pool.name), ("recursive", "true")])
-        ))
-        .await?;
-        snapshots.append(&mut of_pool);
+        let query = wizfs_api::DatasetQuery {
+            dataset: pool.name.clone(),
+            recursive: true,
+        };
+        snapshots.append(&mut api.snapshots(query).await.map_err(failed)?);
     }
     let snapshot_count = snapshots.len();
     snapshots.sort_by_key(|snapshot| std::cmp::Reverse(snapshot.createtxg));
     snapshots.truncate(8);
-    let (health, health_error) = match get::<model::Health>("/api/v1/health".into()).await {
-        Ok(health) => (Some(health), None),
-        Err(error) => (None, Some(error.to_string())),
+    let (health, health_error) = match api.health().await {
+        Ok(health) => (
+            Some(DashboardHealth {
+                alerts: crate::pages::open_alerts(&health.alerts)
+                    .into_iter()
+                    .cloned()
+                    .collect(),
+                summary: health.summary,
+            }),
+            None,
+        ),
+        Err(error) => (None, Some(error.message)),
     };
-    let jobs: Vec<model::Job> = get("/api/v1/jobs".into()).await?;
-    Ok(model::Dashboard {
+    let jobs = api.jobs().await.map_err(failed)?;
+    Ok(DashboardView {
         pools,
         recent_snapshots: snapshots,
         snapshot_count,
@@ -42,95 +101,80 @@ pub async fn dashboard() -> Result<model::Dashboard, ServerFnError> {
 }
 
 #[server(prefix = "/fn", endpoint = "datasets")]
-pub async fn datasets() -> Result<Vec<model::Dataset>, ServerFnError> {
-    get("/api/v1/datasets".into()).await
+pub async fn datasets() -> Result<Vec<DatasetView>, ServerFnError> {
+    api()?.datasets().await.map_err(failed)
 }
 
-#[server(prefix = "/fn", endpoint = "search")]
-pub async fn search(form: model::SearchForm) -> Result<model::SearchResults, ServerFnError> {
-    let size = |text: &str, what: &str| -> Result<String, ServerFnError> {
+/// The API's search request for a filled-in form (sizes and dates as people write them).
+#[cfg(feature = "ssr")]
+fn search_request(form: &SearchForm) -> Result<wizfs_api::SearchRequest, ServerFnError> {
+    use crate::format::{parse_date, parse_size};
+    let size = |text: &str, what: &str| -> Result<Option<u64>, ServerFnError> {
         if text.trim().is_empty() {
-            return Ok(String::new());
+            return Ok(None);
         }
         parse_size(text)
-            .map(|value| value.to_string())
-            .ok_or_else(|| ServerFnError::new(format!("{what} `{text}` is not a size (try 10M)")))
+            .map(Some)
+            .ok_or_else(|| refused(format!("{what} `{text}` is not a size (try 10M)")))
     };
-    let date = |text: &str, what: &str| -> Result<String, ServerFnError> {
+    let date = |text: &str, what: &str| -> Result<Option<i64>, ServerFnError> {
         if text.trim().is_empty() {
-            return Ok(String::new());
+            return Ok(None);
         }
         parse_date(text)
-            .map(|value| value.to_string())
-            .ok_or_else(|| {
-                ServerFnError::new(format!("{what} `{text}` is not a date (YYYY-MM-DD)"))
-            })
+            .map(Some)
+            .ok_or_else(|| refused(format!("{what} `{text}` is not a date (YYYY-MM-DD)")))
     };
-    let offset = (form.page * model::SearchForm::PAGE_SIZE).to_string();
-    let limit = model::SearchForm::PAGE_SIZE.to_string();
-    let min_size = size(&form.min_size, "minimum size")?;
-    let max_size = size(&form.max_size, "maximum size")?;
-    let after = date(&form.after, "modified after")?;
-    let before = date(&form.before, "modified before")?;
     let ext = form.ext.trim().trim_start_matches('.').to_ascii_lowercase();
-    crate::backend::search(query(&[
-        ("q", form.q.trim()),
-        ("match", &form.r#match),
-        ("dataset", &form.dataset),
-        ("type", &form.r#type),
-        ("ext", &ext),
-        ("min_size", &min_size),
-        ("max_size", &max_size),
-        ("modified_after", &after),
-        ("modified_before", &before),
-        ("deleted", if form.deleted { "true" } else { "" }),
-        ("sort", &form.sort),
-        ("descending", if form.sort.is_empty() { "" } else { "true" }),
-        ("offset", &offset),
-        ("limit", &limit),
-    ]))
-    .await
+    Ok(wizfs_api::SearchRequest {
+        q: form.q.trim().to_owned(),
+        name_match: word(&form.r#match, "match")?.unwrap_or_default(),
+        dataset: Some(form.dataset.clone()).filter(|dataset| !dataset.is_empty()),
+        under: None,
+        kind: word(&form.r#type, "type")?,
+        ext: Some(ext).filter(|ext| !ext.is_empty()),
+        min_size: size(&form.min_size, "minimum size")?,
+        max_size: size(&form.max_size, "maximum size")?,
+        modified_after: date(&form.after, "modified after")?,
+        modified_before: date(&form.before, "modified before")?,
+        deleted: form.deleted,
+        as_of: None,
+        sort: word(&form.sort, "sort")?.unwrap_or_default(),
+        descending: !form.sort.is_empty(),
+        offset: form.page * SearchForm::PAGE_SIZE,
+        limit: Some(SearchForm::PAGE_SIZE),
+    })
 }
 
+/// One typed search: the form as the API's request, its results as the API's view.
+#[server(prefix = "/fn", endpoint = "search")]
+pub async fn search(form: SearchForm) -> Result<SearchResultsView, ServerFnError> {
+    let request = search_request(&form)?;
+    api()?.search(request).await.map_err(failed)
+}
+
+/// A directory, live or in a snapshot; each entry's console path is
+/// [`crate::format::console_path_from_hex`] of its `path_hex`.
 #[server(prefix = "/fn", endpoint = "browse")]
 pub async fn browse(
     dataset: String,
     path: String,
     snapshot: String,
-) -> Result<Vec<model::Entry>, ServerFnError> {
-    get(format!(
-        "/api/v1/browse{}",
-        query(&[
-            ("dataset", &dataset),
-            path_pair(&path),
-            ("snapshot", &snapshot)
-        ])
-    ))
-    .await
-    .map(|entries: Vec<model::Entry>| {
-        entries
-            .into_iter()
-            .map(|entry| model::Entry {
-                path: path_from_query(Some(entry.path), Some(entry.path_hex.clone())),
-                ..entry
-            })
-            .collect()
-    })
+) -> Result<Vec<EntryView>, ServerFnError> {
+    api()?
+        .browse(entry(dataset, &path, snapshot))
+        .await
+        .map_err(failed)
 }
 
+/// A dataset's snapshots (with its descendants' when `recursive`), newest first.
 #[server(prefix = "/fn", endpoint = "snapshots")]
 pub async fn snapshots(
     dataset: String,
     recursive: bool,
-) -> Result<Vec<model::Snapshot>, ServerFnError> {
-    let mut snapshots: Vec<model::Snapshot> = get(format!(
-        "/api/v1/snapshots{}",
-        query(&[
-            ("dataset", &dataset),
-            ("recursive", if recursive { "true" } else { "" })
-        ])
-    ))
-    .await?;
+) -> Result<Vec<SnapshotView>, ServerFnError> {
+    let query = wizfs_api::DatasetQuery { dataset, recursive };
+    let mut snapshots = api()?.snapshots(query).await.map_err(failed)?;
     snapshots.sort_by_key(|snapshot| std::cmp::Reverse(snapshot.createtxg));
     Ok(snapshots)
 }
@@ -139,12 +183,12 @@ pub async fn snapshots(
 pub async fn versions(
     dataset: String,
     path: String,
-) -> Result<Vec<model::FileVersion>, ServerFnError> {
-    get(format!(
-        "/api/v1/versions{}",
-        query(&[("dataset", &dataset), path_pair(&path)])
-    ))
-    .await
+) -> Result<Vec<FileVersionView>, ServerFnError> {
+    let query = wizfs_api::VersionsQuery {
+        entry: entry(dataset, &path, String::new()),
+        by: wizfs_api::VersionsBy::default(),
+    };
+    api()?.versions(query).await.map_err(failed)
 }
 
 /// The unified diff between a snapshot's copy and another snapshot's (or the live file).
@@ -155,26 +199,43 @@ pub async fn compare(
     from: String,
     to: String,
 ) -> Result<String, ServerFnError> {
-    get_text(format!(
-        "/api/v1/compare{}",
-        query(&[
-            ("dataset", &dataset),
-            path_pair(&path),
-            ("from", &from),
-            ("to", &to)
-        ])
-    ))
-    .await
+    let (path, path_hex) = path_fields(&path);
+    let query = wizfs_api::CompareQuery {
+        dataset,
+        path,
+        path_hex,
+        from,
+        to: Some(to).filter(|to| !to.is_empty()),
+    };
+    api()?.compare(query).await.map_err(failed)
+}
+
+/// The API's restore request for the panel's choice (its path as `path` or `path_hex`).
+#[cfg(feature = "ssr")]
+fn restore_body(form: RestoreForm) -> Result<wizfs_api::RestoreBody, ServerFnError> {
+    let (path, path_hex) = path_fields(&form.path);
+    Ok(wizfs_api::RestoreBody {
+        target: word(&form.target, "target")?.unwrap_or_default(),
+        // A copy has no strategy: the API takes none as its default.
+        strategy: word(&form.strategy, "strategy")?.unwrap_or_default(),
+        dataset: form.dataset,
+        snapshot: form.snapshot,
+        path,
+        path_hex,
+        into: None,
+    })
 }
 
 #[server(prefix = "/fn", endpoint = "restore-plan")]
-pub async fn plan_restore(form: model::RestoreForm) -> Result<model::RestorePlan, ServerFnError> {
-    post("/api/v1/restore/plan".into(), &form.wire()).await
+pub async fn plan_restore(form: RestoreForm) -> Result<PlanView, ServerFnError> {
+    let body = restore_body(form)?;
+    api()?.restore_plan(body).await.map_err(failed)
 }
 
 #[server(prefix = "/fn", endpoint = "restore")]
-pub async fn restore(form: model::RestoreForm) -> Result<model::RestoreReport, ServerFnError> {
-    post("/api/v1/restore".into(), &form.wire()).await
+pub async fn restore(form: RestoreForm) -> Result<ReportView, ServerFnError> {
+    let body = restore_body(form)?;
+    api()?.restore(body).await.map_err(failed)
 }
 
 #[server(prefix = "/fn", endpoint = "create-snapshot")]
@@ -182,70 +243,63 @@ pub async fn create_snapshot(
     dataset: String,
     name: String,
     recursive: Option<String>,
-) -> Result<Vec<model::Snapshot>, ServerFnError> {
-    #[derive(serde::Serialize)]
-    struct Body<'a> {
-        dataset: &'a str,
-        name: &'a str,
-        recursive: bool,
-    }
-    post(
-        "/api/v1/snapshots".into(),
-        &Body {
-            dataset: dataset.trim(),
-            name: name.trim(),
-            recursive: recursive.is_some_and(|value| value == "on" || value == "true"),
-        },
-    )
-    .await
+) -> Result<Vec<SnapshotView>, ServerFnError> {
+    let body = wizfs_api::CreateSnapshotBody {
+        dataset: dataset.trim().to_owned(),
+        name: name.trim().to_owned(),
+        recursive: recursive.is_some_and(|value| value == "on" || value == "true"),
+    };
+    api()?.create_snapshot(body).await.map_err(failed)
 }
 
 #[server(prefix = "/fn", endpoint = "destroy-snapshots")]
 pub async fn destroy_snapshots(names: Vec<String>) -> Result<Vec<String>, ServerFnError> {
-    #[derive(serde::Serialize)]
-    struct Body<'a> {
-        snapshots: &'a [String],
-    }
-    post(
-        "/api/v1/snapshots/destroy".into(),
-        &Body { snapshots: &names },
-    )
-    .await
+    let body = wizfs_api::DestroySnapshotsBody { snapshots: names };
+    api()?.destroy_snapshots(body).await.map_err(failed)
 }
 
 /// What destroying these snapshots would free, per dataset.
 #[server(prefix = "/fn", endpoint = "reclaimable")]
-pub async fn reclaimable(names: Vec<String>) -> Result<Vec<model::Reclaim>, ServerFnError> {
-    get(format!(
-        "/api/v1/snapshots/reclaimable{}",
-        query(&[("snapshots", &names.join(","))])
-    ))
-    .await
+pub async fn reclaimable(names: Vec<String>) -> Result<Vec<ReclaimView>, ServerFnError> {
+    let query = wizfs_api::ReclaimableQuery {
+        snapshots: names.join(","),
+    };
+    api()?.reclaimable(query).await.map_err(failed)
 }
 
 #[server(prefix = "/fn", endpoint = "health")]
-pub async fn health() -> Result<model::Health, ServerFnError> {
-    get("/api/v1/health".into()).await
+pub async fn health() -> Result<HealthView, ServerFnError> {
+    api()?.health().await.map_err(failed)
 }
 
 /// The last week of one recorded series, in at most `points` buckets.
 #[server(prefix = "/fn", endpoint = "health-history")]
-pub async fn health_history(metric: String, points: u32) -> Result<model::Series, ServerFnError> {
-    get(format!(
-        "/api/v1/health/history{}",
-        query(&[("metric", &metric), ("points", &points.to_string())])
-    ))
-    .await
+pub async fn health_history(metric: String, points: u32) -> Result<SeriesView, ServerFnError> {
+    let query = wizfs_api::health::HistoryQuery {
+        metric: Some(metric),
+        from: None,
+        to: None,
+        points: usize::try_from(points).ok(),
+    };
+    match api()?.health_history(query).await.map_err(failed)? {
+        wizfs_api::health::HistoryView::Series(series) => Ok(series),
+        wizfs_api::health::HistoryView::Metrics(_) => {
+            Err(ServerFnError::new("the daemon listed the series instead"))
+        }
+    }
 }
 
 #[server(prefix = "/fn", endpoint = "jobs")]
-pub async fn jobs() -> Result<Vec<model::Job>, ServerFnError> {
-    get("/api/v1/jobs".into()).await
+pub async fn jobs() -> Result<Vec<JobView>, ServerFnError> {
+    api()?.jobs().await.map_err(failed)
 }
 
 /// Starts a reconciliation of the search index (its progress appears as a job).
 #[server(prefix = "/fn", endpoint = "reindex")]
 pub async fn reindex() -> Result<(), ServerFnError> {
-    let _: serde_json::Value = post("/api/v1/index".into(), &serde_json::json!({})).await?;
+    api()?
+        .reindex(wizfs_api::IndexRequest::default())
+        .await
+        .map_err(failed)?;
     Ok(())
 }

@@ -167,11 +167,18 @@ const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
 /// message.
 pub fn path_from_query(path: Option<String>, path_hex: Option<String>) -> String {
     match path_hex {
-        Some(hex) => match hex_bytes(&hex) {
-            Some(bytes) => console_path(&bytes),
-            None => format!("{HEX_PATH}{hex}"),
-        },
+        Some(hex) => console_path_from_hex(&hex),
         None => path.unwrap_or_default(),
+    }
+}
+
+/// The console path of a path given by its bytes in hexadecimal, as the API gives every
+/// path it lists (`path_hex`). Digits that are not hexadecimal are kept as given, for the
+/// API to refuse with its message.
+pub fn console_path_from_hex(hex: &str) -> String {
+    match hex_bytes(hex) {
+        Some(bytes) => console_path(&bytes),
+        None => format!("{HEX_PATH}{hex}"),
     }
 }
 

@@ -1,8 +1,8 @@
 //! The WiZFS web console, one Leptos app for both sides: rendered on the server by `wizfsd`
-//! (feature `ssr`, with [`backend`] reaching the daemon's REST API in-process) and hydrated
+//! (feature `ssr`, with [`backend`] reaching the daemon's services in-process) and hydrated
 //! in the browser by `wizfs-web-client` (feature `hydrate`). Pages live in [`pages`]; the
-//! data they need comes from the server functions in [`api`]; what is exchanged is typed in
-//! [`model`].
+//! data they need comes from the server functions in [`api`], typed as the views and
+//! requests of `wizfs-api`; the forms people fill in are the console's own ([`forms`]).
 //!
 //! Security lives in the daemon, in front of this app: every route but `/login`, `/setup`
 //! and the static assets needs a session, and state-changing requests pass a CSRF check.
@@ -12,8 +12,8 @@ pub mod app;
 #[cfg(feature = "ssr")]
 pub mod backend;
 pub mod format;
+pub mod forms;
 pub mod layout;
-pub mod model;
 pub mod pages;
 
 pub use app::{App, shell};

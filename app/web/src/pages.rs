@@ -1,6 +1,7 @@
 //! The console's pages, one module each, and the small pieces they share.
 
 use leptos::prelude::*;
+use wizfs_api::health::Alert;
 
 pub mod auth;
 pub mod browse;
@@ -20,6 +21,16 @@ pub fn error_note(error: &ServerFnError) -> AnyView {
         other => other.to_string(),
     };
     view! { <p class="error" role="alert">{text}</p> }.into_any()
+}
+
+/// The alerts still open, worst first (the order of the book among equals).
+pub fn open_alerts(alerts: &[Alert]) -> Vec<&Alert> {
+    let mut open: Vec<&Alert> = alerts
+        .iter()
+        .filter(|alert| alert.cleared.is_none())
+        .collect();
+    open.sort_by_key(|alert| std::cmp::Reverse(alert.severity));
+    open
 }
 
 /// Shown while data loads.
@@ -55,5 +66,44 @@ pub fn NotFound() -> impl IntoView {
         <crate::layout::Layout title="Not found">
             <p>"There is no such page. " <a href="/">"Back to the dashboard"</a></p>
         </crate::layout::Layout>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use wizfs_api::health::{FindingKind, Severity, Subject};
+
+    use super::*;
+
+    #[test]
+    fn alerts_are_open_and_worst_first() {
+        let alert = |severity: Severity, cleared: Option<i64>| Alert {
+            subject: Subject::Pool {
+                pool: "tank".into(),
+            },
+            kind: FindingKind::PoolState,
+            severity,
+            message: format!("{severity} problem"),
+            first_seen: 1,
+            last_seen: 2,
+            cleared,
+            notified_severity: None,
+            last_notified: None,
+            missed_evaluations: 0,
+        };
+        let alerts = [
+            alert(Severity::Info, None),
+            alert(Severity::Critical, Some(5)),
+            alert(Severity::Warning, None),
+            alert(Severity::Critical, None),
+        ];
+        let open: Vec<Severity> = open_alerts(&alerts)
+            .iter()
+            .map(|alert| alert.severity)
+            .collect();
+        assert_eq!(
+            open,
+            [Severity::Critical, Severity::Warning, Severity::Info]
+        );
     }
 }

@@ -1,10 +1,10 @@
 //! The web console on the daemon's router: the Leptos app of `wizfs-web` rendered on the
 //! server (its pages, server functions and static bundle), with [`InProcess`] as the
-//! backend its server functions call — the REST API answered in-process, so the console
-//! uses exactly the validation and use-cases of `/api/v1`. Its listings go through a
-//! short-lived [`cache::ReadCache`] so that pages under load do not queue behind `zfs list`.
-//! Searches take the typed path of [`Backend::search`]: the handler's own parsing and code,
-//! its answer handed over as a value instead of JSON.
+//! [`Api`] its server functions call — the services' own typed operations, the ones the
+//! REST handlers call, so the console runs exactly the validation and use-cases of
+//! `/api/v1` and can do nothing the API refuses, without URLs or JSON in between. Its reads
+//! of the machine's listings go through a short-lived [`cache::ReadCache`] so that pages
+//! under load do not queue behind `zfs list`.
 
 mod cache;
 
@@ -13,170 +13,189 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::Query;
-use axum::http::{Request, Uri, header};
 use leptos::prelude::*;
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
-use tower::ServiceExt;
-use wizfs_web::backend::{Backend, BackendError, BackendFuture, SearchFuture};
-use wizfs_web::model;
+use serde::Serialize;
+use wizfs_api::health::{AlertsView, HealthView, HistoryQuery, HistoryView, TestQuery, TestResult};
+use wizfs_api::jobs::JobView;
+use wizfs_api::policies::{PlanQuery, PoliciesView, ReclaimView, RunReportView};
+use wizfs_api::{
+    Api, ApiFuture, CompareQuery, CreateSnapshotBody, DatasetQuery, DatasetView,
+    DestroySnapshotsBody, EntryQuery, EntryView, FileVersionView, IndexReportView, IndexRequest,
+    PlanView, PoolView, ReclaimableQuery, ReportView, RestoreBody, RunView, SearchRequest,
+    SearchResultsView, SnapshotView, TaskRunsQuery, TaskView, TriggerRequest, VersionsQuery,
+};
 
 use crate::server::AppState;
-use wizfs_api::SearchResultsView;
 
-/// The REST router, answering the console's server functions without a network hop; the
-/// machine's listings are read through a [`cache::ReadCache`] that the console's own changes
-/// clear.
-#[derive(Debug, Clone)]
+/// The reads of the console that describe the machine and may be shown slightly old, each
+/// with its request: the keys of the console's cache. Search (the index grows while the
+/// user types), jobs and tasks (live), and what a change depends on (a plan, reclaimable
+/// space) are read anew every time.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Read {
+    Pools,
+    Datasets,
+    Snapshots(DatasetQuery),
+    Browse(EntryQuery),
+    Versions(VersionsQuery),
+    Compare(CompareQuery),
+    Policies,
+    Health,
+    HealthAlerts,
+    HealthHistory(HistoryQuery),
+}
+
+/// The services as the console's server functions call them: [`Api`] of `wizfs-services`
+/// in-process, the machine's listings read through a [`cache::ReadCache`] that every change
+/// the console makes clears.
+#[derive(Clone)]
 pub struct InProcess {
-    api: Router,
-    /// What the API's handlers share, for the typed search.
-    state: AppState,
-    cache: Arc<cache::ReadCache>,
+    services: Arc<dyn Api>,
+    cache: Arc<cache::ReadCache<Read>>,
+}
+
+impl std::fmt::Debug for InProcess {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("InProcess").finish_non_exhaustive()
+    }
 }
 
 impl InProcess {
-    /// `api` must be the REST router made with `state`.
-    pub fn new(api: Router, state: AppState) -> Self {
+    /// The console's way to `services`.
+    pub fn new(services: AppState) -> Self {
         Self {
-            api,
-            state,
+            services: Arc::new(services),
             cache: Arc::default(),
         }
     }
-}
 
-/// Largest REST answer a server function reads.
-const MAXIMUM_ANSWER_BYTES: usize = 64 << 20;
-
-impl Backend for InProcess {
-    fn call(
+    /// `call`'s answer, kept under `key` for the next callers (see [`cache`]).
+    fn cached<T>(
         &self,
-        method: &'static str,
-        path_and_query: String,
-        body: Option<Vec<u8>>,
-    ) -> BackendFuture {
-        let (api, cache) = (self.api.clone(), self.cache.clone());
+        key: Read,
+        call: impl for<'a> FnOnce(&'a dyn Api) -> ApiFuture<'a, T> + Send + 'static,
+    ) -> ApiFuture<'_, T>
+    where
+        T: Clone + Serialize + Send + Sync + 'static,
+    {
+        let services = self.services.clone();
+        let read = async move { call(services.as_ref()).await };
+        Box::pin(async move { self.cache.get_or_read(&key, read).await })
+    }
+
+    /// `call`, which may change something: everything kept is stale after it.
+    fn changing<'a, T: Send + 'a>(&'a self, call: ApiFuture<'a, T>) -> ApiFuture<'a, T> {
         Box::pin(async move {
-            if cache::cacheable(method, &path_and_query) {
-                let key = path_and_query.clone();
-                return cache
-                    .get_or_read(&key, call(api, method, path_and_query, body))
-                    .await;
-            }
-            let answer = call(api, method, path_and_query, body).await;
-            if method != "GET" {
-                cache.invalidate();
-            }
+            let answer = call.await;
+            self.cache.invalidate();
             answer
         })
     }
+}
 
-    fn search(&self, query: String) -> SearchFuture {
-        let state = self.state.clone();
-        Box::pin(async move {
-            let uri: Uri =
-                format!("/api/v1/search{query}")
-                    .parse()
-                    .map_err(|error| BackendError {
-                        status: 400,
-                        message: format!("bad search {query}: {error}"),
-                    })?;
-            // The extractor of the REST handler, so both read the same parameters alike.
-            let Query(parameters) =
-                Query::<wizfs_api::SearchRequest>::try_from_uri(&uri).map_err(|rejection| {
-                    BackendError {
-                        status: rejection.status().as_u16(),
-                        message: rejection.body_text(),
-                    }
-                })?;
-            let view = state.search(parameters).await.map_err(|error| {
-                let error = crate::server::ApiError(error);
-                BackendError {
-                    status: error.status().as_u16(),
-                    message: error.to_string(),
-                }
-            })?;
-            Ok(search_model(view))
+impl Api for InProcess {
+    fn pools(&self) -> ApiFuture<'_, Vec<PoolView>> {
+        self.cached(Read::Pools, |api| api.pools())
+    }
+
+    fn datasets(&self) -> ApiFuture<'_, Vec<DatasetView>> {
+        self.cached(Read::Datasets, |api| api.datasets())
+    }
+
+    fn snapshots(&self, query: DatasetQuery) -> ApiFuture<'_, Vec<SnapshotView>> {
+        self.cached(Read::Snapshots(query.clone()), |api| api.snapshots(query))
+    }
+
+    fn create_snapshot(&self, body: CreateSnapshotBody) -> ApiFuture<'_, Vec<SnapshotView>> {
+        self.changing(self.services.create_snapshot(body))
+    }
+
+    fn destroy_snapshots(&self, body: DestroySnapshotsBody) -> ApiFuture<'_, Vec<String>> {
+        self.changing(self.services.destroy_snapshots(body))
+    }
+
+    fn reclaimable(&self, query: ReclaimableQuery) -> ApiFuture<'_, Vec<ReclaimView>> {
+        self.services.reclaimable(query)
+    }
+
+    fn browse(&self, query: EntryQuery) -> ApiFuture<'_, Vec<EntryView>> {
+        self.cached(Read::Browse(query.clone()), |api| api.browse(query))
+    }
+
+    fn versions(&self, query: VersionsQuery) -> ApiFuture<'_, Vec<FileVersionView>> {
+        self.cached(Read::Versions(query.clone()), |api| api.versions(query))
+    }
+
+    fn restore_plan(&self, body: RestoreBody) -> ApiFuture<'_, PlanView> {
+        self.changing(self.services.restore_plan(body))
+    }
+
+    fn restore(&self, body: RestoreBody) -> ApiFuture<'_, ReportView> {
+        self.changing(self.services.restore(body))
+    }
+
+    fn compare(&self, query: CompareQuery) -> ApiFuture<'_, String> {
+        self.cached(Read::Compare(query.clone()), |api| api.compare(query))
+    }
+
+    fn search(&self, request: SearchRequest) -> ApiFuture<'_, SearchResultsView> {
+        self.services.search(request)
+    }
+
+    fn reindex(&self, request: IndexRequest) -> ApiFuture<'_, Vec<IndexReportView>> {
+        self.changing(self.services.reindex(request))
+    }
+
+    fn policies(&self) -> ApiFuture<'_, PoliciesView> {
+        self.cached(Read::Policies, |api| api.policies())
+    }
+
+    fn policies_plan(&self, query: PlanQuery) -> ApiFuture<'_, wizfs_api::policies::PlanView> {
+        self.services.policies_plan(query)
+    }
+
+    fn policies_run(&self) -> ApiFuture<'_, RunReportView> {
+        self.changing(self.services.policies_run())
+    }
+
+    fn health(&self) -> ApiFuture<'_, HealthView> {
+        self.cached(Read::Health, |api| api.health())
+    }
+
+    fn health_check(&self) -> ApiFuture<'_, HealthView> {
+        self.changing(self.services.health_check())
+    }
+
+    fn health_alerts(&self) -> ApiFuture<'_, AlertsView> {
+        self.cached(Read::HealthAlerts, |api| api.health_alerts())
+    }
+
+    fn health_history(&self, query: HistoryQuery) -> ApiFuture<'_, HistoryView> {
+        self.cached(Read::HealthHistory(query.clone()), |api| {
+            api.health_history(query)
         })
     }
-}
 
-/// The API's search answer as the console's model: what decoding its JSON gives, except that
-/// a path that is not UTF-8 is the console's hex form (`wizfs_web::format::console_path`),
-/// which its links carry as `path_hex`.
-fn search_model(view: SearchResultsView) -> model::SearchResults {
-    let facets = |facets: Vec<wizfs_api::FacetView>| {
-        facets
-            .into_iter()
-            .map(|facet| model::Facet {
-                value: facet.value,
-                count: facet.count,
-            })
-            .collect()
-    };
-    model::SearchResults {
-        total: view.total,
-        hits: view
-            .hits
-            .into_iter()
-            .map(|hit| model::SearchHit {
-                dataset: hit.dataset,
-                path: wizfs_web::format::path_from_query(Some(hit.path), Some(hit.path_hex)),
-                name: hit.name,
-                kind: hit.kind.to_owned(),
-                size: hit.size,
-                modified: hit.modified,
-                first_snapshot: hit.first_snapshot,
-                last_snapshot: hit.last_snapshot,
-                path_live: hit.path_live,
-                is_live_version: hit.is_live_version,
-            })
-            .collect(),
-        datasets: facets(view.datasets),
-        extensions: facets(view.extensions),
-        years: facets(view.years),
+    fn test_notification(&self, query: TestQuery) -> ApiFuture<'_, Vec<TestResult>> {
+        self.changing(self.services.test_notification(query))
     }
-}
 
-/// One REST request answered by `api`.
-async fn call(
-    api: Router,
-    method: &'static str,
-    path_and_query: String,
-    body: Option<Vec<u8>>,
-) -> Result<Vec<u8>, BackendError> {
-    let failed = |message: String| BackendError {
-        status: 500,
-        message,
-    };
-    let mut request = Request::builder().method(method).uri(&path_and_query);
-    if body.is_some() {
-        request = request.header(header::CONTENT_TYPE, "application/json");
+    fn jobs(&self) -> ApiFuture<'_, Vec<JobView>> {
+        self.services.jobs()
     }
-    let request = request
-        .body(body.map_or_else(Body::empty, Body::from))
-        .map_err(|error| failed(format!("bad request {path_and_query}: {error}")))?;
-    let response = api
-        .oneshot(request)
-        .await
-        .map_err(|error| failed(error.to_string()))?;
-    let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), MAXIMUM_ANSWER_BYTES)
-        .await
-        .map_err(|error| failed(format!("reading the answer: {error}")))?;
-    if status.is_success() {
-        return Ok(bytes.to_vec());
+
+    fn tasks(&self) -> ApiFuture<'_, Vec<TaskView>> {
+        self.services.tasks()
     }
-    // The API's errors are `{"error": "…"}`.
-    let message = serde_json::from_slice::<serde_json::Value>(&bytes)
-        .ok()
-        .and_then(|value| value.get("error")?.as_str().map(str::to_owned))
-        .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned());
-    Err(BackendError {
-        status: status.as_u16(),
-        message,
-    })
+
+    fn task_runs(&self, query: TaskRunsQuery) -> ApiFuture<'_, Vec<RunView>> {
+        self.services.task_runs(query)
+    }
+
+    fn trigger_task(&self, request: TriggerRequest) -> ApiFuture<'_, TaskView> {
+        self.changing(self.services.trigger_task(request))
+    }
 }
 
 /// What serving the console needs: Leptos's options for the site folder and the page routes.
@@ -250,13 +269,13 @@ fn options(site_dir: &Path) -> LeptosOptions {
         .build()
 }
 
-/// The console's pages, server functions (`/fn/…`) and static files; `api` is the REST
-/// router made with `state`. The bundle's files (`/pkg/…`) and `/favicon.ico` come from a
+/// The console's pages, server functions (`/fn/…`, calling `state`'s services through
+/// [`InProcess`]) and static files. The bundle's files (`/pkg/…`) and `/favicon.ico` come from a
 /// plain static handler that answers 404 for anything it does not have and never renders
 /// the app (those paths are public); every page carries its Content-Security-Policy with the
 /// nonce of its inline scripts.
-pub fn router(site: &Site, api: Router, state: AppState) -> Router {
-    let backend: Arc<dyn Backend> = Arc::new(InProcess::new(api, state));
+pub fn router(site: &Site, state: AppState) -> Router {
+    let api: Arc<dyn Api> = Arc::new(InProcess::new(state));
     let options = site.options.clone();
     let shell_options = options.clone();
     let site_root = Path::new(options.site_root.as_ref()).to_path_buf();
@@ -268,7 +287,7 @@ pub fn router(site: &Site, api: Router, state: AppState) -> Router {
         .leptos_routes_with_context(
             &options,
             site.routes.as_ref().clone(),
-            move || provide_context(backend.clone()),
+            move || provide_context(api.clone()),
             move || {
                 crate::security::set_page_policy();
                 wizfs_web::shell(shell_options.clone())

@@ -168,9 +168,9 @@ pub fn app_with_routes(
     );
     let secure = auth.secure();
     let router = Router::new()
-        .merge(api.router.clone())
+        .merge(api.router)
         .merge(sign_in.router)
-        .merge(crate::console::router(console, api.router, state))
+        .merge(crate::console::router(console, state))
         .layer(axum::middleware::from_fn_with_state(
             auth,
             crate::auth::guard,

@@ -6,8 +6,10 @@ use leptos_router::hooks::use_query_map;
 
 use super::error_note;
 use crate::api::{browse, datasets, snapshots};
+use crate::format::{
+    bytes, components, console_path_from_hex, path_from_query, path_pair, query, short_snapshot,
+};
 use crate::layout::Layout;
-use crate::format::{bytes, components, path_from_query, path_pair, query, short_snapshot};
 
 /// A link to this page for a (console) path.
 fn browse_url(dataset: &str, path: &str, snapshot: &str) -> String {
@@ -99,10 +101,11 @@ pub fn BrowsePage() -> impl IntoView {
                         Ok(list) if list.is_empty() => view! { <p class="muted">"This folder is empty."</p> }.into_any(),
                         Ok(list) => {
                             let rows = list.into_iter().map(|entry| {
+                                let path = console_path_from_hex(&entry.path_hex);
                                 let link = if entry.kind == "directory" {
-                                    browse_url(&dataset, &entry.path, &snapshot)
+                                    browse_url(&dataset, &path, &snapshot)
                                 } else {
-                                    super::versions::versions_url(&dataset, &entry.path)
+                                    super::versions::versions_url(&dataset, &path)
                                 };
                                 let icon = match entry.kind.as_str() { "directory" => "📁", "symlink" => "🔗", _ => "📄" };
                                 view! {

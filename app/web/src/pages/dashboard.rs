@@ -4,10 +4,9 @@
 use leptos::prelude::*;
 
 use super::{badge, error_note, loading};
-use crate::api::dashboard;
-use crate::layout::Layout;
+use crate::api::{DashboardView, dashboard};
 use crate::format::bytes;
-use crate::model::Dashboard;
+use crate::layout::Layout;
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
@@ -30,7 +29,7 @@ pub fn DashboardPage() -> impl IntoView {
     }
 }
 
-fn view_dashboard(dashboard: Dashboard) -> impl IntoView {
+fn view_dashboard(dashboard: DashboardView) -> impl IntoView {
     let pools = dashboard
         .pools
         .into_iter()
@@ -51,9 +50,9 @@ fn view_dashboard(dashboard: Dashboard) -> impl IntoView {
     let health = match (dashboard.health, dashboard.health_error) {
         (Some(health), _) => {
             let alerts = health
-                .open_alerts()
+                .alerts
                 .into_iter()
-                .map(|alert| view! { <li>{badge(alert.severity.clone())} " " {alert.message.clone()}</li> })
+                .map(|alert| view! { <li>{badge(alert.severity.to_string())} " " {alert.message}</li> })
                 .collect_view();
             let summary = &health.summary;
             view! {
@@ -92,7 +91,7 @@ fn view_dashboard(dashboard: Dashboard) -> impl IntoView {
         .into_iter()
         .rev()
         .take(5)
-        .map(|job| view! { <li>{badge(job.state.clone())} " " {job.title.clone()} " " <span class="muted">{job.message.clone()}</span></li> })
+        .map(|job| view! { <li>{badge(job.state.as_str().to_owned())} " " {job.title.clone()} " " <span class="muted">{job.message.clone()}</span></li> })
         .collect_view();
     view! {
         <section class="grid">{pools} {health}</section>

@@ -1,14 +1,14 @@
 //! Health: the summary the front panel shows, open alerts, pools with their vdev trees,
 //! last scrub and capacity history, and the disks SMART reads with their temperature
-//! history — from `/api/v1/health` and `/api/v1/health/history`.
+//! history — the API's health view and history series.
 
 use leptos::prelude::*;
 
-use super::{badge, error_note};
+use super::{badge, error_note, open_alerts};
 use crate::api::{health, health_history};
-use crate::layout::Layout;
 use crate::format::polyline;
-use crate::model::{Health, Vdev};
+use crate::layout::Layout;
+use wizfs_api::health::{HealthView, VdevView};
 
 #[component]
 pub fn HealthPage() -> impl IntoView {
@@ -27,7 +27,7 @@ pub fn HealthPage() -> impl IntoView {
     }
 }
 
-fn vdev_tree(vdevs: Vec<Vdev>) -> AnyView {
+fn vdev_tree(vdevs: Vec<VdevView>) -> AnyView {
     let items = vdevs
         .into_iter()
         .map(|vdev| {
@@ -45,32 +45,21 @@ fn vdev_tree(vdevs: Vec<Vdev>) -> AnyView {
     view! { <ul class="vdevs">{items}</ul> }.into_any()
 }
 
-fn view_health(health: Health) -> impl IntoView {
-    let alerts = health
-        .open_alerts()
+fn view_health(health: HealthView) -> impl IntoView {
+    let alerts = open_alerts(&health.alerts)
         .into_iter()
-        .map(|alert| view! { <li>{badge(alert.severity.clone())} " " {alert.message.clone()}</li> })
+        .map(|alert| view! { <li>{badge(alert.severity.to_string())} " " {alert.message.clone()}</li> })
         .collect_view();
     let pools = health
         .pools
         .into_iter()
         .map(|pool| {
             let scrub = pool.scrub.as_ref().map(|scrub| {
-                let field = |key: &str| {
-                    scrub
-                        .get(key)
-                        .map(|value| {
-                            value
-                                .as_str()
-                                .map_or_else(|| value.to_string(), str::to_owned)
-                        })
-                        .unwrap_or_default()
-                };
                 format!(
                     "last scan: {} {} {}",
-                    field("function"),
-                    field("state"),
-                    field("ended")
+                    scrub.function,
+                    scrub.state,
+                    scrub.ended.as_deref().unwrap_or_default()
                 )
             });
             view! {
@@ -92,14 +81,13 @@ fn view_health(health: Health) -> impl IntoView {
             let temperature = disk
                 .summary
                 .as_ref()
-                .and_then(|summary| summary.get("temperature_celsius"))
-                .and_then(serde_json::Value::as_f64)
+                .and_then(|summary| summary.temperature_celsius)
                 .map(|celsius| format!("{celsius:.0} °C"));
             view! {
                 <tr>
                     <td>{disk.identity.clone().unwrap_or_else(|| disk.device.clone())}<div class="muted small">{disk.device.clone()}</div></td>
                     <td>{badge(disk.state.clone())}</td>
-                    <td>{disk.severity.clone().map(badge)}</td>
+                    <td>{disk.severity.map(|severity| badge(severity.to_string()))}</td>
                     <td>{temperature} {disk.identity.clone().map(|identity| view! {
                         <HistoryChart metric=format!("disk/{identity}/temperature") unit="°C"/>
                     })}</td>

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::model::Job;
+use wizfs_api::jobs::{JobState, JobView as Job};
 
 #[component]
 pub fn JobsStrip() -> impl IntoView {
@@ -16,7 +16,7 @@ pub fn JobsStrip() -> impl IntoView {
             {move || {
                 jobs.get()
                     .into_iter()
-                    .filter(|job| job.state == "running")
+                    .filter(|job| job.state == JobState::Running)
                     .map(|job| {
                         let percent = (job.total > 0).then(|| job.done.saturating_mul(100) / job.total);
                         view! {

@@ -11,9 +11,12 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use super::versions::versions_url;
 use super::{badge_class, error_note};
 use crate::api::{datasets, search};
+use crate::format::{
+    bytes, console_path_from_hex, escape_html_into, short_snapshot, shown, visible,
+};
+use crate::forms::SearchForm;
 use crate::layout::Layout;
-use crate::format::{bytes, escape_html_into, short_snapshot, shown, visible};
-use crate::model::{Facet, SearchForm, SearchHit, SearchResults};
+use wizfs_api::{FacetView as Facet, SearchHitView, SearchResultsView};
 
 /// What the results part of the page shows. `rows` is the result table's markup, made where
 /// the results were read — on the server for the first render, in the browser after each
@@ -33,8 +36,8 @@ struct ResultsView {
     rows: Option<String>,
 }
 
-impl From<SearchResults> for ResultsView {
-    fn from(results: SearchResults) -> Self {
+impl From<SearchResultsView> for ResultsView {
+    fn from(results: SearchResultsView) -> Self {
         Self {
             total: results.total,
             shown: results.hits.len(),
@@ -167,7 +170,7 @@ fn facet_list(
 /// views cost more than the search itself: as markup, the loaded search page's p99 fell by
 /// a third (docs/benchmarks.md). The browser sets it as the body's `innerHTML` when results
 /// change, and hydration leaves the server's rows as they are.
-fn hit_rows(hits: &[SearchHit]) -> String {
+fn hit_rows(hits: &[SearchHitView]) -> String {
     let mut rows = String::with_capacity(hits.len() * 400);
     for hit in hits {
         let state = if !hit.path_live {
@@ -182,14 +185,15 @@ fn hit_rows(hits: &[SearchHit]) -> String {
         } else {
             hit.kind.clone()
         };
+        let path = console_path_from_hex(&hit.path_hex);
         rows.push_str(r#"<tr class="hit"><td><a class="hit-name" href=""#);
-        escape_html_into(&mut rows, &versions_url(&hit.dataset, &hit.path));
+        escape_html_into(&mut rows, &versions_url(&hit.dataset, &path));
         rows.push_str(r#"">"#);
         escape_html_into(&mut rows, &visible(&hit.name));
         rows.push_str(r#"</a><div class="muted small">"#);
         escape_html_into(&mut rows, &hit.dataset);
         rows.push_str(" / ");
-        escape_html_into(&mut rows, &shown(&hit.path));
+        escape_html_into(&mut rows, &shown(&path));
         rows.push_str(r#"</div></td><td><span class=""#);
         rows.push_str(badge_class(state));
         rows.push_str(r#"">"#);
@@ -253,14 +257,16 @@ fn view_results(form: SearchForm, results: ResultsView) -> impl IntoView {
 mod tests {
     use super::*;
 
-    fn hit(name: &str, path: &str) -> SearchHit {
-        SearchHit {
+    fn hit(name: &str, path: &str) -> SearchHitView {
+        SearchHitView {
             dataset: "tank/home".into(),
             path: path.into(),
+            path_hex: wizfs_api::hex(path.as_bytes()),
             name: name.into(),
             kind: "file".into(),
             size: 1536,
             modified: "2026-11-01 10:00".into(),
+            modified_unix: 1_793_527_200,
             first_snapshot: Some("tank/home@a".into()),
             last_snapshot: Some("tank/home@c".into()),
             path_live: false,

@@ -7,8 +7,8 @@ use leptos_router::hooks::use_query_map;
 
 use super::error_note;
 use crate::api::{CreateSnapshot, DestroySnapshots, Reclaimable, datasets, snapshots};
-use crate::layout::Layout;
 use crate::format::{bytes, encode};
+use crate::layout::Layout;
 
 #[component]
 pub fn SnapshotsPage() -> impl IntoView {

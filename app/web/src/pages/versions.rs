@@ -9,9 +9,10 @@ use leptos_router::hooks::use_query_map;
 
 use super::{badge, error_note};
 use crate::api::{Compare, PlanRestore, Restore, versions};
-use crate::layout::Layout;
 use crate::format::{bytes, parent, path_from_query, path_pair, query, short_snapshot, shown};
-use crate::model::{RestoreForm, RestorePlan};
+use crate::forms::RestoreForm;
+use crate::layout::Layout;
+use wizfs_api::{FileVersionView, PlanView};
 
 #[component]
 pub fn VersionsPage() -> impl IntoView {
@@ -44,7 +45,7 @@ pub fn VersionsPage() -> impl IntoView {
                         Ok(list) => {
                             let count = list.len();
                             let cards = list.into_iter().rev().enumerate().map(|(index, version)| {
-                                let snapshot = version.newest_snapshot().map(str::to_owned);
+                                let snapshot = newest_snapshot(&version).map(str::to_owned);
                                 let in_snapshots: Vec<String> = version.sources.iter().filter_map(|source| source.snapshot.as_deref().map(|name| short_snapshot(name).to_owned())).collect();
                                 let span = match (in_snapshots.first(), in_snapshots.last()) {
                                     (Some(first), Some(last)) if first == last => format!("in snapshot {first}"),
@@ -196,7 +197,7 @@ pub fn RestorePanel(
 }
 
 fn view_plan(
-    planned: RestorePlan,
+    planned: PlanView,
     chosen: RwSignal<Option<RestoreForm>>,
     run: ServerAction<Restore>,
 ) -> impl IntoView {
@@ -240,10 +241,45 @@ fn view_plan(
     }
 }
 
+/// The newest snapshot holding `version` (the one to restore from), if any.
+pub fn newest_snapshot(version: &FileVersionView) -> Option<&str> {
+    version
+        .sources
+        .iter()
+        .rev()
+        .find_map(|source| source.snapshot.as_deref())
+}
+
 /// A link to this page for a (console) path.
 pub fn versions_url(dataset: &str, path: &str) -> String {
     format!(
         "/versions{}",
         query(&[("dataset", dataset), path_pair(path)])
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use wizfs_api::VersionSourceView;
+
+    use super::*;
+
+    #[test]
+    fn the_newest_snapshot_of_a_version_is_restored_from() {
+        let source = |snapshot: Option<&str>| VersionSourceView {
+            snapshot: snapshot.map(str::to_owned),
+            created: None,
+        };
+        let version = FileVersionView {
+            kind: "file".into(),
+            size: 1,
+            modified: String::new(),
+            modified_unix: 0,
+            is_live: false,
+            content_digest: None,
+            sources: vec![source(Some("tank@a")), source(Some("tank@b")), source(None)],
+            folded_snapshots: 1,
+        };
+        assert_eq!(newest_snapshot(&version), Some("tank@b"));
+    }
 }

@@ -7,8 +7,8 @@
 
 use leptos::prelude::*;
 
-use crate::layout::Layout;
 use crate::format::{PreviewKind, path_pair, preview_kind, query, shown};
+use crate::layout::Layout;
 
 #[component]
 pub fn ViewPage() -> impl IntoView {

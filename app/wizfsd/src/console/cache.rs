@@ -1,21 +1,26 @@
-//! The console's short-lived cache of REST reads. A page needs the pools, datasets,
-//! snapshots and health of the machine; each of those is a `zfs`/`zpool` listing (a process
-//! per call on real ZFS) that every page view would otherwise repeat, and under load the
-//! listings queue behind each other. So a listing is reused for [`LISTING_TTL`]; for a short
+//! The console's short-lived cache of reads. A page needs the pools, datasets, snapshots
+//! and health of the machine; each of those is a `zfs`/`zpool` listing (a process per call on
+//! real ZFS) that every page view would otherwise repeat, and under load the listings queue
+//! behind each other. So an answer is reused for [`LISTING_TTL`]; for a short
 //! [`REFRESH_GRACE`] after that it is still answered at once while one background refresh
 //! runs (pages under steady load never wait for a listing); older than that, or after a
 //! change, the caller reads anew, and concurrent callers of one key share that read (no
-//! stampede). Any request that may change something (every non-GET the console makes) makes
-//! everything stale, so the console always sees its own changes at once; what schedules or
-//! other tools change shows within TTL + grace. Scripts using `/api/v1` directly, and the
-//! daemon's own jobs, never read through this cache.
+//! stampede). Keys are the typed reads the console makes (`super::Read`: the operation and
+//! its request), answers the API's typed views, handed out as clones. Any operation that may
+//! change something (every one the console makes besides reads) makes everything stale, so
+//! the console always sees its own changes at once; what schedules or other tools change
+//! shows within TTL + grace. Scripts using `/api/v1` directly, and the daemon's own tasks,
+//! never read through this cache.
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::future::Future;
+use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use serde::Serialize;
 use tokio::time::Instant;
 
 /// How long a listing is reused as it is.
@@ -23,23 +28,8 @@ pub const LISTING_TTL: Duration = Duration::from_secs(2);
 /// How long after that a listing is still answered while it is refreshed in the background.
 pub const REFRESH_GRACE: Duration = Duration::from_secs(3);
 
-/// The GET paths whose answers describe the machine and may be shown slightly old. Search
-/// (the index grows while the user types), jobs and events (live) and downloads are not.
-const CACHEABLE: &[&str] = &[
-    "/api/v1/pools",
-    "/api/v1/datasets",
-    "/api/v1/snapshots",
-    "/api/v1/health",
-    "/api/v1/health/alerts",
-    "/api/v1/health/history",
-    "/api/v1/versions",
-    "/api/v1/browse",
-    "/api/v1/compare",
-    "/api/v1/file",
-    "/api/v1/policies",
-];
-
-/// Answers larger than this are not kept (a preview of a big file, say).
+/// Answers larger than this are not kept (a long listing, say). An answer's size is the
+/// length of its JSON, measured once when it is kept: what the REST API would send for it.
 const MAXIMUM_CACHED_BYTES: usize = 1 << 20;
 
 /// At most this many different reads, and about this many bytes, are kept; a read that
@@ -47,17 +37,35 @@ const MAXIMUM_CACHED_BYTES: usize = 1 << 20;
 const MAXIMUM_ENTRIES: usize = 512;
 const MAXIMUM_TOTAL_BYTES: usize = 8 << 20;
 
-/// Whether a GET of `path_and_query` may be answered from the cache.
-pub fn cacheable(method: &str, path_and_query: &str) -> bool {
-    let path = path_and_query
-        .split_once('?')
-        .map_or(path_and_query, |(path, _)| path);
-    method == "GET" && CACHEABLE.contains(&path)
+/// Counts the bytes written to it.
+struct Counter(usize);
+
+impl std::io::Write for Counter {
+    fn write(&mut self, buffer: &[u8]) -> std::io::Result<usize> {
+        self.0 += buffer.len();
+        Ok(buffer.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
+
+/// The size of `value`: the length of its JSON (unbounded when it has none).
+fn weight(value: &impl Serialize) -> usize {
+    let mut counter = Counter(0);
+    match serde_json::to_writer(&mut counter, value) {
+        Ok(()) => counter.0,
+        Err(_) => usize::MAX,
+    }
+}
+
+type Value = Arc<dyn Any + Send + Sync>;
 
 #[derive(Debug)]
 struct Entry {
-    body: Arc<Vec<u8>>,
+    value: Value,
+    weight: usize,
     generation: u64,
     at: Instant,
 }
@@ -84,29 +92,36 @@ impl Slot {
 
 /// What a kept answer is good for now.
 enum Use {
-    Fresh(Arc<Vec<u8>>),
+    Fresh(Value),
     /// Answer it and refresh it in the background (unless a refresh already runs).
-    Stale(Arc<Vec<u8>>, bool),
+    Stale(Value, bool),
     Unusable,
 }
 
+/// The answers of reads keyed by `K`.
 #[derive(Debug)]
-pub struct ReadCache {
+pub struct ReadCache<K> {
     ttl: Duration,
     grace: Duration,
-    /// Bumped after every request that may have changed something; entries of an older
+    /// Bumped after every operation that may have changed something; entries of an older
     /// generation are never answered.
     generation: AtomicU64,
-    slots: Mutex<HashMap<String, Arc<Slot>>>,
+    slots: Mutex<HashMap<K, Arc<Slot>>>,
 }
 
-impl Default for ReadCache {
+impl<K: Hash + Eq + Clone> Default for ReadCache<K> {
     fn default() -> Self {
         Self::new(LISTING_TTL, REFRESH_GRACE)
     }
 }
 
-impl ReadCache {
+/// A kept value as `T` (`None` if the key was read as another type, which the keys of the
+/// console never are).
+fn typed<T: Clone + 'static>(value: &Value) -> Option<T> {
+    value.downcast_ref::<T>().cloned()
+}
+
+impl<K: Hash + Eq + Clone> ReadCache<K> {
     pub fn new(ttl: Duration, grace: Duration) -> Self {
         Self {
             ttl,
@@ -116,7 +131,7 @@ impl ReadCache {
         }
     }
 
-    /// Forgets everything: called after each request that may have changed something.
+    /// Forgets everything: called after each operation that may have changed something.
     pub fn invalidate(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
         self.slots
@@ -144,12 +159,12 @@ impl ReadCache {
             return Use::Unusable;
         };
         if age < self.ttl {
-            Use::Fresh(entry.body.clone())
+            Use::Fresh(entry.value.clone())
         } else if age < self.ttl + self.grace {
-            let body = entry.body.clone();
+            let value = entry.value.clone();
             let refresh = !state.refreshing;
             state.refreshing = true;
-            Use::Stale(body, refresh)
+            Use::Stale(value, refresh)
         } else {
             Use::Unusable
         }
@@ -158,7 +173,7 @@ impl ReadCache {
     /// The slot of `key`, or `None` when the cache is full of usable answers. A new key
     /// first sweeps out every answer that can no longer be used, so what a session read
     /// does not stay in memory after it.
-    fn slot(&self, key: &str) -> Option<Arc<Slot>> {
+    fn slot(&self, key: &K) -> Option<Arc<Slot>> {
         let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(slot) = slots.get(key) {
             return Some(slot.clone());
@@ -172,7 +187,7 @@ impl ReadCache {
             let reading = || slot.reading.try_lock().is_err();
             match slot.state().entry.as_ref() {
                 Some(entry) if self.age_if_current(entry).is_some_and(|age| age < limit) => {
-                    kept_bytes += entry.body.len();
+                    kept_bytes += entry.weight;
                     true
                 }
                 Some(_) => reading(),
@@ -183,27 +198,37 @@ impl ReadCache {
             return None;
         }
         let slot = Arc::<Slot>::default();
-        slots.insert(key.to_owned(), slot.clone());
+        slots.insert(key.clone(), slot.clone());
         Some(slot)
     }
 
-    /// Keeps `body`, read from generation `generation` starting at `at`, unless a change
+    /// Keeps `value`, read from generation `generation` starting at `at`, unless a change
     /// finished since or it is too big.
-    fn keep(slot: &Slot, body: &[u8], generation: u64, at: Instant) {
-        if body.len() <= MAXIMUM_CACHED_BYTES {
+    fn keep<T: Serialize + Send + Sync + 'static>(
+        slot: &Slot,
+        value: T,
+        generation: u64,
+        at: Instant,
+    ) {
+        let weight = weight(&value);
+        if weight <= MAXIMUM_CACHED_BYTES {
             slot.state().entry = Some(Entry {
-                body: Arc::new(body.to_vec()),
+                value: Arc::new(value),
+                weight,
                 generation,
                 at,
             });
         }
     }
+}
 
+impl<K: Hash + Eq + Clone + Send + Sync + 'static> ReadCache<K> {
     /// The answer of `key`: a kept one, or `read`'s (kept when it succeeded and is small
     /// enough). Concurrent callers of one key that must wait share one read.
-    pub async fn get_or_read<E, F>(self: &Arc<Self>, key: &str, read: F) -> Result<Vec<u8>, E>
+    pub async fn get_or_read<T, E, F>(self: &Arc<Self>, key: &K, read: F) -> Result<T, E>
     where
-        F: Future<Output = Result<Vec<u8>, E>> + Send + 'static,
+        T: Clone + Serialize + Send + Sync + 'static,
+        F: Future<Output = Result<T, E>> + Send + 'static,
         E: Send + 'static,
     {
         let Some(slot) = self.slot(key) else {
@@ -211,38 +236,47 @@ impl ReadCache {
         };
         let classified = self.classify(&mut slot.state());
         match classified {
-            Use::Fresh(body) => return Ok(body.to_vec()),
-            Use::Stale(body, refresh) => {
-                if refresh {
-                    let (cache, slot) = (self.clone(), slot.clone());
-                    tokio::spawn(async move {
-                        let _reading = slot.reading.lock().await;
-                        let (generation, at) = (cache.current(), Instant::now());
-                        if let Ok(body) = read.await {
-                            Self::keep(&slot, &body, generation, at);
-                        }
-                        slot.state().refreshing = false;
-                    });
+            Use::Fresh(value) => {
+                if let Some(value) = typed(&value) {
+                    return Ok(value);
                 }
-                return Ok(body.to_vec());
             }
+            Use::Stale(value, refresh) => match typed(&value) {
+                Some(value) => {
+                    if refresh {
+                        let (cache, slot) = (self.clone(), slot.clone());
+                        tokio::spawn(async move {
+                            let _reading = slot.reading.lock().await;
+                            let (generation, at) = (cache.current(), Instant::now());
+                            if let Ok(value) = read.await {
+                                Self::keep(&slot, value, generation, at);
+                            }
+                            slot.state().refreshing = false;
+                        });
+                    }
+                    return Ok(value);
+                }
+                None if refresh => slot.state().refreshing = false,
+                None => {}
+            },
             Use::Unusable => {}
         }
         let _reading = slot.reading.lock().await;
         // Someone else may have read it while this caller waited.
-        if let Some(entry) = slot
+        let kept = slot
             .state()
             .entry
             .as_ref()
             .filter(|entry| self.age_if_current(entry).is_some_and(|age| age < self.ttl))
-        {
-            return Ok(entry.body.to_vec());
+            .and_then(|entry| typed(&entry.value));
+        if let Some(value) = kept {
+            return Ok(value);
         }
         // Taken before the read: a change finishing while it runs makes the answer stale.
         let (generation, at) = (self.current(), Instant::now());
-        let body = read.await?;
-        Self::keep(&slot, &body, generation, at);
-        Ok(body)
+        let value = read.await?;
+        Self::keep(&slot, value.clone(), generation, at);
+        Ok(value)
     }
 }
 
@@ -253,18 +287,20 @@ mod tests {
     use super::*;
 
     /// A read whose answer is how often `computed` was read so far.
-    async fn read(cache: &Arc<ReadCache>, key: &str, computed: &Arc<AtomicUsize>) -> Vec<u8> {
+    async fn read(cache: &Arc<Cache>, key: &str, computed: &Arc<AtomicUsize>) -> String {
         let computed = computed.clone();
         cache
-            .get_or_read::<(), _>(key, async move {
+            .get_or_read::<_, (), _>(&key.to_owned(), async move {
                 let count = computed.fetch_add(1, Ordering::SeqCst) + 1;
-                Ok(count.to_string().into_bytes())
+                Ok(count.to_string())
             })
             .await
             .expect("an answer")
     }
 
-    fn cache(ttl_ms: u64, grace_ms: u64) -> Arc<ReadCache> {
+    type Cache = ReadCache<String>;
+
+    fn cache(ttl_ms: u64, grace_ms: u64) -> Arc<Cache> {
         Arc::new(ReadCache::new(
             Duration::from_millis(ttl_ms),
             Duration::from_millis(grace_ms),
@@ -278,51 +314,33 @@ mod tests {
         }
     }
 
-    #[test]
-    fn only_listing_reads_are_cacheable() {
-        for (method, path, expected) in [
-            ("GET", "/api/v1/pools", true),
-            ("GET", "/api/v1/snapshots?dataset=tank&recursive=true", true),
-            ("GET", "/api/v1/health/history?metric=x", true),
-            ("GET", "/api/v1/versions?dataset=tank&path=%2Fa", true),
-            ("GET", "/api/v1/search?q=a", false),
-            ("GET", "/api/v1/jobs", false),
-            ("GET", "/api/v1/events", false),
-            ("GET", "/api/v1/download?dataset=tank", false),
-            ("GET", "/api/v1/poolsX", false),
-            ("POST", "/api/v1/snapshots", false),
-        ] {
-            assert_eq!(cacheable(method, path), expected, "{method} {path}");
-        }
-    }
-
     #[tokio::test(start_paused = true)]
     async fn reused_for_the_ttl_refreshed_behind_in_the_grace_read_anew_after() {
         let cache = cache(2000, 3000);
         let computed = Arc::new(AtomicUsize::new(0));
-        assert_eq!(read(&cache, "a", &computed).await, b"1");
-        assert_eq!(read(&cache, "b", &computed).await, b"2");
+        assert_eq!(read(&cache, "a", &computed).await, "1");
+        assert_eq!(read(&cache, "b", &computed).await, "2");
         tokio::time::advance(Duration::from_millis(1999)).await;
-        assert_eq!(read(&cache, "a", &computed).await, b"1");
+        assert_eq!(read(&cache, "a", &computed).await, "1");
         // Past the TTL: answered at once with the kept answer while one refresh runs.
         tokio::time::advance(Duration::from_millis(2)).await;
-        assert_eq!(read(&cache, "a", &computed).await, b"1");
-        assert_eq!(read(&cache, "a", &computed).await, b"1");
+        assert_eq!(read(&cache, "a", &computed).await, "1");
+        assert_eq!(read(&cache, "a", &computed).await, "1");
         settle().await;
         assert_eq!(computed.load(Ordering::SeqCst), 3, "one refresh");
-        assert_eq!(read(&cache, "a", &computed).await, b"3");
+        assert_eq!(read(&cache, "a", &computed).await, "3");
         // Past TTL + grace ("b" was never asked again): read anew, the caller waits.
         tokio::time::advance(Duration::from_millis(3000)).await;
-        assert_eq!(read(&cache, "b", &computed).await, b"4");
+        assert_eq!(read(&cache, "b", &computed).await, "4");
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_change_makes_everything_stale_even_a_read_in_flight() {
         let cache = cache(60_000, 0);
         let computed = Arc::new(AtomicUsize::new(0));
-        assert_eq!(read(&cache, "a", &computed).await, b"1");
+        assert_eq!(read(&cache, "a", &computed).await, "1");
         cache.invalidate();
-        assert_eq!(read(&cache, "a", &computed).await, b"2");
+        assert_eq!(read(&cache, "a", &computed).await, "2");
 
         // A read that started before a change finished is answered but not reused.
         let (started_tx, started_rx) = tokio::sync::oneshot::channel();
@@ -331,10 +349,10 @@ mod tests {
             let cache = cache.clone();
             tokio::spawn(async move {
                 cache
-                    .get_or_read::<(), _>("b", async move {
+                    .get_or_read::<_, (), _>(&"b".to_owned(), async move {
                         started_tx.send(()).expect("the test waits");
                         finish_rx.await.expect("the test finishes the read");
-                        Ok(b"old".to_vec())
+                        Ok("old".to_owned())
                     })
                     .await
             })
@@ -342,8 +360,8 @@ mod tests {
         started_rx.await.expect("the read started");
         cache.invalidate();
         finish_tx.send(()).expect("the reader waits");
-        assert_eq!(reader.await.expect("the reader"), Ok(b"old".to_vec()));
-        assert_eq!(read(&cache, "b", &computed).await, b"3");
+        assert_eq!(reader.await.expect("the reader"), Ok("old".to_owned()));
+        assert_eq!(read(&cache, "b", &computed).await, "3");
     }
 
     #[tokio::test]
@@ -355,17 +373,17 @@ mod tests {
                 let (cache, computed) = (cache.clone(), computed.clone());
                 tokio::spawn(async move {
                     cache
-                        .get_or_read::<(), _>("a", async move {
+                        .get_or_read::<_, (), _>(&"a".to_owned(), async move {
                             computed.fetch_add(1, Ordering::SeqCst);
                             tokio::time::sleep(Duration::from_millis(20)).await;
-                            Ok(b"answer".to_vec())
+                            Ok("answer".to_owned())
                         })
                         .await
                 })
             })
             .collect();
         for reader in readers {
-            assert_eq!(reader.await.expect("a reader"), Ok(b"answer".to_vec()));
+            assert_eq!(reader.await.expect("a reader"), Ok("answer".to_owned()));
         }
         assert_eq!(computed.load(Ordering::SeqCst), 1);
     }
@@ -376,23 +394,24 @@ mod tests {
         let computed = Arc::new(AtomicUsize::new(0));
         let counter = computed.clone();
         let failed = cache
-            .get_or_read("a", async move {
+            .get_or_read(&"a".to_owned(), async move {
                 counter.fetch_add(1, Ordering::SeqCst);
-                Err::<Vec<u8>, _>("busy")
+                Err::<String, _>("busy")
             })
             .await;
         assert_eq!(failed, Err("busy"));
-        assert_eq!(read(&cache, "a", &computed).await, b"2");
+        assert_eq!(read(&cache, "a", &computed).await, "2");
 
         for _ in 0..2 {
             let counter = computed.clone();
             let answer = cache
-                .get_or_read::<(), _>("big", async move {
+                .get_or_read::<_, (), _>(&"big".to_owned(), async move {
                     counter.fetch_add(1, Ordering::SeqCst);
-                    Ok(vec![0; MAXIMUM_CACHED_BYTES + 1])
+                    // Its JSON, with the quotes, is one byte over.
+                    Ok("x".repeat(MAXIMUM_CACHED_BYTES - 1))
                 })
                 .await;
-            assert_eq!(answer.map(|body| body.len()), Ok(MAXIMUM_CACHED_BYTES + 1));
+            assert_eq!(answer.map(|body| body.len()), Ok(MAXIMUM_CACHED_BYTES - 1));
         }
         assert_eq!(computed.load(Ordering::SeqCst), 4);
     }
@@ -405,13 +424,13 @@ mod tests {
             read(&cache, &key.to_string(), &computed).await;
         }
         // Full of usable answers: a new key is answered, not kept.
-        assert_eq!(read(&cache, "new", &computed).await, b"513");
-        assert_eq!(read(&cache, "new", &computed).await, b"514");
-        assert_eq!(read(&cache, "0", &computed).await, b"1");
+        assert_eq!(read(&cache, "new", &computed).await, "513");
+        assert_eq!(read(&cache, "new", &computed).await, "514");
+        assert_eq!(read(&cache, "0", &computed).await, "1");
         // After a change everything is stale and makes room.
         cache.invalidate();
-        assert_eq!(read(&cache, "new", &computed).await, b"515");
-        assert_eq!(read(&cache, "new", &computed).await, b"515");
+        assert_eq!(read(&cache, "new", &computed).await, "515");
+        assert_eq!(read(&cache, "new", &computed).await, "515");
     }
 
     /// Answers are kept up to about [`MAXIMUM_TOTAL_BYTES`] in all; expired ones are
@@ -424,17 +443,20 @@ mod tests {
             let cache = cache.clone();
             let key = key.to_owned();
             async move {
+                // Its JSON, with the quotes, is exactly the largest answer kept.
                 cache
-                    .get_or_read::<(), _>(&key, async { Ok(vec![1; MAXIMUM_CACHED_BYTES]) })
+                    .get_or_read::<_, (), _>(&key, async {
+                        Ok("x".repeat(MAXIMUM_CACHED_BYTES - 2))
+                    })
                     .await
                     .unwrap();
             }
         };
-        let kept = |cache: &ReadCache| {
+        let kept = |cache: &Cache| {
             let slots = cache.slots.lock().unwrap();
             slots
                 .values()
-                .filter_map(|slot| slot.state().entry.as_ref().map(|entry| entry.body.len()))
+                .filter_map(|slot| slot.state().entry.as_ref().map(|entry| entry.weight))
                 .sum::<usize>()
         };
         for key in 0..20 {
@@ -444,8 +466,8 @@ mod tests {
         // Expired: the next new key sweeps them all out.
         tokio::time::advance(Duration::from_millis(2_001)).await;
         let computed = Arc::new(AtomicUsize::new(0));
-        assert_eq!(read(&cache, "small", &computed).await, b"1");
-        assert_eq!(kept(&cache), 1);
+        assert_eq!(read(&cache, "small", &computed).await, "1");
+        assert_eq!(kept(&cache), r#""1""#.len());
         assert_eq!(cache.slots.lock().unwrap().len(), 1);
     }
 }

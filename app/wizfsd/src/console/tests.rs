@@ -400,9 +400,12 @@ async fn server_functions_answer_through_the_in_process_backend() {
     );
     let (status, _, body) = send(&console.router, call).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let versions: Vec<wizfs_web::model::FileVersion> = serde_json::from_str(&body).unwrap();
+    let versions: Vec<wizfs_api::FileVersionView> = serde_json::from_str(&body).unwrap();
     assert_eq!(versions.len(), 1);
-    assert_eq!(versions[0].newest_snapshot(), Some("tank/home@monday"));
+    assert_eq!(
+        wizfs_web::pages::versions::newest_snapshot(&versions[0]),
+        Some("tank/home@monday")
+    );
     let bad = form("/fn/versions", "dataset=..%2Fetc&path=x", Some(&cookie));
     let (status, _, body) = send(&console.router, bad).await;
     // The API's refusal keeps its status: the client's fault, not the daemon's.
@@ -445,6 +448,49 @@ async fn pages_read_listings_through_a_cache_the_consoles_own_changes_clear() {
     let page = page().await;
     assert!(page.contains("tank/home@console"), "{page}");
     assert!(page.contains("tank/home@outside"), "{page}");
+}
+
+/// What the console keeps: the machine's listings, read through its typed API, until a
+/// change of its own; live things (jobs) are read anew every time.
+#[tokio::test]
+async fn only_listings_are_kept_and_a_change_clears_them() {
+    use wizfs_api::Api;
+    let directory = tempfile::tempdir().unwrap();
+    let fake = FakeZfs::open(directory.path()).unwrap();
+    fake.create_pool(&PoolName::new("tank").unwrap(), 1 << 30)
+        .unwrap();
+    let fake = Arc::new(fake);
+    let state = AppState::new(fake.clone());
+    let jobs = state.jobs.clone();
+    let console = super::InProcess::new(state);
+    let tank = || wizfs_api::DatasetQuery {
+        dataset: "tank".into(),
+        recursive: false,
+    };
+    assert_eq!(console.pools().await.unwrap().len(), 1);
+    assert!(console.snapshots(tank()).await.unwrap().is_empty());
+    fake.create_pool(&PoolName::new("backup").unwrap(), 1 << 30)
+        .unwrap();
+    let dataset = DatasetName::new("tank").unwrap();
+    fake.create_snapshots(&[dataset.snapshot("outside").unwrap()], false, &[])
+        .unwrap();
+    assert_eq!(console.pools().await.unwrap().len(), 1, "kept");
+    assert!(console.snapshots(tank()).await.unwrap().is_empty(), "kept");
+    assert!(console.jobs().await.unwrap().is_empty());
+    let job = jobs.start("index", "Indexing");
+    assert_eq!(console.jobs().await.unwrap().len(), 1, "jobs are live");
+    job.succeed("done");
+    let made = console
+        .create_snapshot(wizfs_api::CreateSnapshotBody {
+            dataset: "tank".into(),
+            name: "console".into(),
+            recursive: false,
+        })
+        .await
+        .unwrap();
+    assert_eq!(made[0].name, "tank@console");
+    assert_eq!(console.pools().await.unwrap().len(), 2, "a change clears");
+    assert_eq!(console.snapshots(tank()).await.unwrap().len(), 2);
 }
 
 /// Every data page loaded many times at once: each load must finish (a page stuck waiting for
@@ -664,7 +710,7 @@ async fn a_name_that_is_not_utf8_is_found_shown_and_restored_byte_for_byte() {
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let plan: wizfs_web::model::RestorePlan = serde_json::from_str(&body).unwrap();
+    let plan: wizfs_api::PlanView = serde_json::from_str(&body).unwrap();
     assert_eq!(plan.files, 1, "{plan:?}");
     assert!(
         !mountpoint.join(latin1_path()).exists(),
@@ -682,15 +728,24 @@ async fn a_name_that_is_not_utf8_is_found_shown_and_restored_byte_for_byte() {
     );
 }
 
-/// The search page's typed path is the REST search minus the JSON: for the same query it
-/// gives what decoding `GET /api/v1/search` gives, and refuses what it refuses, alike.
+/// The search page's one typed call is the REST search minus the URL and the JSON: for the
+/// same request it gives what decoding `GET /api/v1/search` gives, and refuses what it
+/// refuses, alike — the services' refusals with their kind and message, and words the API
+/// does not know as the client's fault.
 #[tokio::test]
 async fn the_typed_search_answers_as_the_rest_search_does() {
-    use wizfs_web::backend::Backend;
+    use axum::extract::Query;
+    use wizfs_api::{Api, SearchRequest, SearchResultsView};
     let directory = tempfile::tempdir().unwrap();
     let (_, state) = indexed(directory.path());
-    let backend = super::InProcess::new(crate::server::router(state.clone()), state);
-    let rest = |query: &str| backend.call("GET", format!("/api/v1/search{query}"), None);
+    let rest = crate::server::router(state.clone());
+    let console = super::InProcess::new(state);
+    let request = |query: &str| {
+        let uri: axum::http::Uri = format!("/api/v1/search{query}").parse().unwrap();
+        let Query(request) = Query::<SearchRequest>::try_from_uri(&uri).unwrap();
+        request
+    };
+    let rest_search = |query: &str| send(&rest, get(&format!("/api/v1/search{query}"), None));
     for query in [
         "?q=notes",
         "?q=notes&deleted=true",
@@ -701,28 +756,44 @@ async fn the_typed_search_answers_as_the_rest_search_does() {
         "?q=jpg&ext=jpg&offset=1&limit=1",
         "?q=o&dataset=tank%2Fhome&as_of=s1",
     ] {
-        let typed = backend.search(query.into()).await.unwrap();
+        let typed = console.search(request(query)).await.unwrap();
         assert!(
             typed.total > 0 && !typed.hits.is_empty(),
             "{query}: {typed:?}"
         );
-        let decoded: wizfs_web::model::SearchResults =
-            serde_json::from_slice(&rest(query).await.unwrap()).unwrap();
+        let (status, _, body) = rest_search(query).await;
+        assert_eq!(status, StatusCode::OK, "{query}: {body}");
+        let decoded: SearchResultsView = serde_json::from_str(&body).unwrap();
         assert_eq!(typed, decoded, "{query}");
     }
-    for query in [
-        "?q=x&sort=sideways",
-        "?q=x&match=regex",
-        "?q=x&limit=many",
-        "?q=x&as_of=s1",
-        "?q=x&dataset=tank%2Fhome&as_of=never",
-    ] {
-        let typed = backend.search(query.into()).await.unwrap_err();
+    for query in ["?q=x&as_of=s1", "?q=x&dataset=tank%2Fhome&as_of=never"] {
+        let typed = console.search(request(query)).await.unwrap_err();
         assert!(
-            typed.status >= 400 && !typed.message.is_empty(),
+            typed.kind.is_client_error() && !typed.message.is_empty(),
             "{typed:?}"
         );
-        assert_eq!(typed, rest(query).await.unwrap_err(), "{query}");
+        let (status, _, body) = rest_search(query).await;
+        assert_eq!(typed.kind.http_status(), status.as_u16(), "{query}");
+        let refused: wizfs_api::ErrorBody = serde_json::from_str(&body).unwrap();
+        assert_eq!(typed.message, refused.error, "{query}");
+    }
+    let console = indexed_console();
+    let cookie = set_up(&console).await;
+    for (fields, query) in [
+        ("form[q]=x&form[sort]=sideways", "?q=x&sort=sideways"),
+        ("form[q]=x&form[match]=regex", "?q=x&match=regex"),
+        ("form[q]=x&form[type]=pipe", "?q=x&type=pipe"),
+    ] {
+        let (status, _, body) =
+            send(&console.router, form("/fn/search", fields, Some(&cookie))).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{fields}: {body}");
+        assert!(body.contains("unknown variant"), "{fields}: {body}");
+        let (status, _, body) = send(
+            &console.router,
+            get(&format!("/api/v1/search{query}"), Some(&cookie)),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
     }
 }
 
