@@ -407,3 +407,83 @@ pub fn health(
         round,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use serde::Serialize;
+    use wizfs_health::alerts::{AlertBook, AlertPolicy};
+    use wizfs_health::sensors::udisks::UdisksRead;
+
+    use super::*;
+    use crate::health::fixtures::FixtureSmartSource;
+    use crate::testing::{Machine, START};
+
+    fn same(mirror: &impl Serialize, original: &impl Serialize) {
+        assert_eq!(
+            serde_json::to_value(mirror).expect("the mirror's JSON"),
+            serde_json::to_value(original).expect("the original's JSON")
+        );
+    }
+
+    /// The API's mirrors of the health crate's types have its JSON, field for field: the REST
+    /// answers and `wizfs health --json` did not change when the views moved to `wizfs-api`.
+    #[test]
+    fn the_mirrors_have_the_json_of_the_health_crate() {
+        let machine = Machine::new("http://127.0.0.1:9/");
+        let source = FixtureSmartSource::seeded(&machine.smart_directory()).expect("fixtures");
+        let observation = Observation::collect(
+            machine.zfs.as_ref(),
+            &source,
+            &machine.config,
+            &UdisksRead::NotAsked,
+            Timestamp(START),
+        );
+        let findings = observation.findings();
+        assert!(findings.len() > 2, "{findings:?}");
+        for original in &findings {
+            same(&finding(original), original);
+        }
+        let summaries: Vec<_> = observation
+            .smart
+            .disks
+            .iter()
+            .filter_map(|reading| reading.summary())
+            .collect();
+        assert_eq!(summaries.len(), 2);
+        for original in summaries {
+            same(&smart_summary(original), original);
+        }
+        assert!(!observation.sensors.readings.is_empty());
+        for original in &observation.sensors.readings {
+            same(&sensor_reading(original), original);
+        }
+        let mut book = AlertBook::default();
+        let policy = AlertPolicy::default();
+        book.evaluate(&findings, &BTreeSet::new(), &policy, Timestamp(START));
+        book.evaluate(
+            &findings[1..],
+            &BTreeSet::new(),
+            &policy,
+            Timestamp(START + 60),
+        );
+        assert!(book.alerts.iter().any(|alert| !alert.is_active()));
+        for original in &book.alerts {
+            same(&alert(original), original);
+        }
+        let planned = smart::PlannedSelfTest {
+            disk: smart::DiskId::Wwn("5000cca37fca81a8".into()),
+            kind: smart::SelfTestKind::Long,
+        };
+        same(&planned_self_test(&planned), &planned);
+        let point = wizfs_health::history::ChartPoint {
+            time: START,
+            count: 3,
+            average: 41.5,
+            min: 40.0,
+            max: 43.0,
+        };
+        same(&chart_point(&point), &point);
+    }
+}
