@@ -8,6 +8,7 @@
 
 pub mod backup;
 pub mod entries;
+pub mod guards;
 pub mod model;
 pub mod names;
 pub mod paths;

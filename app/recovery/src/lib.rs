@@ -20,7 +20,7 @@ use wizfs_core::{
     DatasetName, EntryKind, EntryMetadata, PathError, RelativePath, SnapshotName, Timestamp,
     TreeEntry,
 };
-use wizfs_restore::{ExecutionReport, Progress, RestoreError, SafeRoot};
+use wizfs_restore::{Destination, ExecutionReport, Lookup, Progress, RestoreError, SafeRoot};
 use wizfs_zfs::{Scope, Zfs, ZfsError};
 
 /// The largest file [`Recovery::text_diff`] compares.
@@ -138,19 +138,33 @@ impl Recovery {
         })
     }
 
-    /// Opens a snapshot's tree, reporting a missing snapshot as such.
+    /// Opens a snapshot's tree, reporting a missing snapshot as such — at once, also when it
+    /// was destroyed after having been looked at (ZFS is asked when the snapshot does not
+    /// mount; see [`SafeRoot::open_snapshot_checked`]).
     fn open_snapshot_root(
         &self,
         mountpoint: &Path,
         snapshot: &SnapshotName,
     ) -> RecoveryResult<SafeRoot> {
-        SafeRoot::open_snapshot(mountpoint, snapshot.short_name()).map_err(|error| {
-            if error.is_not_found() {
-                RecoveryError::SnapshotNotFound(snapshot.clone())
-            } else {
-                error.into()
-            }
-        })
+        let still_exists = || self.snapshot_exists(snapshot).unwrap_or(true);
+        SafeRoot::open_snapshot_checked(mountpoint, snapshot.short_name(), &still_exists).map_err(
+            |error| {
+                if error.is_not_found() {
+                    RecoveryError::SnapshotNotFound(snapshot.clone())
+                } else {
+                    error.into()
+                }
+            },
+        )
+    }
+
+    /// Whether ZFS lists `snapshot` (one `zfs list` of its dataset's snapshots).
+    fn snapshot_exists(&self, snapshot: &SnapshotName) -> RecoveryResult<bool> {
+        Ok(self
+            .zfs
+            .list_snapshots(snapshot.dataset(), Scope::Dataset)?
+            .iter()
+            .any(|listed| &listed.name == snapshot))
     }
 
     fn check_snapshot(&self, dataset: &DatasetName, snapshot: &SnapshotName) -> RecoveryResult<()> {
@@ -194,18 +208,22 @@ impl Recovery {
         self.with_root(dataset, snapshot, |root| Ok(root.list_directory(path)?))
     }
 
-    /// Details of one entry (`None` when absent).
+    /// Details of one entry (`None` when absent — also when a directory on its path is a
+    /// symbolic link there, which WiZFS never follows).
     pub fn stat(
         &self,
         dataset: &DatasetName,
         snapshot: Option<&SnapshotName>,
         path: &RelativePath,
     ) -> RecoveryResult<Option<EntryMetadata>> {
-        self.with_root(dataset, snapshot, |root| Ok(root.stat(path)?))
+        self.with_root(dataset, snapshot, |root| Ok(root.lookup(path)?.present()))
     }
 
     /// The unique versions of `path` across every snapshot of `dataset` and the live file,
-    /// oldest first.
+    /// oldest first. Where a directory on the path is a symbolic link (it was replaced by
+    /// one, live or in a later snapshot), the path counts as absent: symlinks are never
+    /// followed, and the snapshots where the path does exist still list it. A snapshot
+    /// destroyed while the list is made is left out.
     pub fn versions(
         &self,
         dataset: &DatasetName,
@@ -216,7 +234,11 @@ impl Recovery {
         let snapshots = self.zfs.list_snapshots(dataset, Scope::Dataset)?;
         let mut observations = Vec::with_capacity(snapshots.len() + 1);
         for snapshot in &snapshots {
-            let root = self.open_snapshot_root(&mountpoint, &snapshot.name)?;
+            let root = match self.open_snapshot_root(&mountpoint, &snapshot.name) {
+                Ok(root) => root,
+                Err(RecoveryError::SnapshotNotFound(_)) => continue,
+                Err(other) => return Err(other),
+            };
             let observed = observe(&root, path, identity);
             root.forget_snapshot_mount();
             let (metadata, content_digest) = observed?;
@@ -257,10 +279,14 @@ impl Recovery {
         snapshot_root: &SafeRoot,
         live_root: &SafeRoot,
     ) -> RecoveryResult<RestorePlan> {
-        let source = match snapshot_root.stat(&request.path)? {
+        // A path behind a symlink in the snapshot is not in it (the planner says so).
+        let source = match snapshot_root.lookup(&request.path)?.present() {
             None => Vec::new(),
             Some(_) => snapshot_root.read_tree(&request.path)?,
         };
+        if !source.is_empty() {
+            check_live_path_has_no_symlink(request, live_root)?;
+        }
         // Where the data goes decides what live state matters.
         let destination_directory = match &request.target {
             RestoreTarget::Original => request.path.parent().unwrap_or_default(),
@@ -291,8 +317,10 @@ impl Recovery {
                 .collect(),
             _ => Vec::new(),
         };
-        let live = match (&request.target, live_root.stat(&request.path)?) {
-            (RestoreTarget::Original, Some(_)) => live_root.read_tree(&request.path)?,
+        let live = match &request.target {
+            RestoreTarget::Original if live_root.lookup(&request.path)?.present().is_some() => {
+                live_root.read_tree(&request.path)?
+            }
             _ => Vec::new(),
         };
         let missing_ancestors = match &request.target {
@@ -440,6 +468,50 @@ impl Recovery {
     }
 }
 
+/// Refuses a restore whose live destination lies behind a symbolic link — a directory of
+/// the path that was replaced by a symlink since the snapshot, or a symlink named as the
+/// directory to restore into — with the way that works instead (a copy into another
+/// directory). The executor would refuse too (it resolves every path without following
+/// symlinks), but only after the guard snapshot, and without saying what to do.
+fn check_live_path_has_no_symlink(
+    request: &RestoreRequest,
+    live_root: &SafeRoot,
+) -> RecoveryResult<()> {
+    let refuse = |destination, path: &RelativePath, symlink| {
+        Err(RecoveryError::Restore(RestoreError::LiveSymlinkOnPath {
+            destination,
+            path: path.clone(),
+            symlink,
+        }))
+    };
+    match &request.target {
+        RestoreTarget::Original => match live_root.lookup(&request.path)? {
+            Lookup::BehindSymlink(symlink) => refuse(Destination::InPlace, &request.path, symlink),
+            Lookup::Present(_) | Lookup::Absent => Ok(()),
+        },
+        RestoreTarget::Copy { into } => {
+            let (destination, directory) = match into {
+                Some(directory) => (Destination::Into, directory.clone()),
+                None => (
+                    Destination::NextToOriginal,
+                    request.path.parent().unwrap_or_default(),
+                ),
+            };
+            let shown = match destination {
+                Destination::Into => &directory,
+                _ => &request.path,
+            };
+            match live_root.lookup(&directory)? {
+                Lookup::BehindSymlink(symlink) => refuse(destination, shown, symlink),
+                Lookup::Present(metadata) if metadata.kind == EntryKind::Symlink => {
+                    refuse(destination, shown, directory.clone())
+                }
+                Lookup::Present(_) | Lookup::Absent => Ok(()),
+            }
+        }
+    }
+}
+
 /// The mountpoint of `dataset` in a listing, if it is mounted.
 fn mounted_mountpoint(
     datasets: &[wizfs_core::Dataset],
@@ -459,7 +531,8 @@ fn observe(
     path: &RelativePath,
     identity: VersionIdentity,
 ) -> RecoveryResult<(Option<EntryMetadata>, Option<[u8; 32]>)> {
-    let metadata = root.stat(path)?;
+    // Behind a symlink (never followed) the path is absent from this tree.
+    let metadata = root.lookup(path)?.present();
     let content_digest = match (&metadata, identity) {
         (Some(found), VersionIdentity::Content) if found.kind == EntryKind::File => {
             Some(digest(root, path)?)

@@ -223,3 +223,196 @@ fn download_streams_a_tar_of_a_snapshot_directory() {
     let text = String::from_utf8_lossy(&archive);
     assert!(text.contains("ä photo.jpg"), "non-ASCII names kept");
 }
+
+/// Issue 19, item 1: `docs/d2/report.txt` was in snapshot `before`; then `docs/d2` became a
+/// symlink (to another directory), live and in snapshot `after`.
+fn parent_replaced_by_a_symlink() -> (Setup, SnapshotName, SnapshotName) {
+    let setup = setup();
+    setup.write("docs/d2/report.txt", b"the report");
+    setup.write("elsewhere/report.txt", b"another file behind the symlink");
+    let before = setup.snapshot("before");
+    std::fs::remove_dir_all(setup.mountpoint.join("docs/d2")).unwrap();
+    std::os::unix::fs::symlink("../elsewhere", setup.mountpoint.join("docs/d2")).unwrap();
+    let after = setup.snapshot("after");
+    (setup, before, after)
+}
+
+fn copy_request(snapshot: &SnapshotName, path: &str, into: Option<&str>) -> RestoreRequest {
+    RestoreRequest {
+        snapshot: snapshot.clone(),
+        path: Setup::path(path),
+        target: RestoreTarget::Copy {
+            into: into.map(Setup::path),
+        },
+        strategy: DirectoryStrategy::Merge,
+    }
+}
+
+#[test]
+fn a_path_behind_a_symlink_is_absent_there_and_listed_where_it_exists() {
+    let (setup, before, _after) = parent_replaced_by_a_symlink();
+    let path = Setup::path("docs/d2/report.txt");
+    for identity in [VersionIdentity::Metadata, VersionIdentity::Content] {
+        let versions = setup
+            .recovery
+            .versions(&setup.dataset, &path, identity)
+            .unwrap();
+        assert_eq!(versions.len(), 1, "{versions:?}");
+        assert!(!versions[0].is_live);
+        assert_eq!(versions[0].sources.len(), 1, "{versions:?}");
+        assert!(
+            matches!(&versions[0].sources[0], VersionSource::Snapshot { name, .. } if *name == before),
+            "{versions:?}"
+        );
+    }
+    assert_eq!(
+        setup.recovery.stat(&setup.dataset, None, &path).unwrap(),
+        None
+    );
+    assert!(
+        setup
+            .recovery
+            .stat(&setup.dataset, Some(&before), &path)
+            .unwrap()
+            .is_some()
+    );
+    // Browsing through the symlink stays refused.
+    let error = setup
+        .recovery
+        .list_directory(&setup.dataset, None, &Setup::path("docs/d2"))
+        .unwrap_err();
+    assert!(error.to_string().contains("symbolic link"), "{error}");
+}
+
+#[test]
+fn a_path_behind_a_symlink_restores_as_a_copy_into_another_directory() {
+    let (setup, before, after) = parent_replaced_by_a_symlink();
+    std::fs::create_dir(setup.mountpoint.join("recovered")).unwrap();
+    let request = copy_request(&before, "docs/d2/report.txt", Some("recovered"));
+    let plan = setup.recovery.plan(&request).unwrap();
+    assert_eq!(plan.destination, Setup::path("recovered/report.txt"));
+    assert!(plan.guard_snapshot.is_none());
+    let (_, report) = setup.recovery.restore(&request, &mut |_| {}).unwrap();
+    assert_eq!(report.files, 1);
+    assert_eq!(
+        std::fs::read(setup.mountpoint.join("recovered/report.txt")).unwrap(),
+        b"the report"
+    );
+    // The snapshot where the parent is a symlink does not hold the file.
+    let error = setup
+        .recovery
+        .plan(&copy_request(
+            &after,
+            "docs/d2/report.txt",
+            Some("recovered"),
+        ))
+        .unwrap_err();
+    assert!(
+        matches!(error, RecoveryError::Plan(PlanError::NotInSnapshot { .. })),
+        "{error:?}"
+    );
+    // The file behind the symlink is untouched.
+    assert_eq!(
+        std::fs::read(setup.mountpoint.join("elsewhere/report.txt")).unwrap(),
+        b"another file behind the symlink"
+    );
+}
+
+#[test]
+fn in_place_and_next_to_it_are_refused_with_the_copy_that_works_instead() {
+    let (setup, before, _after) = parent_replaced_by_a_symlink();
+    let snapshots_before = setup
+        .recovery
+        .zfs()
+        .list_snapshots(&setup.dataset, Scope::Dataset)
+        .unwrap()
+        .len();
+    let in_place = RestoreRequest {
+        snapshot: before.clone(),
+        path: Setup::path("docs/d2/report.txt"),
+        target: RestoreTarget::Original,
+        strategy: DirectoryStrategy::Merge,
+    };
+    let next_to_it = copy_request(&before, "docs/d2/report.txt", None);
+    std::os::unix::fs::symlink("docs", setup.mountpoint.join("link-to-docs")).unwrap();
+    let into_symlink = copy_request(&before, "docs/d2/report.txt", Some("link-to-docs"));
+    let into_behind = copy_request(&before, "docs/d2/report.txt", Some("docs/d2/sub"));
+    for (request, destination, shown, symlink, words) in [
+        (
+            &in_place,
+            Destination::InPlace,
+            "docs/d2/report.txt",
+            "docs/d2",
+            "cannot be restored in place",
+        ),
+        (
+            &next_to_it,
+            Destination::NextToOriginal,
+            "docs/d2/report.txt",
+            "docs/d2",
+            "cannot be put next to it",
+        ),
+        (
+            &into_symlink,
+            Destination::Into,
+            "link-to-docs",
+            "link-to-docs",
+            "cannot restore into `link-to-docs`",
+        ),
+        (
+            &into_behind,
+            Destination::Into,
+            "docs/d2/sub",
+            "docs/d2",
+            "cannot restore into `docs/d2/sub`",
+        ),
+    ] {
+        for attempt in [
+            setup.recovery.plan(request).map(|_| ()),
+            setup.recovery.restore(request, &mut |_| {}).map(|_| ()),
+        ] {
+            let error = attempt.unwrap_err();
+            match &error {
+                RecoveryError::Restore(RestoreError::LiveSymlinkOnPath {
+                    destination: found,
+                    path,
+                    symlink: found_symlink,
+                }) => {
+                    assert_eq!(*found, destination);
+                    assert_eq!(path, &Setup::path(shown));
+                    assert_eq!(found_symlink, &Setup::path(symlink));
+                }
+                other => panic!("expected LiveSymlinkOnPath, got {other:?}"),
+            }
+            let message = error.to_string();
+            assert!(message.contains(words), "{message}");
+            assert!(
+                message.contains(&format!("`{symlink}` is a symbolic link")),
+                "{message}"
+            );
+            if destination != Destination::Into {
+                assert!(message.contains("--into DIR"), "{message}");
+            }
+        }
+    }
+    // Nothing was written and no guard snapshot was taken.
+    assert_eq!(
+        setup
+            .recovery
+            .zfs()
+            .list_snapshots(&setup.dataset, Scope::Dataset)
+            .unwrap()
+            .len(),
+        snapshots_before
+    );
+    assert_eq!(
+        std::fs::read(setup.mountpoint.join("elsewhere/report.txt")).unwrap(),
+        b"another file behind the symlink"
+    );
+    assert_eq!(
+        std::fs::read_dir(setup.mountpoint.join("elsewhere"))
+            .unwrap()
+            .count(),
+        1
+    );
+}

@@ -26,6 +26,9 @@ pub enum RestoreError {
         .location.display()
     )]
     SnapshotNotMounted { location: PathBuf },
+    /// The snapshot does not exist (any more): ZFS says so.
+    #[error("snapshot `{name}` does not exist (at `{}`)", .location.display())]
+    SnapshotMissing { name: String, location: PathBuf },
     #[error("`{name}` is not a valid snapshot name: {source}")]
     InvalidSnapshotName {
         name: String,
@@ -40,6 +43,18 @@ pub enum RestoreError {
     )]
     SymlinkInPath {
         path: RelativePath,
+        symlink: RelativePath,
+    },
+    /// Where a restore would write, a directory of the live path is now a symbolic link
+    /// (it was a directory in the snapshot): WiZFS never writes through one, and a copy into
+    /// another directory is the way to get the data back.
+    #[error("{}", live_symlink_message(.destination, .path, .symlink))]
+    LiveSymlinkOnPath {
+        /// What was asked for: in place, a copy next to the original, or into a directory.
+        destination: Destination,
+        /// The restored path (for `Into`, the directory named).
+        path: RelativePath,
+        /// The symlink on the way (possibly `path` itself for `Into` and `NextToOriginal`).
         symlink: RelativePath,
     },
     #[error(
@@ -86,6 +101,12 @@ pub enum RestoreError {
         "cannot find a free name for the guard snapshot of `{dataset}` after {attempts} attempts"
     )]
     GuardNamesExhausted { dataset: String, attempts: u32 },
+    #[error("cannot list the guard snapshots of {scope}: {source}")]
+    GuardListing {
+        scope: String,
+        #[source]
+        source: ZfsError,
+    },
     #[error("cannot look up dataset `{dataset}`: {source}")]
     DatasetLookup {
         dataset: String,
@@ -113,6 +134,43 @@ pub enum RestoreError {
     },
 }
 
+/// Where a restore was asked to put its data, for [`RestoreError::LiveSymlinkOnPath`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Destination {
+    /// Over the original path.
+    InPlace,
+    /// A copy next to the original, in its directory.
+    NextToOriginal,
+    /// A copy into a directory the user named.
+    Into,
+}
+
+/// The message of [`RestoreError::LiveSymlinkOnPath`]: why not, and what works instead.
+fn live_symlink_message(
+    destination: &Destination,
+    path: &RelativePath,
+    symlink: &RelativePath,
+) -> String {
+    let why = format!(
+        "`{symlink}` is a symbolic link in the live file system now, and WiZFS never writes \
+         through symbolic links"
+    );
+    match destination {
+        Destination::InPlace => format!(
+            "`{path}` cannot be restored in place: {why}. Restore it as a copy into another \
+             directory instead (`wizfs restore … --into DIR`; a copy with `into` in the API)"
+        ),
+        Destination::NextToOriginal => format!(
+            "a copy of `{path}` cannot be put next to it: {why}. Restore the copy into another \
+             directory instead (`wizfs restore … --into DIR`; a copy with `into` in the API)"
+        ),
+        Destination::Into => format!(
+            "cannot restore into `{path}`: {why}. Choose a directory that is not a symbolic \
+             link and not below one"
+        ),
+    }
+}
+
 /// What kind of failure an error is, for callers that must answer in broad classes (an HTTP
 /// status, a CLI exit code).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -138,7 +196,9 @@ impl RestoreError {
     /// The broad class of this error (see [`ErrorClass`]).
     pub fn http_class(&self) -> ErrorClass {
         match self {
-            RestoreError::NotFound { .. } => ErrorClass::NotFound,
+            RestoreError::NotFound { .. } | RestoreError::SnapshotMissing { .. } => {
+                ErrorClass::NotFound
+            }
             RestoreError::OpenRoot { source, .. }
                 if source.kind() == std::io::ErrorKind::NotFound =>
             {
@@ -157,6 +217,7 @@ impl RestoreError {
             | RestoreError::InvalidPath { .. }
             | RestoreError::PlanMismatch(_) => ErrorClass::Refused,
             RestoreError::DestinationAppeared { .. }
+            | RestoreError::LiveSymlinkOnPath { .. }
             | RestoreError::LiveChanged { .. }
             | RestoreError::NoSpace { .. }
             | RestoreError::ReadOnly { .. }
@@ -169,6 +230,7 @@ impl RestoreError {
             | RestoreError::SnapshotNotMounted { .. }
             | RestoreError::GuardSnapshot { .. }
             | RestoreError::DatasetLookup { .. }
+            | RestoreError::GuardListing { .. }
             | RestoreError::Unsupported { .. }
             | RestoreError::Io { .. } => ErrorClass::Internal,
         }

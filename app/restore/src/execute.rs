@@ -291,7 +291,10 @@ fn create_guard_snapshot(plan: &RestorePlan, zfs: &dyn Zfs) -> RestoreResult<Opt
             snapshot: first.to_string(),
             source: ZfsError::from(error),
         })?;
-    let properties = [(property, "restore".to_owned())];
+    let properties = [(
+        property,
+        wizfs_core::guards::GUARD_PROPERTY_VALUE.to_owned(),
+    )];
     let mut candidate = first.clone();
     for attempt in 1..=GUARD_NAME_ATTEMPTS {
         match zfs.create_snapshots(std::slice::from_ref(&candidate), false, &properties) {

@@ -73,8 +73,44 @@ impl SafeRoot {
     /// kernel hands out the empty placeholder directory instead, and reading that would say
     /// that every file is missing from the snapshot — so the indexer would record them all as
     /// deleted and a restore would find nothing. The open is retried for a while and then
-    /// refused ([`RestoreError::SnapshotNotMounted`]).
+    /// refused ([`RestoreError::SnapshotNotMounted`]). Callers that can ask ZFS whether the
+    /// snapshot exists use [`SafeRoot::open_snapshot_checked`], which does not wait for a
+    /// snapshot that is gone.
     pub fn open_snapshot(mountpoint: &Path, short_name: &str) -> RestoreResult<SafeRoot> {
+        SafeRoot::open_snapshot_checked(mountpoint, short_name, &|| true)
+    }
+
+    /// [`SafeRoot::open_snapshot`], asking `still_exists` once ZFS handed out the placeholder
+    /// instead of mounting the snapshot: a snapshot that was destroyed after it had been
+    /// looked at leaves its directory entry behind in `.zfs/snapshot` (a cached entry of the
+    /// control directory), ZFS's mount helper fails on it, and waiting would only end in
+    /// "not mounted" 10 s later. When `still_exists` says no, the answer is
+    /// [`RestoreError::SnapshotMissing`] at once; when it says yes (or cannot tell: answer
+    /// `true` then), the open is retried as before. A name that was never a snapshot fails at
+    /// once without asking ([`RestoreError::OpenRoot`] with `ENOENT`).
+    pub fn open_snapshot_checked(
+        mountpoint: &Path,
+        short_name: &str,
+        still_exists: &dyn Fn() -> bool,
+    ) -> RestoreResult<SafeRoot> {
+        SafeRoot::open_snapshot_with(
+            mountpoint,
+            short_name,
+            still_exists,
+            &MountCheck {
+                attempts: SNAPSHOT_MOUNT_ATTEMPTS,
+                pause: SNAPSHOT_MOUNT_PAUSE,
+                is_mounted: &is_snapshot_mount,
+            },
+        )
+    }
+
+    fn open_snapshot_with(
+        mountpoint: &Path,
+        short_name: &str,
+        still_exists: &dyn Fn() -> bool,
+        check: &MountCheck<'_>,
+    ) -> RestoreResult<SafeRoot> {
         wizfs_core::validate_short_name(NameKind::Snapshot, short_name).map_err(|source| {
             RestoreError::InvalidSnapshotName {
                 name: short_name.to_owned(),
@@ -82,8 +118,6 @@ impl SafeRoot {
             }
         })?;
         let dataset_root = open_mountpoint(mountpoint)?;
-        let on_zfs = rustix::fs::fstatfs(&dataset_root)
-            .is_ok_and(|statfs| statfs.f_type as u64 == ZFS_SUPER_MAGIC);
         let relative = Path::new(".zfs").join("snapshot").join(short_name);
         let location = mountpoint.join(&relative);
         let mut attempt = 0;
@@ -101,17 +135,20 @@ impl SafeRoot {
                 location: location.clone(),
                 source: std::io::Error::from(errno),
             })?;
-            let mounted = !on_zfs
-                || observe_at(directory.as_fd(), b"", &RelativePath::root())?
-                    .is_some_and(|observed| observed.mount_root);
-            if mounted {
+            if (check.is_mounted)(dataset_root.as_fd(), directory.as_fd())? {
                 return SafeRoot::from_directory(directory, location, Some(short_name.to_owned()));
             }
-            if attempt >= SNAPSHOT_MOUNT_ATTEMPTS {
+            if attempt == 1 && !still_exists() {
+                return Err(RestoreError::SnapshotMissing {
+                    name: short_name.to_owned(),
+                    location,
+                });
+            }
+            if attempt >= check.attempts {
                 return Err(RestoreError::SnapshotNotMounted { location });
             }
             drop(directory);
-            std::thread::sleep(SNAPSHOT_MOUNT_PAUSE);
+            std::thread::sleep(check.pause);
         }
     }
 
@@ -171,6 +208,22 @@ impl SafeRoot {
     /// exist (also when an ancestor is not a directory).
     pub fn stat(&self, path: &RelativePath) -> RestoreResult<Option<EntryMetadata>> {
         Ok(self.observe(path)?.map(|observed| observed.metadata))
+    }
+
+    /// Like [`SafeRoot::stat`], but a path below a symbolic link is not an error: it is
+    /// [`Lookup::BehindSymlink`], naming the outermost symlink. WiZFS never follows it, so in
+    /// this tree the path is simply not there — how version lists and restore planning see a
+    /// path whose directory was later replaced by a symlink (or was one in an older
+    /// snapshot).
+    pub fn lookup(&self, path: &RelativePath) -> RestoreResult<Lookup> {
+        match self.observe(path) {
+            Ok(Some(observed)) => Ok(Lookup::Present(observed.metadata)),
+            Ok(None) => Ok(Lookup::Absent),
+            Err(RestoreError::SymlinkInPath { symlink, .. }) if &symlink != path => {
+                Ok(Lookup::BehindSymlink(symlink))
+            }
+            Err(other) => Err(other),
+        }
     }
 
     /// The entries of the directory `path`, one level, sorted by name bytes. `.zfs` at the
@@ -503,6 +556,50 @@ impl SafeRoot {
             }
         }
         None
+    }
+}
+
+/// How [`SafeRoot::open_snapshot_with`] decides that a snapshot is mounted, and how long it
+/// waits for it (tests shorten both).
+struct MountCheck<'a> {
+    attempts: u32,
+    pause: std::time::Duration,
+    /// Given the dataset root and the opened snapshot directory.
+    is_mounted: &'a dyn Fn(BorrowedFd<'_>, BorrowedFd<'_>) -> RestoreResult<bool>,
+}
+
+/// On ZFS, whether `directory` is the root of the snapshot's own mount (not the placeholder
+/// ZFS leaves when it could not mount it); elsewhere (`FakeZfs`) every directory counts.
+fn is_snapshot_mount(
+    dataset_root: BorrowedFd<'_>,
+    directory: BorrowedFd<'_>,
+) -> RestoreResult<bool> {
+    let on_zfs = rustix::fs::fstatfs(dataset_root)
+        .is_ok_and(|statfs| statfs.f_type as u64 == ZFS_SUPER_MAGIC);
+    Ok(!on_zfs
+        || observe_at(directory, b"", &RelativePath::root())?
+            .is_some_and(|observed| observed.mount_root))
+}
+
+/// What [`SafeRoot::lookup`] found at a path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Lookup {
+    /// The entry (`lstat`: a symlink at the path itself is described, not followed).
+    Present(EntryMetadata),
+    /// Nothing there (also when an ancestor is missing or not a directory).
+    Absent,
+    /// An ancestor, named here, is a symbolic link: WiZFS does not look behind it, so the
+    /// path is absent from this tree.
+    BehindSymlink(RelativePath),
+}
+
+impl Lookup {
+    /// The entry, if present; `None` when absent or behind a symlink.
+    pub fn present(self) -> Option<EntryMetadata> {
+        match self {
+            Lookup::Present(metadata) => Some(metadata),
+            Lookup::Absent | Lookup::BehindSymlink(_) => None,
+        }
     }
 }
 

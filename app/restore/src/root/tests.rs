@@ -8,8 +8,9 @@ use std::time::{Duration, UNIX_EPOCH};
 use rustix::fs::{FileType, Mode};
 use wizfs_core::{EntryKind, RelativePath};
 
+use super::MountCheck;
 use crate::test_support::{Fixture, path, write_file};
-use crate::{RestoreError, SafeRoot, missing_ancestors};
+use crate::{Lookup, RestoreError, SafeRoot, missing_ancestors};
 
 fn paths(entries: &[wizfs_core::TreeEntry]) -> Vec<String> {
     entries
@@ -48,7 +49,23 @@ fn a_symlink_anywhere_in_a_path_is_refused() {
             live.stat(&path(request)),
             Err(RestoreError::SymlinkInPath { .. })
         ));
+        // `lookup` says the same without failing: the path is not in this tree.
+        assert_eq!(
+            live.lookup(&path(request)).unwrap(),
+            Lookup::BehindSymlink(path(symlink_at)),
+            "{request}"
+        );
+        assert_eq!(live.lookup(&path(request)).unwrap().present(), None);
     }
+    assert!(matches!(
+        live.lookup(&path("outside")).unwrap(),
+        Lookup::Present(metadata) if metadata.kind == EntryKind::Symlink
+    ));
+    assert_eq!(live.lookup(&path("missing/file")).unwrap(), Lookup::Absent);
+    assert!(matches!(
+        live.lookup(&path("real/file.txt")).unwrap(),
+        Lookup::Present(metadata) if metadata.kind == EntryKind::File
+    ));
     assert!(matches!(
         live.list_directory(&path("outside")),
         Err(RestoreError::SymlinkInPath { .. })
@@ -305,6 +322,60 @@ fn snapshot_roots_read_the_snapshot() {
         SafeRoot::open_live(&fixture.live_path("loop")),
         Err(RestoreError::OpenRoot { .. })
     ));
+}
+
+#[test]
+fn a_snapshot_that_does_not_mount_is_reported_missing_at_once_when_zfs_no_longer_lists_it() {
+    let fixture = Fixture::new();
+    fixture.snapshot("gone");
+    let asked = std::cell::Cell::new(0);
+    let never_mounted = |_: std::os::fd::BorrowedFd<'_>, _: std::os::fd::BorrowedFd<'_>| Ok(false);
+    let check = MountCheck {
+        attempts: 4,
+        pause: Duration::from_millis(1),
+        is_mounted: &never_mounted,
+    };
+    // ZFS no longer lists it: no waiting, "does not exist", a not-found class.
+    let error = SafeRoot::open_snapshot_with(
+        &fixture.mountpoint,
+        "gone",
+        &|| {
+            asked.set(asked.get() + 1);
+            false
+        },
+        &check,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&error, RestoreError::SnapshotMissing { name, .. } if name == "gone"),
+        "{error:?}"
+    );
+    assert!(error.is_not_found(), "{error:?}");
+    assert!(error.to_string().contains("does not exist"), "{error}");
+    assert_eq!(asked.get(), 1);
+    // It is listed: ZFS is asked once, then the mount is waited for as before.
+    asked.set(0);
+    let error = SafeRoot::open_snapshot_with(
+        &fixture.mountpoint,
+        "gone",
+        &|| {
+            asked.set(asked.get() + 1);
+            true
+        },
+        &check,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(error, RestoreError::SnapshotNotMounted { .. }),
+        "{error:?}"
+    );
+    assert_eq!(asked.get(), 1);
+    // A mounted snapshot never makes anyone ask.
+    let root = SafeRoot::open_snapshot_checked(&fixture.mountpoint, "gone", &|| {
+        panic!("a mounted snapshot needs no existence check")
+    })
+    .unwrap();
+    assert_eq!(root.snapshot_short_name(), Some("gone"));
 }
 
 #[test]
