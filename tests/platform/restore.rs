@@ -3,112 +3,21 @@
 //! rules (symlinks, device nodes, FIFOs, paths, full and read-only datasets, SIGKILL during
 //! an in-place restore). Data is compared byte for byte afterwards.
 
+#[allow(dead_code, reason = "shared with recovery.rs, which uses other parts")]
+mod fixture;
+
 use std::fs;
 use std::os::unix::fs::{MetadataExt, symlink};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use std::sync::Arc;
 
-use wizfs_core::restore::{DirectoryStrategy, RestoreRequest, RestoreTarget};
+use fixture::{fixture, write};
+use wizfs_core::RelativePath;
+use wizfs_core::restore::{DirectoryStrategy, RestoreTarget};
 use wizfs_core::versions::VersionIdentity;
-use wizfs_core::{DatasetName, RelativePath, SnapshotName};
-use wizfs_recovery::{Recovery, RecoveryError};
+use wizfs_recovery::RecoveryError;
 use wizfs_tests::trees::assert_same_tree;
-use wizfs_tests::vm::VmEnvironment;
-use wizfs_zfs::{CliZfs, PropertyName, Scope, Zfs};
-
-struct Fixture {
-    zfs: Arc<dyn Zfs>,
-    recovery: Recovery,
-    dataset: DatasetName,
-    mountpoint: PathBuf,
-    environment: VmEnvironment,
-}
-
-impl Drop for Fixture {
-    fn drop(&mut self) {
-        let _ = Command::new("zfs")
-            .args(["destroy", "-r", "-f", self.dataset.as_str()])
-            .status();
-    }
-}
-
-fn fixture(label: &str) -> Fixture {
-    let environment = VmEnvironment::from_env();
-    let zfs: Arc<dyn Zfs> = Arc::new(CliZfs::default());
-    let dataset = environment.unique_dataset(&environment.pool, label);
-    zfs.create_filesystem(&dataset, &[])
-        .expect("create dataset");
-    let mountpoint = PathBuf::from(format!("/{dataset}"));
-    let recovery = Recovery::new(zfs.clone(), Arc::new(wizfs_recovery::system_clock));
-    Fixture {
-        zfs,
-        recovery,
-        dataset,
-        mountpoint,
-        environment,
-    }
-}
-
-impl Fixture {
-    fn snapshot(&self, short: &str) -> SnapshotName {
-        let name = self.dataset.snapshot(short).expect("name");
-        self.zfs
-            .create_snapshots(std::slice::from_ref(&name), false, &[])
-            .expect("snapshot");
-        name
-    }
-
-    fn path(&self, relative: &str) -> PathBuf {
-        self.mountpoint.join(relative)
-    }
-
-    fn snapshot_path(&self, snapshot: &SnapshotName, relative: &str) -> PathBuf {
-        self.mountpoint
-            .join(".zfs/snapshot")
-            .join(snapshot.short_name())
-            .join(relative)
-    }
-
-    fn request(
-        &self,
-        snapshot: &SnapshotName,
-        relative: &str,
-        target: RestoreTarget,
-    ) -> RestoreRequest {
-        RestoreRequest {
-            snapshot: snapshot.clone(),
-            path: RelativePath::new(relative.as_bytes()).expect("path"),
-            target,
-            strategy: DirectoryStrategy::Merge,
-        }
-    }
-
-    fn snapshot_names(&self) -> Vec<String> {
-        let snapshots = self
-            .zfs
-            .list_snapshots(&self.dataset, Scope::Dataset)
-            .expect("list");
-        snapshots
-            .iter()
-            .map(|snapshot| snapshot.name.short_name().to_owned())
-            .collect()
-    }
-
-    fn wizfs(&self, arguments: &[&str]) -> std::process::Output {
-        Command::new(self.environment.bin_dir.join("wizfs"))
-            .args(arguments)
-            .output()
-            .expect("run wizfs")
-    }
-}
-
-fn write(path: &Path, contents: &[u8]) {
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).expect("mkdir");
-    }
-    fs::write(path, contents).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
-}
+use wizfs_zfs::PropertyName;
 
 fn noise(length: usize, seed: u64) -> Vec<u8> {
     let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
