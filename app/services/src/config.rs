@@ -21,6 +21,7 @@ pub struct Config {
     pub log: String,
     pub zfs: ZfsBackend,
     pub index: IndexConfig,
+    pub recovery: RecoveryConfig,
     /// Snapshot policies as written: `[[policy]]` tables (see `wizfs_snapshots::config`).
     #[serde(rename = "policy")]
     pub policy_tables: wizfs_snapshots::PolicyTables,
@@ -132,11 +133,35 @@ impl Default for Config {
             log: "info".to_owned(),
             zfs: ZfsBackend::Real,
             index: IndexConfig::default(),
+            recovery: RecoveryConfig::default(),
             policy_tables: Vec::new(),
             policies: Vec::new(),
             health: wizfs_health::config::HealthConfig::default(),
             console: ConsoleConfig::default(),
         }
+    }
+}
+
+/// Recovery: how long the guard snapshots taken before restores in place are kept.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RecoveryConfig {
+    /// Days a guard snapshot is kept (never while held); 0 keeps them for ever.
+    pub guard_lifetime_days: u32,
+}
+
+impl Default for RecoveryConfig {
+    fn default() -> Self {
+        Self {
+            guard_lifetime_days: wizfs_core::guards::GuardLifetime::DEFAULT_DAYS,
+        }
+    }
+}
+
+impl RecoveryConfig {
+    /// The lifetime; none when guards are kept for ever.
+    pub fn guard_lifetime(&self) -> Option<wizfs_core::guards::GuardLifetime> {
+        wizfs_core::guards::GuardLifetime::days(self.guard_lifetime_days)
     }
 }
 
@@ -303,6 +328,19 @@ mod tests {
         assert!(!config.index.includes(&name("tank/scratch/tmp")));
         assert!(config.index.includes(&name("tank/scratchpad")));
         assert_eq!(config.index.interval_seconds, 60);
+    }
+
+    #[test]
+    fn guard_snapshots_live_thirty_days_unless_configured() {
+        let sample = Config::load(&samples().join("wizfsd.toml")).expect("sample");
+        assert_eq!(sample.recovery.guard_lifetime_days, 30);
+        assert_eq!(
+            Config::default().recovery.guard_lifetime(),
+            wizfs_core::guards::GuardLifetime::days(30)
+        );
+        let forever = Config::parse("[recovery]\nguard_lifetime_days = 0\n", Path::new("x"))
+            .expect("parses");
+        assert_eq!(forever.recovery.guard_lifetime(), None);
     }
 
     #[test]

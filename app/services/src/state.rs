@@ -29,6 +29,8 @@ pub struct Services {
     /// (Searches of the index alone run on the request's worker thread, so there they
     /// never wait here; those that ask ZFS first run on the blocking pool.)
     pub searches: Arc<tokio::sync::Semaphore>,
+    /// How long guard snapshots are kept (none: for ever).
+    pub guard_lifetime: Option<wizfs_core::guards::GuardLifetime>,
     /// The background tasks' driver, once the daemon started them (`crate::tasks::start`).
     pub tasks: Arc<std::sync::OnceLock<wizfs_tasks::DriverHandle>>,
 }
@@ -52,8 +54,18 @@ impl Services {
             searches: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
             )),
+            guard_lifetime: Some(wizfs_core::guards::GuardLifetime::default()),
             tasks: Arc::default(),
         }
+    }
+
+    /// With guard snapshots kept for `lifetime` (none: for ever).
+    pub fn with_guard_lifetime(
+        mut self,
+        lifetime: Option<wizfs_core::guards::GuardLifetime>,
+    ) -> Self {
+        self.guard_lifetime = lifetime;
+        self
     }
 
     /// With health monitoring (rounds scheduled by the daemon).

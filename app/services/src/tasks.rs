@@ -22,6 +22,8 @@ pub const INDEX: &str = "index";
 pub const SNAPSHOT_POLICIES: &str = "snapshot-policies";
 /// The id of a health round.
 pub const HEALTH_ROUND: &str = "health-round";
+/// The id of the expiry of guard snapshots.
+pub const GUARD_SNAPSHOTS: &str = "guard-snapshots";
 
 /// Why the tasks could not start.
 #[derive(Debug, thiserror::Error)]
@@ -184,6 +186,36 @@ pub fn start(
             .first_after(Duration::ZERO),
         )?;
     }
+    if let Some(lifetime) = services.guard_lifetime {
+        let zfs = services.zfs.clone();
+        builder.register(
+            TaskDefinition::new(
+                id(GUARD_SNAPSHOTS),
+                "Expire guard snapshots",
+                task_fn(move |_| {
+                    let zfs = zfs.clone();
+                    async move {
+                        let report = blocking(move || {
+                            wizfs_restore::prune_guard_snapshots(
+                                zfs.as_ref(),
+                                wizfs_recovery::system_clock(),
+                                lifetime,
+                            )
+                            .map_err(|error| TaskError::from_error(&error))
+                        })
+                        .await?;
+                        if report.is_complete() {
+                            Ok(Summary::new(report.summary()))
+                        } else {
+                            Err(TaskError::new(report.summary()))
+                        }
+                    }
+                }),
+            )
+            .every(Duration::from_secs(24 * 3600))
+            .first_after(Duration::from_secs(60)),
+        )?;
+    }
     let driver = builder.start(shutdown);
     daemon
         .tasks
@@ -302,7 +334,7 @@ mod tests {
 
     #[test]
     fn the_task_ids_are_valid() {
-        for text in [INDEX, SNAPSHOT_POLICIES, HEALTH_ROUND] {
+        for text in [INDEX, SNAPSHOT_POLICIES, HEALTH_ROUND, GUARD_SNAPSHOTS] {
             assert!(TaskId::new(text).is_ok(), "{text}");
         }
     }

@@ -42,7 +42,8 @@ pub fn services(config: &Config) -> Result<crate::Services, WiringError> {
     );
     let mut services = crate::Services::new(zfs)
         .with_policies(config.policies.clone())
-        .with_health(health);
+        .with_health(health)
+        .with_guard_lifetime(config.recovery.guard_lifetime());
     match crate::open_index(&config.data_dir) {
         Ok(store) => {
             let method = index_method(&config.zfs, config.index.method);
