@@ -351,6 +351,14 @@ impl std::fmt::Debug for Indexer {
 }
 
 impl Indexer {
+    /// Whether ZFS still lists `snapshot` (true when it cannot tell): a snapshot destroyed
+    /// while it is being indexed fails at once instead of after the mount wait.
+    fn still_exists(&self, snapshot: &wizfs_core::SnapshotName) -> bool {
+        self.zfs
+            .list_snapshots(snapshot.dataset(), wizfs_zfs::Scope::Dataset)
+            .map_or(true, |listed| listed.iter().any(|found| &found.name == snapshot))
+    }
+
     pub fn new(store: Arc<IndexStore>, zfs: Arc<dyn Zfs>) -> Self {
         Self::with_policy(store, zfs, MethodPolicy::default())
     }
@@ -538,7 +546,11 @@ impl Indexer {
             let operations = match &previous {
                 None => {
                     let root = timed(&mut timings.mount, || {
-                        SafeRoot::open_snapshot(&mountpoint, snapshot.name.short_name())
+                        SafeRoot::open_snapshot_checked(
+                            &mountpoint,
+                            snapshot.name.short_name(),
+                            &|| self.still_exists(&snapshot.name),
+                        )
                     })?;
                     let walked = self.walk_and_measure(guid, &root, &mut timings);
                     timed(&mut timings.mount, || root.forget_snapshot_mount());
@@ -572,8 +584,11 @@ impl Indexer {
                         let mounting = std::cell::Cell::new(Duration::ZERO);
                         let open_snapshot = || -> IndexerResult<SafeRoot> {
                             let started = Instant::now();
-                            let opened =
-                                SafeRoot::open_snapshot(&mountpoint, snapshot.name.short_name());
+                            let opened = SafeRoot::open_snapshot_checked(
+                                &mountpoint,
+                                snapshot.name.short_name(),
+                                &|| self.still_exists(&snapshot.name),
+                            );
                             mounting.set(mounting.get() + started.elapsed());
                             Ok(opened?)
                         };
