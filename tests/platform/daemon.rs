@@ -126,9 +126,8 @@ fn searchable(socket: &Path, name: &str, snapshot: &str) -> bool {
     let (status, results) = get(socket, &format!("/api/v1/search?q={name}"));
     status == 200
         && results["hits"].as_array().is_some_and(|hits| {
-            hits.iter().any(|hit| {
-                hit["name"] == name && hit["first_snapshot"].as_str() == Some(snapshot)
-            })
+            hits.iter()
+                .any(|hit| hit["name"] == name && hit["first_snapshot"].as_str() == Some(snapshot))
         })
 }
 
@@ -187,7 +186,10 @@ fn daemon_indexes_what_the_cli_snapshots_and_keeps_its_task_runs_across_restarts
     let started = Instant::now();
     let indexed = wizfs(&environment, &config, &["index"]);
     let text = String::from_utf8_lossy(&indexed.stdout);
-    assert!(text.contains(&format!("{name}: 1 snapshot(s) indexed")), "{text}");
+    assert!(
+        text.contains(&format!("{name}: 1 snapshot(s) indexed")),
+        "{text}"
+    );
     wait_for(
         "the hand-made snapshot in the daemon's search",
         Duration::from_secs(5),
@@ -207,7 +209,10 @@ fn daemon_indexes_what_the_cli_snapshots_and_keeps_its_task_runs_across_restarts
         .iter()
         .filter_map(|task| task["id"].as_str())
         .collect();
-    assert!(ids.contains(&"index") && ids.contains(&"health-round"), "{ids:?}");
+    assert!(
+        ids.contains(&"index") && ids.contains(&"health-round"),
+        "{ids:?}"
+    );
     wizfs(&environment, &config, &["tasks", "run", "index"]);
     let runs_by_cli = |runs: &Value| {
         runs.as_array().is_some_and(|runs| {
@@ -227,13 +232,19 @@ fn daemon_indexes_what_the_cli_snapshots_and_keeps_its_task_runs_across_restarts
     )
     .expect("runs");
     daemon.stop();
-    assert!(!socket.exists(), "the daemon removes its socket when it stops");
+    assert!(
+        !socket.exists(),
+        "the daemon removes its socket when it stops"
+    );
     let _daemon = Daemon::start(&environment, &config, &socket);
     let after: Value = serde_json::from_slice(
         &wizfs(&environment, &config, &["--json", "tasks", "runs", "index"]).stdout,
     )
     .expect("runs after the restart");
-    assert!(runs_by_cli(&after), "the earlier runs are still listed: {after}");
+    assert!(
+        runs_by_cli(&after),
+        "the earlier runs are still listed: {after}"
+    );
     let newest_before = before[0]["run"].as_u64().expect("a run number");
     assert!(
         after

@@ -13,12 +13,14 @@ use wizfs_core::{Bookmark, Dataset, Hold, Pool, Snapshot, ZfsVersion};
 mod api;
 pub mod health;
 pub mod jobs;
+mod local;
 pub mod policies;
 mod request;
 pub mod routes;
 mod tasks;
 
 pub use api::{Api, ApiFuture, Failure};
+pub use local::*;
 pub use request::*;
 pub use tasks::*;
 

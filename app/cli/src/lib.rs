@@ -273,19 +273,17 @@ fn discover(seconds: u64, json: bool, out: &mut dyn Write) -> anyhow::Result<()>
         wizfs_mdns::Interfaces::All,
         std::time::Duration::from_secs(seconds.clamp(1, 60)),
     )?;
-    let listed: Vec<serde_json::Value> = found
+    let listed: Vec<ConsoleView> = found
         .iter()
-        .map(|console| {
-            serde_json::json!({
-                "instance": console.instance,
-                "hostname": console.hostname,
-                "addresses": console.addresses,
-                "port": console.port,
-                "https": console.https,
-                "version": console.version,
-                "path": console.path,
-                "url": console.url(),
-            })
+        .map(|console| ConsoleView {
+            instance: console.instance.clone(),
+            hostname: console.hostname.clone(),
+            addresses: console.addresses.iter().map(ToString::to_string).collect(),
+            port: console.port,
+            https: console.https,
+            version: console.version.clone(),
+            path: console.path.clone(),
+            url: console.url(),
         })
         .collect();
     emit(out, json, &listed, |out| {

@@ -343,17 +343,15 @@ pub fn indexed_versions(
     };
     let versions = store.versions_of(dataset.guid, &location.path)?;
     if json {
-        let views: Vec<serde_json::Value> = versions
+        let views: Vec<wizfs_api::IndexedVersionView> = versions
             .iter()
-            .map(|version| {
-                serde_json::json!({
-                    "kind": version.signature.kind.as_str(),
-                    "size": version.signature.size,
-                    "modified_unix": version.signature.modified.seconds,
-                    "snapshots": version.snapshots,
-                    "folded_snapshots": version.snapshots.len().saturating_sub(1),
-                    "live": version.live,
-                })
+            .map(|version| wizfs_api::IndexedVersionView {
+                kind: version.signature.kind.as_str().to_owned(),
+                size: version.signature.size,
+                modified_unix: version.signature.modified.seconds,
+                snapshots: version.snapshots.clone(),
+                folded_snapshots: version.snapshots.len().saturating_sub(1),
+                live: version.live,
             })
             .collect();
         serde_json::to_writer_pretty(&mut *out, &views)?;

@@ -109,8 +109,12 @@ fn snapshots_taken_with_the_cli_are_indexed_by_the_running_daemon() {
     let text = String::from_utf8_lossy(&out);
     assert!(text.contains("index"), "{text}");
     let mut out = Vec::new();
-    wizfs_cli::run(&cli(&root, &["tasks", "run", "index"]), zfs.clone(), &mut out)
-        .expect("wizfs tasks run");
+    wizfs_cli::run(
+        &cli(&root, &["tasks", "run", "index"]),
+        zfs.clone(),
+        &mut out,
+    )
+    .expect("wizfs tasks run");
     let mut triggered = false;
     for _ in 0..500 {
         let mut out = Vec::new();
