@@ -356,7 +356,9 @@ impl Indexer {
     fn still_exists(&self, snapshot: &wizfs_core::SnapshotName) -> bool {
         self.zfs
             .list_snapshots(snapshot.dataset(), wizfs_zfs::Scope::Dataset)
-            .map_or(true, |listed| listed.iter().any(|found| &found.name == snapshot))
+            .map_or(true, |listed| {
+                listed.iter().any(|found| &found.name == snapshot)
+            })
     }
 
     pub fn new(store: Arc<IndexStore>, zfs: Arc<dyn Zfs>) -> Self {

@@ -338,8 +338,8 @@ mod tests {
             Config::default().recovery.guard_lifetime(),
             wizfs_core::guards::GuardLifetime::days(30)
         );
-        let forever = Config::parse("[recovery]\nguard_lifetime_days = 0\n", Path::new("x"))
-            .expect("parses");
+        let forever =
+            Config::parse("[recovery]\nguard_lifetime_days = 0\n", Path::new("x")).expect("parses");
         assert_eq!(forever.recovery.guard_lifetime(), None);
     }
 
