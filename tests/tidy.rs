@@ -325,9 +325,6 @@ fn only_app_zfs_names_the_zfs_programs() {
 const IMPORT_LOOPS_ALLOWED: &[&str] = &[
     // being split by issue 18; remove when done
     "wizfsd",
-    // being split by issue 18 (out of wizfsd, with its lib.rs <-> subcommand loop); remove
-    // when done
-    "wizfs-cli",
 ];
 
 /// The file a path names, if it is a module of this crate: `crate::…`, `super::…`,

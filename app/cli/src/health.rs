@@ -15,7 +15,8 @@ use wizfs_health::history::History;
 use wizfs_health::sensors::udisks::read_udisks;
 use wizfs_zfs::Zfs;
 
-use super::{Cli, backend_for, config_for, data_dir_for, emit, format_bytes};
+use crate::context::{Global, backend_for, config_for, data_dir_for};
+use crate::output::{emit, format_bytes};
 use wizfs_services::health::collect::Observation;
 use wizfs_services::health::{history_directory, host_name, test_notifications};
 
@@ -74,7 +75,7 @@ pub fn parse_span(text: &str) -> Result<i64, String> {
 
 /// `wizfs health [test-notification | history]`.
 pub fn run(
-    cli: &Cli,
+    cli: &Global,
     zfs: &Arc<dyn Zfs>,
     arguments: &HealthArguments,
     json: bool,
@@ -102,7 +103,7 @@ fn block_on<F: std::future::Future>(future: F) -> anyhow::Result<F::Output> {
     Ok(runtime.block_on(future))
 }
 
-fn show(cli: &Cli, zfs: &dyn Zfs, json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
+fn show(cli: &Global, zfs: &dyn Zfs, json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
     let config = config_for(cli)?.health;
     let smart = wizfs_services::wiring::smart_source(&backend_for(cli)?)?;
     let udisks = block_on(read_udisks(&config.sensors))?;
@@ -248,7 +249,7 @@ fn print_view(out: &mut dyn Write, view: &HealthView) -> std::io::Result<()> {
 }
 
 fn test_notification(
-    cli: &Cli,
+    cli: &Global,
     channel: Option<&str>,
     json: bool,
     out: &mut dyn Write,
@@ -288,7 +289,7 @@ fn test_notification(
 }
 
 fn history(
-    cli: &Cli,
+    cli: &Global,
     arguments: &HistoryArguments,
     json: bool,
     out: &mut dyn Write,
@@ -358,6 +359,8 @@ fn history(
 #[cfg(test)]
 mod tests {
     use clap::Parser;
+
+    use crate::Cli;
 
     use super::*;
     use wizfs_services::testing::{Machine, Receiver};

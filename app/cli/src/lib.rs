@@ -5,7 +5,6 @@
 //! refused (exit status 2) before any command runs.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -15,31 +14,27 @@ use wizfs_core::{BookmarkName, DatasetName, SnapshotName};
 use wizfs_zfs::{DestroyOptions, DiffTarget, HoldTag, PropertyName, Scope, Zfs};
 
 use wizfs_api::*;
-use wizfs_services::config::{Config, DEFAULT_PATH, ZfsBackend};
 
+pub mod context;
 pub mod daemon;
 pub mod health;
+pub mod output;
+pub mod parse;
 pub mod recovery;
 pub mod search;
 pub mod snapshots;
 pub mod tasks;
 
+pub use context::{Global, config_for, daemon, data_dir_for, zfs_for};
+use context::{index_after_change, index_method_for};
+use output::{emit, format_bytes};
+use parse::*;
+
 #[derive(Debug, Parser)]
 #[command(name = "wizfs", version = wizfs_services::VERSION, about = "WiZFS: snapshots, recovery and health of ZFS pools")]
 pub struct Cli {
-    /// Configuration file (its [zfs] section picks real or fake ZFS).
-    #[arg(long, global = true, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Use the directory-backed fake ZFS at DIR (demo and tests) instead of the real one.
-    #[arg(long, global = true, value_name = "DIR")]
-    pub fake: Option<PathBuf>,
-    /// Where WiZFS keeps its state (the search index); default: the configuration's
-    /// `data_dir`, or `<DIR>/.wizfs` with `--fake DIR`.
-    #[arg(long, global = true, value_name = "DIR")]
-    pub data_dir: Option<PathBuf>,
-    /// Machine-readable output.
-    #[arg(long, global = true)]
-    pub json: bool,
+    #[command(flatten)]
+    pub global: Global,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -205,68 +200,6 @@ pub enum BookmarkCommand {
     },
 }
 
-/// A dataset name as a clap value parser.
-pub fn parse_dataset_name(text: &str) -> Result<DatasetName, String> {
-    parse_dataset(text)
-}
-
-fn parse_dataset(text: &str) -> Result<DatasetName, String> {
-    DatasetName::new(text).map_err(|error| error.to_string())
-}
-
-fn parse_snapshot(text: &str) -> Result<SnapshotName, String> {
-    SnapshotName::new(text).map_err(|error| error.to_string())
-}
-
-fn parse_bookmark(text: &str) -> Result<BookmarkName, String> {
-    BookmarkName::new(text).map_err(|error| error.to_string())
-}
-
-fn parse_hold_tag(text: &str) -> Result<HoldTag, String> {
-    HoldTag::new(text).map_err(|error| error.to_string())
-}
-
-fn parse_property_assignment(text: &str) -> Result<(PropertyName, String), String> {
-    let (name, value) = text
-        .split_once('=')
-        .ok_or_else(|| format!("expected NAME=VALUE, got `{text}`"))?;
-    Ok((
-        PropertyName::new(name).map_err(|error| error.to_string())?,
-        value.to_owned(),
-    ))
-}
-
-/// Human-readable binary size: `1.5 GiB`.
-pub fn format_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
-
-pub(crate) fn emit<T: Serialize>(
-    out: &mut dyn Write,
-    json: bool,
-    value: &T,
-    human: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
-) -> anyhow::Result<()> {
-    if json {
-        serde_json::to_writer_pretty(&mut *out, value)?;
-        writeln!(out)?;
-    } else {
-        human(out)?;
-    }
-    Ok(())
-}
-
 /// `wizfs discover`: the consoles announced on the LAN.
 fn discover(seconds: u64, json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
     let found = wizfs_mdns::browse(
@@ -303,113 +236,15 @@ fn discover(seconds: u64, json: bool, out: &mut dyn Write) -> anyhow::Result<()>
     })
 }
 
-/// Which ZFS to use: `--fake`, else the configuration file's backend, else the real one.
-pub fn zfs_for(cli: &Cli) -> anyhow::Result<Arc<dyn Zfs>> {
-    Ok(wizfs_services::wiring::zfs(&backend_for(cli)?)?)
-}
-
-fn backend_for(cli: &Cli) -> anyhow::Result<ZfsBackend> {
-    Ok(match &cli.fake {
-        Some(root) => ZfsBackend::Fake { root: root.clone() },
-        None => config_for(cli)?.zfs,
-    })
-}
-
-/// How the indexer compares snapshots for this invocation (see `wiring::index_method`).
-fn index_method_for(cli: &Cli) -> anyhow::Result<wizfs_indexer::MethodPolicy> {
-    Ok(wizfs_services::wiring::index_method(
-        &backend_for(cli)?,
-        config_for(cli)?.index.method,
-    ))
-}
-
-/// Where the CLI finds WiZFS's state: `--data-dir`, else `<fake root>/.wizfs`, else the
-/// configuration's `data_dir`.
-pub fn data_dir_for(cli: &Cli) -> anyhow::Result<PathBuf> {
-    if let Some(directory) = &cli.data_dir {
-        return Ok(directory.clone());
-    }
-    if let Some(root) = &cli.fake {
-        return Ok(root.join(".wizfs"));
-    }
-    Ok(config_for(cli)?.data_dir)
-}
-
-/// The configuration: `--config`, else the default file when it exists, else defaults.
-pub fn config_for(cli: &Cli) -> anyhow::Result<Config> {
-    Ok(match &cli.config {
-        Some(path) => Config::load(path)?,
-        None if std::path::Path::new(DEFAULT_PATH).exists() => {
-            Config::load(std::path::Path::new(DEFAULT_PATH))?
-        }
-        None => Config::default(),
-    })
-}
-
-/// Snapshots WiZFS creates or destroys are (un)indexed at once: by the daemon when one runs
-/// (the index's writer), else here when the index exists; failures only warn.
-fn index_after_change<'a>(
-    cli: &Cli,
-    zfs: &Arc<dyn Zfs>,
-    datasets: impl Iterator<Item = &'a DatasetName>,
-    recursive: bool,
-) {
-    let Ok(data_dir) = data_dir_for(cli) else {
-        return;
-    };
-    let roots: Vec<DatasetName> = datasets.cloned().collect();
-    if let Some(daemon) = daemon::Daemon::find(&data_dir) {
-        let mut names: Vec<String> = Vec::new();
-        for root in &roots {
-            if recursive && let Ok(tree) = zfs.list_datasets(Some(root)) {
-                names.extend(tree.iter().map(|dataset| dataset.name.to_string()));
-            } else {
-                names.push(root.to_string());
-            }
-        }
-        names.sort();
-        names.dedup();
-        let request = wizfs_api::IndexRequest { datasets: names };
-        if let Err(error) =
-            daemon.post::<_, Vec<IndexReportView>>(wizfs_api::routes::INDEX, &request)
-        {
-            eprintln!("wizfs: note: the daemon did not index the change now ({error:#})");
-        }
-        return;
-    }
-    if !data_dir.join("index").exists() {
-        return;
-    }
-    let result = search::open_index(&data_dir).and_then(|store| {
-        let indexer =
-            wizfs_indexer::Indexer::with_policy(store, zfs.clone(), index_method_for(cli)?);
-        let affected = |dataset: &DatasetName| {
-            roots.iter().any(|root| {
-                dataset == root || (recursive && dataset.is_same_or_descendant_of(root))
-            })
-        };
-        Ok(indexer.sync_all(&affected, &mut |_| {})?)
-    });
-    if let Err(error) = result {
-        eprintln!(
-            "wizfs: note: the search index was not updated now ({error:#}); the daemon's next reconciliation will"
-        );
-    }
-}
-
-/// The daemon answering on the control socket of this invocation's data directory.
-pub fn daemon(cli: &Cli) -> Option<daemon::Daemon> {
-    daemon::Daemon::find(&data_dir_for(cli).ok()?)
-}
-
 /// Runs one `wizfs` command, writing its output to `out`.
 pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<()> {
+    let (command, cli) = (&cli.command, &cli.global);
     let json = cli.json;
     let recovery =
         wizfs_recovery::Recovery::new(zfs.clone(), Arc::new(wizfs_recovery::system_clock));
     let zfs_handle = zfs.clone();
     let zfs = zfs.as_ref();
-    match &cli.command {
+    match command {
         Command::Index(arguments) if daemon(cli).is_some() => {
             let daemon = daemon(cli).context("the daemon went away")?;
             search::index_by_daemon(&daemon, arguments, json, out)

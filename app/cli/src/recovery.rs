@@ -15,7 +15,7 @@ use wizfs_core::versions::{VersionIdentity, VersionSource};
 use wizfs_core::{DatasetName, SnapshotName};
 use wizfs_recovery::{Location, Recovery};
 
-use crate::format_bytes;
+use crate::output::format_bytes;
 use wizfs_api::{EntryView, FileVersionView, PlanView};
 
 #[derive(Debug, Args)]

@@ -15,12 +15,12 @@ use wizfs_zfs::{Scope, Zfs};
 
 use wizfs_api::IndexReportView;
 
-use crate::format_bytes;
+use crate::output::format_bytes;
 
 #[derive(Debug, Args)]
 pub struct IndexArguments {
     /// Only these datasets (default: every mounted filesystem).
-    #[arg(value_parser = crate::parse_dataset_name)]
+    #[arg(value_parser = crate::parse::parse_dataset_name)]
     pub datasets: Vec<DatasetName>,
 }
 

@@ -14,7 +14,8 @@ use wizfs_core::rotation::PolicyId;
 use wizfs_snapshots::{PolicyConfig, RunMemory, RunMode};
 use wizfs_zfs::Zfs;
 
-use super::{Cli, config_for, emit, format_bytes, index_after_change};
+use crate::context::{Global, config_for, index_after_change};
+use crate::output::{emit, format_bytes};
 use wizfs_api::policies::{DecisionView, PlanView, PolicyView, RunReportView};
 use wizfs_services::views::policies::{plan as plan_view, policy as policy_view, run_report};
 
@@ -39,7 +40,7 @@ fn parse_policy_id(text: &str) -> Result<PolicyId, String> {
     PolicyId::new(text).map_err(|error| error.to_string())
 }
 
-fn policies_for(cli: &Cli, file: Option<&PathBuf>) -> anyhow::Result<Vec<PolicyConfig>> {
+fn policies_for(cli: &Global, file: Option<&PathBuf>) -> anyhow::Result<Vec<PolicyConfig>> {
     Ok(match file {
         Some(path) => wizfs_snapshots::config::load_policies(path)?,
         None => config_for(cli)?.policies,
@@ -66,7 +67,7 @@ struct CheckView {
 
 /// `wizfs policy check`.
 pub fn check(
-    cli: &Cli,
+    cli: &Global,
     zfs: &dyn Zfs,
     arguments: &PolicyCheckArguments,
     json: bool,
@@ -218,7 +219,7 @@ fn print_run(out: &mut dyn Write, view: &RunReportView) -> std::io::Result<()> {
 
 /// `wizfs prune [--dry-run] [--policy ID]`.
 pub fn prune(
-    cli: &Cli,
+    cli: &Global,
     zfs: &Arc<dyn Zfs>,
     arguments: &PruneArguments,
     json: bool,
@@ -261,11 +262,16 @@ pub fn prune(
 }
 
 /// `wizfs snapshot run`.
-pub fn run(cli: &Cli, zfs: &Arc<dyn Zfs>, json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
+pub fn run(
+    cli: &Global,
+    zfs: &Arc<dyn Zfs>,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     let policies = policies_for(cli, None)?;
     require_policy(&policies, None)?;
     // The daemon remembers its runs (and indexes what they made): it runs them when it is up.
-    if let Some(daemon) = crate::daemon(cli) {
+    if let Some(daemon) = crate::context::daemon(cli) {
         let view: RunReportView = daemon.post(wizfs_api::routes::POLICIES_RUN, &())?;
         emit(out, json, &view, |out| print_run(out, &view))?;
         if view.policies.iter().any(|run| !run.errors.is_empty()) || !view.errors.is_empty() {
@@ -294,6 +300,8 @@ pub fn run(cli: &Cli, zfs: &Arc<dyn Zfs>, json: bool, out: &mut dyn Write) -> an
 #[cfg(test)]
 mod tests {
     use clap::Parser;
+
+    use crate::Cli;
     use wizfs_core::{DatasetName, PoolName};
     use wizfs_zfs::FakeZfs;
 

@@ -10,7 +10,8 @@ use wizfs_api::{
     OutcomeView, RunView, TaskRunsQuery, TaskView, TriggerRequest, TriggerView, routes,
 };
 
-use crate::{Cli, emit};
+use crate::context::Global;
+use crate::output::emit;
 
 #[derive(Debug, Subcommand)]
 pub enum TasksCommand {
@@ -27,8 +28,8 @@ pub enum TasksCommand {
     Run { task: String },
 }
 
-fn daemon(cli: &Cli) -> anyhow::Result<crate::daemon::Daemon> {
-    crate::daemon(cli).ok_or_else(|| {
+fn daemon(cli: &Global) -> anyhow::Result<crate::daemon::Daemon> {
+    crate::context::daemon(cli).ok_or_else(|| {
         anyhow::anyhow!(
             "wizfsd is not running (no answer on its control socket): background tasks run only in the daemon"
         )
@@ -117,7 +118,7 @@ fn print_runs(out: &mut dyn Write, runs: &[RunView]) -> std::io::Result<()> {
 
 /// Runs `wizfs tasks …`.
 pub fn run(
-    cli: &Cli,
+    cli: &Global,
     command: Option<&TasksCommand>,
     json: bool,
     out: &mut dyn Write,

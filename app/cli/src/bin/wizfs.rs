@@ -4,7 +4,7 @@ use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     let cli = wizfs_cli::Cli::parse();
-    let result = wizfs_cli::zfs_for(&cli).and_then(|zfs| {
+    let result = wizfs_cli::zfs_for(&cli.global).and_then(|zfs| {
         let stdout = std::io::stdout();
         let mut out = stdout.lock();
         wizfs_cli::run(&cli, zfs, &mut out)
