@@ -321,12 +321,6 @@ fn only_app_zfs_names_the_zfs_programs() {
 
 // ------------------------------------------------------------------ import loops
 
-/// Crates whose import loops are tolerated for now.
-const IMPORT_LOOPS_ALLOWED: &[&str] = &[
-    // being split by issue 18; remove when done
-    "wizfsd",
-];
-
 /// The file a path names, if it is a module of this crate: `crate::…`, `super::…`,
 /// `self::…`, or a child module of the file's own module; the longest module prefix wins
 /// (`crate::fake::state::Fnv64` names `fake/state.rs`).
@@ -490,9 +484,6 @@ fn no_import_loops_between_the_files_of_a_crate() {
     let root = workspace_root();
     let mut problems = Vec::new();
     for member in cargo::members(&root) {
-        if IMPORT_LOOPS_ALLOWED.contains(&member.package.as_str()) {
-            continue;
-        }
         for crate_root in cargo::crate_roots(&root, &member) {
             for found in import_loops(&root, &crate_root) {
                 problems.push(format!("{}: {found}", member.package));

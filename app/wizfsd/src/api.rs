@@ -12,55 +12,23 @@ use std::io::Write;
 
 use axum::Json;
 use axum::body::{Body, Bytes};
-use axum::extract::{FromRequest, FromRequestParts, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use serde::de::DeserializeOwned;
+use serde::Serialize;
 use wizfs_api::{
     CompareQuery, DatasetQuery, DatasetView, EntryQuery, EntryView, FileVersionView,
     IndexReportView, IndexRequest, PlanView, PoolView, ReportView, RestoreBody, SearchRequest,
-    SearchResultsView, SnapshotView, VersionsQuery, routes,
+    SearchResultsView, SnapshotView, VersionView, VersionsQuery, routes,
 };
 
-use crate::server::{ApiError, AppState};
+use crate::http::{ApiError, ApiJson, ApiQuery, AppState};
+use crate::routes::Routes;
 
 mod health;
 mod jobs;
 mod snapshots;
 pub mod tasks;
-
-/// A query string as a typed request; a malformed one is a `400` with the usual JSON body.
-#[derive(Debug)]
-pub struct ApiQuery<T>(pub T);
-
-impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &S,
-    ) -> Result<Self, ApiError> {
-        Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|Query(value)| Self(value))
-            .map_err(|rejection| ApiError::bad_request(rejection.body_text()))
-    }
-}
-
-/// A JSON body as a typed request; a malformed one is a `400` with the usual JSON body.
-#[derive(Debug)]
-pub struct ApiJson<T>(pub T);
-
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
-    type Rejection = ApiError;
-
-    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
-        Json::<T>::from_request(request, state)
-            .await
-            .map(|Json(value)| Self(value))
-            .map_err(|rejection| ApiError::bad_request(rejection.body_text()))
-    }
-}
 
 async fn pools(State(state): State<AppState>) -> Result<Json<Vec<PoolView>>, ApiError> {
     Ok(Json(state.pools().await?))
@@ -306,9 +274,68 @@ async fn reindex(
     Ok(Json(state.reindex(request).await?))
 }
 
-/// The API routes.
-pub fn router() -> crate::routes::Routes<AppState> {
-    crate::routes::Routes::new()
+#[derive(Debug, Serialize)]
+pub struct Health {
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<VersionView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pools: Option<Vec<PoolView>>,
+}
+
+/// `GET /healthz`: the daemon runs and can talk to ZFS (503 otherwise). Without a session it
+/// says only that (`{"status": "ok"}`); signed in, also the versions and the pools.
+async fn healthz(
+    State(state): State<AppState>,
+    signed_in: Option<axum::Extension<crate::auth::SignedIn>>,
+) -> Result<Json<Health>, ApiError> {
+    let zfs = state.zfs.clone();
+    if signed_in.is_none() {
+        let version = tokio::task::spawn_blocking(move || zfs.version())
+            .await
+            .map_err(|error| ApiError::internal(format!("health check task failed: {error}")))?;
+        return match version {
+            Ok(_) => Ok(Json(Health {
+                status: "ok",
+                version: None,
+                pools: None,
+            })),
+            Err(error) => {
+                tracing::warn!(%error, "health check: ZFS is not usable");
+                Err(ApiError::unavailable("ZFS is not usable".into()))
+            }
+        };
+    }
+    let (version, pools) = tokio::task::spawn_blocking(move || (zfs.version(), zfs.list_pools()))
+        .await
+        .map_err(|error| ApiError::internal(format!("health check task failed: {error}")))?;
+    let version =
+        version.map_err(|error| ApiError::unavailable(format!("ZFS is not usable: {error}")))?;
+    let pools = pools.map_err(ApiError::from)?;
+    let degraded = pools.iter().any(|pool| !pool.health.is_online());
+    Ok(Json(Health {
+        status: if degraded { "degraded" } else { "ok" },
+        version: Some(VersionView::new(crate::VERSION, Some(&version))),
+        pools: Some(pools.iter().map(PoolView::from).collect()),
+    }))
+}
+
+/// The REST API (`/api/v1/…` and `/healthz`) without the guard: what the control socket
+/// serves, and what the API's unit tests exercise.
+pub fn router(state: AppState) -> axum::Router {
+    routes().router.with_state(state)
+}
+
+/// Every route of the REST API, listed.
+pub fn routes() -> Routes<AppState> {
+    Routes::new()
+        .get(wizfs_api::routes::HEALTHZ, healthz)
+        .merge(api_routes())
+}
+
+/// The `/api/v1` routes.
+fn api_routes() -> Routes<AppState> {
+    Routes::new()
         .get(routes::SEARCH, search)
         .post(routes::INDEX, reindex)
         .get(routes::POOLS, pools)

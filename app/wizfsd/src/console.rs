@@ -26,7 +26,7 @@ use wizfs_api::{
     SearchResultsView, SnapshotView, TaskRunsQuery, TaskView, TriggerRequest, VersionsQuery,
 };
 
-use crate::server::AppState;
+use crate::http::AppState;
 
 /// The reads of the console that describe the machine and may be shown slightly old, each
 /// with its request: the keys of the console's cache. Search (the index grows while the

@@ -106,11 +106,10 @@ impl axum::serve::Listener for PeerChecked {
 /// Serves the REST API on the control socket until `stop` resolves.
 pub async fn serve(
     listener: PeerChecked,
-    state: crate::server::AppState,
+    state: crate::http::AppState,
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let router =
-        crate::server::router(state).layer(axum::Extension(crate::api::tasks::Caller("cli")));
+    let router = crate::api::router(state).layer(axum::Extension(crate::http::Caller("cli")));
     axum::serve(listener, router)
         .with_graceful_shutdown(stop)
         .await
@@ -128,7 +127,7 @@ mod tests {
         let fake = wizfs_zfs::FakeZfs::open(directory.path().join("pools")).expect("fake");
         fake.create_pool(&wizfs_core::PoolName::new("tank").expect("name"), 1 << 30)
             .expect("pool");
-        let state = crate::server::AppState::new(Arc::new(fake));
+        let state = crate::http::AppState::new(Arc::new(fake));
         let path = socket_path(directory.path());
         // A stale socket file (nobody listening) is replaced.
         drop(std::os::unix::net::UnixListener::bind(&path).expect("stale"));

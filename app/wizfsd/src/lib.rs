@@ -8,6 +8,7 @@ pub mod api;
 pub mod auth;
 pub mod console;
 pub mod control;
+pub mod http;
 pub mod memory;
 pub mod routes;
 pub mod security;

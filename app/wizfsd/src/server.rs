@@ -1,140 +1,16 @@
-//! The HTTP server of `wizfsd`: the REST API router ([`router`], also what the console's
-//! server functions call in-process), the whole application ([`app`]: API, console, sign-in,
-//! all behind the session and CSRF guard of [`crate::auth`]), an error type that maps
-//! failures to HTTP statuses, and serving — HTTPS with the self-signed certificate, or plain
-//! HTTP on loopback only — with the mDNS announcement and graceful shutdown on SIGINT/SIGTERM.
+//! The HTTP server of `wizfsd`: the whole application ([`app`]: the REST API of
+//! [`crate::api`], the console, sign-in, all behind the session and CSRF guard of
+//! [`crate::auth`]), and serving — HTTPS with the self-signed certificate, or plain HTTP on
+//! loopback only — with the control socket for the CLI, the background tasks, the mDNS
+//! announcement and graceful shutdown on SIGINT/SIGTERM.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::{Json, Router};
-use serde::Serialize;
-use wizfs_zfs::ZfsError;
+use axum::Router;
 
-use crate::routes::Routes;
-use wizfs_api::{PoolView, VersionView};
-use wizfs_services::ServiceError;
-
-/// What request handlers share: the services (`wizfs-services`).
-pub type AppState = wizfs_services::Services;
-
-/// An API failure as HTTP sees it: a [`ServiceError`], whose kind decides the status and
-/// whose message is the body (`{"error": …}`).
-#[derive(Debug, thiserror::Error)]
-#[error(transparent)]
-pub struct ApiError(#[from] pub ServiceError);
-
-impl From<ZfsError> for ApiError {
-    fn from(error: ZfsError) -> Self {
-        Self(error.into())
-    }
-}
-
-impl From<wizfs_recovery::RecoveryError> for ApiError {
-    fn from(error: wizfs_recovery::RecoveryError) -> Self {
-        Self(error.into())
-    }
-}
-
-impl ApiError {
-    pub fn bad_request(message: String) -> Self {
-        Self(ServiceError::BadRequest(message))
-    }
-
-    pub fn not_found(message: String) -> Self {
-        Self(ServiceError::NotFound(message))
-    }
-
-    pub fn conflict(message: String) -> Self {
-        Self(ServiceError::Conflict(message))
-    }
-
-    pub fn unavailable(message: String) -> Self {
-        Self(ServiceError::Unavailable(message))
-    }
-
-    pub fn internal(message: String) -> Self {
-        Self(ServiceError::Internal(message))
-    }
-
-    pub fn status(&self) -> StatusCode {
-        StatusCode::from_u16(self.0.kind().http_status())
-            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        (
-            self.status(),
-            Json(wizfs_api::ErrorBody {
-                error: self.to_string(),
-            }),
-        )
-            .into_response()
-    }
-}
-
-#[derive(Debug, Serialize)]
-pub struct Health {
-    pub status: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub version: Option<VersionView>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pools: Option<Vec<PoolView>>,
-}
-
-/// `GET /healthz`: the daemon runs and can talk to ZFS (503 otherwise). Without a session it
-/// says only that (`{"status": "ok"}`); signed in, also the versions and the pools.
-async fn healthz(
-    State(state): State<AppState>,
-    signed_in: Option<axum::Extension<crate::auth::SignedIn>>,
-) -> Result<Json<Health>, ApiError> {
-    let zfs = state.zfs.clone();
-    if signed_in.is_none() {
-        let version = tokio::task::spawn_blocking(move || zfs.version())
-            .await
-            .map_err(|error| ApiError::internal(format!("health check task failed: {error}")))?;
-        return match version {
-            Ok(_) => Ok(Json(Health {
-                status: "ok",
-                version: None,
-                pools: None,
-            })),
-            Err(error) => {
-                tracing::warn!(%error, "health check: ZFS is not usable");
-                Err(ApiError::unavailable("ZFS is not usable".into()))
-            }
-        };
-    }
-    let (version, pools) = tokio::task::spawn_blocking(move || (zfs.version(), zfs.list_pools()))
-        .await
-        .map_err(|error| ApiError::internal(format!("health check task failed: {error}")))?;
-    let version =
-        version.map_err(|error| ApiError::unavailable(format!("ZFS is not usable: {error}")))?;
-    let pools = pools.map_err(ApiError::from)?;
-    let degraded = pools.iter().any(|pool| !pool.health.is_online());
-    Ok(Json(Health {
-        status: if degraded { "degraded" } else { "ok" },
-        version: Some(VersionView::new(crate::VERSION, Some(&version))),
-        pools: Some(pools.iter().map(PoolView::from).collect()),
-    }))
-}
-
-/// The REST API (`/api/v1/…` and `/healthz`) without the guard: what the console's server
-/// functions call in-process, and what the API's unit tests exercise.
-pub fn router(state: AppState) -> Router {
-    api_routes().router.with_state(state)
-}
-
-fn api_routes() -> Routes<AppState> {
-    Routes::new()
-        .get("/healthz", healthz)
-        .merge(crate::api::router())
-}
+pub use crate::api::router;
+pub use crate::http::{ApiError, AppState};
 
 /// The whole application: API, console and sign-in, every route behind [`crate::auth::guard`].
 pub fn app(
@@ -152,7 +28,7 @@ pub fn app_with_routes(
     auth: Arc<crate::auth::Auth>,
     console: &crate::console::Site,
 ) -> (Router, Vec<(&'static str, String)>) {
-    let api = api_routes().with_state::<()>(state.clone());
+    let api = crate::api::routes().with_state::<()>(state.clone());
     let sign_in = crate::auth::router(auth.clone());
     let mut listed: Vec<(&'static str, String)> = api
         .listed
@@ -377,6 +253,7 @@ mod tests {
     use super::*;
     use axum::body::Body;
     use axum::http::Request;
+    use axum::http::StatusCode;
     use tower::ServiceExt;
     use wizfs_core::PoolName;
     use wizfs_zfs::FakeZfs;

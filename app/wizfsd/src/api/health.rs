@@ -11,8 +11,7 @@ use axum::extract::State;
 use wizfs_api::health::{AlertsView, HealthView, HistoryQuery, HistoryView, TestQuery, TestResult};
 use wizfs_api::routes;
 
-use super::ApiQuery;
-use crate::server::{ApiError, AppState};
+use crate::http::{ApiError, ApiQuery, AppState};
 
 async fn view(State(state): State<AppState>) -> Result<Json<HealthView>, ApiError> {
     Ok(Json(state.health_view()?))

@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 
-use crate::server::AppState;
+use crate::http::AppState;
 use wizfs_api::jobs::JobView;
 
 async fn jobs(State(state): State<AppState>) -> Json<Vec<JobView>> {

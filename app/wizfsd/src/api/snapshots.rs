@@ -11,8 +11,7 @@ use axum::extract::State;
 use wizfs_api::policies::{PlanQuery, PlanView, PoliciesView, ReclaimView, RunReportView};
 use wizfs_api::{CreateSnapshotBody, DestroySnapshotsBody, ReclaimableQuery, SnapshotView, routes};
 
-use super::{ApiJson, ApiQuery};
-use crate::server::{ApiError, AppState};
+use crate::http::{ApiError, ApiJson, ApiQuery, AppState};
 
 async fn policies(State(state): State<AppState>) -> Json<PoliciesView> {
     Json(state.policies())

@@ -7,12 +7,7 @@ use axum::extract::State;
 use axum::{Extension, Json};
 use wizfs_api::{RunView, TaskRunsQuery, TaskView, TriggerRequest, routes};
 
-use super::{ApiJson, ApiQuery};
-use crate::server::{ApiError, AppState};
-
-/// Who asked, as the task log records it: set by the control socket for the CLI.
-#[derive(Debug, Clone, Copy)]
-pub struct Caller(pub &'static str);
+use crate::http::{ApiError, ApiJson, ApiQuery, AppState, Caller};
 
 async fn tasks(State(state): State<AppState>) -> Result<Json<Vec<TaskView>>, ApiError> {
     Ok(Json(state.tasks()?))
