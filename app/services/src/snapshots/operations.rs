@@ -137,6 +137,13 @@ impl Services {
         if self.indexer.is_none() {
             return;
         }
+        // In the daemon, a run of the index task (logged; one more at most if one is going
+        // on); elsewhere, a reconciliation of its own.
+        if let Some(driver) = self.tasks.get()
+            && driver.trigger(crate::tasks::INDEX, "snapshot change").is_ok()
+        {
+            return;
+        }
         let worker = self.clone();
         tokio::task::spawn_blocking(move || {
             if let Err(error) = worker.reconcile_index() {
