@@ -140,7 +140,9 @@ impl Services {
         // In the daemon, a run of the index task (logged; one more at most if one is going
         // on); elsewhere, a reconciliation of its own.
         if let Some(driver) = self.tasks.get()
-            && driver.trigger(crate::tasks::INDEX, "snapshot change").is_ok()
+            && driver
+                .trigger(crate::tasks::INDEX, "snapshot change")
+                .is_ok()
         {
             return;
         }
