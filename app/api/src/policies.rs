@@ -130,6 +130,13 @@ pub struct PoliciesView {
     pub recent_runs: Vec<RunReportView>,
 }
 
+/// `wizfs policy check`: the policies as configured and what they would do now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyCheckView {
+    pub policies: Vec<PolicyView>,
+    pub plan: PlanView,
+}
+
 /// `GET /api/v1/policies/plan`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct PlanQuery {

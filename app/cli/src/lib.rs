@@ -9,7 +9,6 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use serde::Serialize;
 use wizfs_core::{BookmarkName, DatasetName, SnapshotName};
 use wizfs_zfs::{DestroyOptions, DiffTarget, HoldTag, PropertyName, Scope, Zfs};
 
@@ -409,12 +408,6 @@ pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<
             dry_run,
         }) => {
             if *dry_run {
-                #[derive(Serialize)]
-                struct Reclaim {
-                    dataset: String,
-                    snapshots: Vec<String>,
-                    reclaimable_bytes: u64,
-                }
                 let mut report = Vec::new();
                 let mut datasets: Vec<&DatasetName> =
                     snapshots.iter().map(SnapshotName::dataset).collect();
@@ -428,7 +421,7 @@ pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<
                     let bytes = zfs
                         .reclaimable_space(&group)
                         .with_context(|| format!("estimating the space of {dataset}"))?;
-                    report.push(Reclaim {
+                    report.push(wizfs_api::policies::ReclaimView {
                         dataset: dataset.to_string(),
                         snapshots: group.iter().map(ToString::to_string).collect(),
                         reclaimable_bytes: bytes,

@@ -9,14 +9,13 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
-use serde::Serialize;
 use wizfs_core::rotation::PolicyId;
 use wizfs_snapshots::{PolicyConfig, RunMemory, RunMode};
 use wizfs_zfs::Zfs;
 
 use crate::context::{Global, config_for, index_after_change};
 use crate::output::{emit, format_bytes};
-use wizfs_api::policies::{DecisionView, PlanView, PolicyView, RunReportView};
+use wizfs_api::policies::{DecisionView, PlanView, RunReportView};
 use wizfs_services::views::policies::{plan as plan_view, policy as policy_view, run_report};
 
 #[derive(Debug, Args)]
@@ -59,12 +58,6 @@ fn require_policy(policies: &[PolicyConfig], only: Option<&PolicyId>) -> anyhow:
     Ok(())
 }
 
-#[derive(Debug, Serialize)]
-struct CheckView {
-    policies: Vec<PolicyView>,
-    plan: PlanView,
-}
-
 /// `wizfs policy check`.
 pub fn check(
     cli: &Global,
@@ -76,7 +69,7 @@ pub fn check(
     let policies = policies_for(cli, arguments.file.as_ref())?;
     require_policy(&policies, None)?;
     let report = wizfs_snapshots::plan_now(zfs, &policies, wizfs_services::snapshots::now(), false);
-    let view = CheckView {
+    let view = wizfs_api::policies::PolicyCheckView {
         policies: policies.iter().map(policy_view).collect(),
         plan: plan_view(&report),
     };
