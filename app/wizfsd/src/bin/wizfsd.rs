@@ -18,7 +18,8 @@ struct Arguments {
     /// Listen on this address instead of the configured one.
     #[arg(long, value_name = "ADDRESS")]
     listen: Option<SocketAddr>,
-    /// Use the directory-backed fake ZFS at DIR (demo mode).
+    /// Use the directory-backed fake ZFS at DIR (demo mode); without a configuration file,
+    /// the daemon's state goes to DIR/.wizfs (where `wizfs --fake DIR` looks for it).
     #[arg(long, value_name = "DIR")]
     fake: Option<PathBuf>,
 }
@@ -41,7 +42,13 @@ fn main() -> anyhow::Result<()> {
     if let Some(listen) = arguments.listen {
         config.listen = listen;
     }
+    let configured = arguments.config.is_some() || std::path::Path::new(DEFAULT_PATH).exists();
     if let Some(root) = arguments.fake {
+        // Without a configuration file, the state goes next to the fake pools, where the
+        // CLI's `--fake` looks for it (and its control socket).
+        if !configured {
+            config.data_dir = root.join(".wizfs");
+        }
         config.zfs = ZfsBackend::Fake { root };
     }
     let filter =
