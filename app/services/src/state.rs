@@ -97,10 +97,24 @@ impl Services {
     }
 
     /// Reconciles the index with ZFS (blocking; run on the blocking pool): every dataset the
-    /// configuration includes.
+    /// configuration includes. Datasets excluded after they were indexed disappear from search (and come back when
+    /// included again); a reconciliation of named datasets leaves that as it is.
     pub fn reconcile_index(&self) -> Result<Vec<wizfs_indexer::SyncReport>, ServiceError> {
         let config = &self.index_config;
-        self.reconcile_index_of(&|dataset| config.includes(dataset))
+        let reports = self.reconcile_index_of(&|dataset| config.includes(dataset))?;
+        if let Some(indexer) = &self.indexer {
+            let store = indexer.store();
+            for known in store.datasets().map_err(|error| indexing_failed(&error))? {
+                let included = wizfs_core::DatasetName::new(&known.name)
+                    .is_ok_and(|name| config.includes(&name));
+                if included != known.included {
+                    store
+                        .set_included(known.guid, included)
+                        .map_err(|error| indexing_failed(&error))?;
+                }
+            }
+        }
+        Ok(reports)
     }
 
     /// Reconciles the datasets `wanted` accepts (blocking), with its progress shown as a job.
@@ -112,10 +126,6 @@ impl Services {
             .indexer
             .as_ref()
             .ok_or_else(|| ServiceError::Unavailable("the search index is not open".into()))?;
-        let config = &self.index_config;
-        let failed = |error: &dyn std::fmt::Display| {
-            ServiceError::Internal(format!("indexing failed: {error}"))
-        };
         let job = self.jobs.start("index", "Indexing snapshots");
         let reports = match indexer.sync_all(wanted, &mut |progress| {
             job.progress(
@@ -131,23 +141,15 @@ impl Services {
             }
             Err(error) => {
                 job.fail(error.to_string());
-                return Err(failed(&error));
+                return Err(indexing_failed(&error));
             }
         };
-        // Datasets excluded after they were indexed disappear from search (and come back
-        // when included again).
-        for known in indexer.store().datasets().map_err(|error| failed(&error))? {
-            let included =
-                wizfs_core::DatasetName::new(&known.name).is_ok_and(|name| config.includes(&name));
-            if included != known.included {
-                indexer
-                    .store()
-                    .set_included(known.guid, included)
-                    .map_err(|error| failed(&error))?;
-            }
-        }
         Ok(reports)
     }
+}
+
+fn indexing_failed(error: &dyn std::fmt::Display) -> ServiceError {
+    ServiceError::Internal(format!("indexing failed: {error}"))
 }
 
 /// Why the index could not be opened.
