@@ -29,6 +29,9 @@ pub struct Global {
     /// Machine-readable output.
     #[arg(long, global = true)]
     pub json: bool,
+    /// The configuration once read (a command asks for it several times).
+    #[arg(skip)]
+    loaded: std::sync::OnceLock<Config>,
 }
 
 /// Which ZFS to use: `--fake`, else the configuration file's backend, else the real one.
@@ -65,13 +68,17 @@ pub fn data_dir_for(cli: &Global) -> anyhow::Result<PathBuf> {
 
 /// The configuration: `--config`, else the default file when it exists, else defaults.
 pub fn config_for(cli: &Global) -> anyhow::Result<Config> {
-    Ok(match &cli.config {
+    if let Some(config) = cli.loaded.get() {
+        return Ok(config.clone());
+    }
+    let config = match &cli.config {
         Some(path) => Config::load(path)?,
         None if std::path::Path::new(DEFAULT_PATH).exists() => {
             Config::load(std::path::Path::new(DEFAULT_PATH))?
         }
         None => Config::default(),
-    })
+    };
+    Ok(cli.loaded.get_or_init(|| config).clone())
 }
 
 /// Snapshots WiZFS creates or destroys are (un)indexed at once: by the daemon when one runs

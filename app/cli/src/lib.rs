@@ -244,19 +244,18 @@ pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<
     let zfs_handle = zfs.clone();
     let zfs = zfs.as_ref();
     match command {
-        Command::Index(arguments) if daemon(cli).is_some() => {
-            let daemon = daemon(cli).context("the daemon went away")?;
-            search::index_by_daemon(&daemon, arguments, json, out)
-        }
-        Command::Index(arguments) => search::index(
-            zfs_handle.clone(),
-            &data_dir_for(cli)?,
-            index_method_for(cli)?,
-            &config_for(cli)?.index,
-            arguments,
-            json,
-            out,
-        ),
+        Command::Index(arguments) => match daemon(cli) {
+            Some(daemon) => search::index_by_daemon(&daemon, arguments, json, out),
+            None => search::index(
+                zfs_handle.clone(),
+                &data_dir_for(cli)?,
+                index_method_for(cli)?,
+                &config_for(cli)?.index,
+                arguments,
+                json,
+                out,
+            ),
+        },
         Command::Search(arguments) => search::search(
             zfs_handle.clone(),
             &data_dir_for(cli)?,
