@@ -32,21 +32,21 @@ fn main() -> anyhow::Result<()> {
     wizfsd::memory::tune_process();
     let descriptors = more_descriptors();
     let arguments = Arguments::parse();
-    let mut config = match &arguments.config {
+    let file = arguments.config.clone().or_else(|| {
+        let default = PathBuf::from(DEFAULT_PATH);
+        default.exists().then_some(default)
+    });
+    let mut config = match &file {
         Some(path) => Config::load(path)?,
-        None if std::path::Path::new(DEFAULT_PATH).exists() => {
-            Config::load(std::path::Path::new(DEFAULT_PATH))?
-        }
         None => Config::default(),
     };
     if let Some(listen) = arguments.listen {
         config.listen = listen;
     }
-    let configured = arguments.config.is_some() || std::path::Path::new(DEFAULT_PATH).exists();
     if let Some(root) = arguments.fake {
         // Without a configuration file, the state goes next to the fake pools, where the
         // CLI's `--fake` looks for it (and its control socket).
-        if !configured {
+        if file.is_none() {
             config.data_dir = root.join(".wizfs");
         }
         config.zfs = ZfsBackend::Fake { root };
