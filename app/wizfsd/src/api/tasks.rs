@@ -40,34 +40,13 @@ pub fn router() -> crate::routes::Routes<AppState> {
 mod tests {
     use std::sync::Arc;
 
-    use axum::body::Body;
-    use axum::http::{Request, StatusCode, header};
-    use tower::ServiceExt;
+    use axum::http::StatusCode;
     use wizfs_api::{OutcomeView, TriggerView};
     use wizfs_core::PoolName;
     use wizfs_zfs::{FakeZfs, Zfs};
 
+    use super::super::tests::{get_json, post_json};
     use crate::server::AppState;
-
-    async fn call(
-        router: axum::Router,
-        method: &str,
-        uri: &str,
-        body: &str,
-    ) -> (StatusCode, Vec<u8>) {
-        let request = Request::builder()
-            .method(method)
-            .uri(uri)
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(body.to_owned()))
-            .unwrap();
-        let response = router.oneshot(request).await.unwrap();
-        let status = response.status();
-        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
-            .await
-            .unwrap();
-        (status, bytes.to_vec())
-    }
 
     /// A daemon's services with an index over a fake pool, its tasks started with their log
     /// in `log`.
@@ -92,17 +71,11 @@ mod tests {
         (state, driver)
     }
 
-    async fn runs_of_index(router: axum::Router, at_least: usize) -> Vec<wizfs_api::RunView> {
+    async fn runs_of_index(router: &axum::Router, at_least: usize) -> Vec<wizfs_api::RunView> {
         for _ in 0..500 {
-            let (status, body) = call(
-                router.clone(),
-                "GET",
-                "/api/v1/tasks/runs?task=index&limit=10",
-                "",
-            )
-            .await;
+            let (status, body) = get_json(router, "/api/v1/tasks/runs?task=index&limit=10").await;
             assert_eq!(status, StatusCode::OK);
-            let runs: Vec<wizfs_api::RunView> = serde_json::from_slice(&body).unwrap();
+            let runs: Vec<wizfs_api::RunView> = serde_json::from_value(body).unwrap();
             if runs.len() >= at_least && runs.iter().all(|run| run.outcome.is_some()) {
                 return runs;
             }
@@ -119,42 +92,35 @@ mod tests {
         let (state, driver) = daemon(directory.path(), &log, stop.clone());
         let router = crate::server::router(state);
 
-        let (status, body) = call(router.clone(), "GET", "/api/v1/tasks", "").await;
+        let (status, body) = get_json(&router, "/api/v1/tasks").await;
         assert_eq!(status, StatusCode::OK);
-        let tasks: Vec<wizfs_api::TaskView> = serde_json::from_slice(&body).unwrap();
+        let tasks: Vec<wizfs_api::TaskView> = serde_json::from_value(body).unwrap();
         let index = tasks.iter().find(|task| task.id == "index").expect("index");
         assert_eq!(index.title, "Index reconciliation");
         assert_eq!(index.period_seconds, Some(900));
 
         // The startup run, then one triggered by hand.
-        let first = runs_of_index(router.clone(), 1).await;
+        let first = runs_of_index(&router, 1).await;
         assert_eq!(first[0].trigger, TriggerView::Startup);
-        let (status, _) = call(
-            router.clone(),
-            "POST",
+        let (status, _) = post_json(
+            &router,
             "/api/v1/tasks/trigger",
-            r#"{"task":"index"}"#,
+            serde_json::json!({"task": "index"}),
         )
         .await;
         assert_eq!(status, StatusCode::OK);
-        let runs = runs_of_index(router.clone(), 2).await;
+        let runs = runs_of_index(&router, 2).await;
         assert_eq!(runs[0].trigger, TriggerView::Triggered { by: "api".into() });
         assert_eq!(runs[0].outcome, Some(OutcomeView::Succeeded));
         assert!(runs[0].summary.as_deref().unwrap_or("").contains("indexed"));
 
-        let (status, body) = call(
-            router.clone(),
-            "POST",
+        let (status, body) = post_json(
+            &router,
             "/api/v1/tasks/trigger",
-            r#"{"task":"nope"}"#,
+            serde_json::json!({"task": "nope"}),
         )
         .await;
-        assert_eq!(
-            status,
-            StatusCode::NOT_FOUND,
-            "{}",
-            String::from_utf8_lossy(&body)
-        );
+        assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
 
         // A restart: the earlier runs are still listed, and numbering goes on.
         stop.cancel();
@@ -163,7 +129,7 @@ mod tests {
         let stop = tokio_util::sync::CancellationToken::new();
         let (state, driver) = daemon(directory.path(), &log, stop.clone());
         let router = crate::server::router(state);
-        let after = runs_of_index(router, 3).await;
+        let after = runs_of_index(&router, 3).await;
         assert_eq!(after[0].run, 3);
         assert_eq!(after[0].trigger, TriggerView::Startup);
         assert_eq!(&after[1..], &runs[..2]);
