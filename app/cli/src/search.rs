@@ -92,11 +92,6 @@ pub struct SearchArguments {
     pub limit: usize,
 }
 
-/// Opens (creating if needed) the index under the data directory.
-pub fn open_index(data_dir: &Path) -> anyhow::Result<Arc<IndexStore>> {
-    Ok(wizfs_services::open_index(data_dir)?)
-}
-
 /// Opens the index for queries: for writing when nobody else has it, else read-only (the
 /// daemon holds it on the appliance; its last commit is what the search sees).
 pub fn open_index_for_queries(data_dir: &Path) -> anyhow::Result<Arc<IndexStore>> {
@@ -122,7 +117,7 @@ pub fn index(
     json: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let indexer = Indexer::with_policy(open_index(data_dir)?, zfs, method);
+    let indexer = Indexer::with_policy(wizfs_services::open_index(data_dir)?, zfs, method);
     let interactive = !json && std::io::IsTerminal::is_terminal(&std::io::stderr());
     let mut progress = |progress: wizfs_indexer::Progress| {
         if interactive {
