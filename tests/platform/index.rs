@@ -684,18 +684,21 @@ fn object_comparisons_one_snapshot_per_run_match_diff_and_skip_unchanged_neighbo
             .any(|&(round, decoded)| round == 2 && decoded >= 1),
         "{decoded_per_round:?}"
     );
-    // The stream carries whole dnode blocks (32 objects). Fingerprints are stored for the
-    // objects a stream carried, so the first time a block comes (round 1: the walk of r0
+    // The stream carries the allocated objects of every dnode block that changed (up to 32
+    // per 16 KiB block; fewer when the block is partly free, or when ZFS handed object
+    // numbers out of per-CPU chunks, so the count is not fixed). Fingerprints are stored for
+    // the objects a stream carried, so the first time a block comes (round 1: the walk of r0
     // stored none) each of its objects is a candidate; afterwards the stored fingerprints
     // leave the few that changed: the file, and its directories when an entry came or went
     // (plus ZFS's own bookkeeping objects, which no path names). Rounds 3 and 5 bring
-    // blocks for the first time (the directories'; ZFS's delete queue's), rounds 2 and 4 none.
+    // blocks for the first time (the directories'; ZFS's delete queue's), rounds 2 and 4 none:
+    // there the file's unchanged neighbours came in the stream and were left out.
     let (_, first_streamed, first_changed) = changed_per_round[0];
-    assert!(first_streamed >= 32, "{changed_per_round:?}");
+    assert!(first_streamed >= 2, "{changed_per_round:?}");
     assert!(first_changed >= first_streamed, "{changed_per_round:?}");
     for &(round, streamed, changed) in &changed_per_round {
         if round == 2 || round == 4 {
-            assert!(streamed >= 32, "round {round}: {changed_per_round:?}");
+            assert!(streamed > changed, "round {round}: {changed_per_round:?}");
             assert!(changed <= 6, "round {round}: {changed_per_round:?}");
         }
     }
