@@ -7,8 +7,10 @@
 //! around without re-checking it.
 
 pub mod backup;
+pub mod duplicates;
 pub mod entries;
 pub mod guards;
+pub mod media;
 pub mod model;
 pub mod names;
 pub mod paths;
