@@ -464,6 +464,19 @@ impl ErrorKind {
         }
     }
 
+    /// The kind of failure an HTTP status answers (a client of the REST API reading a
+    /// failed answer); a status no kind answers with is `Internal` (5xx, unknown) or
+    /// `BadRequest` (other 4xx).
+    pub fn from_http_status(status: u16) -> Self {
+        match status {
+            404 => Self::NotFound,
+            409 => Self::Conflict,
+            503 => Self::Unavailable,
+            400..=499 => Self::BadRequest,
+            _ => Self::Internal,
+        }
+    }
+
     /// Whether the request was at fault (a `4xx`), not the daemon.
     pub fn is_client_error(self) -> bool {
         (400..500).contains(&self.http_status())
@@ -474,4 +487,24 @@ impl ErrorKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
     pub error: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorKind;
+
+    #[test]
+    fn every_error_kind_survives_its_http_status() {
+        for kind in [
+            ErrorKind::BadRequest,
+            ErrorKind::NotFound,
+            ErrorKind::Conflict,
+            ErrorKind::Unavailable,
+            ErrorKind::Internal,
+        ] {
+            assert_eq!(ErrorKind::from_http_status(kind.http_status()), kind);
+        }
+        assert_eq!(ErrorKind::from_http_status(413), ErrorKind::BadRequest);
+        assert_eq!(ErrorKind::from_http_status(502), ErrorKind::Internal);
+    }
 }

@@ -143,15 +143,19 @@ pub struct SearchRequest {
     pub q: String,
     #[serde(default, rename = "match")]
     pub name_match: NameMatch,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dataset: Option<String>,
-    /// With `dataset`: only below this directory (relative to the dataset).
+    /// Only in these datasets (a query string repeats the key: `dataset=a&dataset=b`);
+    /// empty: all.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dataset: Vec<String>,
+    /// With exactly one `dataset`: only below this directory (relative to the dataset).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub under: Option<String>,
-    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
-    pub kind: Option<KindFilter>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext: Option<String>,
+    /// Only these kinds of entry; empty: all.
+    #[serde(default, rename = "type", skip_serializing_if = "Vec::is_empty")]
+    pub kind: Vec<KindFilter>,
+    /// Only these file name extensions (without the dot); empty: all.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ext: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_size: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -163,7 +167,8 @@ pub struct SearchRequest {
     /// Only paths that no longer exist live.
     #[serde(default)]
     pub deleted: bool,
-    /// A snapshot of `dataset` (short or full name): the tree as it was then.
+    /// A snapshot: the tree as it was then. A full name (`tank/a@x`), or a short one with
+    /// exactly one `dataset`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub as_of: Option<String>,
     #[serde(default)]
@@ -195,6 +200,12 @@ pub struct CreateSnapshotBody {
     /// Also every descendant dataset, atomically (`zfs snapshot -r`).
     #[serde(default)]
     pub recursive: bool,
+    /// Further snapshots (full names, `tank/b@x`) taken in the same atomic transaction.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<String>,
+    /// User properties set on the new snapshots (`wizfs:note` = `before upgrade`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub properties: std::collections::BTreeMap<String, String>,
 }
 
 /// The body of `POST /api/v1/snapshots/destroy`.
@@ -203,6 +214,13 @@ pub struct DestroySnapshotsBody {
     /// Full names (`tank/a@x`); the list syntax of [`ReclaimableQuery`] also works
     /// (`tank/a@x,y`).
     pub snapshots: Vec<String>,
+    /// Also the snapshots of the same name of every descendant (`zfs destroy -r`).
+    #[serde(default)]
+    pub recursive: bool,
+    /// Held snapshots are destroyed when their last hold is released (`zfs destroy -d`)
+    /// instead of refused.
+    #[serde(default)]
+    pub defer: bool,
 }
 
 /// `GET /api/v1/snapshots/reclaimable`: what destroying these snapshots would free.
@@ -261,11 +279,12 @@ mod tests {
     #[test]
     fn words_on_the_wire_are_the_documented_ones() {
         let request: SearchRequest = serde_json::from_value(serde_json::json!({
-            "q": "report", "match": "glob", "type": "file", "sort": "modified", "deleted": true
+            "q": "report", "match": "glob", "type": ["file", "symlink"], "sort": "modified",
+            "deleted": true
         }))
         .expect("search request");
         assert_eq!(request.name_match, NameMatch::Glob);
-        assert_eq!(request.kind, Some(KindFilter::File));
+        assert_eq!(request.kind, [KindFilter::File, KindFilter::Symlink]);
         assert_eq!(request.sort, SortBy::Modified);
         assert!(request.deleted);
         let body: RestoreBody = serde_json::from_value(serde_json::json!({

@@ -1,13 +1,15 @@
 //! What every subcommand works from: the global flags (`--config`, `--fake`, `--data-dir`,
 //! `--json`) and what follows from them — the configuration, the ZFS backend, the data
-//! directory, the running daemon if one answers — and the reindex after a snapshot change.
+//! directory, the running daemon if one answers — and the [`Backend`] that runs API
+//! operations: through that daemon, or in-process.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use anyhow::{Context, bail};
 use clap::Args;
-use wizfs_api::IndexReportView;
-use wizfs_core::DatasetName;
+use wizfs_api::{Api, ApiFuture, DatasetView, IndexRequest};
+use wizfs_core::{DatasetName, RelativePath};
 use wizfs_services::config::{Config, DEFAULT_PATH, ZfsBackend};
 use wizfs_zfs::Zfs;
 
@@ -81,57 +83,145 @@ pub fn config_for(cli: &Global) -> anyhow::Result<Config> {
     Ok(cli.loaded.get_or_init(|| config).clone())
 }
 
-/// Snapshots WiZFS creates or destroys are (un)indexed at once: by the daemon when one runs
-/// (the index's writer), else here when the index exists; failures only warn.
-pub fn index_after_change<'a>(
-    cli: &Global,
-    zfs: &Arc<dyn Zfs>,
-    datasets: impl Iterator<Item = &'a DatasetName>,
-    recursive: bool,
-) {
-    let Ok(data_dir) = data_dir_for(cli) else {
-        return;
-    };
-    let roots: Vec<DatasetName> = datasets.cloned().collect();
-    if let Some(daemon) = Daemon::find(&data_dir) {
-        let mut names: Vec<String> = Vec::new();
-        for root in &roots {
-            if recursive && let Ok(tree) = zfs.list_datasets(Some(root)) {
-                names.extend(tree.iter().map(|dataset| dataset.name.to_string()));
-            } else {
-                names.push(root.to_string());
+/// What runs a command's API operations: the daemon over its control socket when one
+/// answers (the single writer of the index, the keeper of task runs and health history),
+/// else the services of `wizfs-services` in this process, over the same [`Api`].
+pub struct Backend {
+    api: Arc<dyn Api>,
+    daemon: Option<Daemon>,
+    /// Whether a search index answers (the daemon's, or one opened here).
+    indexed: bool,
+}
+
+impl std::fmt::Debug for Backend {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Backend")
+            .field("daemon", &self.daemon)
+            .field("indexed", &self.indexed)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Backend {
+    /// The daemon of this invocation's data directory, or the services in-process: with
+    /// the search index when it exists (opened read-only when another process writes it),
+    /// the configuration's snapshot policies and guard lifetime.
+    pub fn new(cli: &Global, zfs: &Arc<dyn Zfs>) -> anyhow::Result<Backend> {
+        if let Some(daemon) = daemon(cli) {
+            return Ok(Backend {
+                api: Arc::new(daemon.clone()),
+                daemon: Some(daemon),
+                indexed: true,
+            });
+        }
+        let config = config_for(cli)?;
+        let mut services = wizfs_services::Services::new(zfs.clone())
+            .with_policies(config.policies.clone())
+            .with_guard_lifetime(config.recovery.guard_lifetime());
+        let data_dir = data_dir_for(cli)?;
+        let mut indexed = false;
+        if data_dir.join("index").exists() {
+            match crate::search::open_index_for_queries(&data_dir) {
+                Ok(store) => {
+                    services =
+                        services.with_index(store, config.index.clone(), index_method_for(cli)?);
+                    indexed = true;
+                }
+                Err(error) => {
+                    eprintln!("wizfs: note: the search index is not usable now ({error:#})")
+                }
             }
         }
-        names.sort();
-        names.dedup();
-        let request = wizfs_api::IndexRequest { datasets: names };
-        if let Err(error) =
-            daemon.post::<_, Vec<IndexReportView>>(wizfs_api::routes::INDEX, &request)
-        {
-            eprintln!("wizfs: note: the daemon did not index the change now ({error:#})");
+        Ok(Backend {
+            api: Arc::new(services),
+            daemon: None,
+            indexed,
+        })
+    }
+
+    /// Brings the index up to date with snapshots made or destroyed outside the API (a
+    /// prune run here): the datasets named, by the daemon or here; without an index, nothing.
+    /// A failure only warns: the snapshot change itself succeeded.
+    pub fn index_after_change(&self, datasets: &[DatasetName]) {
+        if !self.indexed || datasets.is_empty() {
+            return;
         }
-        return;
+        let request = IndexRequest {
+            datasets: datasets.iter().map(ToString::to_string).collect(),
+        };
+        if let Err(error) = self.run(|api| api.reindex(request)) {
+            eprintln!(
+                "wizfs: note: the search index was not updated now ({error:#}); the daemon's next reconciliation will"
+            );
+        }
     }
-    if !data_dir.join("index").exists() {
-        return;
+
+    /// The running daemon this backend talks to, if it does.
+    pub fn daemon(&self) -> Option<&Daemon> {
+        self.daemon.as_ref()
     }
-    let result = wizfs_services::open_index(&data_dir)
-        .map_err(anyhow::Error::from)
-        .and_then(|store| {
-            let indexer =
-                wizfs_indexer::Indexer::with_policy(store, zfs.clone(), index_method_for(cli)?);
-            let affected = |dataset: &DatasetName| {
-                roots.iter().any(|root| {
-                    dataset == root || (recursive && dataset.is_same_or_descendant_of(root))
-                })
-            };
-            Ok(indexer.sync_all(&affected, &mut |_| {})?)
-        });
-    if let Err(error) = result {
-        eprintln!(
-            "wizfs: note: the search index was not updated now ({error:#}); the daemon's next reconciliation will"
-        );
+
+    /// The mounted dataset holding an absolute path (the longest mountpoint above it,
+    /// component-wise), and the path inside it.
+    pub fn locate(&self, absolute: &Path) -> anyhow::Result<Located> {
+        if !absolute.is_absolute() {
+            bail!("give an absolute path (got `{}`)", absolute.display());
+        }
+        let datasets = self.run(|api| api.datasets())?;
+        locate_in(&datasets, absolute)
     }
+
+    /// Runs one operation to its answer: `run(|api| api.pools())`.
+    pub fn run<T>(
+        &self,
+        operation: impl for<'a> FnOnce(&'a dyn Api) -> ApiFuture<'a, T>,
+    ) -> anyhow::Result<T> {
+        Ok(block_on(operation(self.api.as_ref()))??)
+    }
+}
+
+/// Where an absolute path of the live system is: its dataset, that dataset's mountpoint and
+/// the path inside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located {
+    pub dataset: DatasetName,
+    pub mountpoint: PathBuf,
+    pub path: RelativePath,
+}
+
+/// [`Backend::locate`] over a listing of the datasets.
+pub fn locate_in(datasets: &[DatasetView], absolute: &Path) -> anyhow::Result<Located> {
+    use std::os::unix::ffi::OsStrExt;
+    let best = datasets
+        .iter()
+        .filter(|dataset| dataset.mounted)
+        .filter_map(|dataset| Some((dataset, Path::new(dataset.mountpoint.as_deref()?))))
+        .filter(|(_, mountpoint)| mountpoint.is_absolute() && absolute.starts_with(mountpoint))
+        .max_by_key(|(_, mountpoint)| mountpoint.components().count());
+    let Some((dataset, mountpoint)) = best else {
+        bail!("{} is in no mounted ZFS dataset", absolute.display());
+    };
+    let relative = absolute.strip_prefix(mountpoint).unwrap_or(Path::new(""));
+    Ok(Located {
+        dataset: DatasetName::new(&dataset.name)?,
+        mountpoint: mountpoint.to_owned(),
+        path: RelativePath::new(relative.as_os_str().as_bytes())?,
+    })
+}
+
+/// Runs async code from the synchronous CLI: on the caller's runtime when it runs on one's
+/// blocking pool (tests), else on a small runtime of its own (its blocking pool runs the
+/// in-process services' ZFS and index work).
+pub fn block_on<F: std::future::Future>(future: F) -> anyhow::Result<F::Output> {
+    if let Ok(handle) = tokio::runtime::Handle::try_current() {
+        return Ok(handle.block_on(future));
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    Ok(runtime.block_on(future))
 }
 
 /// The daemon answering on the control socket of this invocation's data directory.

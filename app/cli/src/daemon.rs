@@ -1,75 +1,132 @@
 //! The running daemon, from the CLI: its control socket (`<data_dir>/api.sock`, see
-//! `wizfsd::control`) speaks the REST API of `wizfs-api` over HTTP/1.1. When a daemon
-//! answers there, the CLI's writes to shared state — indexing, policy runs — go through it,
-//! the index's single writer, so they never race it and a snapshot taken by hand is indexed
-//! at once; when none does, the CLI runs the services in-process.
+//! `wizfsd::control`) speaks the REST API of `wizfs-api` over HTTP/1.1, and [`Daemon`]
+//! implements [`Api`] over it — each method the route its documentation names, the query or
+//! body the same typed request. When a daemon answers there, every CLI command that is an
+//! API operation goes through it: the daemon is the index's single writer, so nothing races
+//! it and a snapshot taken with the CLI is indexed at once; when none does, the CLI runs the
+//! same services in-process (`crate::context::Backend`).
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, anyhow};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Bytes;
 use hyper::http::{Method, Request, header};
 use hyper_util::rt::TokioIo;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use wizfs_api::health::{AlertsView, HealthView, HistoryQuery, HistoryView, TestQuery, TestResult};
+use wizfs_api::jobs::JobView;
+use wizfs_api::policies::{PlanQuery, PoliciesView, ReclaimView, RunReportView};
+use wizfs_api::routes;
+use wizfs_api::{
+    Api, ApiFuture, CompareQuery, CreateSnapshotBody, DatasetQuery, DatasetView,
+    DestroySnapshotsBody, EntryQuery, EntryView, ErrorBody, ErrorKind, Failure, FileVersionView,
+    IndexReportView, IndexRequest, PlanView, PoolView, ReclaimableQuery, ReportView, RestoreBody,
+    RunView, SearchRequest, SearchResultsView, SnapshotView, TaskRunsQuery, TaskView,
+    TriggerRequest, VersionsQuery,
+};
 
 /// Largest answer read from the daemon.
 const MAXIMUM_ANSWER_BYTES: usize = 256 << 20;
 
 /// A daemon that answered on its control socket.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Daemon {
     socket: PathBuf,
-    runtime: tokio::runtime::Runtime,
 }
 
 impl Daemon {
     /// The daemon of the data directory `data_dir`, if one answers on its socket.
     pub fn find(data_dir: &Path) -> Option<Daemon> {
-        let socket = data_dir.join(wizfs_api::routes::CONTROL_SOCKET);
-        // A cheap probe first: no socket file, or nobody listening, is no daemon.
+        let socket = data_dir.join(routes::CONTROL_SOCKET);
+        // A cheap probe: no socket file, or nobody listening, is no daemon.
         std::os::unix::net::UnixStream::connect(&socket).ok()?;
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .ok()?;
-        Some(Daemon { socket, runtime })
+        Some(Daemon { socket })
     }
 
-    /// `GET path_and_query`, its JSON answer decoded.
-    pub fn get<T: DeserializeOwned>(&self, path_and_query: &str) -> anyhow::Result<T> {
-        self.call(Method::GET, path_and_query, Bytes::new())
+    /// Where the daemon listens.
+    pub fn socket(&self) -> &Path {
+        &self.socket
     }
 
-    /// `POST path` with `body` as JSON, its JSON answer decoded.
-    pub fn post<B: Serialize, T: DeserializeOwned>(
+    async fn get<Q: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &Q,
+    ) -> Result<T, Failure> {
+        let query = encode(query)?;
+        let path_and_query = if query.is_empty() {
+            path.to_owned()
+        } else {
+            format!("{path}?{query}")
+        };
+        decode(
+            &self
+                .call(Method::GET, &path_and_query, Bytes::new())
+                .await?,
+        )
+    }
+
+    async fn post<B: Serialize, T: DeserializeOwned>(
         &self,
         path: &str,
         body: &B,
-    ) -> anyhow::Result<T> {
-        let body = serde_json::to_vec(body).context("encoding the request")?;
-        self.call(Method::POST, path, Bytes::from(body))
+    ) -> Result<T, Failure> {
+        let body = serde_json::to_vec(body).map_err(|error| {
+            Failure::new(
+                ErrorKind::BadRequest,
+                format!("encoding the request: {error}"),
+            )
+        })?;
+        decode(&self.call(Method::POST, path, Bytes::from(body)).await?)
     }
 
-    fn call<T: DeserializeOwned>(
+    /// One exchange: the answer's bytes when it succeeded, else the daemon's failure with
+    /// its kind (from the status) and message (from the JSON error body).
+    async fn call(
         &self,
         method: Method,
         path_and_query: &str,
         body: Bytes,
-    ) -> anyhow::Result<T> {
-        let (status, answer) = self
-            .runtime
-            .block_on(exchange(&self.socket, method, path_and_query, body))
-            .with_context(|| format!("asking the daemon at {}", self.socket.display()))?;
-        if !status.is_success() {
-            let message = serde_json::from_slice::<wizfs_api::ErrorBody>(&answer)
-                .map(|body| body.error)
-                .unwrap_or_else(|_| String::from_utf8_lossy(&answer).into_owned());
-            return Err(anyhow!("the daemon refused ({status}): {message}"));
+    ) -> Result<Bytes, Failure> {
+        let (status, answer) = exchange(&self.socket, method, path_and_query, body)
+            .await
+            .map_err(|error| {
+                Failure::new(
+                    ErrorKind::Unavailable,
+                    format!("asking the daemon at {}: {error}", self.socket.display()),
+                )
+            })?;
+        if status.is_success() {
+            return Ok(answer);
         }
-        serde_json::from_slice(&answer).context("reading the daemon's answer")
+        let message = serde_json::from_slice::<ErrorBody>(&answer)
+            .map(|body| body.error)
+            .unwrap_or_else(|_| String::from_utf8_lossy(&answer).into_owned());
+        Err(Failure::new(
+            ErrorKind::from_http_status(status.as_u16()),
+            message,
+        ))
     }
+}
+
+/// A typed request as a query string (a list repeats its key).
+fn encode<Q: Serialize>(query: &Q) -> Result<String, Failure> {
+    serde_html_form::to_string(query).map_err(|error| {
+        Failure::new(
+            ErrorKind::BadRequest,
+            format!("encoding the request: {error}"),
+        )
+    })
+}
+
+fn decode<T: DeserializeOwned>(answer: &[u8]) -> Result<T, Failure> {
+    serde_json::from_slice(answer).map_err(|error| {
+        Failure::new(
+            ErrorKind::Internal,
+            format!("reading the daemon's answer: {error}"),
+        )
+    })
 }
 
 /// One request and its answer over a fresh connection.
@@ -78,7 +135,7 @@ async fn exchange(
     method: Method,
     path_and_query: &str,
     body: Bytes,
-) -> anyhow::Result<(hyper::StatusCode, Bytes)> {
+) -> Result<(hyper::StatusCode, Bytes), Box<dyn std::error::Error + Send + Sync>> {
     let stream = tokio::net::UnixStream::connect(socket).await?;
     let (mut sender, connection) =
         hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
@@ -93,15 +150,130 @@ async fn exchange(
     let status = response.status();
     let answer = Limited::new(response.into_body(), MAXIMUM_ANSWER_BYTES)
         .collect()
-        .await
-        .map_err(|error| anyhow!("reading the answer: {error}"))?
+        .await?
         .to_bytes();
     drop(sender);
     let _ = connection.await;
     Ok((status, answer))
 }
 
-/// A typed request as a query string (`a=1&b=x`).
-pub fn query<T: Serialize>(request: &T) -> anyhow::Result<String> {
-    serde_urlencoded::to_string(request).context("encoding the request")
+/// No query.
+#[derive(Serialize)]
+struct Nothing {}
+
+impl Api for Daemon {
+    fn pools(&self) -> ApiFuture<'_, Vec<PoolView>> {
+        Box::pin(self.get(routes::POOLS, &Nothing {}))
+    }
+
+    fn datasets(&self) -> ApiFuture<'_, Vec<DatasetView>> {
+        Box::pin(self.get(routes::DATASETS, &Nothing {}))
+    }
+
+    fn snapshots(&self, query: DatasetQuery) -> ApiFuture<'_, Vec<SnapshotView>> {
+        Box::pin(async move { self.get(routes::SNAPSHOTS, &query).await })
+    }
+
+    fn create_snapshot(&self, body: CreateSnapshotBody) -> ApiFuture<'_, Vec<SnapshotView>> {
+        Box::pin(async move { self.post(routes::SNAPSHOTS, &body).await })
+    }
+
+    fn destroy_snapshots(&self, body: DestroySnapshotsBody) -> ApiFuture<'_, Vec<String>> {
+        Box::pin(async move { self.post(routes::SNAPSHOTS_DESTROY, &body).await })
+    }
+
+    fn reclaimable(&self, query: ReclaimableQuery) -> ApiFuture<'_, Vec<ReclaimView>> {
+        Box::pin(async move { self.get(routes::SNAPSHOTS_RECLAIMABLE, &query).await })
+    }
+
+    fn browse(&self, query: EntryQuery) -> ApiFuture<'_, Vec<EntryView>> {
+        Box::pin(async move { self.get(routes::BROWSE, &query).await })
+    }
+
+    fn versions(&self, query: VersionsQuery) -> ApiFuture<'_, Vec<FileVersionView>> {
+        Box::pin(async move { self.get(routes::VERSIONS, &query).await })
+    }
+
+    fn restore_plan(&self, body: RestoreBody) -> ApiFuture<'_, PlanView> {
+        Box::pin(async move { self.post(routes::RESTORE_PLAN, &body).await })
+    }
+
+    fn restore(&self, body: RestoreBody) -> ApiFuture<'_, ReportView> {
+        Box::pin(async move { self.post(routes::RESTORE, &body).await })
+    }
+
+    fn compare(&self, query: CompareQuery) -> ApiFuture<'_, String> {
+        Box::pin(async move {
+            let query = encode(&query)?;
+            let answer = self
+                .call(
+                    Method::GET,
+                    &format!("{}?{query}", routes::COMPARE),
+                    Bytes::new(),
+                )
+                .await?;
+            // The diff is text/plain, not JSON.
+            Ok(String::from_utf8_lossy(&answer).into_owned())
+        })
+    }
+
+    fn search(&self, request: SearchRequest) -> ApiFuture<'_, SearchResultsView> {
+        Box::pin(async move { self.get(routes::SEARCH, &request).await })
+    }
+
+    fn reindex(&self, request: IndexRequest) -> ApiFuture<'_, Vec<IndexReportView>> {
+        Box::pin(async move { self.post(routes::INDEX, &request).await })
+    }
+
+    fn policies(&self) -> ApiFuture<'_, PoliciesView> {
+        Box::pin(self.get(routes::POLICIES, &Nothing {}))
+    }
+
+    fn policies_plan(&self, query: PlanQuery) -> ApiFuture<'_, wizfs_api::policies::PlanView> {
+        Box::pin(async move { self.get(routes::POLICIES_PLAN, &query).await })
+    }
+
+    fn policies_run(&self) -> ApiFuture<'_, RunReportView> {
+        Box::pin(self.post(routes::POLICIES_RUN, &Nothing {}))
+    }
+
+    fn health(&self) -> ApiFuture<'_, HealthView> {
+        Box::pin(self.get(routes::HEALTH, &Nothing {}))
+    }
+
+    fn health_check(&self) -> ApiFuture<'_, HealthView> {
+        Box::pin(self.post(routes::HEALTH_CHECK, &Nothing {}))
+    }
+
+    fn health_alerts(&self) -> ApiFuture<'_, AlertsView> {
+        Box::pin(self.get(routes::HEALTH_ALERTS, &Nothing {}))
+    }
+
+    fn health_history(&self, query: HistoryQuery) -> ApiFuture<'_, HistoryView> {
+        Box::pin(async move { self.get(routes::HEALTH_HISTORY, &query).await })
+    }
+
+    fn test_notification(&self, query: TestQuery) -> ApiFuture<'_, Vec<TestResult>> {
+        Box::pin(async move {
+            let query = encode(&query)?;
+            let path = format!("{}?{query}", routes::HEALTH_TEST_NOTIFICATION);
+            self.post(&path, &Nothing {}).await
+        })
+    }
+
+    fn jobs(&self) -> ApiFuture<'_, Vec<JobView>> {
+        Box::pin(self.get(routes::JOBS, &Nothing {}))
+    }
+
+    fn tasks(&self) -> ApiFuture<'_, Vec<TaskView>> {
+        Box::pin(self.get(routes::TASKS, &Nothing {}))
+    }
+
+    fn task_runs(&self, query: TaskRunsQuery) -> ApiFuture<'_, Vec<RunView>> {
+        Box::pin(async move { self.get(routes::TASK_RUNS, &query).await })
+    }
+
+    fn trigger_task(&self, request: TriggerRequest) -> ApiFuture<'_, TaskView> {
+        Box::pin(async move { self.post(routes::TASK_TRIGGER, &request).await })
+    }
 }

@@ -1,21 +1,22 @@
 //! `wizfs health`: disks, pools (vdev trees with error counters, last scrub), sensors and
-//! findings, looked at now — the collectors and rules run once, read-only: no notification
-//! is sent and the daemon's alert book and history are left alone. `health
-//! test-notification` sends a test message through the configured channels, `health
-//! history` lists the recorded series or prints one.
+//! findings, looked at now — by the daemon when it runs (a health round: its alert book and
+//! history follow), else here, read-only (no notification is sent, no history written).
+//! `health test-notification` sends a test message through the configured channels (the
+//! daemon's when it runs), `health history` lists the recorded series or prints one.
 
 use std::io::Write;
 use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use wizfs_api::health::{HealthView, SeriesView, Severity, VdevView};
+use wizfs_api::Api;
+use wizfs_api::health::{HealthView, SeriesView, Severity, TestQuery, TestResult, VdevView};
 use wizfs_health::Timestamp;
 use wizfs_health::history::History;
 use wizfs_health::sensors::udisks::read_udisks;
 use wizfs_zfs::Zfs;
 
-use crate::context::{Global, backend_for, config_for, data_dir_for};
+use crate::context::{Global, backend_for, block_on, config_for, data_dir_for};
 use crate::output::{emit, format_bytes};
 use wizfs_services::health::collect::Observation;
 use wizfs_services::health::{history_directory, host_name, test_notifications};
@@ -90,20 +91,13 @@ pub fn run(
     }
 }
 
-/// Runs async adapter code (zbus) from the synchronous CLI: on the caller's runtime when it
-/// runs on one's blocking pool (tests), else on a small runtime of its own.
-fn block_on<F: std::future::Future>(future: F) -> anyhow::Result<F::Output> {
-    if let Ok(handle) = tokio::runtime::Handle::try_current() {
-        return Ok(handle.block_on(future));
-    }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting a runtime for D-Bus")?;
-    Ok(runtime.block_on(future))
-}
-
+/// `wizfs health`: through the daemon, a round now (its alert book decides what to notify,
+/// and its history records it); without one, the collectors and rules once, read-only.
 fn show(cli: &Global, zfs: &dyn Zfs, json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
+    if let Some(daemon) = crate::context::daemon(cli) {
+        let view = block_on(daemon.health_check())??;
+        return emit(out, json, &view, |out| print_view(out, &view));
+    }
     let config = config_for(cli)?.health;
     let smart = wizfs_services::wiring::smart_source(&backend_for(cli)?)?;
     let udisks = block_on(read_udisks(&config.sensors))?;
@@ -254,24 +248,12 @@ fn test_notification(
     json: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let config = config_for(cli)?.health;
-    if config.notify.is_empty() {
-        anyhow::bail!(
-            "no notification channel is configured (add [[health.notify]] tables to wizfsd.toml)"
-        );
-    }
-    let results = test_notifications(
-        &config,
-        channel,
-        &host_name(),
-        wizfs_recovery::system_clock(),
-    )
-    .with_context(|| {
-        format!(
-            "no notification channel `{}` is configured",
-            channel.unwrap_or_default()
-        )
-    })?;
+    let results = match crate::context::daemon(cli) {
+        Some(daemon) => block_on(daemon.test_notification(TestQuery {
+            channel: channel.map(str::to_owned),
+        }))??,
+        None => test_here(cli, channel)?,
+    };
     emit(out, json, &results, |out| {
         for result in &results {
             match &result.error {
@@ -286,6 +268,28 @@ fn test_notification(
         anyhow::bail!("{failed} of {} channel(s) failed", results.len());
     }
     Ok(())
+}
+
+/// The test messages sent from this process, through the configured channels.
+fn test_here(cli: &Global, channel: Option<&str>) -> anyhow::Result<Vec<TestResult>> {
+    let config = config_for(cli)?.health;
+    if config.notify.is_empty() {
+        anyhow::bail!(
+            "no notification channel is configured (add [[health.notify]] tables to wizfsd.toml)"
+        );
+    }
+    test_notifications(
+        &config,
+        channel,
+        &host_name(),
+        wizfs_recovery::system_clock(),
+    )
+    .with_context(|| {
+        format!(
+            "no notification channel `{}` is configured",
+            channel.unwrap_or_default()
+        )
+    })
 }
 
 fn history(

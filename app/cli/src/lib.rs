@@ -1,6 +1,8 @@
 //! `wizfs-cli`: the `wizfs` command line — ZFS inspection, snapshots, recovery, search and
-//! health for administrators, with human output or `--json` (the types of `wizfs-api`). It
-//! calls the services of `wizfs-services` in-process and is not linked with the web stack.
+//! health for administrators, with human output or `--json` (the types of `wizfs-api`). Its
+//! operations are [`wizfs_api::Api`] calls: to the running daemon over its control socket,
+//! else to the services of `wizfs-services` in-process ([`Backend`]). It is not linked with
+//! the web stack.
 //! Names are validated by clap value parsers using the `wizfs-core` types, so a bad name is
 //! refused (exit status 2) before any command runs.
 
@@ -10,7 +12,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use wizfs_core::{BookmarkName, DatasetName, SnapshotName};
-use wizfs_zfs::{DestroyOptions, DiffTarget, HoldTag, PropertyName, Scope, Zfs};
+use wizfs_zfs::{DiffTarget, HoldTag, PropertyName, Zfs};
 
 use wizfs_api::*;
 
@@ -24,8 +26,8 @@ pub mod search;
 pub mod snapshots;
 pub mod tasks;
 
-pub use context::{Global, config_for, daemon, data_dir_for, zfs_for};
-use context::{index_after_change, index_method_for};
+use context::index_method_for;
+pub use context::{Backend, Global, config_for, daemon, data_dir_for, zfs_for};
 use output::{emit, format_bytes};
 use parse::*;
 
@@ -243,9 +245,10 @@ pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<
         wizfs_recovery::Recovery::new(zfs.clone(), Arc::new(wizfs_recovery::system_clock));
     let zfs_handle = zfs.clone();
     let zfs = zfs.as_ref();
+    let backend = || Backend::new(cli, &zfs_handle);
     match command {
         Command::Index(arguments) => match daemon(cli) {
-            Some(daemon) => search::index_by_daemon(&daemon, arguments, json, out),
+            Some(_) => search::index_through(&backend()?, arguments, json, out),
             None => search::index(
                 zfs_handle.clone(),
                 &data_dir_for(cli)?,
@@ -256,13 +259,7 @@ pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<
                 out,
             ),
         },
-        Command::Search(arguments) => search::search(
-            zfs_handle.clone(),
-            &data_dir_for(cli)?,
-            arguments,
-            json,
-            out,
-        ),
+        Command::Search(arguments) => search::search(&backend()?, arguments, json, out),
         Command::Policy(PolicyCommand::Check(arguments)) => {
             snapshots::check(cli, zfs_handle.as_ref(), arguments, json, out)
         }
@@ -270,13 +267,13 @@ pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<
         Command::Snapshot(SnapshotCommand::Run) => snapshots::run(cli, &zfs_handle, json, out),
         Command::Health(arguments) => health::run(cli, &zfs_handle, arguments, json, out),
         Command::Tasks { command } => tasks::run(cli, command.as_ref(), json, out),
-        Command::Ls(arguments) => recovery::ls(&recovery, arguments, json, out),
+        Command::Ls(arguments) => recovery::ls(&backend()?, arguments, json, out),
         Command::Versions(arguments) if arguments.indexed => {
             search::indexed_versions(&recovery, &data_dir_for(cli)?, arguments, json, out)
         }
-        Command::Versions(arguments) => recovery::versions(&recovery, arguments, json, out),
-        Command::Restore(arguments) => recovery::restore(&recovery, arguments, json, out),
-        Command::Compare(arguments) => recovery::compare(&recovery, arguments, out),
+        Command::Versions(arguments) => recovery::versions(&backend()?, arguments, json, out),
+        Command::Restore(arguments) => recovery::restore(&backend()?, arguments, json, out),
+        Command::Compare(arguments) => recovery::compare(&backend()?, arguments, out),
         Command::Cat(arguments) => recovery::cat(&recovery, arguments, out),
         Command::Discover { seconds } => discover(*seconds, cli.json, out),
         Command::Download(arguments) => recovery::download(&recovery, arguments, out),
@@ -298,8 +295,7 @@ pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<
             })
         }
         Command::Pool(PoolCommand::List) => {
-            let pools = zfs.list_pools().context("listing pools")?;
-            let views: Vec<PoolView> = pools.iter().map(PoolView::from).collect();
+            let views = backend()?.run(|api| api.pools())?;
             emit(out, json, &views, |out| {
                 writeln!(
                     out,
@@ -321,10 +317,13 @@ pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<
             })
         }
         Command::Dataset(DatasetCommand::List { root }) => {
-            let datasets = zfs
-                .list_datasets(root.as_ref())
-                .context("listing datasets")?;
-            let views: Vec<DatasetView> = datasets.iter().map(DatasetView::from).collect();
+            let mut views = backend()?.run(|api| api.datasets())?;
+            if let Some(root) = root {
+                views.retain(|view| {
+                    DatasetName::new(&view.name)
+                        .is_ok_and(|name| name.is_same_or_descendant_of(root))
+                });
+            }
             emit(out, json, &views, |out| {
                 writeln!(
                     out,
@@ -346,15 +345,11 @@ pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<
             })
         }
         Command::Snapshot(SnapshotCommand::List { dataset, recursive }) => {
-            let scope = if *recursive {
-                Scope::Recursive
-            } else {
-                Scope::Dataset
+            let query = DatasetQuery {
+                dataset: dataset.to_string(),
+                recursive: *recursive,
             };
-            let snapshots = zfs
-                .list_snapshots(dataset, scope)
-                .with_context(|| format!("listing snapshots of {dataset}"))?;
-            let views: Vec<SnapshotView> = snapshots.iter().map(SnapshotView::from).collect();
+            let views = backend()?.run(|api| api.snapshots(query))?;
             emit(out, json, &views, |out| {
                 writeln!(
                     out,
@@ -380,14 +375,22 @@ pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<
             recursive,
             properties,
         }) => {
-            zfs.create_snapshots(snapshots, *recursive, properties)
+            let (first, also) = snapshots
+                .split_first()
+                .context("name at least one snapshot")?;
+            let body = CreateSnapshotBody {
+                dataset: first.dataset().to_string(),
+                name: first.short_name().to_owned(),
+                recursive: *recursive,
+                also: also.iter().map(ToString::to_string).collect(),
+                properties: properties
+                    .iter()
+                    .map(|(property, value)| (property.to_string(), value.clone()))
+                    .collect(),
+            };
+            backend()?
+                .run(|api| api.create_snapshot(body))
                 .context("creating snapshots")?;
-            index_after_change(
-                cli,
-                &zfs_handle,
-                snapshots.iter().map(SnapshotName::dataset),
-                *recursive,
-            );
             let names: Vec<String> = snapshots.iter().map(ToString::to_string).collect();
             emit(out, json, &names, |out| {
                 for name in &names {
@@ -407,25 +410,14 @@ pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<
             dry_run,
         }) => {
             if *dry_run {
-                let mut report = Vec::new();
-                let mut datasets: Vec<&DatasetName> =
-                    snapshots.iter().map(SnapshotName::dataset).collect();
-                datasets.dedup();
-                for dataset in datasets {
-                    let group: Vec<SnapshotName> = snapshots
+                let query = ReclaimableQuery {
+                    snapshots: snapshots
                         .iter()
-                        .filter(|snapshot| snapshot.dataset() == dataset)
-                        .cloned()
-                        .collect();
-                    let bytes = zfs
-                        .reclaimable_space(&group)
-                        .with_context(|| format!("estimating the space of {dataset}"))?;
-                    report.push(wizfs_api::policies::ReclaimView {
-                        dataset: dataset.to_string(),
-                        snapshots: group.iter().map(ToString::to_string).collect(),
-                        reclaimable_bytes: bytes,
-                    });
-                }
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(","),
+                };
+                let report = backend()?.run(|api| api.reclaimable(query))?;
                 return emit(out, json, &report, |out| {
                     for entry in &report {
                         writeln!(
@@ -439,18 +431,14 @@ pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<
                     Ok(())
                 });
             }
-            let options = DestroyOptions {
+            let body = DestroySnapshotsBody {
+                snapshots: snapshots.iter().map(ToString::to_string).collect(),
                 recursive: *recursive,
                 defer: *defer,
             };
-            zfs.destroy_snapshots(snapshots, options)
+            backend()?
+                .run(|api| api.destroy_snapshots(body))
                 .context("destroying snapshots")?;
-            index_after_change(
-                cli,
-                &zfs_handle,
-                snapshots.iter().map(SnapshotName::dataset),
-                *recursive,
-            );
             let names: Vec<String> = snapshots.iter().map(ToString::to_string).collect();
             emit(out, json, &names, |out| {
                 for name in &names {

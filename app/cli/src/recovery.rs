@@ -1,22 +1,24 @@
 //! The recovery subcommands of `wizfs`: `ls`, `versions`, `restore`, `compare`, `cat` and
 //! `download`. Paths are absolute paths of the live file system (as a user sees them); the
 //! dataset they belong to is found from the mountpoints, and snapshots are named by their
-//! short name (`daily-2026-11-20`) or in full (`tank/home@daily-2026-11-20`).
+//! short name (`daily-2026-11-20`) or in full (`tank/home@daily-2026-11-20`). `ls`,
+//! `versions`, `restore` and `compare` are API operations ([`Backend`]: the daemon when it
+//! runs); `cat` and `download` read the file system here.
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
-use wizfs_core::restore::{
-    DirectoryStrategy, RestoreAction, RestorePlan, RestoreRequest, RestoreTarget,
+use wizfs_api::{
+    CompareQuery, DirectoryStrategy, EntryQuery, PlanView, RestoreBody, RestoreTargetKind,
+    VersionSourceView, VersionsBy, VersionsQuery,
 };
-use wizfs_core::versions::{VersionIdentity, VersionSource};
-use wizfs_core::{DatasetName, SnapshotName};
+use wizfs_core::{DatasetName, RelativePath, SnapshotName};
 use wizfs_recovery::{Location, Recovery};
 
+use crate::context::{Backend, Located};
 use crate::output::format_bytes;
-use wizfs_api::{EntryView, FileVersionView, PlanView};
 
 #[derive(Debug, Args)]
 pub struct LsArguments {
@@ -127,21 +129,15 @@ fn locate(recovery: &Recovery, path: &std::path::Path) -> anyhow::Result<Locatio
     Ok(recovery.locate(path)?)
 }
 
-fn source_label(source: &VersionSource) -> String {
-    match source {
-        VersionSource::Live => "live".to_owned(),
-        VersionSource::Snapshot { name, .. } => name.short_name().to_owned(),
-    }
-}
-
-fn print_plan(out: &mut dyn Write, plan: &RestorePlan) -> std::io::Result<()> {
-    let summary = &plan.summary;
+fn print_plan(out: &mut dyn Write, plan: &PlanView) -> std::io::Result<()> {
+    let short = plan
+        .snapshot
+        .split_once('@')
+        .map_or(plan.snapshot.as_str(), |(_, short)| short);
     writeln!(
         out,
-        "restore {} from {} to {}",
-        plan.snapshot,
-        plan.snapshot.short_name(),
-        plan.destination
+        "restore {} from {short} to {}",
+        plan.snapshot, plan.destination
     )?;
     match &plan.guard_snapshot {
         Some(guard) => writeln!(out, "guard snapshot first: {guard}")?,
@@ -150,61 +146,69 @@ fn print_plan(out: &mut dyn Write, plan: &RestorePlan) -> std::io::Result<()> {
     writeln!(
         out,
         "{} files ({}), {} directories, {} symlinks, {} hard links; {} replaced, {} removed, {} unchanged",
-        summary.files,
-        format_bytes(summary.bytes),
-        summary.directories,
-        summary.symlinks,
-        summary.hard_links,
-        summary.replaced,
-        summary.removed,
-        summary.unchanged
+        plan.files,
+        format_bytes(plan.bytes),
+        plan.directories,
+        plan.symlinks,
+        plan.hard_links,
+        plan.replaced,
+        plan.removed,
+        plan.unchanged
     )?;
     for action in &plan.actions {
-        match action {
-            RestoreAction::CreateDirectory { path } => writeln!(out, "  mkdir    {path}")?,
-            RestoreAction::WriteFile {
-                destination,
-                replaces,
-                metadata,
-                ..
-            } => writeln!(
+        match action.action.as_str() {
+            "write" => writeln!(
                 out,
-                "  {} {destination} ({})",
-                if *replaces { "replace " } else { "write   " },
-                format_bytes(metadata.size)
+                "  {} {} ({})",
+                if action.replaces {
+                    "replace "
+                } else {
+                    "write   "
+                },
+                action.path,
+                format_bytes(action.bytes)
             )?,
-            RestoreAction::CreateSymlink { destination, .. } => {
-                writeln!(out, "  symlink  {destination}")?
-            }
-            RestoreAction::HardLink {
-                destination,
-                existing,
-                ..
-            } => writeln!(out, "  link     {destination} = {existing}")?,
-            RestoreAction::Remove { path, kind } => {
-                writeln!(out, "  remove   {path} ({})", kind.as_str())?
-            }
-            RestoreAction::FinishDirectory { .. } => {}
+            name => writeln!(out, "  {name:<8} {}", action.path)?,
         }
     }
     for refusal in &plan.refused {
-        writeln!(out, "  skipped  {}: {}", refusal.path, refusal.reason)?;
+        writeln!(out, "  skipped  {refusal}")?;
     }
     Ok(())
 }
 
+/// An entry of the API: a dataset and a path inside it (hexadecimal when it is not UTF-8),
+/// live or in a snapshot.
+fn entry(location: &Located, snapshot: Option<&SnapshotName>) -> EntryQuery {
+    let (path, path_hex) = path_fields(&location.path);
+    EntryQuery {
+        dataset: location.dataset.to_string(),
+        path,
+        path_hex,
+        snapshot: snapshot.map(ToString::to_string),
+    }
+}
+
+/// A path as the API carries it: as text, or in hexadecimal when it is not UTF-8.
+fn path_fields(path: &RelativePath) -> (Option<String>, Option<String>) {
+    match std::str::from_utf8(path.as_bytes()) {
+        Ok(text) => (Some(text.to_owned()), None),
+        Err(_) => (None, Some(wizfs_api::hex(path.as_bytes()))),
+    }
+}
+
 pub fn ls(
-    recovery: &Recovery,
+    backend: &Backend,
     arguments: &LsArguments,
     json: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let location = locate(recovery, &arguments.path)?;
+    let location = backend.locate(&arguments.path)?;
     let snapshot = optional_snapshot(&location.dataset, arguments.snapshot.as_deref())?;
-    let entries = recovery
-        .list_directory(&location.dataset, snapshot.as_ref(), &location.path)
+    let query = entry(&location, snapshot.as_ref());
+    let views = backend
+        .run(|api| api.browse(query))
         .with_context(|| format!("listing {}", arguments.path.display()))?;
-    let views: Vec<EntryView> = entries.iter().map(EntryView::from).collect();
     if json {
         serde_json::to_writer_pretty(&mut *out, &views)?;
         writeln!(out)?;
@@ -225,23 +229,25 @@ pub fn ls(
 }
 
 pub fn versions(
-    recovery: &Recovery,
+    backend: &Backend,
     arguments: &VersionsArguments,
     json: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let location = locate(recovery, &arguments.path)?;
-    let identity = if arguments.by_content {
-        VersionIdentity::Content
-    } else {
-        VersionIdentity::Metadata
+    let location = backend.locate(&arguments.path)?;
+    let query = VersionsQuery {
+        entry: entry(&location, None),
+        by: if arguments.by_content {
+            VersionsBy::Content
+        } else {
+            VersionsBy::Metadata
+        },
     };
-    let versions = recovery
-        .versions(&location.dataset, &location.path, identity)
+    let versions = backend
+        .run(|api| api.versions(query))
         .with_context(|| format!("listing the versions of {}", arguments.path.display()))?;
-    let views: Vec<FileVersionView> = versions.iter().map(FileVersionView::from).collect();
     if json {
-        serde_json::to_writer_pretty(&mut *out, &views)?;
+        serde_json::to_writer_pretty(&mut *out, &versions)?;
         writeln!(out)?;
         return Ok(());
     }
@@ -252,20 +258,26 @@ pub fn versions(
             arguments.path.display()
         )?;
     }
+    let label = |source: &VersionSourceView| {
+        source
+            .snapshot
+            .as_deref()
+            .map_or("live".to_owned(), |name| {
+                name.split_once('@')
+                    .map_or(name, |(_, short)| short)
+                    .to_owned()
+            })
+    };
     for (index, version) in versions.iter().enumerate() {
-        let first = version
-            .sources
-            .first()
-            .map(source_label)
-            .unwrap_or_default();
-        let last = version.sources.last().map(source_label).unwrap_or_default();
+        let first = version.sources.first().map(label).unwrap_or_default();
+        let last = version.sources.last().map(label).unwrap_or_default();
         writeln!(
             out,
             "version {}: {} {}, modified {}{}",
             index + 1,
-            version.metadata.kind.as_str(),
-            format_bytes(version.metadata.size),
-            wizfs_core::Timestamp(version.metadata.modified.seconds),
+            version.kind,
+            format_bytes(version.size),
+            version.modified,
             if version.is_live {
                 " (the live file)"
             } else {
@@ -278,13 +290,10 @@ pub fn versions(
             version
                 .sources
                 .iter()
-                .filter(|source| !matches!(source, VersionSource::Live))
+                .filter(|source| source.snapshot.is_some())
                 .count(),
-            if version.folded_snapshots() > 0 {
-                format!(
-                    " ({} identical snapshots folded)",
-                    version.folded_snapshots()
-                )
+            if version.folded_snapshots > 0 {
+                format!(" ({} identical snapshots folded)", version.folded_snapshots)
             } else {
                 String::new()
             },
@@ -299,16 +308,16 @@ pub fn versions(
 }
 
 pub fn restore(
-    recovery: &Recovery,
+    backend: &Backend,
     arguments: &RestoreArguments,
     json: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let location = locate(recovery, &arguments.path)?;
+    let location = backend.locate(&arguments.path)?;
     let snapshot = snapshot_of(&location.dataset, &arguments.from)?;
-    let target = match (&arguments.into, arguments.mode) {
+    let (target, into) = match (&arguments.into, arguments.mode) {
         (Some(directory), _) => {
-            let into = locate(recovery, directory)?;
+            let into = backend.locate(directory)?;
             if into.dataset != location.dataset {
                 bail!(
                     "--into must be inside dataset {} (it is in {})",
@@ -316,28 +325,33 @@ pub fn restore(
                     into.dataset
                 );
             }
-            RestoreTarget::Copy {
-                into: Some(into.path),
-            }
+            let text = String::from_utf8(into.path.as_bytes().to_vec())
+                .context("--into: a directory whose name is not UTF-8 cannot be named yet")?;
+            (RestoreTargetKind::Copy, Some(text))
         }
-        (None, Mode::Copy) => RestoreTarget::Copy { into: None },
-        (None, Mode::InPlace) => RestoreTarget::Original,
+        (None, Mode::Copy) => (RestoreTargetKind::Copy, None),
+        (None, Mode::InPlace) => (RestoreTargetKind::Original, None),
     };
-    let strategy = if arguments.replace {
-        DirectoryStrategy::Replace
-    } else {
-        DirectoryStrategy::Merge
-    };
-    let request = RestoreRequest {
-        snapshot,
-        path: location.path.clone(),
+    let (path, path_hex) = path_fields(&location.path);
+    let body = RestoreBody {
+        dataset: location.dataset.to_string(),
+        snapshot: snapshot.to_string(),
+        path,
+        path_hex,
         target,
-        strategy,
+        into,
+        strategy: if arguments.replace {
+            DirectoryStrategy::Replace
+        } else {
+            DirectoryStrategy::Merge
+        },
     };
     if arguments.dry_run {
-        let plan = recovery.plan(&request).context("planning the restore")?;
+        let plan = backend
+            .run(|api| api.restore_plan(body))
+            .context("planning the restore")?;
         if json {
-            serde_json::to_writer_pretty(&mut *out, &PlanView::from(&plan))?;
+            serde_json::to_writer_pretty(&mut *out, &plan)?;
             writeln!(out)?;
         } else {
             writeln!(out, "dry run, nothing changed:")?;
@@ -345,34 +359,12 @@ pub fn restore(
         }
         return Ok(());
     }
-    let mut last_report = std::time::Instant::now();
-    let interactive = !json && std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let mut progress = |progress: wizfs_restore::Progress| {
-        if interactive && last_report.elapsed() > std::time::Duration::from_millis(200) {
-            last_report = std::time::Instant::now();
-            eprint!(
-                "\r{}/{} actions, {} of {}   ",
-                progress.actions_done,
-                progress.actions_total,
-                format_bytes(progress.bytes_done),
-                format_bytes(progress.bytes_total)
-            );
-        }
-    };
-    let (plan, report) = recovery
-        .restore(&request, &mut progress)
-        .context("restoring")?;
-    if interactive {
-        eprintln!();
-    }
+    let report = backend.run(|api| api.restore(body)).context("restoring")?;
     if json {
-        serde_json::to_writer_pretty(
-            &mut *out,
-            &wizfs_services::views::restore_report(&plan, &report),
-        )?;
+        serde_json::to_writer_pretty(&mut *out, &report)?;
         writeln!(out)?;
     } else {
-        print_plan(out, &plan)?;
+        print_plan(out, &report.plan)?;
         if let Some(guard) = &report.guard_snapshot {
             writeln!(out, "guard snapshot: {guard}")?;
         }
@@ -380,24 +372,29 @@ pub fn restore(
             out,
             "restored {} to {}",
             arguments.path.display(),
-            location
-                .mountpoint
-                .join(plan.destination.as_path())
-                .display()
+            location.mountpoint.join(&report.plan.destination).display()
         )?;
     }
     Ok(())
 }
 
 pub fn compare(
-    recovery: &Recovery,
+    backend: &Backend,
     arguments: &CompareArguments,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let location = locate(recovery, &arguments.path)?;
+    let location = backend.locate(&arguments.path)?;
     let from = snapshot_of(&location.dataset, &arguments.from)?;
     let to = optional_snapshot(&location.dataset, arguments.to.as_deref())?;
-    let diff = recovery.text_diff(&location.dataset, &location.path, Some(&from), to.as_ref())?;
+    let (path, path_hex) = path_fields(&location.path);
+    let query = CompareQuery {
+        dataset: location.dataset.to_string(),
+        path,
+        path_hex,
+        from: from.to_string(),
+        to: to.as_ref().map(ToString::to_string),
+    };
+    let diff = backend.run(|api| api.compare(query))?;
     out.write_all(diff.as_bytes())?;
     Ok(())
 }

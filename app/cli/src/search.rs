@@ -8,12 +8,11 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
-use wizfs_core::{DatasetName, EntryKind, RelativePath};
-use wizfs_index::{IndexStore, NameMatch, SearchQuery, Sort};
+use wizfs_api::{IndexReportView, KindFilter, NameMatch, SearchRequest, SortBy};
+use wizfs_core::DatasetName;
+use wizfs_index::IndexStore;
 use wizfs_indexer::Indexer;
-use wizfs_zfs::{Scope, Zfs};
-
-use wizfs_api::IndexReportView;
+use wizfs_zfs::Zfs;
 
 use crate::output::format_bytes;
 
@@ -79,7 +78,8 @@ pub struct SearchArguments {
     /// Only files that no longer exist live (in some snapshot, absent now).
     #[arg(long)]
     pub deleted: bool,
-    /// As the file system was in this snapshot (full name, dataset@snapshot).
+    /// As the file system was in this snapshot (full name, dataset@snapshot; a short name
+    /// with one --dataset).
     #[arg(long)]
     pub as_of: Option<String>,
     #[arg(long, value_enum, default_value = "relevance")]
@@ -154,8 +154,8 @@ pub fn index(
 }
 
 /// `wizfs index` through the running daemon, the index's writer.
-pub fn index_by_daemon(
-    daemon: &crate::daemon::Daemon,
+pub fn index_through(
+    backend: &crate::context::Backend,
     arguments: &IndexArguments,
     json: bool,
     out: &mut dyn Write,
@@ -163,7 +163,7 @@ pub fn index_by_daemon(
     let request = wizfs_api::IndexRequest {
         datasets: arguments.datasets.iter().map(ToString::to_string).collect(),
     };
-    let views: Vec<IndexReportView> = daemon.post(wizfs_api::routes::INDEX, &request)?;
+    let views = backend.run(|api| api.reindex(request))?;
     print_index_reports(&views, json, out)
 }
 
@@ -202,44 +202,29 @@ fn print_index_reports(
 }
 
 pub fn search(
-    zfs: Arc<dyn Zfs>,
-    data_dir: &Path,
+    backend: &crate::context::Backend,
     arguments: &SearchArguments,
     json: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let store = open_index_for_queries(data_dir)?;
-    let under = match &arguments.under {
-        None => None,
-        Some(directory) => {
-            let recovery =
-                wizfs_recovery::Recovery::new(zfs.clone(), Arc::new(wizfs_recovery::system_clock));
-            let location = recovery.locate(directory)?;
-            Some((location.dataset.to_string(), location.path))
+    let mut request = request(arguments);
+    if let Some(directory) = &arguments.under {
+        let location = backend.locate(directory)?;
+        let dataset = location.dataset.to_string();
+        if !request.dataset.is_empty() && request.dataset != [dataset.clone()] {
+            bail!(
+                "--under {} is in dataset {dataset}; search it alone (without other --dataset)",
+                directory.display()
+            );
         }
-    };
-    let as_of = match &arguments.as_of {
-        None => None,
-        Some(name) => {
-            let snapshot = wizfs_core::SnapshotName::new(name)?;
-            let found = zfs
-                .list_snapshots(snapshot.dataset(), Scope::Dataset)?
-                .into_iter()
-                .find(|candidate| candidate.name == snapshot)
-                .with_context(|| format!("snapshot {snapshot} does not exist"))?;
-            let dataset_guid = zfs
-                .list_datasets(Some(snapshot.dataset()))?
-                .first()
-                .map(|dataset| dataset.guid);
-            let Some(dataset_guid) = dataset_guid else {
-                bail!("dataset {} does not exist", snapshot.dataset())
-            };
-            Some((dataset_guid, found.createtxg))
-        }
-    };
-    let query = build_query(arguments, under, as_of);
-    let results = store.search(&query)?;
-    let view = wizfs_services::views::search_results(&results);
+        request.dataset = vec![dataset];
+        request.under = Some(
+            String::from_utf8(location.path.as_bytes().to_vec()).context(
+                "--under: a directory whose name is not UTF-8 cannot be searched below yet",
+            )?,
+        );
+    }
+    let view = backend.run(|api| api.search(request))?;
     if json {
         serde_json::to_writer_pretty(&mut *out, &view)?;
         writeln!(out)?;
@@ -248,9 +233,9 @@ pub fn search(
     writeln!(
         out,
         "{} version(s) found; showing {}–{}",
-        results.total,
+        view.total,
         arguments.offset + 1,
-        arguments.offset + results.hits.len()
+        arguments.offset + view.hits.len()
     )?;
     for hit in &view.hits {
         let presence = match (hit.path_live, &hit.first_snapshot, &hit.last_snapshot) {
@@ -272,46 +257,45 @@ pub fn search(
     Ok(())
 }
 
-/// The index query for the command-line arguments.
-pub fn build_query(
-    arguments: &SearchArguments,
-    under: Option<(String, RelativePath)>,
-    as_of: Option<(u64, u64)>,
-) -> SearchQuery {
-    SearchQuery {
-        text: Some(arguments.text.clone()).filter(|text| !text.is_empty()),
+/// The API's search request for the command-line arguments (`--under` aside: it names a
+/// directory of the live system, which the caller locates).
+pub fn request(arguments: &SearchArguments) -> SearchRequest {
+    SearchRequest {
+        q: arguments.text.clone(),
         name_match: match arguments.name_match {
             MatchArgument::Substring => NameMatch::Substring,
             MatchArgument::Prefix => NameMatch::Prefix,
             MatchArgument::Glob => NameMatch::Glob,
             MatchArgument::Fuzzy => NameMatch::Fuzzy,
         },
-        datasets: arguments.datasets.clone(),
-        under,
-        kinds: arguments
+        dataset: arguments.datasets.clone(),
+        under: None,
+        kind: arguments
             .kinds
             .iter()
             .map(|kind| match kind {
-                KindArgument::File => EntryKind::File,
-                KindArgument::Directory => EntryKind::Directory,
-                KindArgument::Symlink => EntryKind::Symlink,
+                KindArgument::File => KindFilter::File,
+                KindArgument::Directory => KindFilter::Directory,
+                KindArgument::Symlink => KindFilter::Symlink,
             })
             .collect(),
-        extensions: arguments.extensions.clone(),
-        size: (arguments.min_size, arguments.max_size),
-        modified: (arguments.modified_after, arguments.modified_before),
-        deleted_only: arguments.deleted,
-        as_of,
+        ext: arguments.extensions.clone(),
+        min_size: arguments.min_size,
+        max_size: arguments.max_size,
+        modified_after: arguments.modified_after,
+        modified_before: arguments.modified_before,
+        deleted: arguments.deleted,
+        as_of: arguments.as_of.clone(),
         sort: match arguments.sort {
-            SortArgument::Relevance => Sort::Relevance,
-            SortArgument::Name => Sort::Name,
-            SortArgument::Size => Sort::Size,
-            SortArgument::Modified => Sort::Modified,
-            SortArgument::Path => Sort::Path,
+            SortArgument::Relevance => SortBy::Relevance,
+            SortArgument::Name => SortBy::Name,
+            SortArgument::Size => SortBy::Size,
+            SortArgument::Modified => SortBy::Modified,
+            SortArgument::Path => SortBy::Path,
         },
         descending: arguments.descending,
         offset: arguments.offset,
-        limit: arguments.limit.clamp(1, 1000),
+        limit: Some(arguments.limit.clamp(1, 1000)),
     }
 }
 

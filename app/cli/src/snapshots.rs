@@ -13,7 +13,7 @@ use wizfs_core::rotation::PolicyId;
 use wizfs_snapshots::{PolicyConfig, RunMemory, RunMode};
 use wizfs_zfs::Zfs;
 
-use crate::context::{Global, config_for, index_after_change};
+use crate::context::{Backend, Global, config_for};
 use crate::output::{emit, format_bytes};
 use wizfs_api::policies::{DecisionView, PlanView, RunReportView};
 use wizfs_services::views::policies::{plan as plan_view, policy as policy_view, run_report};
@@ -245,7 +245,8 @@ pub fn prune(
         &mut RunMemory::default(),
         mode,
     );
-    index_after_change(cli, zfs, report.touched_datasets().iter(), false);
+    let touched: Vec<_> = report.touched_datasets().into_iter().collect();
+    Backend::new(cli, zfs)?.index_after_change(&touched);
     let view = run_report(&report);
     emit(out, json, &view, |out| print_run(out, &view))?;
     if report.has_errors() {
@@ -263,27 +264,11 @@ pub fn run(
 ) -> anyhow::Result<()> {
     let policies = policies_for(cli, None)?;
     require_policy(&policies, None)?;
-    // The daemon remembers its runs (and indexes what they made): it runs them when it is up.
-    if let Some(daemon) = crate::context::daemon(cli) {
-        let view: RunReportView = daemon.post(wizfs_api::routes::POLICIES_RUN, &())?;
-        emit(out, json, &view, |out| print_run(out, &view))?;
-        if view.policies.iter().any(|run| !run.errors.is_empty()) || !view.errors.is_empty() {
-            return Err(anyhow::anyhow!("the run did not complete"))
-                .context("running snapshot policies");
-        }
-        return Ok(());
-    }
-    let report = wizfs_snapshots::run(
-        zfs.as_ref(),
-        &policies,
-        wizfs_services::snapshots::now(),
-        &mut RunMemory::default(),
-        RunMode::Scheduled,
-    );
-    index_after_change(cli, zfs, report.touched_datasets().iter(), false);
-    let view = run_report(&report);
+    // The daemon remembers its runs (and indexes what they made): it runs them when it is
+    // up; else the services run them here, indexing what they made when the index exists.
+    let view = Backend::new(cli, zfs)?.run(|api| api.policies_run())?;
     emit(out, json, &view, |out| print_run(out, &view))?;
-    if report.has_errors() {
+    if view.policies.iter().any(|run| !run.errors.is_empty()) || !view.errors.is_empty() {
         return Err(anyhow::anyhow!("the run did not complete"))
             .context("running snapshot policies");
     }

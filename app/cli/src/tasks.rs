@@ -6,11 +6,9 @@
 use std::io::Write;
 
 use clap::Subcommand;
-use wizfs_api::{
-    OutcomeView, RunView, TaskRunsQuery, TaskView, TriggerRequest, TriggerView, routes,
-};
+use wizfs_api::{Api, OutcomeView, RunView, TaskRunsQuery, TaskView, TriggerRequest, TriggerView};
 
-use crate::context::Global;
+use crate::context::{Global, block_on};
 use crate::output::emit;
 
 #[derive(Debug, Subcommand)]
@@ -28,6 +26,7 @@ pub enum TasksCommand {
     Run { task: String },
 }
 
+/// The daemon, which alone runs the background tasks.
 fn daemon(cli: &Global) -> anyhow::Result<crate::daemon::Daemon> {
     crate::context::daemon(cli).ok_or_else(|| {
         anyhow::anyhow!(
@@ -126,7 +125,7 @@ pub fn run(
     let daemon = daemon(cli)?;
     match command.unwrap_or(&TasksCommand::List) {
         TasksCommand::List => {
-            let tasks: Vec<TaskView> = daemon.get(routes::TASKS)?;
+            let tasks = block_on(daemon.tasks())??;
             emit(out, json, &tasks, |out| print_tasks(out, &tasks))
         }
         TasksCommand::Runs { task, limit } => {
@@ -134,13 +133,12 @@ pub fn run(
                 task: task.clone(),
                 limit: Some(*limit),
             };
-            let path = format!("{}?{}", routes::TASK_RUNS, crate::daemon::query(&query)?);
-            let runs: Vec<RunView> = daemon.get(&path)?;
+            let runs = block_on(daemon.task_runs(query))??;
             emit(out, json, &runs, |out| print_runs(out, &runs))
         }
         TasksCommand::Run { task } => {
-            let status: TaskView =
-                daemon.post(routes::TASK_TRIGGER, &TriggerRequest { task: task.clone() })?;
+            let request = TriggerRequest { task: task.clone() };
+            let status = block_on(daemon.trigger_task(request))??;
             emit(out, json, &status, |out| {
                 writeln!(out, "{} will run now ({})", status.id, status.title)
             })

@@ -305,29 +305,48 @@ impl Services {
             wizfs_api::SortBy::Modified => Sort::Modified,
             wizfs_api::SortBy::Path => Sort::Path,
         };
-        let kinds = match request.kind {
-            None => Vec::new(),
-            Some(wizfs_api::KindFilter::File) => vec![wizfs_core::EntryKind::File],
-            Some(wizfs_api::KindFilter::Directory) => vec![wizfs_core::EntryKind::Directory],
-            Some(wizfs_api::KindFilter::Symlink) => vec![wizfs_core::EntryKind::Symlink],
+        let kinds = request
+            .kind
+            .iter()
+            .map(|kind| match kind {
+                wizfs_api::KindFilter::File => wizfs_core::EntryKind::File,
+                wizfs_api::KindFilter::Directory => wizfs_core::EntryKind::Directory,
+                wizfs_api::KindFilter::Symlink => wizfs_core::EntryKind::Symlink,
+            })
+            .collect();
+        let datasets = request
+            .dataset
+            .iter()
+            .map(|name| dataset(name))
+            .collect::<Result<Vec<_>, _>>()?;
+        let only_dataset = match datasets.as_slice() {
+            [one] => Some(one),
+            _ => None,
         };
-        let dataset_name = request.dataset.as_deref().map(dataset).transpose()?;
-        let under = match (&dataset_name, &request.under) {
+        let under = match (only_dataset, &request.under) {
             (Some(name), Some(under)) => Some((
                 name.to_string(),
                 RelativePath::new(under.as_bytes()).map_err(bad)?,
             )),
             (None, Some(_)) => {
-                return Err(ServiceError::BadRequest("`under` needs `dataset`".into()));
+                return Err(ServiceError::BadRequest(
+                    "`under` needs exactly one `dataset`".into(),
+                ));
             }
             _ => None,
         };
-        let as_of_snapshot = match (&dataset_name, &request.as_of) {
-            (Some(name), Some(short)) => Some(snapshot(name, short)?),
-            (None, Some(_)) => {
-                return Err(ServiceError::BadRequest("`as_of` needs `dataset`".into()));
-            }
-            _ => None,
+        // `as_of`: a full name says its dataset; a short one needs the one dataset searched.
+        let as_of_snapshot = match &request.as_of {
+            Some(name) => match only_dataset {
+                Some(dataset) => Some(snapshot(dataset, name.trim())?),
+                None if name.contains('@') => Some(SnapshotName::new(name.trim()).map_err(bad)?),
+                None => {
+                    return Err(ServiceError::BadRequest(
+                        "`as_of` with a short snapshot name needs exactly one `dataset`".into(),
+                    ));
+                }
+            },
+            None => None,
         };
         let zfs = self.zfs.clone();
         let _turn = self
@@ -344,8 +363,9 @@ impl Services {
         // snapshot first, and that may block: on the blocking pool.
         let inline = as_of_snapshot.is_none();
         let search = move || {
-            let as_of = match (&dataset_name, &as_of_snapshot) {
-                (Some(name), Some(wanted)) => {
+            let as_of = match &as_of_snapshot {
+                Some(wanted) => {
+                    let name = wanted.dataset();
                     let found = zfs
                         .list_snapshots(name, Scope::Dataset)?
                         .into_iter()
@@ -360,15 +380,20 @@ impl Services {
                         .unwrap_or_default();
                     Some((guid, found.createtxg))
                 }
-                _ => None,
+                None => None,
             };
             let query = SearchQuery {
                 text: Some(request.q.clone()).filter(|text| !text.is_empty()),
                 name_match,
-                datasets: dataset_name.iter().map(ToString::to_string).collect(),
+                datasets: datasets.iter().map(ToString::to_string).collect(),
                 under,
                 kinds,
-                extensions: request.ext.iter().cloned().collect(),
+                extensions: request
+                    .ext
+                    .iter()
+                    .map(|ext| ext.trim().trim_start_matches('.').to_owned())
+                    .filter(|ext| !ext.is_empty())
+                    .collect(),
                 size: (request.min_size, request.max_size),
                 modified: (request.modified_after, request.modified_before),
                 deleted_only: request.deleted,

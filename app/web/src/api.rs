@@ -129,10 +129,16 @@ fn search_request(form: &SearchForm) -> Result<wizfs_api::SearchRequest, ServerF
     Ok(wizfs_api::SearchRequest {
         q: form.q.trim().to_owned(),
         name_match: word(&form.r#match, "match")?.unwrap_or_default(),
-        dataset: Some(form.dataset.clone()).filter(|dataset| !dataset.is_empty()),
+        dataset: Some(form.dataset.clone())
+            .filter(|dataset| !dataset.is_empty())
+            .into_iter()
+            .collect(),
         under: None,
-        kind: word(&form.r#type, "type")?,
-        ext: Some(ext).filter(|ext| !ext.is_empty()),
+        kind: word(&form.r#type, "type")?.into_iter().collect(),
+        ext: Some(ext)
+            .filter(|ext| !ext.is_empty())
+            .into_iter()
+            .collect(),
         min_size: size(&form.min_size, "minimum size")?,
         max_size: size(&form.max_size, "maximum size")?,
         modified_after: date(&form.after, "modified after")?,
@@ -248,13 +254,17 @@ pub async fn create_snapshot(
         dataset: dataset.trim().to_owned(),
         name: name.trim().to_owned(),
         recursive: recursive.is_some_and(|value| value == "on" || value == "true"),
+        ..Default::default()
     };
     api()?.create_snapshot(body).await.map_err(failed)
 }
 
 #[server(prefix = "/fn", endpoint = "destroy-snapshots")]
 pub async fn destroy_snapshots(names: Vec<String>) -> Result<Vec<String>, ServerFnError> {
-    let body = wizfs_api::DestroySnapshotsBody { snapshots: names };
+    let body = wizfs_api::DestroySnapshotsBody {
+        snapshots: names,
+        ..Default::default()
+    };
     api()?.destroy_snapshots(body).await.map_err(failed)
 }
 

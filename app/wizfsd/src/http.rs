@@ -4,7 +4,7 @@
 //! JSON `400`s like every other refusal, and who asked ([`Caller`]).
 
 use axum::Json;
-use axum::extract::{FromRequest, FromRequestParts, Query};
+use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
@@ -72,6 +72,7 @@ impl IntoResponse for ApiError {
 }
 
 /// A query string as a typed request; a malformed one is a `400` with the usual JSON body.
+/// A repeated key fills a list (`dataset=a&dataset=b`), as HTML forms send them.
 #[derive(Debug)]
 pub struct ApiQuery<T>(pub T);
 
@@ -80,12 +81,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
-        state: &S,
+        _state: &S,
     ) -> Result<Self, ApiError> {
-        Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|Query(value)| Self(value))
-            .map_err(|rejection| ApiError::bad_request(rejection.body_text()))
+        serde_html_form::from_str(parts.uri.query().unwrap_or_default())
+            .map(Self)
+            .map_err(|error| {
+                ApiError::bad_request(format!("Failed to deserialize query string: {error}"))
+            })
     }
 }
 

@@ -97,6 +97,69 @@ fn snapshots_taken_with_the_cli_are_indexed_by_the_running_daemon() {
         .expect("search deleted");
     assert_eq!(deleted.hits.len(), 1, "{deleted:?}");
 
+    // Reads and restores are API calls through the daemon too: a search with lists of
+    // filters and a directory of the live system, and a restore, which the daemon shows as
+    // one of its jobs (a restore run in the CLI's own process would not be there).
+    let mut out = Vec::new();
+    let under = mountpoint.to_string_lossy().into_owned();
+    wizfs_cli::run(
+        &cli(
+            &root,
+            &[
+                "--json",
+                "search",
+                "quarterly",
+                "--type",
+                "file",
+                "--type",
+                "symlink",
+                "--ext",
+                "txt",
+                "--ext",
+                "pdf",
+                "--under",
+                &under,
+                "--deleted",
+            ],
+        ),
+        zfs.clone(),
+        &mut out,
+    )
+    .expect("wizfs search through the daemon");
+    let found: wizfs_api::SearchResultsView = serde_json::from_slice(&out).expect("results");
+    assert!(
+        !found.hits.is_empty()
+            && found
+                .hits
+                .iter()
+                .all(|hit| hit.dataset == "tank/home" && hit.name.ends_with(".txt")),
+        "{found:?}"
+    );
+    let report = mountpoint.join("quarterly-report.txt");
+    let report = report.to_string_lossy().into_owned();
+    let mut out = Vec::new();
+    wizfs_cli::run(
+        &cli(&root, &["restore", &report, "--from", "before-cleanup"]),
+        zfs.clone(),
+        &mut out,
+    )
+    .expect("wizfs restore through the daemon");
+    let text = String::from_utf8_lossy(&out);
+    let copy = text
+        .lines()
+        .find_map(|line| line.strip_prefix("restored ")?.split_once(" to "))
+        .map(|(_, copy)| copy.to_owned())
+        .unwrap_or_else(|| panic!("no `restored … to …` line: {text}"));
+    assert_eq!(
+        std::fs::read(&copy).expect("the copy"),
+        b"numbers",
+        "{text}"
+    );
+    let jobs = runtime
+        .block_on(wizfs_api::Api::jobs(&state))
+        .expect("jobs");
+    assert!(jobs.iter().any(|job| job.kind == "restore"), "{jobs:?}");
+
     // The background tasks, listed and run by the CLI through the daemon.
     let tasks_stop = tokio_util::sync::CancellationToken::new();
     let driver = {

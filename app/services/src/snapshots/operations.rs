@@ -132,13 +132,15 @@ impl Services {
         .await
     }
 
-    /// Re-indexes in the background after snapshots were made or destroyed by hand.
-    fn follow_in_index(&self) {
+    /// Re-indexes after snapshots were made or destroyed by hand.
+    async fn follow_in_index(&self) {
         if self.indexer.is_none() {
             return;
         }
         // In the daemon, a run of the index task (logged; one more at most if one is going
-        // on); elsewhere, a reconciliation of its own.
+        // on); elsewhere (the CLI without a daemon), a reconciliation of its own, awaited, so
+        // the change is searchable when the answer comes. A failure only warns: the
+        // snapshot change itself succeeded.
         if let Some(driver) = self.tasks.get()
             && driver
                 .trigger(crate::tasks::INDEX, "snapshot change")
@@ -147,11 +149,9 @@ impl Services {
             return;
         }
         let worker = self.clone();
-        tokio::task::spawn_blocking(move || {
-            if let Err(error) = worker.reconcile_index() {
-                tracing::warn!(%error, "re-indexing after a snapshot change failed");
-            }
-        });
+        if let Err(error) = blocking(move || worker.reconcile_index()).await {
+            tracing::warn!(%error, "re-indexing after a snapshot change failed");
+        }
     }
 
     /// Takes a snapshot now; the snapshots made.
@@ -163,25 +163,49 @@ impl Services {
         let name = dataset
             .snapshot(body.name.trim())
             .map_err(|error| ServiceError::BadRequest(error.to_string()))?;
+        let mut names = vec![name];
+        for also in &body.also {
+            names.push(
+                SnapshotName::new(also.trim())
+                    .map_err(|error| ServiceError::BadRequest(error.to_string()))?,
+            );
+        }
+        let properties = body
+            .properties
+            .iter()
+            .map(|(property, value)| {
+                wizfs_zfs::PropertyName::new(property.trim())
+                    .map(|property| (property, value.clone()))
+                    .map_err(|error| ServiceError::BadRequest(error.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let zfs = self.zfs.clone();
         let recursive = body.recursive;
         let made = blocking(move || {
-            zfs.create_snapshots(std::slice::from_ref(&name), recursive, &[])?;
+            zfs.create_snapshots(&names, recursive, &properties)?;
             let scope = if recursive {
                 wizfs_zfs::Scope::Recursive
             } else {
                 wizfs_zfs::Scope::Dataset
             };
-            Ok(zfs
-                .list_snapshots(&dataset, scope)?
-                .iter()
-                .filter(|snapshot| snapshot.name.short_name() == name.short_name())
-                .map(SnapshotView::from)
-                .collect::<Vec<_>>())
+            let mut made = Vec::new();
+            for name in &names {
+                made.extend(
+                    zfs.list_snapshots(name.dataset(), scope)?
+                        .iter()
+                        .filter(|snapshot| snapshot.name.short_name() == name.short_name())
+                        .map(SnapshotView::from)
+                        .collect::<Vec<_>>(),
+                );
+            }
+            // Two names of one recursive tree list the same descendants.
+            made.sort_by(|a, b| a.name.cmp(&b.name));
+            made.dedup_by(|a, b| a.name == b.name);
+            Ok(made)
         })
         .await?;
         tracing::info!(snapshots = made.len(), "snapshot taken by hand");
-        self.follow_in_index();
+        self.follow_in_index().await;
         Ok(made)
     }
 
@@ -194,12 +218,16 @@ impl Services {
         let zfs = self.zfs.clone();
         let destroyed = names.iter().map(ToString::to_string).collect::<Vec<_>>();
         blocking(move || {
-            zfs.destroy_snapshots(&names, wizfs_zfs::DestroyOptions::default())?;
+            let options = wizfs_zfs::DestroyOptions {
+                recursive: body.recursive,
+                defer: body.defer,
+            };
+            zfs.destroy_snapshots(&names, options)?;
             Ok(())
         })
         .await?;
         tracing::info!(?destroyed, "snapshots destroyed by hand");
-        self.follow_in_index();
+        self.follow_in_index().await;
         Ok(destroyed)
     }
 }

@@ -484,7 +484,7 @@ async fn only_listings_are_kept_and_a_change_clears_them() {
         .create_snapshot(wizfs_api::CreateSnapshotBody {
             dataset: "tank".into(),
             name: "console".into(),
-            recursive: false,
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -734,16 +734,13 @@ async fn a_name_that_is_not_utf8_is_found_shown_and_restored_byte_for_byte() {
 /// does not know as the client's fault.
 #[tokio::test]
 async fn the_typed_search_answers_as_the_rest_search_does() {
-    use axum::extract::Query;
     use wizfs_api::{Api, SearchRequest, SearchResultsView};
     let directory = tempfile::tempdir().unwrap();
     let (_, state) = indexed(directory.path());
     let rest = crate::server::router(state.clone());
     let console = super::InProcess::new(state);
     let request = |query: &str| {
-        let uri: axum::http::Uri = format!("/api/v1/search{query}").parse().unwrap();
-        let Query(request) = Query::<SearchRequest>::try_from_uri(&uri).unwrap();
-        request
+        serde_html_form::from_str::<SearchRequest>(query.trim_start_matches('?')).unwrap()
     };
     let rest_search = |query: &str| send(&rest, get(&format!("/api/v1/search{query}"), None));
     for query in [
@@ -755,6 +752,8 @@ async fn the_typed_search_answers_as_the_rest_search_does() {
         "?q=o&type=file&sort=size&descending=true",
         "?q=jpg&ext=jpg&offset=1&limit=1",
         "?q=o&dataset=tank%2Fhome&as_of=s1",
+        "?q=o&type=file&type=directory&ext=jpg&ext=txt",
+        "?q=o&dataset=tank%2Fhome&dataset=tank&as_of=tank%2Fhome%40s1",
     ] {
         let typed = console.search(request(query)).await.unwrap();
         assert!(
