@@ -56,8 +56,8 @@ pub fn clock_as_millis(text: &str) -> Option<u64> {
     if minutes >= 60 || !(0.0..60.0).contains(&seconds) || hours > 1_000 {
         return None;
     }
-    let whole = (hours * 3_600 + minutes * 60) * 1_000;
-    Some(whole + (seconds * 1_000.0).round() as u64)
+    let millis = (hours * 3_600 + minutes * 60) * 1_000 + (seconds * 1_000.0).round() as u64;
+    (millis as f64 <= MAX_SECONDS * 1_000.0).then_some(millis)
 }
 
 /// A ratio written `a/b` or `a:b` of whole numbers, both non-zero.
@@ -204,6 +204,8 @@ mod tests {
             ("00:61:00", None),
             ("00:00:60.5", None),
             ("99999999999999999999:00:00", None),
+            ("278:00:00", None),
+            ("277:00:00", Some(997_200_000)),
             ("4.0", None),
             ("1:2:3:4", None),
         ];
