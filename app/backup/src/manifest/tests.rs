@@ -252,3 +252,14 @@ fn times_read_back_exactly_as_written() {
         assert_eq!(parse_time(bad), None, "{bad}");
     }
 }
+
+/// A manifest of format version 1 as written, committed: every later WiZFS must read it
+/// (the fuzz target's seed too).
+const VERSION_1: &str = include_str!("../../tests/fixtures/manifest-v1.json");
+
+#[test]
+fn the_committed_version_1_manifest_still_reads_and_writes_the_same() {
+    let manifest = ChainManifest::parse(VERSION_1.as_bytes()).expect("version 1 reads");
+    assert_eq!(manifest, sample());
+    assert_eq!(manifest.to_json(), VERSION_1);
+}
