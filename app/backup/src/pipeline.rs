@@ -179,40 +179,16 @@ pub trait Encoder: Write {
 }
 
 /// The bottom of a pipeline: the splitter, as a plain writer.
-struct Bottom<'a>(&'a mut dyn Write);
-
-impl Write for Bottom<'_> {
-    fn write(&mut self, buffer: &[u8]) -> io::Result<usize> {
-        self.0.write(buffer)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.0.flush()
-    }
-}
-
-impl Encoder for Bottom<'_> {
-    fn finish(self: Box<Self>) -> io::Result<()> {
-        self.0.flush()
+impl Encoder for &mut (dyn Write + '_) {
+    fn finish(mut self: Box<Self>) -> io::Result<()> {
+        self.flush()
     }
 }
 
 /// zstd over the stage below.
-struct ZstdStage<'a>(zstd::stream::write::Encoder<'static, Box<dyn Encoder + 'a>>);
-
-impl Write for ZstdStage<'_> {
-    fn write(&mut self, buffer: &[u8]) -> io::Result<usize> {
-        self.0.write(buffer)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.0.flush()
-    }
-}
-
-impl Encoder for ZstdStage<'_> {
+impl Encoder for zstd::stream::write::Encoder<'static, Box<dyn Encoder + '_>> {
     fn finish(self: Box<Self>) -> io::Result<()> {
-        self.0.finish()?.finish()
+        zstd::stream::write::Encoder::finish(*self)?.finish()
     }
 }
 
@@ -284,7 +260,7 @@ impl Pipeline {
         &self,
         sink: &'a mut dyn Write,
     ) -> Result<Box<dyn Encoder + 'a>, PipelineError> {
-        let bottom: Box<dyn Encoder + 'a> = Box::new(Bottom(sink));
+        let bottom: Box<dyn Encoder + 'a> = Box::new(sink);
         if let Some(record) = &self.encryption {
             return Err(record.not_yet());
         }
@@ -298,7 +274,7 @@ impl Pipeline {
                 let mut encoder =
                     zstd::stream::write::Encoder::new(bottom, i32::from(level)).map_err(start)?;
                 encoder.include_checksum(true).map_err(start)?;
-                Ok(Box::new(ZstdStage(encoder)))
+                Ok(Box::new(encoder))
             }
             Some(Compression::Xz { .. }) => Err(PipelineError::NotYet {
                 stage: "xz compression",

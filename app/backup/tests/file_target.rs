@@ -7,6 +7,7 @@ use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
+use wizfs_backup::durable::list_names;
 use wizfs_backup::manifest::FORMAT;
 use wizfs_backup::names::{MANIFEST_FILE, RESTORE_FILE};
 use wizfs_backup::pipeline::DEFAULT_COMPRESSION;
@@ -109,18 +110,7 @@ fn written_chain(count: u64) -> Chain {
 }
 
 fn names(directory: &Path) -> Vec<String> {
-    let mut names: Vec<String> = fs::read_dir(directory)
-        .expect("list")
-        .map(|entry| {
-            entry
-                .expect("entry")
-                .file_name()
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect();
-    names.sort();
-    names
+    list_names(directory).expect("list")
 }
 
 fn volume_names(directory: &Path) -> Vec<String> {

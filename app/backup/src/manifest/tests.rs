@@ -263,3 +263,28 @@ fn the_committed_version_1_manifest_still_reads_and_writes_the_same() {
     assert_eq!(manifest, sample());
     assert_eq!(manifest.to_json(), VERSION_1);
 }
+
+/// The fuzz target's properties on every prefix and every one-byte change of the committed
+/// manifest (a quick, deterministic stand-in for `fuzz/run backup_manifest`).
+#[test]
+fn every_cut_and_changed_byte_is_refused_or_round_trips() {
+    let bytes = VERSION_1.as_bytes();
+    let check = |data: &[u8]| match ChainManifest::parse(data) {
+        Ok(manifest) => {
+            let json = manifest.to_json();
+            assert_eq!(ChainManifest::parse(json.as_bytes()).ok(), Some(manifest));
+        }
+        Err(error) => assert!(!error.to_string().is_empty()),
+    };
+    for end in 0..bytes.len() {
+        check(&bytes[..end]);
+    }
+    let mut changed = bytes.to_vec();
+    for index in 0..bytes.len() {
+        for replacement in [b'0', b'9', b'"', b'\\', b'-', b'}', 0xff] {
+            changed[index] = replacement;
+            check(&changed);
+        }
+        changed[index] = bytes[index];
+    }
+}
