@@ -260,7 +260,9 @@ impl ChainWriter {
     /// Stores one send stream read from `stream` through `pipeline`, and adds it to the
     /// manifest once all its volumes are on the disk. On any failure nothing of the stream
     /// is kept (its volumes are removed; what cannot be removed the next open removes) and
-    /// the manifest is unchanged.
+    /// the manifest is unchanged. An error after the commit can only come from rewriting
+    /// `SHA256SUMS` or `RESTORE.txt`: the stream is then in the manifest, and the next
+    /// [`ChainWriter::open`] rewrites both.
     pub fn write_stream(
         &mut self,
         header: StreamHeader,
