@@ -10,6 +10,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use wizfs_api::{Api, ApiFuture, DatasetView, IndexRequest};
 use wizfs_core::{DatasetName, RelativePath};
+use wizfs_index::IndexStore;
 use wizfs_services::config::{Config, DEFAULT_PATH, ZfsBackend};
 use wizfs_zfs::Zfs;
 
@@ -122,7 +123,7 @@ impl Backend {
         let data_dir = data_dir_for(cli)?;
         let mut indexed = false;
         if data_dir.join("index").exists() {
-            match crate::search::open_index_for_queries(&data_dir) {
+            match open_index_for_queries(&data_dir) {
                 Ok(store) => {
                     services =
                         services.with_index(store, config.index.clone(), index_method_for(cli)?);
@@ -178,6 +179,22 @@ impl Backend {
         operation: impl for<'a> FnOnce(&'a dyn Api) -> ApiFuture<'a, T>,
     ) -> anyhow::Result<T> {
         Ok(block_on(operation(self.api.as_ref()))??)
+    }
+}
+
+/// Opens the index for queries: for writing when nobody else has it, else read-only (the
+/// daemon holds it on the appliance; its last commit is what the search sees).
+pub fn open_index_for_queries(data_dir: &Path) -> anyhow::Result<Arc<IndexStore>> {
+    match wizfs_services::open_index(data_dir) {
+        Err(error) if error.is_locked() => {
+            let directory = data_dir.join("index");
+            Ok(Arc::new(
+                IndexStore::open_read_only(&directory).with_context(|| {
+                    format!("opening the index at {} for reading", directory.display())
+                })?,
+            ))
+        }
+        other => Ok(other?),
     }
 }
 

@@ -10,7 +10,6 @@ use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use wizfs_api::{IndexReportView, KindFilter, NameMatch, SearchRequest, SortBy};
 use wizfs_core::DatasetName;
-use wizfs_index::IndexStore;
 use wizfs_indexer::Indexer;
 use wizfs_zfs::Zfs;
 
@@ -90,22 +89,6 @@ pub struct SearchArguments {
     pub offset: usize,
     #[arg(long, default_value_t = 50)]
     pub limit: usize,
-}
-
-/// Opens the index for queries: for writing when nobody else has it, else read-only (the
-/// daemon holds it on the appliance; its last commit is what the search sees).
-pub fn open_index_for_queries(data_dir: &Path) -> anyhow::Result<Arc<IndexStore>> {
-    match wizfs_services::open_index(data_dir) {
-        Err(error) if error.is_locked() => {
-            let directory = data_dir.join("index");
-            Ok(Arc::new(
-                IndexStore::open_read_only(&directory).with_context(|| {
-                    format!("opening the index at {} for reading", directory.display())
-                })?,
-            ))
-        }
-        other => Ok(other?),
-    }
 }
 
 pub fn index(
@@ -308,7 +291,7 @@ pub fn indexed_versions(
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let location = recovery.locate(&arguments.path)?;
-    let store = open_index_for_queries(data_dir)?;
+    let store = crate::context::open_index_for_queries(data_dir)?;
     let Some(dataset) = store
         .datasets()?
         .into_iter()
