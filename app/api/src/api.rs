@@ -11,12 +11,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::health::{AlertsView, HealthView, HistoryQuery, HistoryView, TestQuery, TestResult};
 use crate::jobs::JobView;
-use crate::policies::{PlanQuery, PoliciesView, ReclaimView, RunReportView};
+use crate::policies::{PlanQuery, PoliciesView, PruneRequest, ReclaimView, RunReportView};
 use crate::{
-    CompareQuery, CreateSnapshotBody, DatasetQuery, DatasetView, DestroySnapshotsBody, EntryQuery,
-    EntryView, ErrorKind, FileVersionView, IndexReportView, IndexRequest, PlanView, PoolView,
-    ReclaimableQuery, ReportView, RestoreBody, RunView, SearchRequest, SearchResultsView,
-    SnapshotView, TaskRunsQuery, TaskView, TriggerRequest, VersionsQuery,
+    BookmarkView, CompareQuery, CreateBookmarkBody, CreateSnapshotBody, DatasetQuery, DatasetView,
+    DestroyBookmarkBody, DestroySnapshotsBody, DiffEntryView, DiffQuery, EntryQuery, EntryView,
+    ErrorKind, FileVersionView, HoldBody, HoldView, IndexReportView, IndexRequest, PlanView,
+    PoolView, ReclaimableQuery, ReportView, RestoreBody, RunView, SearchRequest, SearchResultsView,
+    SnapshotQuery, SnapshotView, TaskRunsQuery, TaskView, TriggerRequest, VersionsQuery,
 };
 
 /// Why an operation failed: what kind of failure, and what to tell a person.
@@ -60,6 +61,20 @@ pub trait Api: Send + Sync {
     fn destroy_snapshots(&self, body: DestroySnapshotsBody) -> ApiFuture<'_, Vec<String>>;
     /// `GET /api/v1/snapshots/reclaimable`.
     fn reclaimable(&self, query: ReclaimableQuery) -> ApiFuture<'_, Vec<ReclaimView>>;
+    /// `GET /api/v1/holds`.
+    fn holds(&self, query: SnapshotQuery) -> ApiFuture<'_, Vec<HoldView>>;
+    /// `POST /api/v1/holds`.
+    fn hold(&self, body: HoldBody) -> ApiFuture<'_, Vec<HoldView>>;
+    /// `POST /api/v1/holds/release`.
+    fn release(&self, body: HoldBody) -> ApiFuture<'_, Vec<HoldView>>;
+    /// `GET /api/v1/bookmarks`.
+    fn bookmarks(&self, query: DatasetQuery) -> ApiFuture<'_, Vec<BookmarkView>>;
+    /// `POST /api/v1/bookmarks`.
+    fn create_bookmark(&self, body: CreateBookmarkBody) -> ApiFuture<'_, Vec<BookmarkView>>;
+    /// `POST /api/v1/bookmarks/destroy`.
+    fn destroy_bookmark(&self, body: DestroyBookmarkBody) -> ApiFuture<'_, Vec<BookmarkView>>;
+    /// `GET /api/v1/diff`.
+    fn diff(&self, query: DiffQuery) -> ApiFuture<'_, Vec<DiffEntryView>>;
     /// `GET /api/v1/browse`.
     fn browse(&self, query: EntryQuery) -> ApiFuture<'_, Vec<EntryView>>;
     /// `GET /api/v1/versions`.
@@ -80,6 +95,8 @@ pub trait Api: Send + Sync {
     fn policies_plan(&self, query: PlanQuery) -> ApiFuture<'_, crate::policies::PlanView>;
     /// `POST /api/v1/policies/run`.
     fn policies_run(&self) -> ApiFuture<'_, RunReportView>;
+    /// `POST /api/v1/policies/prune`.
+    fn policies_prune(&self, request: PruneRequest) -> ApiFuture<'_, RunReportView>;
     /// `GET /api/v1/health`: the latest round.
     fn health(&self) -> ApiFuture<'_, HealthView>;
     /// `POST /api/v1/health/check`: a round now.

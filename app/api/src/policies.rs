@@ -113,7 +113,15 @@ pub struct PolicyRunView {
     pub errors: Vec<String>,
 }
 
-/// What one scheduler run did (`POST /api/v1/policies/run`).
+/// `POST /api/v1/policies/prune`: destroy now what the policies no longer keep.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PruneRequest {
+    /// Only this policy's snapshots (every policy still protects what it keeps).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+}
+
+/// What one scheduler run did (`POST /api/v1/policies/run`, `POST /api/v1/policies/prune`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunReportView {
     pub at: String,

@@ -223,6 +223,48 @@ pub struct DestroySnapshotsBody {
     pub defer: bool,
 }
 
+/// One snapshot, named in full (`tank/a@x`): `GET /api/v1/holds`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SnapshotQuery {
+    pub snapshot: String,
+}
+
+/// A user hold on a snapshot (`POST /api/v1/holds` places it, `POST /api/v1/holds/release`
+/// releases it); the answer lists the snapshot's holds after.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HoldBody {
+    /// Full name (`tank/a@x`).
+    pub snapshot: String,
+    pub tag: String,
+    /// Also the snapshots of the same name of every descendant (`zfs hold -r`).
+    #[serde(default)]
+    pub recursive: bool,
+}
+
+/// `POST /api/v1/bookmarks`: a bookmark of a snapshot (`tank/a#x` of `tank/a@x`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateBookmarkBody {
+    pub snapshot: String,
+    pub bookmark: String,
+}
+
+/// `POST /api/v1/bookmarks/destroy`: one bookmark, in full (`tank/a#x`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DestroyBookmarkBody {
+    pub bookmark: String,
+}
+
+/// `GET /api/v1/diff`: what changed between a snapshot and a later one of the same dataset,
+/// or the live file system.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct DiffQuery {
+    /// Full name (`tank/a@x`).
+    pub from: String,
+    /// A later snapshot (short or full name); absent: the live file system.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+}
+
 /// `GET /api/v1/snapshots/reclaimable`: what destroying these snapshots would free.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ReclaimableQuery {

@@ -20,6 +20,16 @@ pub const SNAPSHOTS: &str = "/api/v1/snapshots";
 pub const SNAPSHOTS_DESTROY: &str = "/api/v1/snapshots/destroy";
 /// `GET`: what destroying snapshots would free.
 pub const SNAPSHOTS_RECLAIMABLE: &str = "/api/v1/snapshots/reclaimable";
+/// `GET`: a snapshot's user holds (`?snapshot=…`); `POST`: place a hold.
+pub const HOLDS: &str = "/api/v1/holds";
+/// `POST`: release a hold.
+pub const HOLDS_RELEASE: &str = "/api/v1/holds/release";
+/// `GET`: a dataset's bookmarks (`?dataset=…`); `POST`: bookmark a snapshot.
+pub const BOOKMARKS: &str = "/api/v1/bookmarks";
+/// `POST`: destroy a bookmark.
+pub const BOOKMARKS_DESTROY: &str = "/api/v1/bookmarks/destroy";
+/// `GET`: what changed since a snapshot (`zfs diff`).
+pub const DIFF: &str = "/api/v1/diff";
 /// `GET`: a directory, live or in a snapshot.
 pub const BROWSE: &str = "/api/v1/browse";
 /// `GET`: the unique versions of a file.
@@ -40,6 +50,8 @@ pub const POLICIES: &str = "/api/v1/policies";
 pub const POLICIES_PLAN: &str = "/api/v1/policies/plan";
 /// `POST`: run the policies now.
 pub const POLICIES_RUN: &str = "/api/v1/policies/run";
+/// `POST`: destroy now what the policies no longer keep.
+pub const POLICIES_PRUNE: &str = "/api/v1/policies/prune";
 /// `GET`: disks, pools, sensors, findings and alerts.
 pub const HEALTH: &str = "/api/v1/health";
 /// `POST`: a health round now.

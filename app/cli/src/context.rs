@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::Args;
-use wizfs_api::{Api, ApiFuture, DatasetView, IndexRequest};
+use wizfs_api::{Api, ApiFuture, DatasetView};
 use wizfs_core::{DatasetName, RelativePath};
 use wizfs_index::IndexStore;
 use wizfs_services::config::{Config, DEFAULT_PATH, ZfsBackend};
@@ -90,8 +90,6 @@ pub fn config_for(cli: &Global) -> anyhow::Result<Config> {
 pub struct Backend {
     api: Arc<dyn Api>,
     daemon: Option<Daemon>,
-    /// Whether a search index answers (the daemon's, or one opened here).
-    indexed: bool,
 }
 
 impl std::fmt::Debug for Backend {
@@ -99,7 +97,6 @@ impl std::fmt::Debug for Backend {
         formatter
             .debug_struct("Backend")
             .field("daemon", &self.daemon)
-            .field("indexed", &self.indexed)
             .finish_non_exhaustive()
     }
 }
@@ -113,7 +110,6 @@ impl Backend {
             return Ok(Backend {
                 api: Arc::new(daemon.clone()),
                 daemon: Some(daemon),
-                indexed: true,
             });
         }
         let config = config_for(cli)?;
@@ -121,13 +117,11 @@ impl Backend {
             .with_policies(config.policies.clone())
             .with_guard_lifetime(config.recovery.guard_lifetime());
         let data_dir = data_dir_for(cli)?;
-        let mut indexed = false;
         if data_dir.join("index").exists() {
             match open_index_for_queries(&data_dir) {
                 Ok(store) => {
                     services =
                         services.with_index(store, config.index.clone(), index_method_for(cli)?);
-                    indexed = true;
                 }
                 Err(error) => {
                     eprintln!("wizfs: note: the search index is not usable now ({error:#})")
@@ -137,30 +131,7 @@ impl Backend {
         Ok(Backend {
             api: Arc::new(services),
             daemon: None,
-            indexed,
         })
-    }
-
-    /// Brings the index up to date with snapshots made or destroyed outside the API (a
-    /// prune run here): the datasets named, by the daemon or here; without an index, nothing.
-    /// A failure only warns: the snapshot change itself succeeded.
-    pub fn index_after_change(&self, datasets: &[DatasetName]) {
-        if !self.indexed || datasets.is_empty() {
-            return;
-        }
-        let request = IndexRequest {
-            datasets: datasets.iter().map(ToString::to_string).collect(),
-        };
-        if let Err(error) = self.run(|api| api.reindex(request)) {
-            eprintln!(
-                "wizfs: note: the search index was not updated now ({error:#}); the daemon's next reconciliation will"
-            );
-        }
-    }
-
-    /// The running daemon this backend talks to, if it does.
-    pub fn daemon(&self) -> Option<&Daemon> {
-        self.daemon.as_ref()
     }
 
     /// The mounted dataset holding an absolute path (the longest mountpoint above it,

@@ -16,14 +16,15 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wizfs_api::health::{AlertsView, HealthView, HistoryQuery, HistoryView, TestQuery, TestResult};
 use wizfs_api::jobs::JobView;
-use wizfs_api::policies::{PlanQuery, PoliciesView, ReclaimView, RunReportView};
+use wizfs_api::policies::{PlanQuery, PoliciesView, PruneRequest, ReclaimView, RunReportView};
 use wizfs_api::routes;
 use wizfs_api::{
-    Api, ApiFuture, CompareQuery, CreateSnapshotBody, DatasetQuery, DatasetView,
-    DestroySnapshotsBody, EntryQuery, EntryView, ErrorBody, ErrorKind, Failure, FileVersionView,
+    Api, ApiFuture, BookmarkView, CompareQuery, CreateBookmarkBody, CreateSnapshotBody,
+    DatasetQuery, DatasetView, DestroyBookmarkBody, DestroySnapshotsBody, DiffEntryView, DiffQuery,
+    EntryQuery, EntryView, ErrorBody, ErrorKind, Failure, FileVersionView, HoldBody, HoldView,
     IndexReportView, IndexRequest, PlanView, PoolView, ReclaimableQuery, ReportView, RestoreBody,
-    RunView, SearchRequest, SearchResultsView, SnapshotView, TaskRunsQuery, TaskView,
-    TriggerRequest, VersionsQuery,
+    RunView, SearchRequest, SearchResultsView, SnapshotQuery, SnapshotView, TaskRunsQuery,
+    TaskView, TriggerRequest, VersionsQuery,
 };
 
 /// Largest answer read from the daemon.
@@ -186,6 +187,34 @@ impl Api for Daemon {
         Box::pin(async move { self.get(routes::SNAPSHOTS_RECLAIMABLE, &query).await })
     }
 
+    fn holds(&self, query: SnapshotQuery) -> ApiFuture<'_, Vec<HoldView>> {
+        Box::pin(async move { self.get(routes::HOLDS, &query).await })
+    }
+
+    fn hold(&self, body: HoldBody) -> ApiFuture<'_, Vec<HoldView>> {
+        Box::pin(async move { self.post(routes::HOLDS, &body).await })
+    }
+
+    fn release(&self, body: HoldBody) -> ApiFuture<'_, Vec<HoldView>> {
+        Box::pin(async move { self.post(routes::HOLDS_RELEASE, &body).await })
+    }
+
+    fn bookmarks(&self, query: DatasetQuery) -> ApiFuture<'_, Vec<BookmarkView>> {
+        Box::pin(async move { self.get(routes::BOOKMARKS, &query).await })
+    }
+
+    fn create_bookmark(&self, body: CreateBookmarkBody) -> ApiFuture<'_, Vec<BookmarkView>> {
+        Box::pin(async move { self.post(routes::BOOKMARKS, &body).await })
+    }
+
+    fn destroy_bookmark(&self, body: DestroyBookmarkBody) -> ApiFuture<'_, Vec<BookmarkView>> {
+        Box::pin(async move { self.post(routes::BOOKMARKS_DESTROY, &body).await })
+    }
+
+    fn diff(&self, query: DiffQuery) -> ApiFuture<'_, Vec<DiffEntryView>> {
+        Box::pin(async move { self.get(routes::DIFF, &query).await })
+    }
+
     fn browse(&self, query: EntryQuery) -> ApiFuture<'_, Vec<EntryView>> {
         Box::pin(async move { self.get(routes::BROWSE, &query).await })
     }
@@ -235,6 +264,10 @@ impl Api for Daemon {
 
     fn policies_run(&self) -> ApiFuture<'_, RunReportView> {
         Box::pin(self.post(routes::POLICIES_RUN, &Nothing {}))
+    }
+
+    fn policies_prune(&self, request: PruneRequest) -> ApiFuture<'_, RunReportView> {
+        Box::pin(async move { self.post(routes::POLICIES_PRUNE, &request).await })
     }
 
     fn health(&self) -> ApiFuture<'_, HealthView> {

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use wizfs_core::{BookmarkName, DatasetName, SnapshotName};
-use wizfs_zfs::{DiffTarget, HoldTag, PropertyName, Zfs};
+use wizfs_zfs::{HoldTag, PropertyName, Zfs};
 
 use wizfs_api::*;
 
@@ -199,6 +199,15 @@ pub enum BookmarkCommand {
         #[arg(value_parser = parse_bookmark)]
         bookmark: BookmarkName,
     },
+}
+
+/// The API's hold request for `wizfs hold add|release`.
+fn hold_body(arguments: &HoldArguments) -> HoldBody {
+    HoldBody {
+        snapshot: arguments.snapshot.to_string(),
+        tag: arguments.tag.to_string(),
+        recursive: arguments.recursive,
+    }
 }
 
 /// `wizfs discover`: the consoles announced on the LAN.
@@ -448,7 +457,8 @@ pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<
             })
         }
         Command::Hold(HoldCommand::Add(arguments)) => {
-            zfs.hold(&arguments.snapshot, &arguments.tag, arguments.recursive)
+            backend()?
+                .run(|api| api.hold(hold_body(arguments)))
                 .context("placing the hold")?;
             emit(out, json, &arguments.snapshot.to_string(), |out| {
                 writeln!(
@@ -459,7 +469,8 @@ pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<
             })
         }
         Command::Hold(HoldCommand::Release(arguments)) => {
-            zfs.release(&arguments.snapshot, &arguments.tag, arguments.recursive)
+            backend()?
+                .run(|api| api.release(hold_body(arguments)))
                 .context("releasing the hold")?;
             emit(out, json, &arguments.snapshot.to_string(), |out| {
                 writeln!(
@@ -470,10 +481,12 @@ pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<
             })
         }
         Command::Hold(HoldCommand::List { snapshot }) => {
-            let holds = zfs
-                .holds(snapshot)
+            let query = SnapshotQuery {
+                snapshot: snapshot.to_string(),
+            };
+            let views = backend()?
+                .run(|api| api.holds(query))
                 .with_context(|| format!("listing holds of {snapshot}"))?;
-            let views: Vec<HoldView> = holds.iter().map(HoldView::from).collect();
             emit(out, json, &views, |out| {
                 for hold in &views {
                     writeln!(out, "{}\t{}\t{}", hold.snapshot, hold.tag, hold.created)?;
@@ -482,17 +495,25 @@ pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<
             })
         }
         Command::Bookmark(BookmarkCommand::Create { snapshot, bookmark }) => {
-            zfs.create_bookmark(snapshot, bookmark)
+            let body = CreateBookmarkBody {
+                snapshot: snapshot.to_string(),
+                bookmark: bookmark.to_string(),
+            };
+            backend()?
+                .run(|api| api.create_bookmark(body))
                 .context("creating the bookmark")?;
             emit(out, json, &bookmark.to_string(), |out| {
                 writeln!(out, "created {bookmark}")
             })
         }
         Command::Bookmark(BookmarkCommand::List { dataset }) => {
-            let bookmarks = zfs
-                .list_bookmarks(dataset)
+            let query = DatasetQuery {
+                dataset: dataset.to_string(),
+                recursive: false,
+            };
+            let views = backend()?
+                .run(|api| api.bookmarks(query))
                 .with_context(|| format!("listing bookmarks of {dataset}"))?;
-            let views: Vec<BookmarkView> = bookmarks.iter().map(BookmarkView::from).collect();
             emit(out, json, &views, |out| {
                 for bookmark in &views {
                     writeln!(out, "{}\t{}", bookmark.name, bookmark.creation)?;
@@ -501,24 +522,24 @@ pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<
             })
         }
         Command::Bookmark(BookmarkCommand::Destroy { bookmark }) => {
-            zfs.destroy_bookmark(bookmark)
+            let body = DestroyBookmarkBody {
+                bookmark: bookmark.to_string(),
+            };
+            backend()?
+                .run(|api| api.destroy_bookmark(body))
                 .context("destroying the bookmark")?;
             emit(out, json, &bookmark.to_string(), |out| {
                 writeln!(out, "destroyed {bookmark}")
             })
         }
         Command::Diff { from, to } => {
-            let target = match to {
-                Some(to) => DiffTarget::Snapshot(to),
-                None => DiffTarget::Live,
+            let query = DiffQuery {
+                from: from.to_string(),
+                to: to.as_ref().map(ToString::to_string),
             };
-            let entries = zfs
-                .diff(from, target)
+            let views = backend()?
+                .run(|api| api.diff(query))
                 .with_context(|| format!("comparing {from}"))?;
-            let views: Vec<DiffEntryView> = entries
-                .iter()
-                .map(wizfs_services::views::diff_entry)
-                .collect();
             emit(out, json, &views, |out| {
                 for entry in &views {
                     let symbol = match entry.change.as_str() {

@@ -10,13 +10,13 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Args;
 use wizfs_core::rotation::PolicyId;
-use wizfs_snapshots::{PolicyConfig, RunMemory, RunMode};
+use wizfs_snapshots::PolicyConfig;
 use wizfs_zfs::Zfs;
 
 use crate::context::{Backend, Global, config_for};
 use crate::output::{emit, format_bytes};
-use wizfs_api::policies::{DecisionView, PlanView, RunReportView};
-use wizfs_services::views::policies::{plan as plan_view, policy as policy_view, run_report};
+use wizfs_api::policies::{DecisionView, PlanQuery, PlanView, PruneRequest, RunReportView};
+use wizfs_services::views::policies::{plan as plan_view, policy as policy_view};
 
 #[derive(Debug, Args)]
 pub struct PolicyCheckArguments {
@@ -220,36 +220,19 @@ pub fn prune(
 ) -> anyhow::Result<()> {
     let policies = policies_for(cli, None)?;
     require_policy(&policies, arguments.policy.as_ref())?;
-    let now = wizfs_services::snapshots::now();
+    let backend = Backend::new(cli, zfs)?;
+    let policy = arguments.policy.as_ref().map(ToString::to_string);
     if arguments.dry_run {
-        let report = wizfs_snapshots::plan_now(zfs.as_ref(), &policies, now, true);
-        let mut view = plan_view(&report);
-        if let Some(id) = &arguments.policy {
-            view.decisions
-                .retain(|decision| decision.managed_by.as_deref() == Some(id.as_str()));
-            view.destroy_count = view
-                .decisions
-                .iter()
-                .filter(|decision| decision.action == "destroy")
-                .count();
-        }
+        let query = PlanQuery {
+            policy,
+            estimate: Some(true),
+        };
+        let view = backend.run(|api| api.policies_plan(query))?;
         return emit(out, json, &view, |out| print_plan(out, &view));
     }
-    let mode = RunMode::Prune {
-        only: arguments.policy.clone(),
-    };
-    let report = wizfs_snapshots::run(
-        zfs.as_ref(),
-        &policies,
-        now,
-        &mut RunMemory::default(),
-        mode,
-    );
-    let touched: Vec<_> = report.touched_datasets().into_iter().collect();
-    Backend::new(cli, zfs)?.index_after_change(&touched);
-    let view = run_report(&report);
+    let view = backend.run(|api| api.policies_prune(PruneRequest { policy }))?;
     emit(out, json, &view, |out| print_run(out, &view))?;
-    if report.has_errors() {
+    if view.policies.iter().any(|run| !run.errors.is_empty()) || !view.errors.is_empty() {
         anyhow::bail!("pruning did not complete");
     }
     Ok(())

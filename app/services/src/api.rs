@@ -6,12 +6,16 @@ use std::future::Future;
 
 use wizfs_api::health::{AlertsView, HealthView, HistoryQuery, HistoryView, TestQuery, TestResult};
 use wizfs_api::jobs::JobView;
-use wizfs_api::policies::{PlanQuery, PlanView, PoliciesView, ReclaimView, RunReportView};
+use wizfs_api::policies::{
+    PlanQuery, PlanView, PoliciesView, PruneRequest, ReclaimView, RunReportView,
+};
 use wizfs_api::{
-    Api, ApiFuture, CompareQuery, CreateSnapshotBody, DatasetQuery, DatasetView,
-    DestroySnapshotsBody, EntryQuery, EntryView, Failure, FileVersionView, IndexReportView,
+    Api, ApiFuture, BookmarkView, CompareQuery, CreateBookmarkBody, CreateSnapshotBody,
+    DatasetQuery, DatasetView, DestroyBookmarkBody, DestroySnapshotsBody, DiffEntryView, DiffQuery,
+    EntryQuery, EntryView, Failure, FileVersionView, HoldBody, HoldView, IndexReportView,
     IndexRequest, PoolView, ReclaimableQuery, ReportView, RestoreBody, RunView, SearchRequest,
-    SearchResultsView, SnapshotView, TaskRunsQuery, TaskView, TriggerRequest, VersionsQuery,
+    SearchResultsView, SnapshotQuery, SnapshotView, TaskRunsQuery, TaskView, TriggerRequest,
+    VersionsQuery,
 };
 
 use crate::{ServiceError, Services};
@@ -59,6 +63,34 @@ impl Api for Services {
         answer(Services::reclaimable(self, query))
     }
 
+    fn holds(&self, query: SnapshotQuery) -> ApiFuture<'_, Vec<HoldView>> {
+        answer(Services::holds(self, query))
+    }
+
+    fn hold(&self, body: HoldBody) -> ApiFuture<'_, Vec<HoldView>> {
+        answer(Services::hold(self, body))
+    }
+
+    fn release(&self, body: HoldBody) -> ApiFuture<'_, Vec<HoldView>> {
+        answer(Services::release(self, body))
+    }
+
+    fn bookmarks(&self, query: DatasetQuery) -> ApiFuture<'_, Vec<BookmarkView>> {
+        answer(Services::bookmarks(self, query))
+    }
+
+    fn create_bookmark(&self, body: CreateBookmarkBody) -> ApiFuture<'_, Vec<BookmarkView>> {
+        answer(Services::create_bookmark(self, body))
+    }
+
+    fn destroy_bookmark(&self, body: DestroyBookmarkBody) -> ApiFuture<'_, Vec<BookmarkView>> {
+        answer(Services::destroy_bookmark(self, body))
+    }
+
+    fn diff(&self, query: DiffQuery) -> ApiFuture<'_, Vec<DiffEntryView>> {
+        answer(Services::diff(self, query))
+    }
+
     fn browse(&self, query: EntryQuery) -> ApiFuture<'_, Vec<EntryView>> {
         answer(Services::browse(self, query))
     }
@@ -97,6 +129,10 @@ impl Api for Services {
 
     fn policies_run(&self) -> ApiFuture<'_, RunReportView> {
         answer(Services::policies_run(self))
+    }
+
+    fn policies_prune(&self, request: PruneRequest) -> ApiFuture<'_, RunReportView> {
+        answer(Services::policies_prune(self, request))
     }
 
     fn health(&self) -> ApiFuture<'_, HealthView> {

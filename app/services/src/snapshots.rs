@@ -12,6 +12,7 @@ use wizfs_core::Timestamp;
 use wizfs_snapshots::{PolicyConfig, RunMemory, RunMode, RunReport};
 use wizfs_zfs::Zfs;
 
+mod holds;
 mod operations;
 
 pub use operations::parse_snapshot_list;

@@ -18,12 +18,14 @@ use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use serde::Serialize;
 use wizfs_api::health::{AlertsView, HealthView, HistoryQuery, HistoryView, TestQuery, TestResult};
 use wizfs_api::jobs::JobView;
-use wizfs_api::policies::{PlanQuery, PoliciesView, ReclaimView, RunReportView};
+use wizfs_api::policies::{PlanQuery, PoliciesView, PruneRequest, ReclaimView, RunReportView};
 use wizfs_api::{
-    Api, ApiFuture, CompareQuery, CreateSnapshotBody, DatasetQuery, DatasetView,
-    DestroySnapshotsBody, EntryQuery, EntryView, FileVersionView, IndexReportView, IndexRequest,
+    Api, ApiFuture, BookmarkView, CompareQuery, CreateBookmarkBody, CreateSnapshotBody,
+    DatasetQuery, DatasetView, DestroyBookmarkBody, DestroySnapshotsBody, DiffEntryView, DiffQuery,
+    EntryQuery, EntryView, FileVersionView, HoldBody, HoldView, IndexReportView, IndexRequest,
     PlanView, PoolView, ReclaimableQuery, ReportView, RestoreBody, RunView, SearchRequest,
-    SearchResultsView, SnapshotView, TaskRunsQuery, TaskView, TriggerRequest, VersionsQuery,
+    SearchResultsView, SnapshotQuery, SnapshotView, TaskRunsQuery, TaskView, TriggerRequest,
+    VersionsQuery,
 };
 
 use crate::http::AppState;
@@ -119,6 +121,34 @@ impl Api for InProcess {
         self.services.reclaimable(query)
     }
 
+    fn holds(&self, query: SnapshotQuery) -> ApiFuture<'_, Vec<HoldView>> {
+        self.services.holds(query)
+    }
+
+    fn hold(&self, body: HoldBody) -> ApiFuture<'_, Vec<HoldView>> {
+        self.changing(self.services.hold(body))
+    }
+
+    fn release(&self, body: HoldBody) -> ApiFuture<'_, Vec<HoldView>> {
+        self.changing(self.services.release(body))
+    }
+
+    fn bookmarks(&self, query: DatasetQuery) -> ApiFuture<'_, Vec<BookmarkView>> {
+        self.services.bookmarks(query)
+    }
+
+    fn create_bookmark(&self, body: CreateBookmarkBody) -> ApiFuture<'_, Vec<BookmarkView>> {
+        self.changing(self.services.create_bookmark(body))
+    }
+
+    fn destroy_bookmark(&self, body: DestroyBookmarkBody) -> ApiFuture<'_, Vec<BookmarkView>> {
+        self.changing(self.services.destroy_bookmark(body))
+    }
+
+    fn diff(&self, query: DiffQuery) -> ApiFuture<'_, Vec<DiffEntryView>> {
+        self.services.diff(query)
+    }
+
     fn browse(&self, query: EntryQuery) -> ApiFuture<'_, Vec<EntryView>> {
         self.cached(Read::Browse(query.clone()), |api| api.browse(query))
     }
@@ -157,6 +187,10 @@ impl Api for InProcess {
 
     fn policies_run(&self) -> ApiFuture<'_, RunReportView> {
         self.changing(self.services.policies_run())
+    }
+
+    fn policies_prune(&self, request: PruneRequest) -> ApiFuture<'_, RunReportView> {
+        self.changing(self.services.policies_prune(request))
     }
 
     fn health(&self) -> ApiFuture<'_, HealthView> {

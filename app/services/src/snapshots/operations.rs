@@ -2,7 +2,9 @@
 //! last runs, the dry-run plan, a run now, what destroying snapshots would free, and taking
 //! and destroying snapshots by hand (the index follows in the background).
 
-use wizfs_api::policies::{PlanQuery, PlanView, PoliciesView, ReclaimView, RunReportView};
+use wizfs_api::policies::{
+    PlanQuery, PlanView, PoliciesView, PruneRequest, ReclaimView, RunReportView,
+};
 use wizfs_api::{CreateSnapshotBody, DestroySnapshotsBody, ReclaimableQuery, SnapshotView};
 use wizfs_core::{DatasetName, SnapshotName};
 use wizfs_snapshots::RunMode;
@@ -50,13 +52,7 @@ impl Services {
     /// What the policies would do now (a dry run), for one policy or all.
     pub async fn policies_plan(&self, query: PlanQuery) -> Result<PlanView, ServiceError> {
         let policies = self.snapshots.policies().to_vec();
-        if let Some(id) = &query.policy
-            && !policies.iter().any(|policy| policy.id().as_str() == id)
-        {
-            return Err(ServiceError::NotFound(format!(
-                "no policy `{id}` is configured"
-            )));
-        }
+        self.configured_policy(query.policy.as_deref())?;
         let zfs = self.zfs.clone();
         let estimate = query.estimate.unwrap_or(true);
         blocking(move || {
@@ -97,6 +93,50 @@ impl Services {
                 &services.index_config,
                 crate::snapshots::now(),
                 RunMode::Scheduled,
+            );
+            Ok(run_report(&report))
+        })
+        .await
+    }
+
+    /// The configured policy `id` names (none for none); an unknown one is refused.
+    fn configured_policy(
+        &self,
+        id: Option<&str>,
+    ) -> Result<Option<wizfs_core::rotation::PolicyId>, ServiceError> {
+        let Some(id) = id else {
+            return Ok(None);
+        };
+        self.snapshots
+            .policies()
+            .iter()
+            .map(|policy| policy.id())
+            .find(|known| known.as_str() == id.trim())
+            .cloned()
+            .map(Some)
+            .ok_or_else(|| ServiceError::NotFound(format!("no policy `{id}` is configured")))
+    }
+
+    /// Destroys now what the policies no longer keep (of every policy, or only `policy`'s
+    /// snapshots: every policy still protects what it keeps); the index follows.
+    pub async fn policies_prune(
+        &self,
+        request: PruneRequest,
+    ) -> Result<RunReportView, ServiceError> {
+        if self.snapshots.policies().is_empty() {
+            return Err(ServiceError::NotFound(
+                "no snapshot policy is configured".into(),
+            ));
+        }
+        let only = self.configured_policy(request.policy.as_deref())?;
+        let services = self.clone();
+        blocking(move || {
+            let report = services.snapshots.run(
+                services.zfs.as_ref(),
+                services.indexer.as_ref(),
+                &services.index_config,
+                crate::snapshots::now(),
+                RunMode::Prune { only },
             );
             Ok(run_report(&report))
         })
