@@ -10,8 +10,8 @@ use std::pin::Pin;
 use serde::{Deserialize, Serialize};
 
 use crate::health::{AlertsView, HealthView, HistoryQuery, HistoryView, TestQuery, TestResult};
-use crate::jobs::JobView;
 use crate::policies::{PlanQuery, PoliciesView, PruneRequest, ReclaimView, RunReportView};
+use crate::progress::ProgressView;
 use crate::{
     BookmarkView, CompareQuery, CreateBookmarkBody, CreateSnapshotBody, DatasetQuery, DatasetView,
     DestroyBookmarkBody, DestroySnapshotsBody, DiffEntryView, DiffQuery, EntryQuery, EntryView,
@@ -107,8 +107,8 @@ pub trait Api: Send + Sync {
     fn health_history(&self, query: HistoryQuery) -> ApiFuture<'_, HistoryView>;
     /// `POST /api/v1/health/test-notification`.
     fn test_notification(&self, query: TestQuery) -> ApiFuture<'_, Vec<TestResult>>;
-    /// `GET /api/v1/jobs`.
-    fn jobs(&self) -> ApiFuture<'_, Vec<JobView>>;
+    /// `GET /api/v1/tasks/progress`.
+    fn progress(&self) -> ApiFuture<'_, Vec<ProgressView>>;
     /// `GET /api/v1/tasks`: the background tasks now.
     fn tasks(&self) -> ApiFuture<'_, Vec<TaskView>>;
     /// `GET /api/v1/tasks/runs`: a task's last runs, newest first.

@@ -4,7 +4,7 @@
 //! `wizfs-core` only. The domain types in `wizfs-core` stay free of serialization; the
 //! conversions from them are here, those from the adapters' types in `wizfs-services`.
 //! [`routes`] names every path of the API; [`Api`] is every operation as a typed method.
-//! Health ([`health`]), snapshot policies ([`policies`]) and long work ([`jobs`]) have
+//! Health ([`health`]), snapshot policies ([`policies`]) and the progress of tasks ([`progress`]) have
 //! modules of their own.
 
 use serde::{Deserialize, Serialize};
@@ -12,9 +12,9 @@ use wizfs_core::{Bookmark, Dataset, Hold, Pool, Snapshot, ZfsVersion};
 
 mod api;
 pub mod health;
-pub mod jobs;
 mod local;
 pub mod policies;
+pub mod progress;
 mod request;
 pub mod routes;
 mod tasks;

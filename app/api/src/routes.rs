@@ -62,8 +62,8 @@ pub const HEALTH_ALERTS: &str = "/api/v1/health/alerts";
 pub const HEALTH_HISTORY: &str = "/api/v1/health/history";
 /// `POST`: send a test notification.
 pub const HEALTH_TEST_NOTIFICATION: &str = "/api/v1/health/test-notification";
-/// `GET`: long work with its progress.
-pub const JOBS: &str = "/api/v1/jobs";
+/// `GET`: the tasks running now and the last finished ones, with their progress.
+pub const TASK_PROGRESS: &str = "/api/v1/tasks/progress";
 /// `GET`: server-sent events of that work.
 pub const EVENTS: &str = "/api/v1/events";
 

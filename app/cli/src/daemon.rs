@@ -15,8 +15,8 @@ use hyper_util::rt::TokioIo;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wizfs_api::health::{AlertsView, HealthView, HistoryQuery, HistoryView, TestQuery, TestResult};
-use wizfs_api::jobs::JobView;
 use wizfs_api::policies::{PlanQuery, PoliciesView, PruneRequest, ReclaimView, RunReportView};
+use wizfs_api::progress::ProgressView;
 use wizfs_api::routes;
 use wizfs_api::{
     Api, ApiFuture, BookmarkView, CompareQuery, CreateBookmarkBody, CreateSnapshotBody,
@@ -294,8 +294,8 @@ impl Api for Daemon {
         })
     }
 
-    fn jobs(&self) -> ApiFuture<'_, Vec<JobView>> {
-        Box::pin(self.get(routes::JOBS, &Nothing {}))
+    fn progress(&self) -> ApiFuture<'_, Vec<ProgressView>> {
+        Box::pin(self.get(routes::TASK_PROGRESS, &Nothing {}))
     }
 
     fn tasks(&self) -> ApiFuture<'_, Vec<TaskView>> {

@@ -5,10 +5,10 @@
 use std::future::Future;
 
 use wizfs_api::health::{AlertsView, HealthView, HistoryQuery, HistoryView, TestQuery, TestResult};
-use wizfs_api::jobs::JobView;
 use wizfs_api::policies::{
     PlanQuery, PlanView, PoliciesView, PruneRequest, ReclaimView, RunReportView,
 };
+use wizfs_api::progress::ProgressView;
 use wizfs_api::{
     Api, ApiFuture, BookmarkView, CompareQuery, CreateBookmarkBody, CreateSnapshotBody,
     DatasetQuery, DatasetView, DestroyBookmarkBody, DestroySnapshotsBody, DiffEntryView, DiffQuery,
@@ -155,8 +155,8 @@ impl Api for Services {
         answer(Services::test_notification(self, query))
     }
 
-    fn jobs(&self) -> ApiFuture<'_, Vec<JobView>> {
-        ready(Ok(self.jobs.list()))
+    fn progress(&self) -> ApiFuture<'_, Vec<ProgressView>> {
+        ready(Ok(self.progress.list()))
     }
 
     fn tasks(&self) -> ApiFuture<'_, Vec<TaskView>> {

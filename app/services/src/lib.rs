@@ -9,7 +9,7 @@ mod api;
 pub mod config;
 mod error;
 pub mod health;
-pub mod jobs;
+pub mod progress;
 pub mod recovery;
 pub mod snapshots;
 mod state;

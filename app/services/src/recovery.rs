@@ -200,17 +200,17 @@ impl Services {
         blocking(move || Ok(PlanView::from(&recovery.plan(&request)?))).await
     }
 
-    /// Restores, with its progress shown as a job.
+    /// Restores, with its progress shown as a task.
     pub async fn restore(&self, body: RestoreBody) -> Result<ReportView, ServiceError> {
         let request = restore_request(&body)?;
         let recovery = self.recovery.clone();
-        let job = self.jobs.start(
+        let task = self.progress.start(
             "restore",
             format!("Restore {} from {}", request.path, request.snapshot),
         );
         blocking(move || {
             let restored = recovery.restore(&request, &mut |progress| {
-                job.progress(
+                task.progress(
                     progress.bytes_done,
                     progress.bytes_total,
                     progress.current.to_string(),
@@ -218,11 +218,11 @@ impl Services {
             });
             match restored {
                 Ok((plan, report)) => {
-                    job.succeed(format!("{} files, {} bytes", report.files, report.bytes));
+                    task.succeed(format!("{} files, {} bytes", report.files, report.bytes));
                     Ok(crate::views::restore_report(&plan, &report))
                 }
                 Err(error) => {
-                    job.fail(error.to_string());
+                    task.fail(error.to_string());
                     Err(error.into())
                 }
             }

@@ -23,7 +23,7 @@ pub struct Services {
     /// Health monitoring (disks, pools, sensors, alerts), when the daemon runs it.
     pub health: Option<crate::health::HealthService>,
     /// Long work the console shows live.
-    pub jobs: crate::jobs::Jobs,
+    pub progress: crate::progress::Progress,
     /// Searches run at most one per core at a time, the others wait their turn in order:
     /// 64 searches at once on 2 cores otherwise all slowed down together (p99 5× the p50).
     /// (Searches of the index alone run on the request's worker thread, so there they
@@ -50,7 +50,7 @@ impl Services {
             index_config: crate::config::IndexConfig::default(),
             snapshots: crate::snapshots::SnapshotService::default(),
             health: None,
-            jobs: crate::jobs::Jobs::default(),
+            progress: crate::progress::Progress::default(),
             searches: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
             )),
@@ -117,7 +117,7 @@ impl Services {
         Ok(reports)
     }
 
-    /// Reconciles the datasets `wanted` accepts (blocking), with its progress shown as a job.
+    /// Reconciles the datasets `wanted` accepts (blocking), with its progress shown as a task.
     pub fn reconcile_index_of(
         &self,
         wanted: &dyn Fn(&wizfs_core::DatasetName) -> bool,
@@ -126,9 +126,9 @@ impl Services {
             .indexer
             .as_ref()
             .ok_or_else(|| ServiceError::Unavailable("the search index is not open".into()))?;
-        let job = self.jobs.start("index", "Indexing snapshots");
+        let task = self.progress.start("index", "Indexing snapshots");
         let reports = match indexer.sync_all(wanted, &mut |progress| {
-            job.progress(
+            task.progress(
                 progress.done as u64,
                 progress.total as u64,
                 format!("{}: {}", progress.dataset, progress.step),
@@ -136,11 +136,11 @@ impl Services {
         }) {
             Ok(reports) => {
                 let indexed: usize = reports.iter().map(|report| report.indexed.len()).sum();
-                job.succeed(format!("{indexed} snapshots indexed"));
+                task.succeed(format!("{indexed} snapshots indexed"));
                 reports
             }
             Err(error) => {
-                job.fail(error.to_string());
+                task.fail(error.to_string());
                 return Err(indexing_failed(&error));
             }
         };

@@ -7,8 +7,8 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use wizfs_api::health::{Alert, HealthView, PanelSummary, SeriesView};
-use wizfs_api::jobs::JobView;
 use wizfs_api::policies::ReclaimView;
+use wizfs_api::progress::ProgressView;
 use wizfs_api::{
     DatasetView, EntryView, FileVersionView, PlanView, PoolView, ReportView, SearchResultsView,
     SnapshotView,
@@ -35,7 +35,7 @@ pub struct DashboardView {
     pub health: Option<DashboardHealth>,
     /// Why there is no health part.
     pub health_error: Option<String>,
-    pub jobs: Vec<JobView>,
+    pub tasks: Vec<ProgressView>,
 }
 
 /// The API's request of an entry: a dataset, a console path (`path`, or `path_hex` when it
@@ -89,14 +89,14 @@ pub async fn dashboard() -> Result<DashboardView, ServerFnError> {
         ),
         Err(error) => (None, Some(error.message)),
     };
-    let jobs = api.jobs().await.map_err(failed)?;
+    let tasks = api.progress().await.map_err(failed)?;
     Ok(DashboardView {
         pools,
         recent_snapshots: snapshots,
         snapshot_count,
         health,
         health_error,
-        jobs,
+        tasks,
     })
 }
 
@@ -299,12 +299,12 @@ pub async fn health_history(metric: String, points: u32) -> Result<SeriesView, S
     }
 }
 
-#[server(prefix = "/fn", endpoint = "jobs")]
-pub async fn jobs() -> Result<Vec<JobView>, ServerFnError> {
-    api()?.jobs().await.map_err(failed)
+#[server(prefix = "/fn", endpoint = "task-progress")]
+pub async fn task_progress() -> Result<Vec<ProgressView>, ServerFnError> {
+    api()?.progress().await.map_err(failed)
 }
 
-/// Starts a reconciliation of the search index (its progress appears as a job).
+/// Starts a reconciliation of the search index (its progress appears as a task).
 #[server(prefix = "/fn", endpoint = "reindex")]
 pub async fn reindex() -> Result<(), ServerFnError> {
     api()?

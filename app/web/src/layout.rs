@@ -1,11 +1,11 @@
-//! The frame shared by the signed-in pages: the navigation bar, the jobs strip and the page
+//! The frame shared by the signed-in pages: the navigation bar, the tasks strip and the page
 //! title. Pages import it from here, never from [`crate::app`], which imports the pages.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_location;
 
-use crate::pages::jobs::JobsStrip;
+use crate::pages::progress::TasksStrip;
 
 /// The navigation bar: where each link goes and what it says.
 const NAVIGATION: &[(&str, &str)] = &[
@@ -19,7 +19,7 @@ const NAVIGATION: &[(&str, &str)] = &[
     ("/backups", "Backups"),
 ];
 
-/// The frame of every signed-in page: navigation, the jobs strip, then the page.
+/// The frame of every signed-in page: navigation, the tasks strip, then the page.
 #[component]
 pub fn Layout(title: &'static str, children: Children) -> impl IntoView {
     // Plain links (the router still navigates them in the browser): the page is rendered
@@ -43,7 +43,7 @@ pub fn Layout(title: &'static str, children: Children) -> impl IntoView {
                 <button type="submit">"Sign out"</button>
             </form>
         </header>
-        <JobsStrip/>
+        <TasksStrip/>
         <main>
             <h1>{title}</h1>
             {children()}

@@ -26,7 +26,7 @@ use crate::http::{ApiError, ApiJson, ApiQuery, AppState};
 use crate::routes::Routes;
 
 mod health;
-mod jobs;
+mod progress;
 mod snapshots;
 pub mod tasks;
 
@@ -350,7 +350,7 @@ fn api_routes() -> Routes<AppState> {
         .get(routes::DOWNLOAD, download)
         .merge(snapshots::router())
         .merge(health::router())
-        .merge(jobs::router())
+        .merge(progress::router())
         .merge(tasks::router())
 }
 

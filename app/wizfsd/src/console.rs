@@ -17,8 +17,8 @@ use leptos::prelude::*;
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use serde::Serialize;
 use wizfs_api::health::{AlertsView, HealthView, HistoryQuery, HistoryView, TestQuery, TestResult};
-use wizfs_api::jobs::JobView;
 use wizfs_api::policies::{PlanQuery, PoliciesView, PruneRequest, ReclaimView, RunReportView};
+use wizfs_api::progress::ProgressView;
 use wizfs_api::{
     Api, ApiFuture, BookmarkView, CompareQuery, CreateBookmarkBody, CreateSnapshotBody,
     DatasetQuery, DatasetView, DestroyBookmarkBody, DestroySnapshotsBody, DiffEntryView, DiffQuery,
@@ -32,7 +32,7 @@ use crate::http::AppState;
 
 /// The reads of the console that describe the machine and may be shown slightly old, each
 /// with its request: the keys of the console's cache. Search (the index grows while the
-/// user types), jobs and tasks (live), and what a change depends on (a plan, reclaimable
+/// user types), the tasks and their progress (live), and what a change depends on (a plan, reclaimable
 /// space) are read anew every time.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Read {
@@ -215,8 +215,8 @@ impl Api for InProcess {
         self.changing(self.services.test_notification(query))
     }
 
-    fn jobs(&self) -> ApiFuture<'_, Vec<JobView>> {
-        self.services.jobs()
+    fn progress(&self) -> ApiFuture<'_, Vec<ProgressView>> {
+        self.services.progress()
     }
 
     fn tasks(&self) -> ApiFuture<'_, Vec<TaskView>> {

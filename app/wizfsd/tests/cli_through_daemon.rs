@@ -99,7 +99,7 @@ fn snapshots_taken_with_the_cli_are_indexed_by_the_running_daemon() {
 
     // Reads and restores are API calls through the daemon too: a search with lists of
     // filters and a directory of the live system, and a restore, which the daemon shows as
-    // one of its jobs (a restore run in the CLI's own process would not be there).
+    // one of its tasks (a restore run in the CLI's own process would not be there).
     let mut out = Vec::new();
     let under = mountpoint.to_string_lossy().into_owned();
     wizfs_cli::run(
@@ -155,10 +155,10 @@ fn snapshots_taken_with_the_cli_are_indexed_by_the_running_daemon() {
         b"numbers",
         "{text}"
     );
-    let jobs = runtime
-        .block_on(wizfs_api::Api::jobs(&state))
-        .expect("jobs");
-    assert!(jobs.iter().any(|job| job.kind == "restore"), "{jobs:?}");
+    let tasks = runtime
+        .block_on(wizfs_api::Api::progress(&state))
+        .expect("tasks");
+    assert!(tasks.iter().any(|task| task.kind == "restore"), "{tasks:?}");
 
     // The background tasks, listed and run by the CLI through the daemon.
     let tasks_stop = tokio_util::sync::CancellationToken::new();

@@ -1,5 +1,5 @@
 //! The dashboard: pools and their capacity, health and open alerts, the newest snapshots,
-//! running jobs, and a search box — the state of the box at a glance.
+//! running tasks, and a search box — the state of the box at a glance.
 
 use leptos::prelude::*;
 
@@ -86,12 +86,12 @@ fn view_dashboard(dashboard: DashboardView) -> impl IntoView {
             }
         })
         .collect_view();
-    let jobs = dashboard
-        .jobs
+    let tasks = dashboard
+        .tasks
         .into_iter()
         .rev()
         .take(5)
-        .map(|job| view! { <li>{badge(job.state.as_str().to_owned())} " " {job.title.clone()} " " <span class="muted">{job.message.clone()}</span></li> })
+        .map(|task| view! { <li>{badge(task.state.as_str().to_owned())} " " {task.title.clone()} " " <span class="muted">{task.message.clone()}</span></li> })
         .collect_view();
     view! {
         <section class="grid">{pools} {health}</section>
@@ -102,8 +102,8 @@ fn view_dashboard(dashboard: DashboardView) -> impl IntoView {
             <tbody>{snapshots}</tbody></table>
         </section>
         <section class="card">
-            <h2>"Recent jobs"</h2>
-            <ul class="jobs-list">{jobs}</ul>
+            <h2>"Recent tasks"</h2>
+            <ul class="tasks-list">{tasks}</ul>
         </section>
     }
 }

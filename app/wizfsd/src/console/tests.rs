@@ -451,7 +451,7 @@ async fn pages_read_listings_through_a_cache_the_consoles_own_changes_clear() {
 }
 
 /// What the console keeps: the machine's listings, read through its typed API, until a
-/// change of its own; live things (jobs) are read anew every time.
+/// change of its own; live things (tasks) are read anew every time.
 #[tokio::test]
 async fn only_listings_are_kept_and_a_change_clears_them() {
     use wizfs_api::Api;
@@ -461,7 +461,7 @@ async fn only_listings_are_kept_and_a_change_clears_them() {
         .unwrap();
     let fake = Arc::new(fake);
     let state = AppState::new(fake.clone());
-    let jobs = state.jobs.clone();
+    let tasks = state.progress.clone();
     let console = super::InProcess::new(state);
     let tank = || wizfs_api::DatasetQuery {
         dataset: "tank".into(),
@@ -476,10 +476,10 @@ async fn only_listings_are_kept_and_a_change_clears_them() {
         .unwrap();
     assert_eq!(console.pools().await.unwrap().len(), 1, "kept");
     assert!(console.snapshots(tank()).await.unwrap().is_empty(), "kept");
-    assert!(console.jobs().await.unwrap().is_empty());
-    let job = jobs.start("index", "Indexing");
-    assert_eq!(console.jobs().await.unwrap().len(), 1, "jobs are live");
-    job.succeed("done");
+    assert!(console.progress().await.unwrap().is_empty());
+    let task = tasks.start("index", "Indexing");
+    assert_eq!(console.progress().await.unwrap().len(), 1, "tasks are live");
+    task.succeed("done");
     let made = console
         .create_snapshot(wizfs_api::CreateSnapshotBody {
             dataset: "tank".into(),

@@ -1,32 +1,32 @@
-//! The jobs strip under the navigation: long work (indexing, restores) with its progress,
+//! The tasks strip under the navigation: long work (indexing, restores) with its progress,
 //! live. In the browser it listens to `GET /api/v1/events` (server-sent events, one JSON list
-//! of jobs per change); the server renders it empty.
+//! of tasks per change); the server renders it empty.
 
 use leptos::prelude::*;
 
-use wizfs_api::jobs::{JobState, JobView as Job};
+use wizfs_api::progress::{ProgressState, ProgressView as Task};
 
 #[component]
-pub fn JobsStrip() -> impl IntoView {
-    let jobs = RwSignal::new(Vec::<Job>::new());
+pub fn TasksStrip() -> impl IntoView {
+    let tasks = RwSignal::new(Vec::<Task>::new());
     #[cfg(feature = "hydrate")]
-    Effect::new(move |_| listen(jobs));
+    Effect::new(move |_| listen(tasks));
     view! {
-        <div class="jobs" aria-live="polite">
+        <div class="tasks" aria-live="polite">
             {move || {
-                jobs.get()
+                tasks.get()
                     .into_iter()
-                    .filter(|job| job.state == JobState::Running)
-                    .map(|job| {
-                        let percent = (job.total > 0).then(|| job.done.saturating_mul(100) / job.total);
+                    .filter(|task| task.state == ProgressState::Running)
+                    .map(|task| {
+                        let percent = (task.total > 0).then(|| task.done.saturating_mul(100) / task.total);
                         view! {
-                            <div class="job">
-                                <span class="job-title">{job.title.clone()}</span>
+                            <div class="task">
+                                <span class="task-title">{task.title.clone()}</span>
                                 {match percent {
                                     Some(percent) => view! { <progress max="100" value=percent.to_string()></progress> }.into_any(),
                                     None => view! { <progress></progress> }.into_any(),
                                 }}
-                                <span class="muted small">{job.message.clone()}</span>
+                                <span class="muted small">{task.message.clone()}</span>
                             </div>
                         }
                     })
@@ -36,9 +36,9 @@ pub fn JobsStrip() -> impl IntoView {
     }
 }
 
-/// Subscribes to the daemon's job events until the strip goes away.
+/// Subscribes to the daemon's task events until the strip goes away.
 #[cfg(feature = "hydrate")]
-fn listen(jobs: RwSignal<Vec<Job>>) {
+fn listen(tasks: RwSignal<Vec<Task>>) {
     use send_wrapper::SendWrapper;
     use wasm_bindgen::JsCast;
     use wasm_bindgen::closure::Closure;
@@ -49,9 +49,9 @@ fn listen(jobs: RwSignal<Vec<Job>>) {
     let on_message =
         Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
             if let Some(text) = event.data().as_string()
-                && let Ok(list) = serde_json::from_str::<Vec<Job>>(&text)
+                && let Ok(list) = serde_json::from_str::<Vec<Task>>(&text)
             {
-                jobs.set(list);
+                tasks.set(list);
             }
         });
     source.set_onmessage(Some(on_message.as_ref().unchecked_ref()));

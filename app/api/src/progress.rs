@@ -1,18 +1,19 @@
-//! Long work the console shows live (indexing, restores) as `GET /api/v1/jobs` lists it and
-//! `GET /api/v1/events` streams it.
+//! The progress of tasks — the work the daemon does, the periodic tasks of its driver and the
+//! ones a person starts (a reindex, a restore) — as the console shows it live:
+//! `GET /api/v1/tasks/progress` lists it and `GET /api/v1/events` streams it.
 
 use serde::{Deserialize, Serialize};
 
-/// Where a job is.
+/// Where a task is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum JobState {
+pub enum ProgressState {
     Running,
     Done,
     Failed,
 }
 
-impl JobState {
+impl ProgressState {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Running => "running",
@@ -22,14 +23,14 @@ impl JobState {
     }
 }
 
-/// One job and how far it got.
+/// One task and how far it got.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct JobView {
+pub struct ProgressView {
     pub id: u64,
     /// `index` or `restore`.
     pub kind: String,
     pub title: String,
-    pub state: JobState,
+    pub state: ProgressState,
     pub done: u64,
     /// 0 when unknown.
     pub total: u64,

@@ -1,5 +1,6 @@
-//! `GET /api/v1/jobs` (the jobs, oldest first) and `GET /api/v1/events`: the same list as
-//! server-sent events, sent at once and again on every change (the console's jobs strip).
+//! `GET /api/v1/tasks/progress` (the tasks running and the last finished, oldest first) and
+//! `GET /api/v1/events`: the same list as server-sent events, sent at once and again on every
+//! change (the console's tasks strip).
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -10,13 +11,13 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 
 use crate::http::AppState;
-use wizfs_api::jobs::JobView;
+use wizfs_api::progress::ProgressView;
 
-async fn jobs(State(state): State<AppState>) -> Json<Vec<JobView>> {
-    Json(state.jobs.list())
+async fn progress(State(state): State<AppState>) -> Json<Vec<ProgressView>> {
+    Json(state.progress.list())
 }
 
-fn event(list: &[JobView]) -> Event {
+fn event(list: &[ProgressView]) -> Event {
     Event::default()
         .json_data(list)
         .unwrap_or_else(|_| Event::default().data("[]"))
@@ -25,7 +26,7 @@ fn event(list: &[JobView]) -> Event {
 async fn events(
     State(state): State<AppState>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let mut receiver = state.jobs.subscribe();
+    let mut receiver = state.progress.subscribe();
     receiver.mark_changed();
     let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
         // Ends when the daemon drops the registry (shutdown).
@@ -38,8 +39,8 @@ async fn events(
 
 pub fn router() -> crate::routes::Routes<AppState> {
     crate::routes::Routes::new()
-        .get("/api/v1/jobs", jobs)
-        .get("/api/v1/events", events)
+        .get(wizfs_api::routes::TASK_PROGRESS, progress)
+        .get(wizfs_api::routes::EVENTS, events)
 }
 
 #[cfg(test)]
@@ -75,8 +76,8 @@ mod tests {
         let directory = tempfile::tempdir().unwrap();
         let zfs = wizfs_zfs::FakeZfs::open(directory.path()).unwrap();
         let state = AppState::new(Arc::new(zfs));
-        let jobs = state.jobs.clone();
-        let job = jobs.start("restore", "Restore notes.txt");
+        let tasks = state.progress.clone();
+        let task = tasks.start("restore", "Restore notes.txt");
         let response = crate::server::router(state)
             .oneshot(Request::get("/api/v1/events").body(Body::empty()).unwrap())
             .await
@@ -91,14 +92,14 @@ mod tests {
             serde_json::from_str(&next_event(&mut stream).await).unwrap();
         assert_eq!(first[0]["title"], "Restore notes.txt");
         assert_eq!(first[0]["state"], "running");
-        job.progress(3, 4, "notes.txt");
+        task.progress(3, 4, "notes.txt");
         let second: serde_json::Value =
             serde_json::from_str(&next_event(&mut stream).await).unwrap();
         assert_eq!(
             (second[0]["done"].as_u64(), second[0]["total"].as_u64()),
             (Some(3), Some(4))
         );
-        job.succeed("1 file");
+        task.succeed("1 file");
         let third: serde_json::Value =
             serde_json::from_str(&next_event(&mut stream).await).unwrap();
         assert_eq!(third[0]["state"], "done");
