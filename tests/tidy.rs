@@ -542,3 +542,37 @@ fn process_starts_and_zfs_names_are_found_outside_test_code() {
         [(3, "/usr/sbin/zfs".to_owned()), (5, "zpool".to_owned())]
     );
 }
+
+// ------------------------------------------------------------------ the daemon stays thin
+
+/// The most non-test lines `app/wizfsd` may have: it is HTTP only (router, handlers, the
+/// guard, the console glue); use-cases belong in `app/services` (issue 18).
+const WIZFSD_MAXIMUM_LINES: usize = 4_000;
+
+#[test]
+fn the_daemon_crate_stays_http_only_in_size() {
+    let root = workspace_root();
+    let member = cargo::members(&root)
+        .into_iter()
+        .find(|member| member.package == "wizfsd")
+        .expect("wizfsd is a member");
+    let mut counted = Vec::new();
+    for file in product_files(&root, &member) {
+        let text = fs::read_to_string(&file.path).unwrap_or_default();
+        // Non-blank lines before the file's test module (comments count: they are code to
+        // read too).
+        let product = text.split("#[cfg(test)]\nmod tests").next().unwrap_or_default();
+        let lines = product.lines().filter(|line| !line.trim().is_empty()).count();
+        counted.push((lines, shown(&root, &file.path)));
+    }
+    let total: usize = counted.iter().map(|(lines, _)| lines).sum();
+    counted.sort();
+    counted.reverse();
+    assert!(
+        total <= WIZFSD_MAXIMUM_LINES,
+        "app/wizfsd has {total} non-test lines (at most {WIZFSD_MAXIMUM_LINES}); move \
+         use-cases into app/services. Largest files: {:?}",
+        &counted[..counted.len().min(5)]
+    );
+    assert!(total > 500, "counted {total}: the count itself looks wrong");
+}
