@@ -561,8 +561,14 @@ fn the_daemon_crate_stays_http_only_in_size() {
         let text = fs::read_to_string(&file.path).unwrap_or_default();
         // Non-blank lines before the file's test module (comments count: they are code to
         // read too).
-        let product = text.split("#[cfg(test)]\nmod tests").next().unwrap_or_default();
-        let lines = product.lines().filter(|line| !line.trim().is_empty()).count();
+        let product = text
+            .split("#[cfg(test)]\nmod tests")
+            .next()
+            .unwrap_or_default();
+        let lines = product
+            .lines()
+            .filter(|line| !line.trim().is_empty())
+            .count();
         counted.push((lines, shown(&root, &file.path)));
     }
     let total: usize = counted.iter().map(|(lines, _)| lines).sum();
