@@ -2,8 +2,9 @@
 //! 18): with `wizfsd` running, a snapshot taken with `wizfs snapshot create` of a changed
 //! dataset — and one taken with `zfs snapshot` by hand followed by `wizfs index` — makes the
 //! new files searchable through the daemon's API (its control socket) within 5 s, with no
-//! "locked index" refusal; `wizfs tasks` lists the background tasks, a run asked for by the
-//! CLI happens at once, and after a restart of the daemon the earlier runs are still listed.
+//! "locked index" refusal; a restore, holds and a diff by the CLI are the daemon's work;
+//! `wizfs tasks` lists the background tasks, a run asked for by the CLI happens at once, and
+//! after a restart of the daemon the earlier runs are still listed.
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
@@ -199,6 +200,59 @@ fn daemon_indexes_what_the_cli_snapshots_and_keeps_its_task_runs_across_restarts
         "snapshot by hand searchable after `wizfs index` in {:.2} s",
         started.elapsed().as_secs_f64()
     );
+
+    // Restores, holds and diffs are API calls through the daemon too: the restore shows in
+    // the daemon's task progress (a restore run by the CLI itself would not be there), the
+    // hold is the daemon's to list, a held snapshot's destroy is refused.
+    std::fs::remove_file(mountpoint.join("quarterly-report.txt")).expect("remove");
+    let report = format!("/{name}/quarterly-report.txt");
+    let restored = wizfs(
+        &environment,
+        &config,
+        &[
+            "restore", &report, "--from", "by-wizfs", "--mode", "in-place",
+        ],
+    );
+    let text = String::from_utf8_lossy(&restored.stdout);
+    assert!(text.contains("restored"), "{text}");
+    assert_eq!(
+        std::fs::read(mountpoint.join("quarterly-report.txt")).expect("restored"),
+        b"numbers"
+    );
+    let (status, progress) = get(&socket, "/api/v1/tasks/progress");
+    assert_eq!(status, 200, "{progress}");
+    assert!(
+        progress.as_array().is_some_and(|tasks| tasks
+            .iter()
+            .any(|task| task["kind"] == "restore" && task["state"] == "done")),
+        "the daemon ran the restore: {progress}"
+    );
+    let snapshot = format!("{name}@by-wizfs");
+    wizfs(&environment, &config, &["hold", "add", "keep", &snapshot]);
+    let (status, holds) = get(&socket, &format!("/api/v1/holds?snapshot={snapshot}"));
+    assert_eq!(
+        (status, holds[0]["tag"].clone()),
+        (200, Value::from("keep")),
+        "{holds}"
+    );
+    let refused = Command::new(environment.bin_dir.join("wizfs"))
+        .arg("--config")
+        .arg(&config)
+        .args(["snapshot", "destroy", &snapshot])
+        .output()
+        .expect("run wizfs");
+    assert!(
+        !refused.status.success() && String::from_utf8_lossy(&refused.stderr).contains("busy"),
+        "a held snapshot is not destroyed: {refused:?}"
+    );
+    wizfs(
+        &environment,
+        &config,
+        &["hold", "release", "keep", &snapshot],
+    );
+    let diff = wizfs(&environment, &config, &["diff", &format!("{name}@by-hand")]);
+    let text = String::from_utf8_lossy(&diff.stdout);
+    assert!(text.contains("quarterly-report.txt"), "{text}");
 
     // The background tasks, a run asked for by the CLI, and the log across a restart.
     let listed = wizfs(&environment, &config, &["--json", "tasks"]);
