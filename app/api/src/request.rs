@@ -47,6 +47,28 @@ pub struct VersionsQuery {
     pub by: VersionsBy,
 }
 
+/// How a download comes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DownloadFormat {
+    /// A file as itself, a directory as a tar archive.
+    #[default]
+    Auto,
+    /// A tar archive (exact names, modes and symlinks).
+    Tar,
+    /// A ZIP archive (opens with a double click on Windows and macOS).
+    Zip,
+}
+
+/// `GET /api/v1/download`: a file or a directory, live or in a snapshot.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct DownloadQuery {
+    #[serde(flatten)]
+    pub entry: EntryQuery,
+    #[serde(default)]
+    pub format: DownloadFormat,
+}
+
 /// Where a restore writes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -42,7 +42,7 @@ pub const RESTORE: &str = "/api/v1/restore";
 pub const COMPARE: &str = "/api/v1/compare";
 /// `GET`: one file's bytes, sandboxed (never active content of the console's origin).
 pub const FILE: &str = "/api/v1/file";
-/// `GET`: a file or a directory as a tar download.
+/// `GET`: a file as itself, or a file or directory as a tar or ZIP archive (`format`).
 pub const DOWNLOAD: &str = "/api/v1/download";
 /// `GET`: snapshot policies.
 pub const POLICIES: &str = "/api/v1/policies";

@@ -94,7 +94,8 @@ pub enum Command {
         #[arg(long, default_value_t = 3)]
         seconds: u64,
     },
-    /// Save a file or directory (live or from a snapshot) as a tar archive.
+    /// Save a file (as itself) or a directory (as a tar or ZIP archive), live or from a
+    /// snapshot.
     Download(recovery::DownloadArguments),
     /// What changed between a snapshot and a later snapshot or the live filesystem.
     Diff {
@@ -689,6 +690,67 @@ mod tests {
         let fresh = run_words(&zfs, &["--data-dir", state, "--json", "search", "fresh"]).unwrap();
         let parsed: serde_json::Value = serde_json::from_str(&fresh).unwrap();
         assert_eq!(parsed["hits"][0]["first_snapshot"], "three", "{fresh}");
+    }
+
+    #[test]
+    fn downloads_a_file_as_itself_and_a_directory_as_an_archive() {
+        let (directory, zfs) = fake();
+        let mountpoint = zfs.mountpoint(&DatasetName::new("tank").unwrap()).unwrap();
+        std::fs::create_dir(mountpoint.join("docs")).unwrap();
+        std::fs::write(mountpoint.join("docs/report.txt"), b"numbers").unwrap();
+        run_words(&zfs, &["snapshot", "create", "tank@one"]).unwrap();
+        std::fs::write(mountpoint.join("docs/report.txt"), b"changed").unwrap();
+        let output = |name: &str| directory.path().join(name);
+        let file = mountpoint.join("docs/report.txt");
+        let written = run_words(
+            &zfs,
+            &[
+                "download",
+                file.to_str().unwrap(),
+                "--snapshot",
+                "one",
+                "--output",
+                output("report.txt").to_str().unwrap(),
+            ],
+        )
+        .unwrap();
+        assert!(written.starts_with("wrote "), "{written}");
+        assert_eq!(std::fs::read(output("report.txt")).unwrap(), b"numbers");
+        let folder = mountpoint.join("docs");
+        for (format, magic) in [("tar", &b"docs\0"[..]), ("zip", b"PK\x03\x04")] {
+            let name = format!("docs.{format}");
+            run_words(
+                &zfs,
+                &[
+                    "download",
+                    folder.to_str().unwrap(),
+                    "--format",
+                    format,
+                    "--output",
+                    output(&name).to_str().unwrap(),
+                ],
+            )
+            .unwrap();
+            let archive = std::fs::read(output(&name)).unwrap();
+            assert!(archive.starts_with(magic), "{format}");
+            assert!(
+                archive.windows(7).any(|window| window == b"changed"),
+                "{format}"
+            );
+        }
+        let missing = mountpoint.join("docs/absent.txt");
+        let error = run_words(
+            &zfs,
+            &[
+                "download",
+                missing.to_str().unwrap(),
+                "--output",
+                output("absent").to_str().unwrap(),
+            ],
+        )
+        .unwrap_err();
+        assert!(format!("{error:#}").contains("does not exist"), "{error:#}");
+        assert!(!output("absent").exists(), "nothing half-written");
     }
 
     #[test]

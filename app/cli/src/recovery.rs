@@ -16,6 +16,7 @@ use wizfs_api::{
 };
 use wizfs_core::{DatasetName, RelativePath, SnapshotName};
 use wizfs_recovery::{Location, Recovery};
+use wizfs_restore::ArchiveFormat;
 
 use crate::context::{Backend, Located};
 use crate::output::format_bytes;
@@ -97,9 +98,19 @@ pub struct DownloadArguments {
     pub path: PathBuf,
     #[arg(long, short)]
     pub snapshot: Option<String>,
-    /// Where to write the tar archive.
+    /// Where to write it.
     #[arg(long, short)]
     pub output: PathBuf,
+    /// `auto`: a file as itself, a directory as tar; or always a `tar` or `zip` archive.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub format: DownloadFormatArgument,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum DownloadFormatArgument {
+    Auto,
+    Tar,
+    Zip,
 }
 
 /// A snapshot given by short or full name, checked to belong to `dataset`.
@@ -425,12 +436,21 @@ pub fn download(
         .unwrap_or(std::path::Path::new("."));
     let mut temporary =
         tempfile::NamedTempFile::new_in(directory).context("creating the output file")?;
-    let bytes = recovery.download(
-        &location.dataset,
-        snapshot.as_ref(),
-        &location.path,
-        temporary.as_file_mut(),
-    )?;
+    let kind = recovery
+        .stat(&location.dataset, snapshot.as_ref(), &location.path)?
+        .map(|metadata| metadata.kind)
+        .with_context(|| format!("{} does not exist there", arguments.path.display()))?;
+    let archive = match (arguments.format, kind) {
+        (DownloadFormatArgument::Auto, wizfs_core::EntryKind::File) => None,
+        (DownloadFormatArgument::Auto | DownloadFormatArgument::Tar, _) => Some(ArchiveFormat::Tar),
+        (DownloadFormatArgument::Zip, _) => Some(ArchiveFormat::Zip),
+    };
+    let (dataset, snapshot, path) = (&location.dataset, snapshot.as_ref(), &location.path);
+    let file = temporary.as_file_mut();
+    let bytes = match archive {
+        None => recovery.copy_file(dataset, snapshot, path, file)?,
+        Some(format) => recovery.download(dataset, snapshot, path, format, file)?,
+    };
     temporary.as_file().sync_all()?;
     temporary
         .persist(&arguments.output)

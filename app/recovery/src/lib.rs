@@ -426,16 +426,17 @@ impl Recovery {
             .to_string())
     }
 
-    /// Streams a tar archive of a file or directory, live or from a snapshot.
+    /// Streams an archive (tar or ZIP) of a file or directory, live or from a snapshot.
     pub fn download(
         &self,
         dataset: &DatasetName,
         snapshot: Option<&SnapshotName>,
         path: &RelativePath,
+        format: wizfs_restore::ArchiveFormat,
         out: &mut dyn Write,
     ) -> RecoveryResult<u64> {
         self.with_root(dataset, snapshot, |root| {
-            Ok(wizfs_restore::write_tar(root, path, out)?)
+            Ok(wizfs_restore::write_archive(root, path, format, out)?)
         })
     }
 

@@ -216,6 +216,7 @@ fn download_streams_a_tar_of_a_snapshot_directory() {
             &setup.dataset,
             Some(&snapshot),
             &Setup::path("album"),
+            wizfs_restore::ArchiveFormat::Tar,
             &mut archive,
         )
         .unwrap();

@@ -12,7 +12,7 @@
 //! * [`prune_guard_snapshots`]: destroy the guard snapshots that outlived their lifetime
 //!   (the plan of `wizfs_core::guards`), never a held one.
 //! * [`cleanup_stale_temporaries`]: remove what a killed restore left.
-//! * [`write_tar`]: stream a file or directory as a tar archive.
+//! * [`write_tar`], [`write_archive`]: stream a file or directory as a tar or ZIP archive.
 
 mod copy;
 mod download;
@@ -27,7 +27,7 @@ mod temporary;
 #[cfg(test)]
 mod test_support;
 
-pub use download::write_tar;
+pub use download::{ArchiveFormat, write_archive, write_tar};
 pub use error::{Destination, ErrorClass, RestoreError, RestoreResult, kind_with_article};
 pub use execute::{ExecutionReport, GUARD_PROPERTY, Progress, execute, execute_with_datasets};
 pub use guards::{GuardPruneReport, prune_guard_snapshots};

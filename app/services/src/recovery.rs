@@ -253,13 +253,16 @@ impl Services {
         .await
     }
 
-    /// Whether an entry exists.
-    pub async fn exists(&self, entry: Entry) -> Result<bool, ServiceError> {
+    /// What kind of entry it is, if it exists.
+    pub async fn entry_kind(
+        &self,
+        entry: Entry,
+    ) -> Result<Option<wizfs_core::EntryKind>, ServiceError> {
         let recovery = self.recovery.clone();
         blocking(move || {
             Ok(recovery
                 .stat(&entry.dataset, entry.snapshot.as_ref(), &entry.path)?
-                .is_some())
+                .map(|metadata| metadata.kind))
         })
         .await
     }

@@ -17,10 +17,13 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use wizfs_api::{
-    CompareQuery, DatasetQuery, DatasetView, EntryQuery, EntryView, FileVersionView,
-    IndexReportView, IndexRequest, PlanView, PoolView, ReportView, RestoreBody, SearchRequest,
-    SearchResultsView, SnapshotView, VersionView, VersionsQuery, routes,
+    CompareQuery, DatasetQuery, DatasetView, DownloadFormat, DownloadQuery, EntryQuery, EntryView,
+    FileVersionView, IndexReportView, IndexRequest, PlanView, PoolView, ReportView, RestoreBody,
+    SearchRequest, SearchResultsView, SnapshotView, VersionView, VersionsQuery, routes,
 };
+
+use wizfs_core::EntryKind;
+use wizfs_restore::ArchiveFormat;
 
 use crate::http::{ApiError, ApiJson, ApiQuery, AppState};
 use crate::routes::Routes;
@@ -196,24 +199,42 @@ impl Write for ChannelWriter {
     }
 }
 
+/// `GET /api/v1/download`: a file as itself (`format=auto`, the default), or a file or
+/// directory as a tar or ZIP archive; streamed, never shown inline (an attachment, no
+/// sniffing, and the sandbox policy of files from a pool should a browser render it anyway).
 async fn download(
     State(state): State<AppState>,
-    ApiQuery(query): ApiQuery<EntryQuery>,
+    ApiQuery(query): ApiQuery<DownloadQuery>,
 ) -> Result<Response, ApiError> {
-    let entry = wizfs_services::recovery::entry(&query)?;
+    let entry = wizfs_services::recovery::entry(&query.entry)?;
     let recovery = state.recovery.clone();
     // Fail before streaming when the entry does not exist.
-    if !state.exists(entry.clone()).await? {
+    let Some(kind) = state.entry_kind(entry.clone()).await? else {
         return Err(ApiError::not_found(format!(
             "`{}` does not exist there",
             entry.path
         )));
-    }
+    };
+    let archive = match (query.format, kind) {
+        (DownloadFormat::Auto, EntryKind::File) => None,
+        (DownloadFormat::Auto | DownloadFormat::Tar, _) => Some(ArchiveFormat::Tar),
+        (DownloadFormat::Zip, _) => Some(ArchiveFormat::Zip),
+    };
     let mut name = entry.path.file_name().map_or_else(
         || entry.dataset.last_component().as_bytes().to_vec(),
         <[u8]>::to_vec,
     );
-    name.extend_from_slice(b".tar");
+    let content_type = match archive {
+        None => "application/octet-stream",
+        Some(ArchiveFormat::Tar) => {
+            name.extend_from_slice(b".tar");
+            "application/x-tar"
+        }
+        Some(ArchiveFormat::Zip) => {
+            name.extend_from_slice(b".zip");
+            "application/zip"
+        }
+    };
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(16);
     tokio::task::spawn_blocking(move || {
         let mut writer = std::io::BufWriter::with_capacity(
@@ -222,12 +243,13 @@ async fn download(
                 sender: sender.clone(),
             },
         );
-        let result = recovery.download(
-            &entry.dataset,
-            entry.snapshot.as_ref(),
-            &entry.path,
-            &mut writer,
-        );
+        let snapshot = entry.snapshot.as_ref();
+        let result = match archive {
+            None => recovery.copy_file(&entry.dataset, snapshot, &entry.path, &mut writer),
+            Some(format) => {
+                recovery.download(&entry.dataset, snapshot, &entry.path, format, &mut writer)
+            }
+        };
         let flushed = writer.flush();
         if let Err(error) = result {
             tracing::warn!(%error, "download failed while streaming");
@@ -239,13 +261,18 @@ async fn download(
     let stream = futures_util::stream::poll_fn(move |context| receiver.poll_recv(context));
     Ok((
         [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/x-tar"),
-            ),
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
             (
                 header::CONTENT_DISPOSITION,
                 content_disposition("attachment", &name),
+            ),
+            (
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(crate::security::FILE_POLICY),
             ),
         ],
         Body::from_stream(stream),

@@ -236,6 +236,58 @@ async fn downloads_and_previews_keep_non_ascii_names() {
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
+#[tokio::test]
+async fn a_file_downloads_as_itself_and_a_folder_as_tar_or_zip() {
+    let api = api();
+    let get = |uri: String| {
+        let router = api.router.clone();
+        async move { call(&router, Request::get(uri).body(Body::empty()).unwrap()).await }
+    };
+    let file = format!(
+        "/api/v1/download?dataset=tank/home&snapshot=s1&path_hex={}",
+        hex("docs/été.txt".as_bytes())
+    );
+    let (status, bytes, headers) = get(file.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(bytes, b"summer", "the file itself, not an archive");
+    assert_eq!(headers[header::CONTENT_TYPE], "application/octet-stream");
+    assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    let disposition = headers[header::CONTENT_DISPOSITION].to_str().unwrap();
+    assert!(
+        disposition.starts_with("attachment")
+            && disposition.contains("filename*=UTF-8''%C3%A9t%C3%A9.txt"),
+        "{disposition}"
+    );
+    // Asked for, a file comes as an archive too.
+    let (status, archive, headers) = get(format!("{file}&format=tar")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_TYPE], "application/x-tar");
+    assert!(archive.windows(6).any(|window| window == b"summer"));
+
+    let (status, archive, headers) =
+        get("/api/v1/download?dataset=tank/home&path=docs&snapshot=s1&format=zip".into()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_TYPE], "application/zip");
+    assert!(
+        headers[header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .contains("filename*=UTF-8''docs.zip")
+    );
+    assert!(
+        archive.starts_with(b"PK\x03\x04"),
+        "a ZIP local header first"
+    );
+    assert!(
+        archive
+            .windows("docs/été.txt".len())
+            .any(|window| window == "docs/été.txt".as_bytes())
+    );
+    let (status, _, _) =
+        get("/api/v1/download?dataset=tank/home&path=docs&format=rar".into()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
 #[test]
 fn content_types_and_hex() {
     assert_eq!(content_type(b"a.PNG"), "image/png");
