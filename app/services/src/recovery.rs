@@ -74,6 +74,102 @@ fn path(text: Option<&str>, hexadecimal: Option<&str>) -> Result<RelativePath, S
     RelativePath::new(&bytes).map_err(bad)
 }
 
+/// The unique versions of a regular file as the index knows them — no snapshot mounted —
+/// when the index is current for its dataset: every snapshot ZFS lists now is indexed (by
+/// guid), and the path is a regular file in every indexed version and live (directories and
+/// symlinks, whose versions the index keeps with less detail, are looked at in the
+/// snapshots). The live file is looked at now, not as the last reconciliation saw it. The
+/// same folding as the walk ([`wizfs_core::versions::unique_versions`]) over the same
+/// observations, so both answer alike; `None` when the index cannot answer.
+fn indexed_versions(
+    indexer: &wizfs_indexer::Indexer,
+    zfs: &dyn wizfs_zfs::Zfs,
+    recovery: &wizfs_recovery::Recovery,
+    dataset: &DatasetName,
+    path: &RelativePath,
+) -> Result<Option<Vec<wizfs_core::versions::FileVersion>>, ServiceError> {
+    use wizfs_core::EntryKind;
+    use wizfs_core::versions::{Observation, VersionSource, unique_versions};
+    let indexing = |error: wizfs_index::IndexError| ServiceError::Internal(error.to_string());
+    let store = indexer.store();
+    let Some(guid) = zfs
+        .list_datasets(Some(dataset))?
+        .first()
+        .map(|found| found.guid)
+    else {
+        return Ok(None);
+    };
+    if !store
+        .datasets()
+        .map_err(indexing)?
+        .iter()
+        .any(|known| known.guid == guid)
+    {
+        return Ok(None);
+    }
+    let indexed = store.indexed_snapshots(guid).map_err(indexing)?;
+    let snapshots = zfs.list_snapshots(dataset, Scope::Dataset)?;
+    let current = snapshots.len() == indexed.len()
+        && snapshots
+            .iter()
+            .all(|snapshot| indexed.iter().any(|known| known.guid == snapshot.guid));
+    if !current {
+        return Ok(None);
+    }
+    let versions = store.versions_of(guid, path).map_err(indexing)?;
+    let live = recovery.stat(dataset, None, path)?;
+    if versions
+        .iter()
+        .any(|version| version.signature.kind != EntryKind::File)
+        || live
+            .as_ref()
+            .is_some_and(|live| live.kind != EntryKind::File)
+    {
+        return Ok(None);
+    }
+    let mut observations: Vec<Observation> = snapshots
+        .iter()
+        .map(|snapshot| Observation {
+            source: VersionSource::Snapshot {
+                name: snapshot.name.clone(),
+                createtxg: snapshot.createtxg,
+                creation: snapshot.creation,
+            },
+            metadata: versions
+                .iter()
+                .find(|version| {
+                    version
+                        .snapshots
+                        .iter()
+                        .any(|name| name == snapshot.name.short_name())
+                })
+                .map(|version| wizfs_core::EntryMetadata {
+                    kind: EntryKind::File,
+                    size: version.signature.size,
+                    allocated: 0,
+                    mode: 0,
+                    uid: 0,
+                    gid: 0,
+                    modified: version.signature.modified,
+                    changed: version.signature.modified,
+                    inode: version.signature.inode,
+                    links: 0,
+                    symlink_target: None,
+                }),
+            content_digest: None,
+        })
+        .collect();
+    observations.push(Observation {
+        source: VersionSource::Live,
+        metadata: live,
+        content_digest: None,
+    });
+    Ok(Some(unique_versions(
+        &observations,
+        VersionIdentity::Metadata,
+    )))
+}
+
 /// Validates an entry of a request.
 pub fn entry(query: &EntryQuery) -> Result<Entry, ServiceError> {
     let dataset = dataset(&query.dataset)?;
@@ -175,7 +271,8 @@ impl Services {
         .await
     }
 
-    /// The unique versions of a file, oldest first.
+    /// The unique versions of a file, oldest first: from the index when it is current for the
+    /// dataset (by metadata; see [`indexed_versions`]), else by looking into every snapshot.
     pub async fn versions(
         &self,
         query: VersionsQuery,
@@ -186,7 +283,21 @@ impl Services {
             VersionsBy::Content => VersionIdentity::Content,
         };
         let recovery = self.recovery.clone();
+        let indexer = self.indexer.clone();
+        let zfs = self.zfs.clone();
         blocking(move || {
+            if identity == VersionIdentity::Metadata
+                && let Some(indexer) = &indexer
+                && let Some(versions) = indexed_versions(
+                    indexer,
+                    zfs.as_ref(),
+                    &recovery,
+                    &entry.dataset,
+                    &entry.path,
+                )?
+            {
+                return Ok(versions.iter().map(FileVersionView::from).collect());
+            }
             let versions = recovery.versions(&entry.dataset, &entry.path, identity)?;
             Ok(versions.iter().map(FileVersionView::from).collect())
         })
@@ -414,5 +525,128 @@ impl Services {
         } else {
             blocking(search).await
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use wizfs_api::{EntryQuery, VersionsBy, VersionsQuery};
+    use wizfs_core::{DatasetName, PoolName};
+    use wizfs_zfs::{FakeZfs, Zfs};
+
+    use super::*;
+
+    fn query(path: &str, by: VersionsBy) -> VersionsQuery {
+        VersionsQuery {
+            entry: EntryQuery {
+                dataset: "tank/home".into(),
+                path: Some(path.into()),
+                ..EntryQuery::default()
+            },
+            by,
+        }
+    }
+
+    /// The index's answer is the walk's answer, for files changed, deleted, recreated and
+    /// changed live since the last reconciliation; it is not given when a snapshot is not
+    /// indexed yet, or for a directory.
+    #[tokio::test]
+    async fn versions_from_the_index_equal_the_walk_and_are_given_only_when_current() {
+        let directory = tempfile::tempdir().unwrap();
+        let fake = FakeZfs::open(directory.path().join("pools")).unwrap();
+        fake.create_pool(&PoolName::new("tank").unwrap(), 1 << 30)
+            .unwrap();
+        let dataset = DatasetName::new("tank/home").unwrap();
+        fake.create_filesystem(&dataset, &[]).unwrap();
+        let mountpoint = fake.mountpoint(&dataset).unwrap();
+        let write = |path: &str, content: &str| {
+            let path = mountpoint.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, content).unwrap();
+            // Distinct modification times: versions differ by metadata.
+            let seconds = 1_700_000_000 + i64::try_from(content.len()).unwrap() * 1000;
+            let time = std::time::UNIX_EPOCH
+                + std::time::Duration::from_secs(u64::try_from(seconds).unwrap());
+            std::fs::File::options()
+                .write(true)
+                .open(&path)
+                .unwrap()
+                .set_modified(time)
+                .unwrap();
+        };
+        let zfs: Arc<dyn Zfs> = Arc::new(fake);
+        let snapshot = |name: &str| {
+            zfs.create_snapshots(&[dataset.snapshot(name).unwrap()], false, &[])
+                .unwrap();
+        };
+        write("docs/report.txt", "v1");
+        write("docs/kept.txt", "same");
+        snapshot("s1");
+        snapshot("s2");
+        write("docs/report.txt", "v2 longer");
+        snapshot("s3");
+        std::fs::remove_file(mountpoint.join("docs/report.txt")).unwrap();
+        snapshot("s4");
+        write("docs/report.txt", "v3 much longer");
+        snapshot("s5");
+        let store = crate::open_index(&directory.path().join("state")).unwrap();
+        let services = Services::new(zfs.clone()).with_index(
+            store,
+            crate::config::IndexConfig::default(),
+            wizfs_indexer::MethodPolicy::Walk,
+        );
+        services.reconcile_index().unwrap();
+        // Changed live after the reconciliation: the live file is looked at now.
+        write("docs/report.txt", "v4 the longest of all");
+
+        let indexer = services.indexer.clone().unwrap();
+        let from_index = |path: &str| {
+            indexed_versions(
+                &indexer,
+                zfs.as_ref(),
+                &services.recovery,
+                &dataset,
+                &RelativePath::new(path.as_bytes()).unwrap(),
+            )
+            .unwrap()
+        };
+        for path in ["docs/report.txt", "docs/kept.txt", "docs/never.txt"] {
+            let indexed = from_index(path).expect("the index is current");
+            let walked = services
+                .recovery
+                .versions(
+                    &dataset,
+                    &RelativePath::new(path.as_bytes()).unwrap(),
+                    VersionIdentity::Metadata,
+                )
+                .unwrap();
+            let view = |versions: &[wizfs_core::versions::FileVersion]| {
+                versions
+                    .iter()
+                    .map(FileVersionView::from)
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(view(&indexed), view(&walked), "{path}");
+        }
+        let report = services
+            .versions(query("docs/report.txt", VersionsBy::Metadata))
+            .await
+            .unwrap();
+        assert_eq!(report.len(), 4, "v1, v2, v3 and the live v4: {report:?}");
+        assert!(report[3].is_live && report[3].sources.len() == 1);
+        assert_eq!(report[0].folded_snapshots, 1, "s1 and s2 hold v1");
+
+        // A directory: the snapshots are looked at.
+        assert!(from_index("docs").is_none());
+        // A snapshot the index has not seen: not current.
+        snapshot("s6");
+        assert!(from_index("docs/report.txt").is_none());
+        let walked = services
+            .versions(query("docs/report.txt", VersionsBy::Metadata))
+            .await
+            .unwrap();
+        assert_eq!(walked.len(), 4, "s6 holds v4, the live file: {walked:?}");
     }
 }
