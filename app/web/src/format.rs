@@ -4,6 +4,13 @@
 //! written out). Pure so they are tested here and behave the same on the server and in the
 //! browser.
 
+/// A count with its noun, singular or plural as English wants it: `1 file`, `2 files`,
+/// `0 files`.
+pub fn count(number: impl Into<u64>, singular: &str, plural: &str) -> String {
+    let number = number.into();
+    format!("{number} {}", if number == 1 { singular } else { plural })
+}
+
 /// `1536` → `1.5 KiB`.
 pub fn bytes(value: u64) -> String {
     const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
@@ -336,6 +343,17 @@ pub fn polyline(values: &[(i64, f64)], width: f64, height: f64) -> (String, Opti
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn counts_agree_with_their_nouns() {
+        assert_eq!(super::count(1u64, "file", "files"), "1 file");
+        assert_eq!(super::count(0u64, "file", "files"), "0 files");
+        assert_eq!(super::count(2u64, "version", "versions"), "2 versions");
+        assert_eq!(
+            super::count(1usize as u64, "snapshot", "snapshots"),
+            "1 snapshot"
+        );
+    }
+
     use super::*;
 
     #[test]

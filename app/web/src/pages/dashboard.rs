@@ -97,7 +97,7 @@ fn view_dashboard(dashboard: DashboardView) -> impl IntoView {
         <section class="grid">{pools} {health}</section>
         <section class="card">
             <h2>"Newest snapshots"</h2>
-            <p class="muted">{dashboard.snapshot_count} " snapshots in all. " <a href="/snapshots">"Manage"</a></p>
+            <p class="muted">{crate::format::count(dashboard.snapshot_count as u64, "snapshot", "snapshots")} " in all. " <a href="/snapshots">"Manage"</a></p>
             <table><thead><tr><th>"Snapshot"</th><th>"Created"</th><th class="number">"Used"</th></tr></thead>
             <tbody>{snapshots}</tbody></table>
         </section>

@@ -242,7 +242,7 @@ fn view_results(form: SearchForm, results: ResultsView) -> impl IntoView {
                 }, &form)}
             </aside>
             <section>
-                <p class="muted" id="result-count">{total} " versions found" {((shown as u64) < total).then(|| format!(", showing {shown}"))}</p>
+                <p class="muted" id="result-count">{crate::format::count(total, "version", "versions")} " found" {((shown as u64) < total).then(|| format!(", showing {shown}"))}</p>
                 <table class="hits">
                     <thead><tr><th>"Name"</th><th>"State"</th><th class="number">"Size"</th><th>"Modified"</th><th>"Snapshots"</th></tr></thead>
                     <tbody inner_html=results.rows></tbody>

@@ -116,7 +116,7 @@ pub fn SnapshotsPage() -> impl IntoView {
                             let frees: u64 = groups.iter().map(|group| group.reclaimable_bytes).sum();
                             view! {
                                 <div class="confirm" role="alertdialog">
-                                    <p>"Destroy " {selected.read_untracked().len()} " snapshots for good? This frees " <strong>{bytes(frees)}</strong> ". Files only they hold can no longer be recovered."</p>
+                                    <p>"Destroy " {crate::format::count(selected.read_untracked().len() as u64, "snapshot", "snapshots")} " for good? This frees " <strong>{bytes(frees)}</strong> ". Files only they hold can no longer be recovered."</p>
                                     <button class="danger confirm-destroy" on:click=move |_| {
                                         destroy.dispatch(DestroySnapshots { names: selected.get_untracked() });
                                         selected.set(Vec::new());

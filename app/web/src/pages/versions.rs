@@ -175,7 +175,7 @@ pub fn RestorePanel(
                 return match result {
                     Ok(report) => view! {
                         <div class="card done" role="status" id="restore-report">
-                            <strong>"Restored."</strong> " " {report.files} " files, " {bytes(report.bytes)} " written to "
+                            <strong>"Restored."</strong> " " {crate::format::count(report.files, "file", "files")} ", " {bytes(report.bytes)} " written to "
                             <code>{report.plan.destination.clone()}</code>
                             {(report.removed > 0).then(|| format!(", {} removed", report.removed))}
                             {report.guard_snapshot.clone().map(|guard| view! {
@@ -220,8 +220,8 @@ fn view_plan(
         <div class="card plan" id="restore-plan">
             <h3>"Plan"</h3>
             <p>
-                "Destination " <code>{planned.destination.clone()}</code> ": " {planned.files} " files (" {bytes(planned.bytes)} "), "
-                {planned.directories} " folders, " {planned.replaced} " replaced, " {planned.removed} " removed, " {planned.unchanged} " already identical."
+                "Destination " <code>{planned.destination.clone()}</code> ": " {crate::format::count(planned.files, "file", "files")} " (" {bytes(planned.bytes)} "), "
+                {crate::format::count(planned.directories, "folder", "folders")} ", " {planned.replaced} " replaced, " {planned.removed} " removed, " {planned.unchanged} " already identical."
             </p>
             {planned.guard_snapshot.clone().map(|guard| view! { <p>"A guard snapshot " <code>{guard}</code> " is taken first."</p> })}
             <ul class="actions-list">{actions}</ul>
