@@ -35,7 +35,9 @@ pub fn VersionsPage() -> impl IntoView {
                 let (dataset, path) = target.get();
                 let folder = parent(&path);
                 let link = format!("/browse{}", query(&[("dataset", &dataset), path_pair(&folder)]));
-                view! { <p class="crumbs"><a href=link>{dataset.clone()} " / " {shown(&folder)}</a> " / " <strong id="version-path">{shown(&path)}</strong></p> }
+                // The folder links back; the file's own name follows it once.
+                let name = path.rsplit_once('/').map_or(path.as_str(), |(_, name)| name).to_owned();
+                view! { <p class="crumbs"><a href=link>{dataset.clone()} " / " {shown(&folder)}</a> " / " <strong id="version-path" title=shown(&path)>{shown(&name)}</strong></p> }
             }}
             <Suspense fallback=super::loading>
                 {move || Suspend::new(async move {
@@ -44,6 +46,8 @@ pub fn VersionsPage() -> impl IntoView {
                         Ok(list) if list.is_empty() => view! { <p class="muted">"No version of this path exists in the live data or any snapshot."</p> }.into_any(),
                         Ok(list) => {
                             let count = list.len();
+                            // Comparing with the live file needs one.
+                            let live_exists = list.iter().any(|version| version.is_live);
                             let cards = list.into_iter().rev().enumerate().map(|(index, version)| {
                                 let snapshot = newest_snapshot(&version).map(str::to_owned);
                                 let in_snapshots: Vec<String> = version.sources.iter().filter_map(|source| source.snapshot.as_deref().map(|name| short_snapshot(name).to_owned())).collect();
@@ -58,15 +62,26 @@ pub fn VersionsPage() -> impl IntoView {
                                     </span>
                                 });
                                 let state = if version.is_live { "live" } else if index == 0 { "deleted" } else { "older version" };
-                                let actions = snapshot.map(|snapshot| {
-                                    let entry = query(&[("dataset", &dataset), path_pair(&path), ("snapshot", &snapshot)]);
-                                    let (compare_dataset, compare_path, compare_from) = (dataset.clone(), path.clone(), snapshot.clone());
-                                    let is_file = version.kind == "file";
+                                let is_file = version.kind == "file";
+                                // The live version is what is there now: nothing to restore or
+                                // compare; preview and download it as it is.
+                                let live_actions = (version.is_live).then(|| {
+                                    let entry = query(&[("dataset", &dataset), path_pair(&path)]);
                                     view! {
                                         <div class="actions">
                                             {is_file.then(|| view! { <a class="button" href=format!("/view{entry}")>"Preview"</a> })}
                                             <a class="button" href=format!("/api/v1/download{entry}")>"Download"</a>
-                                            {is_file.then(|| view! {
+                                        </div>
+                                    }
+                                });
+                                let actions = snapshot.filter(|_| !version.is_live).map(|snapshot| {
+                                    let entry = query(&[("dataset", &dataset), path_pair(&path), ("snapshot", &snapshot)]);
+                                    let (compare_dataset, compare_path, compare_from) = (dataset.clone(), path.clone(), snapshot.clone());
+                                    view! {
+                                        <div class="actions">
+                                            {is_file.then(|| view! { <a class="button" href=format!("/view{entry}")>"Preview"</a> })}
+                                            <a class="button" href=format!("/api/v1/download{entry}")>"Download"</a>
+                                            {(is_file && live_exists).then(|| view! {
                                                 <button on:click=move |_| { compare.dispatch(Compare { dataset: compare_dataset.clone(), path: compare_path.clone(), from: compare_from.clone(), to: String::new() }); }>
                                                     "Compare with live"
                                                 </button>
@@ -79,11 +94,12 @@ pub fn VersionsPage() -> impl IntoView {
                                     <li class="card version">
                                         <h3>{badge(state.into())} " " {if version.kind == "file" { bytes(version.size) } else { version.kind.clone() }} " · modified " {version.modified.clone()}</h3>
                                         <p class="muted">{span} {folded}</p>
+                                        {live_actions}
                                         {actions}
                                     </li>
                                 }
                             }).collect_view();
-                            view! { <p class="muted">{count} " unique versions, newest first"</p> <ol class="timeline">{cards}</ol> }.into_any()
+                            view! { <p class="muted">{crate::format::count(count as u64, "unique version", "unique versions")} ", newest first"</p> <ol class="timeline">{cards}</ol> }.into_any()
                         }
                         Err(error) => error_note(&error),
                     }

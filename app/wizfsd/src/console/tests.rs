@@ -377,8 +377,41 @@ async fn pages_render_real_data_on_the_server() {
         ),
     )
     .await;
-    assert!(page.contains("1<!> unique versions"), "{page}");
+    assert!(page.contains("1 unique version<!>, newest first"), "{page}");
     assert!(page.contains("deleted"), "{page}");
+    // A deleted file has no live file to compare with; it can be restored.
+    assert!(!page.contains("Compare with live"), "{page}");
+    assert!(page.contains("restore-copy"), "{page}");
+    // The crumbs name the file once after its folder.
+    assert!(
+        page.contains(r#"title="docs/notes.txt">notes.txt<"#) && !page.contains(">docs/notes.txt<"),
+        "{page}"
+    );
+    // A file only live: one version, the live one — nothing to restore or compare, preview
+    // and download of the live file.
+    let mountpoint = console
+        .fake
+        .mountpoint(&DatasetName::new("tank/home").unwrap())
+        .unwrap();
+    std::fs::create_dir_all(mountpoint.join("photos")).unwrap();
+    std::fs::write(mountpoint.join("photos/beach.jpg"), b"jpeg").unwrap();
+    let (_, _, page) = send(
+        &console.router,
+        get(
+            "/versions?dataset=tank%2Fhome&path=photos%2Fbeach.jpg",
+            Some(&cookie),
+        ),
+    )
+    .await;
+    assert!(page.contains("1 unique version<!>, newest first"), "{page}");
+    assert!(
+        !page.contains("restore-copy") && !page.contains("Compare with live"),
+        "{page}"
+    );
+    assert!(
+        page.contains("/api/v1/download?dataset=tank%2Fhome&amp;path=photos%2Fbeach.jpg\""),
+        "{page}"
+    );
     let (_, _, page) = send(
         &console.router,
         get("/snapshots?dataset=tank%2Fhome", Some(&cookie)),
@@ -658,7 +691,7 @@ async fn a_name_that_is_not_utf8_is_found_shown_and_restored_byte_for_byte() {
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{page}");
-    assert!(page.contains("1<!> unique versions"), "{page}");
+    assert!(page.contains("1 unique version<!>, newest first"), "{page}");
     assert!(
         page.contains("docs/caf\u{fffd}.txt") && page.contains("deleted"),
         "{page}"
