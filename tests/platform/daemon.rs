@@ -181,6 +181,24 @@ fn daemon_indexes_what_the_cli_snapshots_and_keeps_its_task_runs_across_restarts
         started.elapsed().as_secs_f64()
     );
 
+    // The daemon re-indexes after a snapshot change in a run of its index task; wait for it
+    // to end, so the next snapshot is `wizfs index`'s to find.
+    wait_for(
+        "the index run the snapshot change asked for",
+        Duration::from_secs(60),
+        || {
+            let output = wizfs(&environment, &config, &["--json", "tasks", "runs", "index"]);
+            serde_json::from_slice::<Value>(&output.stdout)
+                .ok()
+                .and_then(|runs| runs.as_array().cloned())
+                .is_some_and(|runs| {
+                    runs.iter().any(|run| {
+                        run["trigger"]["by"] == "snapshot change" && !run["outcome"].is_null()
+                    })
+                })
+        },
+    );
+
     // `zfs snapshot` by hand, then `wizfs index`: through the daemon, not refused.
     std::fs::write(mountpoint.join("minutes-by-hand.txt"), b"agenda").expect("write");
     wizfs_tests::vm::run(&["zfs", "snapshot", &format!("{name}@by-hand")]);
