@@ -21,6 +21,7 @@
 //! restore commands.
 
 pub mod checksums;
+pub mod config;
 pub mod durable;
 pub mod instructions;
 pub mod manifest;
@@ -32,6 +33,10 @@ pub mod volumes;
 pub mod writer;
 
 pub use checksums::Sha256Digest;
+pub use config::{
+    BackupConfigError, BackupJobConfig, BackupTables, BackupTarget, InvalidBackup, Schedule,
+    load_backups, parse_backups, validate_backups,
+};
 pub use manifest::{
     ChainManifest, FORMAT, FORMAT_VERSION, ManifestError, StreamKind, StreamRecord, TargetName,
     VolumeRecord,
