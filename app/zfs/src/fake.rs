@@ -62,7 +62,10 @@
 //!   `InvalidRequest`, and a dataset component named `.zfs` is refused. Datasets are always
 //!   accessible; `-u` (and a partially received filesystem) only make `mounted` read `no`.
 //!   `.zfs` is a real directory, visible to directory listings (real ZFS hides it by default),
-//!   and creating a child dataset's mountpoint does not show in the parent's `diff`.
+//!   and creating a child dataset's mountpoint does not show in the parent's `diff`, nor in
+//!   its `written` or a receive's "modified since most recent snapshot" check (the root
+//!   directory's times are not compared there: OpenZFS leaves the parent untouched when a
+//!   child is received with `-u`, while the fake always makes the child's directory).
 //! * Only regular files, directories and symlinks are copied into snapshots and streams;
 //!   fifos, sockets and devices are recorded for `diff` but not copied. Ownership, ACLs,
 //!   extended attributes, hard links (copied as separate files) and symlink mtimes are not

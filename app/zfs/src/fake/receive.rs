@@ -31,7 +31,7 @@ use super::stream::{
     RECORD_HEADER_LENGTH, ResumeHeader, ResumePoint, TAG_APPEND, TAG_BEGIN, TAG_DIRECTORY, TAG_END,
     TAG_FILE, TAG_REMOVE, TAG_RESUME, TAG_SYMLINK, decode_entry_fields, read_fully,
 };
-use super::tree::{self, Entries, EntryKind, ObjectId, TreeWriter};
+use super::tree::{self, Entries, Entry, EntryKind, ObjectId, TreeWriter};
 use crate::error::{ZfsError, ZfsResult};
 use crate::types::{ReceiveOptions, ResumeToken};
 
@@ -701,13 +701,10 @@ fn check_destination(
     })
 }
 
-/// Whether a live tree is exactly as a snapshot recorded it.
+/// Whether a live tree is as its newest snapshot recorded it (see
+/// [`Entry::live_tree_unchanged`]).
 fn same_tree(recorded: &Entries, live: &Entries) -> bool {
-    recorded.len() == live.len()
-        && recorded.iter().all(|(path, entry)| {
-            live.get(path)
-                .is_some_and(|current| entry.unchanged(current))
-        })
+    Entry::live_tree_unchanged(recorded, live)
 }
 
 /// Applies a complete sub-stream to its target and snapshots it.

@@ -176,6 +176,27 @@ impl Entry {
             && self.mtime == other.mtime
     }
 
+    /// Whether a dataset's live tree changed since `recorded` (its newest snapshot), as
+    /// `written` and a receive's "modified since most recent snapshot" see it: every entry
+    /// [`Entry::unchanged`], but the root directory's times are not compared. The fake makes
+    /// a child dataset's mountpoint directory in its parent even for `zfs receive -u`, where
+    /// OpenZFS mounts nothing and leaves the parent as it was; any other change in the root
+    /// directory (an entry added, removed or renamed, its mode) shows on its own.
+    pub fn live_tree_unchanged(recorded: &Entries, live: &Entries) -> bool {
+        recorded.len() == live.len()
+            && recorded.iter().all(|(path, entry)| {
+                live.get(path).is_some_and(|current| {
+                    if path.is_empty() {
+                        entry.kind == current.kind
+                            && entry.object() == current.object()
+                            && entry.mode == current.mode
+                    } else {
+                        entry.unchanged(current)
+                    }
+                })
+            })
+    }
+
     /// Whether nothing about the entry changed at all (ZFS's "modified since snapshot").
     pub fn unchanged(&self, other: &Entry) -> bool {
         let size_matters = self.kind != EntryKind::Directory;

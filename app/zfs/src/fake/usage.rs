@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use wizfs_core::DatasetName;
 
 use super::context::Context;
-use super::tree::{Entries, EntryKind, FileTime};
+use super::tree::{Entries, Entry, EntryKind, FileTime};
 use crate::error::ZfsResult;
 
 /// Identity of a file's data.
@@ -141,6 +141,13 @@ pub(super) fn dataset_usage(
         }
     }
     let written = match (snapshot_data.last(), snapshot_entries.last()) {
+        // Nothing changed but, perhaps, the root directory's times (see
+        // `Entry::live_tree_unchanged`).
+        (Some(_), Some(newest_entries))
+            if Entry::live_tree_unchanged(newest_entries, &live_entries) =>
+        {
+            0
+        }
         (Some(newest), Some(newest_entries)) => {
             bytes_not_in(&live, &[newest]) + metadata_written(&live_entries, newest_entries)
         }
