@@ -24,10 +24,13 @@ pub mod checksums;
 pub mod config;
 pub mod durable;
 pub mod instructions;
+pub mod local_pool;
 pub mod manifest;
+pub mod metered;
 pub mod names;
 pub mod pipeline;
 pub mod reader;
+pub mod report;
 pub mod verify;
 pub mod volumes;
 pub mod writer;
@@ -37,6 +40,7 @@ pub use config::{
     BackupConfigError, BackupJobConfig, BackupTables, BackupTarget, InvalidBackup, Schedule,
     load_backups, parse_backups, validate_backups,
 };
+pub use local_pool::{JOB_PROPERTY, RunError, SENT_PROPERTY, hold_tag, run_local_pool};
 pub use manifest::{
     ChainManifest, FORMAT, FORMAT_VERSION, ManifestError, StreamKind, StreamRecord, TargetName,
     VolumeRecord,
@@ -44,6 +48,7 @@ pub use manifest::{
 pub use names::chain_directory_name;
 pub use pipeline::{Compression, Encryption, Pipeline, PipelineError};
 pub use reader::{ReadError, SendStream, StoredStream, VerifiedChain, open_verified};
+pub use report::{DatasetReport, RunReport, SentStream, Step, StepError};
 pub use verify::{FoundChain, Problem, VerifyError, VerifyReport, list_chains, verify};
 pub use writer::{ChainIdentity, ChainWriter, StreamHeader, WriteError};
 
