@@ -175,6 +175,17 @@ fn content(seed: u64, length: usize) -> Vec<u8> {
         .collect()
 }
 
+/// `tank/home@s1` (`a.txt` = "one") backed up once by job `mirror` into `backup/wizfs`.
+fn backed_up_once() -> (Fixture, BackupJob) {
+    let fixture = Fixture::new();
+    fixture.create("tank/home");
+    fixture.write("tank/home", "a.txt", b"one");
+    fixture.snapshot("tank/home", "s1");
+    let job = job("mirror");
+    assert_clean(&fixture.run(&job));
+    (fixture, job)
+}
+
 fn assert_clean(report: &RunReport) {
     assert!(
         report.succeeded(),
@@ -314,12 +325,7 @@ dataset = "backup/wizfs"
 
 #[test]
 fn a_pruned_base_is_continued_from_its_bookmark() {
-    let fixture = Fixture::new();
-    fixture.create("tank/home");
-    fixture.write("tank/home", "a.txt", b"one");
-    fixture.snapshot("tank/home", "s1");
-    let job = job("mirror");
-    assert_clean(&fixture.run(&job));
+    let (fixture, job) = backed_up_once();
     fixture.write("tank/home", "a.txt", b"two");
     fixture.snapshot("tank/home", "s2");
     fixture.write("tank/home", "b.txt", b"three");
@@ -358,12 +364,7 @@ fn a_pruned_base_is_continued_from_its_bookmark() {
 
 #[test]
 fn a_diverged_target_is_refused_unless_the_job_chose_to_roll_it_back() {
-    let fixture = Fixture::new();
-    fixture.create("tank/home");
-    fixture.write("tank/home", "a.txt", b"one");
-    fixture.snapshot("tank/home", "s1");
-    let mut job = job("mirror");
-    assert_clean(&fixture.run(&job));
+    let (fixture, mut job) = backed_up_once();
     // Someone writes into the backup and snapshots it.
     fixture.write(
         "backup/wizfs/tank/home",
@@ -435,12 +436,7 @@ fn interrupted_receive(fixture: &Fixture, source: SendSource, target: &str) {
 
 #[test]
 fn an_interrupted_incremental_receive_is_resumed_then_continued() {
-    let fixture = Fixture::new();
-    fixture.create("tank/home");
-    fixture.write("tank/home", "a.txt", b"one");
-    fixture.snapshot("tank/home", "s1");
-    let job = job("mirror");
-    assert_clean(&fixture.run(&job));
+    let (fixture, job) = backed_up_once();
     fixture.write("tank/home", "big.bin", &content(7, 700_000));
     fixture.snapshot("tank/home", "s2");
     fixture.write("tank/home", "c.txt", b"after");
