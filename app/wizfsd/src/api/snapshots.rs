@@ -166,8 +166,8 @@ mod tests {
         (status, serde_json::from_slice(&bytes).expect("json"))
     }
 
-    #[tokio::test]
-    async fn policies_plan_run_and_reclaimable_space() {
+    /// A fake machine with the pool `tank` and its filesystem `tank/home`, mounted.
+    fn home() -> (tempfile::TempDir, FakeZfs, DatasetName, std::path::PathBuf) {
         let directory = tempfile::tempdir().expect("temporary directory");
         let fake = FakeZfs::open(directory.path()).expect("fake");
         fake.create_pool(&PoolName::new("tank").expect("pool"), 1 << 30)
@@ -175,6 +175,12 @@ mod tests {
         let dataset = DatasetName::new("tank/home").expect("name");
         fake.create_filesystem(&dataset, &[]).expect("dataset");
         let mountpoint = fake.mountpoint(&dataset).expect("mounted");
+        (directory, fake, dataset, mountpoint)
+    }
+
+    #[tokio::test]
+    async fn policies_plan_run_and_reclaimable_space() {
+        let (_directory, fake, dataset, mountpoint) = home();
         let fake = Arc::new(fake);
         for short in ["one", "two"] {
             std::fs::write(mountpoint.join(short), vec![b'x'; 8192]).expect("write");
@@ -242,13 +248,7 @@ mod tests {
     async fn holds_bookmarks_diff_and_a_prune_by_hand() {
         use crate::api::tests::{get_json, post_json};
         use serde_json::json;
-        let directory = tempfile::tempdir().expect("temporary directory");
-        let fake = FakeZfs::open(directory.path()).expect("fake");
-        fake.create_pool(&PoolName::new("tank").expect("pool"), 1 << 30)
-            .expect("pool");
-        let dataset = DatasetName::new("tank/home").expect("name");
-        fake.create_filesystem(&dataset, &[]).expect("dataset");
-        let mountpoint = fake.mountpoint(&dataset).expect("mounted");
+        let (_directory, fake, dataset, mountpoint) = home();
         fake.create_snapshots(&[dataset.snapshot("before").expect("name")], false, &[])
             .expect("snapshot");
         std::fs::write(mountpoint.join("new.txt"), b"new").expect("write");
