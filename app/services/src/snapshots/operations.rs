@@ -172,15 +172,16 @@ impl Services {
         .await
     }
 
-    /// Re-indexes after snapshots were made or destroyed by hand.
-    async fn follow_in_index(&self) {
+    /// Re-indexes after snapshots of `roots` (and of their descendants when `recursive`) were
+    /// made or destroyed by hand.
+    async fn follow_in_index(&self, roots: Vec<DatasetName>, recursive: bool) {
         if self.indexer.is_none() {
             return;
         }
         // In the daemon, a run of the index task (logged; one more at most if one is going
-        // on); elsewhere (the CLI without a daemon), a reconciliation of its own, awaited, so
-        // the change is searchable when the answer comes. A failure only warns: the
-        // snapshot change itself succeeded.
+        // on); elsewhere (the CLI without a daemon), a reconciliation of the datasets touched
+        // that the configuration includes, awaited, so the change is searchable when the
+        // answer comes. A failure only warns: the snapshot change itself succeeded.
         if let Some(driver) = self.tasks.get()
             && driver
                 .trigger(crate::tasks::INDEX, "snapshot change")
@@ -189,7 +190,17 @@ impl Services {
             return;
         }
         let worker = self.clone();
-        if let Err(error) = blocking(move || worker.reconcile_index()).await {
+        let reconciled = blocking(move || {
+            let config = worker.index_config.clone();
+            worker.reconcile_index_of(&|dataset| {
+                config.includes(dataset)
+                    && roots.iter().any(|root| {
+                        dataset == root || (recursive && dataset.is_same_or_descendant_of(root))
+                    })
+            })
+        })
+        .await;
+        if let Err(error) = reconciled {
             tracing::warn!(%error, "re-indexing after a snapshot change failed");
         }
     }
@@ -221,6 +232,7 @@ impl Services {
             .collect::<Result<Vec<_>, _>>()?;
         let zfs = self.zfs.clone();
         let recursive = body.recursive;
+        let roots: Vec<DatasetName> = names.iter().map(|name| name.dataset().clone()).collect();
         let made = blocking(move || {
             zfs.create_snapshots(&names, recursive, &properties)?;
             let scope = if recursive {
@@ -245,7 +257,7 @@ impl Services {
         })
         .await?;
         tracing::info!(snapshots = made.len(), "snapshot taken by hand");
-        self.follow_in_index().await;
+        self.follow_in_index(roots, recursive).await;
         Ok(made)
     }
 
@@ -257,6 +269,8 @@ impl Services {
         let names = parse_snapshot_list(&body.snapshots.join(","))?;
         let zfs = self.zfs.clone();
         let destroyed = names.iter().map(ToString::to_string).collect::<Vec<_>>();
+        let roots: Vec<DatasetName> = names.iter().map(|name| name.dataset().clone()).collect();
+        let recursive = body.recursive;
         blocking(move || {
             let options = wizfs_zfs::DestroyOptions {
                 recursive: body.recursive,
@@ -267,7 +281,7 @@ impl Services {
         })
         .await?;
         tracing::info!(?destroyed, "snapshots destroyed by hand");
-        self.follow_in_index().await;
+        self.follow_in_index(roots, recursive).await;
         Ok(destroyed)
     }
 }
