@@ -58,6 +58,8 @@ pub enum DownloadFormat {
     Tar,
     /// A ZIP archive (opens with a double click on Windows and macOS).
     Zip,
+    /// A regular file as itself; anything else is refused (`wizfs cat`).
+    File,
 }
 
 /// `GET /api/v1/download`: a file or a directory, live or in a snapshot.

@@ -134,6 +134,12 @@ impl Backend {
         })
     }
 
+    /// The running daemon this backend talks to, if it does (for the streams the typed
+    /// `Api` does not carry: `wizfs cat` and `wizfs download`).
+    pub fn daemon(&self) -> Option<&Daemon> {
+        self.daemon.as_ref()
+    }
+
     /// The mounted dataset holding an absolute path (the longest mountpoint above it,
     /// component-wise), and the path inside it.
     pub fn locate(&self, absolute: &Path) -> anyhow::Result<Located> {

@@ -111,6 +111,80 @@ impl Daemon {
     }
 }
 
+impl Daemon {
+    /// `GET /api/v1/download` of an entry in `format`, its bytes written to `out` as they
+    /// come (a file's size is not bounded by memory); the bytes written. A failure before
+    /// the first byte is the daemon's, with its kind; one in the middle of the stream says
+    /// so (what `out` got so far is incomplete).
+    pub async fn download(
+        &self,
+        query: &wizfs_api::DownloadQuery,
+        out: &mut dyn std::io::Write,
+    ) -> Result<u64, Failure> {
+        let path = format!("{}?{}", routes::DOWNLOAD, encode(query)?);
+        let unavailable = |error: &dyn std::fmt::Display| {
+            Failure::new(
+                ErrorKind::Unavailable,
+                format!("asking the daemon at {}: {error}", self.socket.display()),
+            )
+        };
+        let stream = tokio::net::UnixStream::connect(&self.socket)
+            .await
+            .map_err(|error| unavailable(&error))?;
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|error| unavailable(&error))?;
+        let connection = tokio::spawn(connection);
+        let request = Request::builder()
+            .method(Method::GET)
+            .uri(path)
+            .header(header::HOST, "wizfsd")
+            .body(Full::new(Bytes::new()))
+            .map_err(|error| unavailable(&error))?;
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|error| unavailable(&error))?;
+        let status = response.status();
+        let mut body = response.into_body();
+        if !status.is_success() {
+            let answer = Limited::new(body, MAXIMUM_ANSWER_BYTES)
+                .collect()
+                .await
+                .map(|collected| collected.to_bytes())
+                .unwrap_or_default();
+            let message = serde_json::from_slice::<ErrorBody>(&answer)
+                .map(|body| body.error)
+                .unwrap_or_else(|_| String::from_utf8_lossy(&answer).into_owned());
+            return Err(Failure::new(
+                ErrorKind::from_http_status(status.as_u16()),
+                message,
+            ));
+        }
+        let mut written = 0u64;
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|error| {
+                Failure::new(
+                    ErrorKind::Internal,
+                    format!("the download broke off after {written} bytes: {error}"),
+                )
+            })?;
+            if let Ok(data) = frame.into_data() {
+                out.write_all(&data).map_err(|error| {
+                    Failure::new(
+                        ErrorKind::Internal,
+                        format!("writing the download: {error}"),
+                    )
+                })?;
+                written += u64::try_from(data.len()).unwrap_or(u64::MAX);
+            }
+        }
+        drop(sender);
+        let _ = connection.await;
+        Ok(written)
+    }
+}
+
 /// A typed request as a query string (a list repeats its key).
 fn encode<Q: Serialize>(query: &Q) -> Result<String, Failure> {
     serde_html_form::to_string(query).map_err(|error| {

@@ -10,7 +10,10 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use wizfs_api::Api;
-use wizfs_api::health::{HealthView, SeriesView, Severity, TestQuery, TestResult, VdevView};
+use wizfs_api::health::{
+    HealthView, HistoryQuery, HistoryView, MetricsView, SeriesView, Severity, TestQuery,
+    TestResult, VdevView,
+};
 use wizfs_health::Timestamp;
 use wizfs_health::history::History;
 use wizfs_health::sensors::udisks::read_udisks;
@@ -298,46 +301,34 @@ fn history(
     json: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let directory = history_directory(&data_dir_for(cli)?);
-    if !directory.join("data.mdb").exists() {
-        anyhow::bail!(
-            "no health history at {} (the daemon records it)",
-            directory.display()
-        );
-    }
-    let history = History::open(&directory)
-        .with_context(|| format!("opening the health history at {}", directory.display()))?;
-    let Some(metric) = &arguments.metric else {
-        let metrics = history.metrics().context("listing the series")?;
-        return emit(out, json, &metrics, |out| {
-            for metric in &metrics {
-                writeln!(out, "{metric}")?;
-            }
-            Ok(())
-        });
-    };
     let to = wizfs_recovery::system_clock();
     let from = Timestamp(to.seconds().saturating_sub(arguments.since));
-    let points = history
-        .query(
-            metric,
-            from,
-            to,
-            usize::try_from(arguments.points).unwrap_or(usize::MAX),
-        )
-        .with_context(|| format!("reading {metric}"))?;
-    let view = SeriesView {
-        metric: metric.clone(),
-        from: from.seconds(),
-        to: to.seconds(),
-        points: points
-            .iter()
-            .map(wizfs_services::views::health::chart_point)
-            .collect(),
+    let points = usize::try_from(arguments.points).unwrap_or(usize::MAX);
+    // The daemon records the history: it answers when it runs; else the file is read here.
+    let view = match crate::context::daemon(cli) {
+        Some(daemon) => block_on(daemon.health_history(HistoryQuery {
+            metric: arguments.metric.clone(),
+            from: Some(from.seconds()),
+            to: Some(to.seconds()),
+            points: Some(points),
+        }))??,
+        None => history_here(cli, arguments.metric.as_deref(), from, to, points)?,
+    };
+    let view = match view {
+        HistoryView::Metrics(listed) => {
+            let metrics = listed.metrics;
+            return emit(out, json, &metrics, |out| {
+                for metric in &metrics {
+                    writeln!(out, "{metric}")?;
+                }
+                Ok(())
+            });
+        }
+        HistoryView::Series(series) => series,
     };
     emit(out, json, &view, |out| {
         if view.points.is_empty() {
-            writeln!(out, "no points of {metric} since {from}")?;
+            writeln!(out, "no points of {} since {from}", view.metric)?;
             return Ok(());
         }
         writeln!(
@@ -358,6 +349,42 @@ fn history(
         }
         Ok(())
     })
+}
+
+/// The recorded history read here (read-only; the daemon writes it): the series, or one.
+fn history_here(
+    cli: &Global,
+    metric: Option<&str>,
+    from: Timestamp,
+    to: Timestamp,
+    points: usize,
+) -> anyhow::Result<HistoryView> {
+    let directory = history_directory(&data_dir_for(cli)?);
+    if !directory.join("data.mdb").exists() {
+        anyhow::bail!(
+            "no health history at {} (the daemon records it)",
+            directory.display()
+        );
+    }
+    let history = History::open(&directory)
+        .with_context(|| format!("opening the health history at {}", directory.display()))?;
+    let Some(metric) = metric else {
+        return Ok(HistoryView::Metrics(MetricsView {
+            metrics: history.metrics().context("listing the series")?,
+        }));
+    };
+    let points = history
+        .query(metric, from, to, points)
+        .with_context(|| format!("reading {metric}"))?;
+    Ok(HistoryView::Series(SeriesView {
+        metric: metric.to_owned(),
+        from: from.seconds(),
+        to: to.seconds(),
+        points: points
+            .iter()
+            .map(wizfs_services::views::health::chart_point)
+            .collect(),
+    }))
 }
 
 #[cfg(test)]

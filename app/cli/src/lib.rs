@@ -284,9 +284,9 @@ pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<
         Command::Versions(arguments) => recovery::versions(&backend()?, arguments, json, out),
         Command::Restore(arguments) => recovery::restore(&backend()?, arguments, json, out),
         Command::Compare(arguments) => recovery::compare(&backend()?, arguments, out),
-        Command::Cat(arguments) => recovery::cat(&recovery, arguments, out),
+        Command::Cat(arguments) => recovery::cat(&backend()?, &recovery, arguments, out),
         Command::Discover { seconds } => discover(*seconds, cli.json, out),
-        Command::Download(arguments) => recovery::download(&recovery, arguments, out),
+        Command::Download(arguments) => recovery::download(&backend()?, &recovery, arguments, out),
         Command::Version => {
             let version = zfs.version().ok();
             let view = VersionView::new(wizfs_services::VERSION, version.as_ref());

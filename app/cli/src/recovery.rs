@@ -11,14 +11,14 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use wizfs_api::{
-    CompareQuery, DirectoryStrategy, EntryQuery, PlanView, RestoreBody, RestoreTargetKind,
-    VersionSourceView, VersionsBy, VersionsQuery,
+    CompareQuery, DirectoryStrategy, DownloadFormat, DownloadQuery, EntryQuery, PlanView,
+    RestoreBody, RestoreTargetKind, VersionSourceView, VersionsBy, VersionsQuery,
 };
 use wizfs_core::{DatasetName, RelativePath, SnapshotName};
-use wizfs_recovery::{Location, Recovery};
+use wizfs_recovery::Recovery;
 use wizfs_restore::ArchiveFormat;
 
-use crate::context::{Backend, Located};
+use crate::context::{Backend, Located, block_on};
 use crate::output::format_bytes;
 
 #[derive(Debug, Args)]
@@ -131,13 +131,6 @@ fn optional_snapshot(
     name: Option<&str>,
 ) -> anyhow::Result<Option<SnapshotName>> {
     name.map(|name| snapshot_of(dataset, name)).transpose()
-}
-
-fn locate(recovery: &Recovery, path: &std::path::Path) -> anyhow::Result<Location> {
-    if !path.is_absolute() {
-        bail!("give an absolute path (got `{}`)", path.display());
-    }
-    Ok(recovery.locate(path)?)
 }
 
 fn print_plan(out: &mut dyn Write, plan: &PlanView) -> std::io::Result<()> {
@@ -411,22 +404,35 @@ pub fn compare(
 }
 
 pub fn cat(
+    backend: &Backend,
     recovery: &Recovery,
     arguments: &CatArguments,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let location = locate(recovery, &arguments.path)?;
+    let location = backend.locate(&arguments.path)?;
     let snapshot = optional_snapshot(&location.dataset, arguments.snapshot.as_deref())?;
-    recovery.copy_file(&location.dataset, snapshot.as_ref(), &location.path, out)?;
+    match backend.daemon() {
+        Some(daemon) => {
+            let query = DownloadQuery {
+                entry: entry(&location, snapshot.as_ref()),
+                format: DownloadFormat::File,
+            };
+            block_on(daemon.download(&query, out))??;
+        }
+        None => {
+            recovery.copy_file(&location.dataset, snapshot.as_ref(), &location.path, out)?;
+        }
+    }
     Ok(())
 }
 
 pub fn download(
+    backend: &Backend,
     recovery: &Recovery,
     arguments: &DownloadArguments,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let location = locate(recovery, &arguments.path)?;
+    let location = backend.locate(&arguments.path)?;
     let snapshot = optional_snapshot(&location.dataset, arguments.snapshot.as_deref())?;
     // Atomic: write next to the target, then rename.
     let directory = arguments
@@ -436,20 +442,36 @@ pub fn download(
         .unwrap_or(std::path::Path::new("."));
     let mut temporary =
         tempfile::NamedTempFile::new_in(directory).context("creating the output file")?;
-    let kind = recovery
-        .stat(&location.dataset, snapshot.as_ref(), &location.path)?
-        .map(|metadata| metadata.kind)
-        .with_context(|| format!("{} does not exist there", arguments.path.display()))?;
-    let archive = match (arguments.format, kind) {
-        (DownloadFormatArgument::Auto, wizfs_core::EntryKind::File) => None,
-        (DownloadFormatArgument::Auto | DownloadFormatArgument::Tar, _) => Some(ArchiveFormat::Tar),
-        (DownloadFormatArgument::Zip, _) => Some(ArchiveFormat::Zip),
+    let format = match arguments.format {
+        DownloadFormatArgument::Auto => DownloadFormat::Auto,
+        DownloadFormatArgument::Tar => DownloadFormat::Tar,
+        DownloadFormatArgument::Zip => DownloadFormat::Zip,
     };
-    let (dataset, snapshot, path) = (&location.dataset, snapshot.as_ref(), &location.path);
-    let file = temporary.as_file_mut();
-    let bytes = match archive {
-        None => recovery.copy_file(dataset, snapshot, path, file)?,
-        Some(format) => recovery.download(dataset, snapshot, path, format, file)?,
+    let bytes = match backend.daemon() {
+        Some(daemon) => {
+            let query = DownloadQuery {
+                entry: entry(&location, snapshot.as_ref()),
+                format,
+            };
+            block_on(daemon.download(&query, temporary.as_file_mut()))??
+        }
+        None => {
+            let (dataset, snapshot, path) = (&location.dataset, snapshot.as_ref(), &location.path);
+            let kind = recovery
+                .stat(dataset, snapshot, path)?
+                .map(|metadata| metadata.kind)
+                .with_context(|| format!("{} does not exist there", arguments.path.display()))?;
+            let file = temporary.as_file_mut();
+            match (format, kind) {
+                (DownloadFormat::Auto, wizfs_core::EntryKind::File) => {
+                    recovery.copy_file(dataset, snapshot, path, file)?
+                }
+                (DownloadFormat::Zip, _) => {
+                    recovery.download(dataset, snapshot, path, ArchiveFormat::Zip, file)?
+                }
+                _ => recovery.download(dataset, snapshot, path, ArchiveFormat::Tar, file)?,
+            }
+        }
     };
     temporary.as_file().sync_all()?;
     temporary

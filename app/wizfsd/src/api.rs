@@ -216,7 +216,14 @@ async fn download(
         )));
     };
     let archive = match (query.format, kind) {
-        (DownloadFormat::Auto, EntryKind::File) => None,
+        (DownloadFormat::Auto | DownloadFormat::File, EntryKind::File) => None,
+        (DownloadFormat::File, _) => {
+            return Err(ApiError::bad_request(format!(
+                "`{}` is a {}, not a regular file",
+                entry.path,
+                kind.as_str()
+            )));
+        }
         (DownloadFormat::Auto | DownloadFormat::Tar, _) => Some(ArchiveFormat::Tar),
         (DownloadFormat::Zip, _) => Some(ArchiveFormat::Zip),
     };

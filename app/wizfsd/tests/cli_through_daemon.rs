@@ -155,6 +155,43 @@ fn snapshots_taken_with_the_cli_are_indexed_by_the_running_daemon() {
         b"numbers",
         "{text}"
     );
+    // `wizfs cat` and `wizfs download` stream through the daemon too.
+    let mut out = Vec::new();
+    wizfs_cli::run(
+        &cli(&root, &["cat", &report, "--snapshot", "before-cleanup"]),
+        zfs.clone(),
+        &mut out,
+    )
+    .expect("wizfs cat through the daemon");
+    assert_eq!(out, b"numbers");
+    let folder = mountpoint.to_string_lossy().into_owned();
+    let refused = wizfs_cli::run(&cli(&root, &["cat", &folder]), zfs.clone(), &mut Vec::new())
+        .expect_err("a directory is not cat");
+    assert!(
+        format!("{refused:#}").contains("not a regular file"),
+        "{refused:#}"
+    );
+    let archive = directory.path().join("home.zip");
+    let archive_text = archive.to_string_lossy().into_owned();
+    wizfs_cli::run(
+        &cli(
+            &root,
+            &[
+                "download",
+                &folder,
+                "--format",
+                "zip",
+                "--output",
+                &archive_text,
+            ],
+        ),
+        zfs.clone(),
+        &mut Vec::new(),
+    )
+    .expect("wizfs download through the daemon");
+    let bytes = std::fs::read(&archive).expect("the archive");
+    assert!(bytes.starts_with(b"PK\x03\x04") && bytes.windows(7).any(|w| w == b"numbers"));
+
     let tasks = runtime
         .block_on(wizfs_api::Api::progress(&state))
         .expect("tasks");
