@@ -43,18 +43,18 @@ mod tests;
 use std::path::{Path, PathBuf};
 
 use wizfs_core::DatasetName;
-use wizfs_core::backup::{
-    BackupJob, BackupJobId, BackupOptions, Compression, Encryption, MissingBase, TargetKind,
-    TargetRetention,
-};
+use wizfs_core::backup::{BackupJob, BackupJobId, BackupOptions, MissingBase, TargetRetention};
 use wizfs_core::rotation::{PolicyScope, Tier, TierRule};
 use wizfs_snapshots::ZoneCalendar;
 
-use crate::manifest::TargetName;
 use fields::Fields;
+pub use fields::InvalidBackup;
 
 pub use schedule::Schedule;
-pub use target::{DEFAULT_XZ_LEVEL, MINIMUM_VOLUME_BYTES};
+pub use target::{
+    BackupTarget, DEFAULT_XZ_LEVEL, FileTarget, HostKey, MINIMUM_VOLUME_BYTES, RotatingDisk,
+    S3Target, SshTarget, TargetStages,
+};
 
 /// The least bandwidth limit, in bytes per second.
 pub const MINIMUM_BANDWIDTH_BYTES_PER_SECOND: u64 = 1_000;
@@ -102,157 +102,6 @@ impl BackupJobConfig {
     pub fn timezone(&self) -> &str {
         self.calendar.name()
     }
-}
-
-/// A job's target with everything needed to reach it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum BackupTarget {
-    /// Another pool of this machine, received below `root`.
-    LocalPool {
-        /// The dataset the sources land under (`backup/wizfs/tank/home` for `tank/home`).
-        root: DatasetName,
-    },
-    /// A pool on another host, over SSH.
-    Ssh(SshTarget),
-    /// Volumes in a directory on a mounted file system.
-    Files(FileTarget),
-    /// Volumes as objects in S3-compatible storage.
-    S3(S3Target),
-    /// Removable disks taken in turn, each known by its pool guid.
-    RotatingDisks(Vec<RotatingDisk>),
-}
-
-impl BackupTarget {
-    /// The planner's view of each place the target writes to.
-    pub fn planner_kinds(&self) -> Vec<TargetKind> {
-        match self {
-            BackupTarget::LocalPool { root } => vec![TargetKind::LocalPool { root: root.clone() }],
-            BackupTarget::Ssh(ssh) => vec![TargetKind::Ssh {
-                host: ssh.host.clone(),
-                port: ssh.port,
-                user: ssh.user.clone(),
-                root: ssh.root.clone(),
-            }],
-            BackupTarget::Files(files) => vec![TargetKind::Files {
-                directory: files.directory.clone(),
-                volume_bytes: files.volume_bytes,
-            }],
-            BackupTarget::S3(s3) => vec![TargetKind::S3 {
-                endpoint: s3.endpoint.clone(),
-                bucket: s3.bucket.clone(),
-                prefix: s3.prefix.clone(),
-                volume_bytes: s3.volume_bytes,
-            }],
-            BackupTarget::RotatingDisks(disks) => disks
-                .iter()
-                .map(|disk| TargetKind::RotatingDisk {
-                    pool_guid: disk.pool_guid,
-                    root: disk.root.clone(),
-                })
-                .collect(),
-        }
-    }
-
-    /// The kind's word in the configuration (`pool`, `ssh`, …).
-    pub fn kind_name(&self) -> &'static str {
-        match self {
-            BackupTarget::LocalPool { .. } => "pool",
-            BackupTarget::Ssh(_) => "ssh",
-            BackupTarget::Files(_) => "files",
-            BackupTarget::S3(_) => "s3",
-            BackupTarget::RotatingDisks(_) => "rotating-disks",
-        }
-    }
-}
-
-/// An SSH host's pinned key, as `ssh-keyscan` prints it.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct HostKey {
-    /// `ssh-ed25519`, `ecdsa-sha2-nistp256`, …
-    pub algorithm: String,
-    /// The key in base64.
-    pub key: String,
-}
-
-/// A pool on another host.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SshTarget {
-    /// Host name or address.
-    pub host: String,
-    /// Port (22 by default).
-    pub port: u16,
-    /// Remote user (`root` by default).
-    pub user: String,
-    /// The remote dataset the sources land under.
-    pub root: DatasetName,
-    /// The far side's host key: anything else is refused.
-    pub host_key: HostKey,
-    /// The private key to authenticate with (`None`: the daemon's default key).
-    pub identity_file: Option<PathBuf>,
-}
-
-/// How a file or S3 target's streams are stored.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct TargetStages {
-    /// `None`: stored as sent.
-    pub compression: Option<Compression>,
-    /// `None`: in clear.
-    pub encryption: Option<Encryption>,
-}
-
-/// Volumes in a directory.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FileTarget {
-    /// The name manifests carry (the job id when the table gives none).
-    pub name: TargetName,
-    /// The directory (absolute).
-    pub directory: PathBuf,
-    /// Volume size (`None`: one file per stream).
-    pub volume_bytes: Option<u64>,
-    /// Compression (zstd by default) and encryption.
-    pub stages: TargetStages,
-}
-
-/// Volumes as S3 objects.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct S3Target {
-    /// The name manifests carry.
-    pub name: TargetName,
-    /// `https://…` (plain `http` only to localhost).
-    pub endpoint: String,
-    /// The region, when the provider wants one.
-    pub region: Option<String>,
-    /// The bucket.
-    pub bucket: String,
-    /// The key prefix of this job's objects (no leading or trailing `/`).
-    pub prefix: String,
-    /// The file holding the access key and secret (`None`: the environment's).
-    pub credentials_file: Option<PathBuf>,
-    /// Object size (`None`: one object per stream).
-    pub volume_bytes: Option<u64>,
-    /// Compression and encryption (encryption chosen explicitly).
-    pub stages: TargetStages,
-}
-
-/// One of the disks of a rotating-disks target.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RotatingDisk {
-    /// Its name, for messages and its hold tag.
-    pub name: TargetName,
-    /// Its pool's guid (the pool may be imported under any name).
-    pub pool_guid: u64,
-    /// The dataset on it the sources land under.
-    pub root: DatasetName,
-}
-
-/// A `[[backup]]` table that cannot be used: which field, and what is wrong.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {message}")]
-pub struct InvalidBackup {
-    /// The field's path (`backup[2].target.pool`).
-    pub field: String,
-    /// What is wrong and what to write instead.
-    pub message: String,
 }
 
 /// A backup configuration file that cannot be used.

@@ -32,13 +32,9 @@ use wizfs_zfs::{
 
 use crate::metered::Metered;
 use crate::report::{DatasetReport, RunReport, SentStream, Step, StepError};
+pub use listing::{JOB_PROPERTY, SENT_PROPERTY};
 use listing::{job_property, list_sources, list_target, sent_property};
 
-/// The user property that marks a target dataset as a job's (its value: the job id).
-pub const JOB_PROPERTY: &str = "wizfs:backup-job";
-/// The user property that marks a received snapshot as sent by a job (its value: the job
-/// id); target retention destroys only snapshots carrying it.
-pub const SENT_PROPERTY: &str = "wizfs:backup-sent";
 /// Rounds of planning and sending in one run (a resume, then what followed it).
 pub const MAXIMUM_ROUNDS: usize = 3;
 

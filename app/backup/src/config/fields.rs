@@ -5,7 +5,15 @@
 
 use std::path::PathBuf;
 
-use super::InvalidBackup;
+/// A `[[backup]]` table that cannot be used: which field, and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct InvalidBackup {
+    /// The field's path (`backup[2].target.pool`).
+    pub field: String,
+    /// What is wrong and what to write instead.
+    pub message: String,
+}
 
 /// One table being read, with its path for messages.
 pub(super) struct Fields<'a> {

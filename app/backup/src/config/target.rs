@@ -3,17 +3,156 @@
 //! recipients, volume sizes, compression levels), so the engine and the target adapters only
 //! ever see a target that can be used.
 
+use std::path::PathBuf;
 use wizfs_core::DatasetName;
-use wizfs_core::backup::{Compression, Encryption};
 
-use super::fields::Fields;
-use super::{
-    BackupTarget, FileTarget, HostKey, InvalidBackup, RotatingDisk, S3Target, SshTarget,
-    TargetStages,
-};
+use wizfs_core::backup::{Compression, Encryption, TargetKind};
+
+use super::fields::{Fields, InvalidBackup};
 use crate::manifest::TargetName;
 use crate::pipeline::DEFAULT_ZSTD_LEVEL;
 use crate::{BLU_RAY_VOLUME_BYTES, DVD_VOLUME_BYTES};
+
+/// A job's target with everything needed to reach it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BackupTarget {
+    /// Another pool of this machine, received below `root`.
+    LocalPool {
+        /// The dataset the sources land under (`backup/wizfs/tank/home` for `tank/home`).
+        root: DatasetName,
+    },
+    /// A pool on another host, over SSH.
+    Ssh(SshTarget),
+    /// Volumes in a directory on a mounted file system.
+    Files(FileTarget),
+    /// Volumes as objects in S3-compatible storage.
+    S3(S3Target),
+    /// Removable disks taken in turn, each known by its pool guid.
+    RotatingDisks(Vec<RotatingDisk>),
+}
+
+impl BackupTarget {
+    /// The planner's view of each place the target writes to.
+    pub fn planner_kinds(&self) -> Vec<TargetKind> {
+        match self {
+            BackupTarget::LocalPool { root } => vec![TargetKind::LocalPool { root: root.clone() }],
+            BackupTarget::Ssh(ssh) => vec![TargetKind::Ssh {
+                host: ssh.host.clone(),
+                port: ssh.port,
+                user: ssh.user.clone(),
+                root: ssh.root.clone(),
+            }],
+            BackupTarget::Files(files) => vec![TargetKind::Files {
+                directory: files.directory.clone(),
+                volume_bytes: files.volume_bytes,
+            }],
+            BackupTarget::S3(s3) => vec![TargetKind::S3 {
+                endpoint: s3.endpoint.clone(),
+                bucket: s3.bucket.clone(),
+                prefix: s3.prefix.clone(),
+                volume_bytes: s3.volume_bytes,
+            }],
+            BackupTarget::RotatingDisks(disks) => disks
+                .iter()
+                .map(|disk| TargetKind::RotatingDisk {
+                    pool_guid: disk.pool_guid,
+                    root: disk.root.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    /// The kind's word in the configuration (`pool`, `ssh`, …).
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            BackupTarget::LocalPool { .. } => "pool",
+            BackupTarget::Ssh(_) => "ssh",
+            BackupTarget::Files(_) => "files",
+            BackupTarget::S3(_) => "s3",
+            BackupTarget::RotatingDisks(_) => "rotating-disks",
+        }
+    }
+}
+
+/// An SSH host's pinned key, as `ssh-keyscan` prints it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct HostKey {
+    /// `ssh-ed25519`, `ecdsa-sha2-nistp256`, …
+    pub algorithm: String,
+    /// The key in base64.
+    pub key: String,
+}
+
+/// A pool on another host.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SshTarget {
+    /// Host name or address.
+    pub host: String,
+    /// Port (22 by default).
+    pub port: u16,
+    /// Remote user (`root` by default).
+    pub user: String,
+    /// The remote dataset the sources land under.
+    pub root: DatasetName,
+    /// The far side's host key: anything else is refused.
+    pub host_key: HostKey,
+    /// The private key to authenticate with (`None`: the daemon's default key).
+    pub identity_file: Option<PathBuf>,
+}
+
+/// How a file or S3 target's streams are stored.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TargetStages {
+    /// `None`: stored as sent.
+    pub compression: Option<Compression>,
+    /// `None`: in clear.
+    pub encryption: Option<Encryption>,
+}
+
+/// Volumes in a directory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileTarget {
+    /// The name manifests carry (the job id when the table gives none).
+    pub name: TargetName,
+    /// The directory (absolute).
+    pub directory: PathBuf,
+    /// Volume size (`None`: one file per stream).
+    pub volume_bytes: Option<u64>,
+    /// Compression (zstd by default) and encryption.
+    pub stages: TargetStages,
+}
+
+/// Volumes as S3 objects.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct S3Target {
+    /// The name manifests carry.
+    pub name: TargetName,
+    /// `https://…` (plain `http` only to localhost).
+    pub endpoint: String,
+    /// The region, when the provider wants one.
+    pub region: Option<String>,
+    /// The bucket.
+    pub bucket: String,
+    /// The key prefix of this job's objects (no leading or trailing `/`).
+    pub prefix: String,
+    /// The file holding the access key and secret (`None`: the environment's).
+    pub credentials_file: Option<PathBuf>,
+    /// Object size (`None`: one object per stream).
+    pub volume_bytes: Option<u64>,
+    /// Compression and encryption (encryption chosen explicitly).
+    pub stages: TargetStages,
+}
+
+/// One of the disks of a rotating-disks target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RotatingDisk {
+    /// Its name, for messages and its hold tag.
+    pub name: TargetName,
+    /// Its pool's guid (the pool may be imported under any name).
+    pub pool_guid: u64,
+    /// The dataset on it the sources land under.
+    pub root: DatasetName,
+}
 
 /// The xz level when a job does not choose one (`xz`'s own default).
 pub const DEFAULT_XZ_LEVEL: u8 = 6;

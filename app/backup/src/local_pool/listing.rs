@@ -9,7 +9,11 @@ use wizfs_core::backup::{BackupJob, BackupJobId, SourceDataset, TargetDataset, T
 use wizfs_core::{DatasetName, ZfsObjectName};
 use wizfs_zfs::{PropertyName, Scope, Zfs, ZfsResult};
 
-use super::{JOB_PROPERTY, SENT_PROPERTY};
+/// The user property that marks a target dataset as a job's (its value: the job id).
+pub const JOB_PROPERTY: &str = "wizfs:backup-job";
+/// The user property that marks a received snapshot as sent by a job (its value: the job
+/// id); target retention destroys only snapshots carrying it.
+pub const SENT_PROPERTY: &str = "wizfs:backup-sent";
 
 /// The job property (on target datasets).
 pub(super) fn job_property() -> ZfsResult<PropertyName> {
