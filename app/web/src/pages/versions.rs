@@ -35,9 +35,11 @@ pub fn VersionsPage() -> impl IntoView {
                 let (dataset, path) = target.get();
                 let folder = parent(&path);
                 let link = format!("/browse{}", query(&[("dataset", &dataset), path_pair(&folder)]));
-                // The folder links back; the file's own name follows it once.
-                let name = path.rsplit_once('/').map_or(path.as_str(), |(_, name)| name).to_owned();
-                view! { <p class="crumbs"><a href=link>{dataset.clone()} " / " {shown(&folder)}</a> " / " <strong id="version-path" title=shown(&path)>{shown(&name)}</strong></p> }
+                // The folder links back; the file's own name follows it once (the name as
+                // shown: a path that is not UTF-8 is carried in hexadecimal).
+                let full = shown(&path);
+                let name = full.rsplit_once('/').map_or(full.as_str(), |(_, name)| name).to_owned();
+                view! { <p class="crumbs"><a href=link>{dataset.clone()} " / " {shown(&folder)}</a> " / " <strong id="version-path" title=full.clone()>{name}</strong></p> }
             }}
             <Suspense fallback=super::loading>
                 {move || Suspend::new(async move {

@@ -696,6 +696,11 @@ async fn a_name_that_is_not_utf8_is_found_shown_and_restored_byte_for_byte() {
         page.contains("docs/caf\u{fffd}.txt") && page.contains("deleted"),
         "{page}"
     );
+    // The crumbs name the file once, as shown, also when its path travels in hexadecimal.
+    assert!(
+        page.contains("title=\"docs/caf\u{fffd}.txt\">caf\u{fffd}.txt<"),
+        "{page}"
+    );
     assert!(
         page.contains(&format!(
             "/api/v1/download?dataset=tank%2Fhome&amp;path_hex={digits}&amp;snapshot=tank%2Fhome%40s1"
