@@ -80,11 +80,21 @@ impl Services {
 
     /// Runs the due policies now.
     pub async fn policies_run(&self) -> Result<RunReportView, ServiceError> {
+        self.run_policies(|_| Ok(RunMode::Scheduled)).await
+    }
+
+    /// One run of the policies in the mode `mode` gives (refused when none is configured),
+    /// on the blocking pool; the index follows what it made and destroyed.
+    async fn run_policies(
+        &self,
+        mode: impl FnOnce(&Self) -> Result<RunMode, ServiceError>,
+    ) -> Result<RunReportView, ServiceError> {
         if self.snapshots.policies().is_empty() {
             return Err(ServiceError::NotFound(
                 "no snapshot policy is configured".into(),
             ));
         }
+        let mode = mode(self)?;
         let services = self.clone();
         blocking(move || {
             let report = services.snapshots.run(
@@ -92,7 +102,7 @@ impl Services {
                 services.indexer.as_ref(),
                 &services.index_config,
                 crate::snapshots::now(),
-                RunMode::Scheduled,
+                mode,
             );
             Ok(run_report(&report))
         })
@@ -123,22 +133,9 @@ impl Services {
         &self,
         request: PruneRequest,
     ) -> Result<RunReportView, ServiceError> {
-        if self.snapshots.policies().is_empty() {
-            return Err(ServiceError::NotFound(
-                "no snapshot policy is configured".into(),
-            ));
-        }
-        let only = self.configured_policy(request.policy.as_deref())?;
-        let services = self.clone();
-        blocking(move || {
-            let report = services.snapshots.run(
-                services.zfs.as_ref(),
-                services.indexer.as_ref(),
-                &services.index_config,
-                crate::snapshots::now(),
-                RunMode::Prune { only },
-            );
-            Ok(run_report(&report))
+        self.run_policies(|services| {
+            let only = services.configured_policy(request.policy.as_deref())?;
+            Ok(RunMode::Prune { only })
         })
         .await
     }
