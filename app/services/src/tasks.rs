@@ -50,6 +50,84 @@ async fn blocking<T: Send + 'static>(
         .map_err(|error| TaskError::new(format!("the work stopped: {error}")))?
 }
 
+/// A task whose run is blocking work (ZFS, the index): `work` on the blocking pool, with
+/// its own clone of `state` each run.
+fn blocking_task<S: Clone + Send + Sync + 'static>(
+    state: S,
+    work: fn(&S) -> Result<Summary, TaskError>,
+) -> impl wizfs_tasks::Task {
+    task_fn(move |_| {
+        let state = state.clone();
+        async move { blocking(move || work(&state)).await }
+    })
+}
+
+/// The index task's run: a reconciliation of every dataset the configuration includes.
+fn reconcile_index(services: &Services) -> Result<Summary, TaskError> {
+    let reports = services
+        .reconcile_index()
+        .map_err(|error| TaskError::from_error(&error))?;
+    let indexed: usize = reports.iter().map(|report| report.indexed.len()).sum();
+    let forgotten: usize = reports.iter().map(|report| report.forgotten.len()).sum();
+    for report in reports
+        .iter()
+        .filter(|report| !report.indexed.is_empty() || !report.forgotten.is_empty())
+    {
+        tracing::info!(dataset = %report.dataset, indexed = report.indexed.len(), forgotten = report.forgotten.len(), "index reconciled");
+    }
+    Ok(Summary::new(format!(
+        "{indexed} snapshot(s) indexed, {forgotten} forgotten in {} dataset(s)",
+        reports.len()
+    )))
+}
+
+/// The snapshot policies' run (every minute): due snapshots, then pruning.
+fn run_policies(services: &Services) -> Result<Summary, TaskError> {
+    let report = services.snapshots.run(
+        services.zfs.as_ref(),
+        services.indexer.as_ref(),
+        &services.index_config,
+        crate::snapshots::now(),
+        wizfs_snapshots::RunMode::Scheduled,
+    );
+    let created: usize = report.policies.iter().map(|run| run.created.len()).sum();
+    let destroyed: usize = report.policies.iter().map(|run| run.destroyed.len()).sum();
+    if report.has_errors() {
+        let mut errors: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
+        for run in &report.policies {
+            errors.extend(
+                run.errors
+                    .iter()
+                    .map(|error| format!("{}: {error}", run.policy.as_str())),
+            );
+        }
+        return Err(TaskError::new(format!(
+            "{created} created, {destroyed} destroyed; {}",
+            errors.join("; ")
+        )));
+    }
+    Ok(Summary::new(format!(
+        "{created} snapshot(s) created, {destroyed} destroyed"
+    )))
+}
+
+/// The daily expiry of guard snapshots older than their lifetime (held ones stay).
+fn expire_guard_snapshots(
+    (zfs, lifetime): &(Arc<dyn wizfs_zfs::Zfs>, wizfs_core::guards::GuardLifetime),
+) -> Result<Summary, TaskError> {
+    let report = wizfs_restore::prune_guard_snapshots(
+        zfs.as_ref(),
+        wizfs_recovery::system_clock(),
+        *lifetime,
+    )
+    .map_err(|error| TaskError::from_error(&error))?;
+    if report.is_complete() {
+        Ok(Summary::new(report.summary()))
+    } else {
+        Err(TaskError::new(report.summary()))
+    }
+}
+
 /// Seconds until the start of the next minute (snapshot names are per minute).
 fn to_next_minute() -> Duration {
     let into = crate::snapshots::now().seconds().rem_euclid(60);
@@ -72,35 +150,11 @@ pub fn start(
         ..daemon.clone()
     };
     if services.indexer.is_some() {
-        let worker = services.clone();
         let interval = services.index_config.interval_seconds;
         let mut definition = TaskDefinition::new(
             id(INDEX),
             "Index reconciliation",
-            task_fn(move |_| {
-                let worker = worker.clone();
-                async move {
-                    let reports = blocking(move || {
-                        worker
-                            .reconcile_index()
-                            .map_err(|error| TaskError::from_error(&error))
-                    })
-                    .await?;
-                    let indexed: usize = reports.iter().map(|report| report.indexed.len()).sum();
-                    let forgotten: usize =
-                        reports.iter().map(|report| report.forgotten.len()).sum();
-                    for report in reports
-                        .iter()
-                        .filter(|report| !report.indexed.is_empty() || !report.forgotten.is_empty())
-                    {
-                        tracing::info!(dataset = %report.dataset, indexed = report.indexed.len(), forgotten = report.forgotten.len(), "index reconciled");
-                    }
-                    Ok(Summary::new(format!(
-                        "{indexed} snapshot(s) indexed, {forgotten} forgotten in {} dataset(s)",
-                        reports.len()
-                    )))
-                }
-            }),
+            blocking_task(services.clone(), reconcile_index),
         )
         .first_after(Duration::ZERO);
         if interval > 0 {
@@ -109,48 +163,11 @@ pub fn start(
         builder.register(definition)?;
     }
     if !services.snapshots.policies().is_empty() {
-        let worker = services.clone();
         builder.register(
             TaskDefinition::new(
                 id(SNAPSHOT_POLICIES),
                 "Snapshot policies",
-                task_fn(move |_| {
-                    let worker = worker.clone();
-                    async move {
-                        let report = blocking(move || {
-                            Ok(worker.snapshots.run(
-                                worker.zfs.as_ref(),
-                                worker.indexer.as_ref(),
-                                &worker.index_config,
-                                crate::snapshots::now(),
-                                wizfs_snapshots::RunMode::Scheduled,
-                            ))
-                        })
-                        .await?;
-                        let created: usize =
-                            report.policies.iter().map(|run| run.created.len()).sum();
-                        let destroyed: usize =
-                            report.policies.iter().map(|run| run.destroyed.len()).sum();
-                        if report.has_errors() {
-                            let mut errors: Vec<String> =
-                                report.errors.iter().map(ToString::to_string).collect();
-                            for run in &report.policies {
-                                errors.extend(
-                                    run.errors
-                                        .iter()
-                                        .map(|error| format!("{}: {error}", run.policy.as_str())),
-                                );
-                            }
-                            return Err(TaskError::new(format!(
-                                "{created} created, {destroyed} destroyed; {}",
-                                errors.join("; ")
-                            )));
-                        }
-                        Ok(Summary::new(format!(
-                            "{created} snapshot(s) created, {destroyed} destroyed"
-                        )))
-                    }
-                }),
+                blocking_task(services.clone(), run_policies),
             )
             .every(Duration::from_secs(60))
             .first_after(to_next_minute()),
@@ -187,30 +204,11 @@ pub fn start(
         )?;
     }
     if let Some(lifetime) = services.guard_lifetime {
-        let zfs = services.zfs.clone();
         builder.register(
             TaskDefinition::new(
                 id(GUARD_SNAPSHOTS),
                 "Expire guard snapshots",
-                task_fn(move |_| {
-                    let zfs = zfs.clone();
-                    async move {
-                        let report = blocking(move || {
-                            wizfs_restore::prune_guard_snapshots(
-                                zfs.as_ref(),
-                                wizfs_recovery::system_clock(),
-                                lifetime,
-                            )
-                            .map_err(|error| TaskError::from_error(&error))
-                        })
-                        .await?;
-                        if report.is_complete() {
-                            Ok(Summary::new(report.summary()))
-                        } else {
-                            Err(TaskError::new(report.summary()))
-                        }
-                    }
-                }),
+                blocking_task((services.zfs.clone(), lifetime), expire_guard_snapshots),
             )
             .every(Duration::from_secs(24 * 3600))
             .first_after(Duration::from_secs(60)),
