@@ -34,11 +34,7 @@ impl Receiver {
         tokio::spawn(async move {
             while let Ok((connection, _)) = listener.accept().await {
                 let received = received.clone();
-                tokio::spawn(async move {
-                    if let Some(body) = read_json_post(connection).await {
-                        received.lock().expect("lock").push(body);
-                    }
-                });
+                tokio::spawn(read_json_post(connection, received));
             }
         });
         (receiver, format!("http://{address}/hook"))
@@ -113,9 +109,13 @@ impl Machine {
     }
 }
 
-/// Reads one HTTP/1.1 POST with a JSON body, answers `200 ok` and closes; the body, if it
-/// was JSON.
-async fn read_json_post(connection: tokio::net::TcpStream) -> Option<serde_json::Value> {
+/// Reads one HTTP/1.1 POST with a JSON body, keeps the body (if it is JSON) in `received`,
+/// then answers `200 ok` and closes — in that order, so a sender that got its answer finds
+/// the message there (the other order let a test look before it was kept).
+async fn read_json_post(
+    connection: tokio::net::TcpStream,
+    received: Arc<Mutex<Vec<serde_json::Value>>>,
+) -> Option<()> {
     let mut reader = BufReader::new(connection);
     let mut length = 0usize;
     loop {
@@ -135,10 +135,12 @@ async fn read_json_post(connection: tokio::net::TcpStream) -> Option<serde_json:
     }
     let mut body = vec![0u8; length];
     reader.read_exact(&mut body).await.ok()?;
+    if let Ok(body) = serde_json::from_slice(&body) {
+        received.lock().expect("lock").push(body);
+    }
     let mut connection = reader.into_inner();
     connection
         .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok")
         .await
-        .ok()?;
-    serde_json::from_slice(&body).ok()
+        .ok()
 }
