@@ -186,21 +186,18 @@ pub struct Located {
 
 /// [`Backend::locate`] over a listing of the datasets.
 pub fn locate_in(datasets: &[DatasetView], absolute: &Path) -> anyhow::Result<Located> {
-    use std::os::unix::ffi::OsStrExt;
-    let best = datasets
+    let mounted = datasets
         .iter()
         .filter(|dataset| dataset.mounted)
-        .filter_map(|dataset| Some((dataset, Path::new(dataset.mountpoint.as_deref()?))))
-        .filter(|(_, mountpoint)| mountpoint.is_absolute() && absolute.starts_with(mountpoint))
-        .max_by_key(|(_, mountpoint)| mountpoint.components().count());
-    let Some((dataset, mountpoint)) = best else {
+        .filter_map(|dataset| Some((dataset, Path::new(dataset.mountpoint.as_deref()?))));
+    let Some((dataset, mountpoint, path)) = wizfs_core::paths::locate_in_mounts(mounted, absolute)
+    else {
         bail!("{} is in no mounted ZFS dataset", absolute.display());
     };
-    let relative = absolute.strip_prefix(mountpoint).unwrap_or(Path::new(""));
     Ok(Located {
         dataset: DatasetName::new(&dataset.name)?,
         mountpoint: mountpoint.to_owned(),
-        path: RelativePath::new(relative.as_os_str().as_bytes())?,
+        path: path?,
     })
 }
 

@@ -113,28 +113,20 @@ impl Recovery {
     /// Maps an absolute path to the mounted dataset holding it (the longest mountpoint that
     /// is a prefix of it, component-wise) and the path inside that dataset.
     pub fn locate(&self, absolute: &Path) -> RecoveryResult<Location> {
-        use std::os::unix::ffi::OsStrExt;
         let datasets = self.zfs.list_datasets(None)?;
-        let best = datasets
-            .into_iter()
+        let mounted = datasets
+            .iter()
             .filter(|dataset| dataset.mounted)
-            .filter_map(|dataset| {
-                dataset
-                    .mountpoint
-                    .clone()
-                    .map(|mountpoint| (dataset, mountpoint))
-            })
-            .filter(|(_, mountpoint)| absolute.starts_with(mountpoint))
-            .max_by_key(|(_, mountpoint)| mountpoint.components().count());
-        let Some((dataset, mountpoint)) = best else {
+            .filter_map(|dataset| Some((&dataset.name, dataset.mountpoint.as_deref()?)));
+        let Some((dataset, mountpoint, path)) =
+            wizfs_core::paths::locate_in_mounts(mounted, absolute)
+        else {
             return Err(RecoveryError::NotInAnyDataset(absolute.to_owned()));
         };
-        let relative = absolute.strip_prefix(&mountpoint).unwrap_or(Path::new(""));
-        let path = RelativePath::new(relative.as_os_str().as_bytes())?;
         Ok(Location {
-            dataset: dataset.name,
-            mountpoint,
-            path,
+            dataset: dataset.clone(),
+            mountpoint: mountpoint.to_owned(),
+            path: path?,
         })
     }
 
