@@ -102,22 +102,20 @@ impl std::fmt::Debug for Backend {
 }
 
 impl Backend {
-    /// The daemon of this invocation's data directory, or the services in-process: with
-    /// the search index when it exists (opened read-only when another process writes it),
-    /// the configuration's snapshot policies and guard lifetime.
-    pub fn new(cli: &Global, zfs: &Arc<dyn Zfs>) -> anyhow::Result<Backend> {
+    /// The daemon of this invocation's data directory, or the services in-process with the
+    /// configuration's snapshot policies and guard lifetime — and, `with_index`, the search
+    /// index when it exists (opened read-only when another process writes it; commands that
+    /// neither search nor change snapshots skip opening it).
+    pub fn new(cli: &Global, zfs: &Arc<dyn Zfs>, with_index: bool) -> anyhow::Result<Backend> {
         if let Some(daemon) = daemon(cli) {
-            return Ok(Backend {
-                api: Arc::new(daemon.clone()),
-                daemon: Some(daemon),
-            });
+            return Ok(Backend::through(daemon));
         }
         let config = config_for(cli)?;
         let mut services = wizfs_services::Services::new(zfs.clone())
             .with_policies(config.policies.clone())
             .with_guard_lifetime(config.recovery.guard_lifetime());
         let data_dir = data_dir_for(cli)?;
-        if data_dir.join("index").exists() {
+        if with_index && data_dir.join("index").exists() {
             match open_index_for_queries(&data_dir) {
                 Ok(store) => {
                     services =
@@ -132,6 +130,14 @@ impl Backend {
             api: Arc::new(services),
             daemon: None,
         })
+    }
+
+    /// The API of a daemon that answered.
+    pub fn through(daemon: Daemon) -> Backend {
+        Backend {
+            api: Arc::new(daemon.clone()),
+            daemon: Some(daemon),
+        }
     }
 
     /// The running daemon this backend talks to, if it does (for the streams the typed

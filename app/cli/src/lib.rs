@@ -255,10 +255,10 @@ pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<
         wizfs_recovery::Recovery::new(zfs.clone(), Arc::new(wizfs_recovery::system_clock));
     let zfs_handle = zfs.clone();
     let zfs = zfs.as_ref();
-    let backend = || Backend::new(cli, &zfs_handle);
+    let backend = |with_index| Backend::new(cli, &zfs_handle, with_index);
     match command {
         Command::Index(arguments) => match daemon(cli) {
-            Some(_) => search::index_through(&backend()?, arguments, json, out),
+            Some(daemon) => search::index_through(&Backend::through(daemon), arguments, json, out),
             None => search::index(
                 zfs_handle.clone(),
                 &data_dir_for(cli)?,
@@ -269,7 +269,7 @@ pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<
                 out,
             ),
         },
-        Command::Search(arguments) => search::search(&backend()?, arguments, json, out),
+        Command::Search(arguments) => search::search(&backend(true)?, arguments, json, out),
         Command::Policy(PolicyCommand::Check(arguments)) => {
             snapshots::check(cli, zfs_handle.as_ref(), arguments, json, out)
         }
@@ -277,16 +277,18 @@ pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<
         Command::Snapshot(SnapshotCommand::Run) => snapshots::run(cli, &zfs_handle, json, out),
         Command::Health(arguments) => health::run(cli, &zfs_handle, arguments, json, out),
         Command::Tasks { command } => tasks::run(cli, command.as_ref(), json, out),
-        Command::Ls(arguments) => recovery::ls(&backend()?, arguments, json, out),
+        Command::Ls(arguments) => recovery::ls(&backend(false)?, arguments, json, out),
         Command::Versions(arguments) if arguments.indexed => {
             search::indexed_versions(&recovery, &data_dir_for(cli)?, arguments, json, out)
         }
-        Command::Versions(arguments) => recovery::versions(&backend()?, arguments, json, out),
-        Command::Restore(arguments) => recovery::restore(&backend()?, arguments, json, out),
-        Command::Compare(arguments) => recovery::compare(&backend()?, arguments, out),
-        Command::Cat(arguments) => recovery::cat(&backend()?, &recovery, arguments, out),
+        Command::Versions(arguments) => recovery::versions(&backend(true)?, arguments, json, out),
+        Command::Restore(arguments) => recovery::restore(&backend(false)?, arguments, json, out),
+        Command::Compare(arguments) => recovery::compare(&backend(false)?, arguments, out),
+        Command::Cat(arguments) => recovery::cat(&backend(false)?, &recovery, arguments, out),
         Command::Discover { seconds } => discover(*seconds, cli.json, out),
-        Command::Download(arguments) => recovery::download(&backend()?, &recovery, arguments, out),
+        Command::Download(arguments) => {
+            recovery::download(&backend(false)?, &recovery, arguments, out)
+        }
         Command::Version => {
             let version = zfs.version().ok();
             let view = VersionView::new(wizfs_services::VERSION, version.as_ref());
@@ -305,7 +307,7 @@ pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<
             })
         }
         Command::Pool(PoolCommand::List) => {
-            let views = backend()?.run(|api| api.pools())?;
+            let views = backend(false)?.run(|api| api.pools())?;
             emit(out, json, &views, |out| {
                 writeln!(
                     out,
@@ -327,7 +329,7 @@ pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<
             })
         }
         Command::Dataset(DatasetCommand::List { root }) => {
-            let mut views = backend()?.run(|api| api.datasets())?;
+            let mut views = backend(false)?.run(|api| api.datasets())?;
             if let Some(root) = root {
                 views.retain(|view| {
                     DatasetName::new(&view.name)
@@ -359,7 +361,7 @@ pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<
                 dataset: dataset.to_string(),
                 recursive: *recursive,
             };
-            let views = backend()?.run(|api| api.snapshots(query))?;
+            let views = backend(false)?.run(|api| api.snapshots(query))?;
             emit(out, json, &views, |out| {
                 writeln!(
                     out,
@@ -398,7 +400,7 @@ pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<
                     .map(|(property, value)| (property.to_string(), value.clone()))
                     .collect(),
             };
-            backend()?
+            backend(true)?
                 .run(|api| api.create_snapshot(body))
                 .context("creating snapshots")?;
             let names: Vec<String> = snapshots.iter().map(ToString::to_string).collect();
@@ -427,7 +429,7 @@ pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<
                         .collect::<Vec<_>>()
                         .join(","),
                 };
-                let report = backend()?.run(|api| api.reclaimable(query))?;
+                let report = backend(false)?.run(|api| api.reclaimable(query))?;
                 return emit(out, json, &report, |out| {
                     for entry in &report {
                         writeln!(
@@ -446,7 +448,7 @@ pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<
                 recursive: *recursive,
                 defer: *defer,
             };
-            backend()?
+            backend(true)?
                 .run(|api| api.destroy_snapshots(body))
                 .context("destroying snapshots")?;
             let names: Vec<String> = snapshots.iter().map(ToString::to_string).collect();
@@ -458,7 +460,7 @@ pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<
             })
         }
         Command::Hold(HoldCommand::Add(arguments)) => {
-            backend()?
+            backend(false)?
                 .run(|api| api.hold(hold_body(arguments)))
                 .context("placing the hold")?;
             emit(out, json, &arguments.snapshot.to_string(), |out| {
@@ -470,7 +472,7 @@ pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<
             })
         }
         Command::Hold(HoldCommand::Release(arguments)) => {
-            backend()?
+            backend(false)?
                 .run(|api| api.release(hold_body(arguments)))
                 .context("releasing the hold")?;
             emit(out, json, &arguments.snapshot.to_string(), |out| {
@@ -485,7 +487,7 @@ pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<
             let query = SnapshotQuery {
                 snapshot: snapshot.to_string(),
             };
-            let views = backend()?
+            let views = backend(false)?
                 .run(|api| api.holds(query))
                 .with_context(|| format!("listing holds of {snapshot}"))?;
             emit(out, json, &views, |out| {
@@ -500,7 +502,7 @@ pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<
                 snapshot: snapshot.to_string(),
                 bookmark: bookmark.to_string(),
             };
-            backend()?
+            backend(false)?
                 .run(|api| api.create_bookmark(body))
                 .context("creating the bookmark")?;
             emit(out, json, &bookmark.to_string(), |out| {
@@ -512,7 +514,7 @@ pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<
                 dataset: dataset.to_string(),
                 recursive: false,
             };
-            let views = backend()?
+            let views = backend(false)?
                 .run(|api| api.bookmarks(query))
                 .with_context(|| format!("listing bookmarks of {dataset}"))?;
             emit(out, json, &views, |out| {
@@ -526,7 +528,7 @@ pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<
             let body = DestroyBookmarkBody {
                 bookmark: bookmark.to_string(),
             };
-            backend()?
+            backend(false)?
                 .run(|api| api.destroy_bookmark(body))
                 .context("destroying the bookmark")?;
             emit(out, json, &bookmark.to_string(), |out| {
@@ -538,7 +540,7 @@ pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<
                 from: from.to_string(),
                 to: to.as_ref().map(ToString::to_string),
             };
-            let views = backend()?
+            let views = backend(false)?
                 .run(|api| api.diff(query))
                 .with_context(|| format!("comparing {from}"))?;
             emit(out, json, &views, |out| {

@@ -220,7 +220,7 @@ pub fn prune(
 ) -> anyhow::Result<()> {
     let policies = policies_for(cli, None)?;
     require_policy(&policies, arguments.policy.as_ref())?;
-    let backend = Backend::new(cli, zfs)?;
+    let backend = Backend::new(cli, zfs, true)?;
     let policy = arguments.policy.as_ref().map(ToString::to_string);
     if arguments.dry_run {
         let query = PlanQuery {
@@ -249,7 +249,7 @@ pub fn run(
     require_policy(&policies, None)?;
     // The daemon remembers its runs (and indexes what they made): it runs them when it is
     // up; else the services run them here, indexing what they made when the index exists.
-    let view = Backend::new(cli, zfs)?.run(|api| api.policies_run())?;
+    let view = Backend::new(cli, zfs, true)?.run(|api| api.policies_run())?;
     emit(out, json, &view, |out| print_run(out, &view))?;
     if view.policies.iter().any(|run| !run.errors.is_empty()) || !view.errors.is_empty() {
         return Err(anyhow::anyhow!("the run did not complete"))
