@@ -75,8 +75,8 @@ fn path(text: Option<&str>, hexadecimal: Option<&str>) -> Result<RelativePath, S
 }
 
 /// The unique versions of a regular file as the index knows them — no snapshot mounted —
-/// when the index is current for its dataset: every snapshot ZFS lists now is indexed (by
-/// guid), and the path is a regular file in every indexed version and live (directories and
+/// when the index is current for its dataset: the snapshots ZFS lists now are exactly the
+/// indexed ones (by guid), and the path is a regular file in every indexed version and live (directories and
 /// symlinks, whose versions the index keeps with less detail, are looked at in the
 /// snapshots). The live file is looked at now, not as the last reconciliation saw it. The
 /// same folding as the walk ([`wizfs_core::versions::unique_versions`]) over the same
@@ -92,30 +92,27 @@ fn indexed_versions(
     use wizfs_core::versions::{Observation, VersionSource, unique_versions};
     let indexing = |error: wizfs_index::IndexError| ServiceError::Internal(error.to_string());
     let store = indexer.store();
-    let Some(guid) = zfs
-        .list_datasets(Some(dataset))?
-        .first()
-        .map(|found| found.guid)
-    else {
+    let snapshots = zfs.list_snapshots(dataset, Scope::Dataset)?;
+    // The indexed dataset of that name whose snapshots are exactly ZFS's, by guid (a dataset
+    // destroyed and made again under the name has other guids: not current).
+    let mut current = None;
+    for known in store.datasets().map_err(indexing)? {
+        if known.name != dataset.as_str() {
+            continue;
+        }
+        let indexed = store.indexed_snapshots(known.guid).map_err(indexing)?;
+        if snapshots.len() == indexed.len()
+            && snapshots
+                .iter()
+                .all(|snapshot| indexed.iter().any(|seen| seen.guid == snapshot.guid))
+        {
+            current = Some(known.guid);
+            break;
+        }
+    }
+    let Some(guid) = current else {
         return Ok(None);
     };
-    if !store
-        .datasets()
-        .map_err(indexing)?
-        .iter()
-        .any(|known| known.guid == guid)
-    {
-        return Ok(None);
-    }
-    let indexed = store.indexed_snapshots(guid).map_err(indexing)?;
-    let snapshots = zfs.list_snapshots(dataset, Scope::Dataset)?;
-    let current = snapshots.len() == indexed.len()
-        && snapshots
-            .iter()
-            .all(|snapshot| indexed.iter().any(|known| known.guid == snapshot.guid));
-    if !current {
-        return Ok(None);
-    }
     let versions = store.versions_of(guid, path).map_err(indexing)?;
     let live = recovery.stat(dataset, None, path)?;
     if versions
