@@ -128,31 +128,13 @@ impl Daemon {
                 format!("asking the daemon at {}: {error}", self.socket.display()),
             )
         };
-        let stream = tokio::net::UnixStream::connect(&self.socket)
+        let (response, connection) = send(&self.socket, Method::GET, &path, Bytes::new())
             .await
-            .map_err(|error| unavailable(&error))?;
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|error| unavailable(&error))?;
-        let connection = tokio::spawn(connection);
-        let request = Request::builder()
-            .method(Method::GET)
-            .uri(path)
-            .header(header::HOST, "wizfsd")
-            .body(Full::new(Bytes::new()))
-            .map_err(|error| unavailable(&error))?;
-        let response = sender
-            .send_request(request)
-            .await
-            .map_err(|error| unavailable(&error))?;
+            .map_err(|error| unavailable(&*error))?;
         let status = response.status();
         let mut body = response.into_body();
         if !status.is_success() {
-            let answer = Limited::new(body, MAXIMUM_ANSWER_BYTES)
-                .collect()
-                .await
-                .map(|collected| collected.to_bytes())
-                .unwrap_or_default();
+            let answer = collect(body).await.unwrap_or_default();
             let message = serde_json::from_slice::<ErrorBody>(&answer)
                 .map(|body| body.error)
                 .unwrap_or_else(|_| String::from_utf8_lossy(&answer).into_owned());
@@ -179,7 +161,6 @@ impl Daemon {
                 written += u64::try_from(data.len()).unwrap_or(u64::MAX);
             }
         }
-        drop(sender);
         let _ = connection.await;
         Ok(written)
     }
@@ -204,17 +185,28 @@ fn decode<T: DeserializeOwned>(answer: &[u8]) -> Result<T, Failure> {
     })
 }
 
-/// One request and its answer over a fresh connection.
-async fn exchange(
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A request sent over a fresh connection: the answer's head and streaming body, and the
+/// connection's task (to await once the body is read).
+async fn send(
     socket: &Path,
     method: Method,
     path_and_query: &str,
     body: Bytes,
-) -> Result<(hyper::StatusCode, Bytes), Box<dyn std::error::Error + Send + Sync>> {
+) -> Result<
+    (
+        hyper::Response<hyper::body::Incoming>,
+        tokio::task::JoinHandle<()>,
+    ),
+    BoxError,
+> {
     let stream = tokio::net::UnixStream::connect(socket).await?;
     let (mut sender, connection) =
         hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-    let connection = tokio::spawn(connection);
+    let connection = tokio::spawn(async move {
+        let _ = connection.await;
+    });
     let request = Request::builder()
         .method(method)
         .uri(path_and_query)
@@ -222,12 +214,27 @@ async fn exchange(
         .header(header::CONTENT_TYPE, "application/json")
         .body(Full::new(body))?;
     let response = sender.send_request(request).await?;
-    let status = response.status();
-    let answer = Limited::new(response.into_body(), MAXIMUM_ANSWER_BYTES)
+    Ok((response, connection))
+}
+
+/// A body read whole (at most [`MAXIMUM_ANSWER_BYTES`]).
+async fn collect(body: hyper::body::Incoming) -> Result<Bytes, BoxError> {
+    Ok(Limited::new(body, MAXIMUM_ANSWER_BYTES)
         .collect()
         .await?
-        .to_bytes();
-    drop(sender);
+        .to_bytes())
+}
+
+/// One request and its whole answer over a fresh connection.
+async fn exchange(
+    socket: &Path,
+    method: Method,
+    path_and_query: &str,
+    body: Bytes,
+) -> Result<(hyper::StatusCode, Bytes), BoxError> {
+    let (response, connection) = send(socket, method, path_and_query, body).await?;
+    let status = response.status();
+    let answer = collect(response.into_body()).await?;
     let _ = connection.await;
     Ok((status, answer))
 }
