@@ -196,7 +196,7 @@ pub fn locate_in(datasets: &[DatasetView], absolute: &Path) -> anyhow::Result<Lo
         .iter()
         .filter(|dataset| dataset.mounted)
         .filter_map(|dataset| Some((dataset, Path::new(dataset.mountpoint.as_deref()?))));
-    let Some((dataset, mountpoint, path)) = wizfs_core::paths::locate_in_mounts(mounted, absolute)
+    let Some((dataset, mountpoint, path)) = wizfs_recovery::locate_in_mounts(mounted, absolute)
     else {
         bail!("{} is in no mounted ZFS dataset", absolute.display());
     };

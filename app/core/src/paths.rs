@@ -207,48 +207,8 @@ impl fmt::Display for RelativePath {
     }
 }
 
-/// Where an absolute path lies among mounts: of `mounts` (something and its mountpoint), the
-/// one with the longest mountpoint above `absolute` (component-wise: `/tank/a` is not above
-/// `/tank/ab`), and the path below that mountpoint. `None` when no mountpoint is above it.
-pub fn locate_in_mounts<'a, T>(
-    mounts: impl IntoIterator<Item = (T, &'a std::path::Path)>,
-    absolute: &std::path::Path,
-) -> Option<(T, &'a std::path::Path, Result<RelativePath, PathError>)> {
-    use std::os::unix::ffi::OsStrExt;
-    let (found, mountpoint) = mounts
-        .into_iter()
-        .filter(|(_, mountpoint)| mountpoint.is_absolute() && absolute.starts_with(mountpoint))
-        .max_by_key(|(_, mountpoint)| mountpoint.components().count())?;
-    let below = absolute
-        .strip_prefix(mountpoint)
-        .unwrap_or(std::path::Path::new(""));
-    Some((
-        found,
-        mountpoint,
-        RelativePath::new(below.as_os_str().as_bytes()),
-    ))
-}
-
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn the_longest_mountpoint_above_a_path_holds_it() {
-        use std::path::Path;
-        let mounts = [
-            ("tank", Path::new("/tank")),
-            ("tank/a", Path::new("/tank/a")),
-            ("relative", Path::new("tank/ab")),
-        ];
-        let (found, mountpoint, below) =
-            super::locate_in_mounts(mounts, Path::new("/tank/a/docs/x.txt")).unwrap();
-        assert_eq!((found, mountpoint), ("tank/a", Path::new("/tank/a")));
-        assert_eq!(below.unwrap().as_bytes(), b"docs/x.txt");
-        let (found, _, below) = super::locate_in_mounts(mounts, Path::new("/tank/ab/y")).unwrap();
-        assert_eq!((found, below.unwrap().as_bytes()), ("tank", &b"ab/y"[..]));
-        let (_, _, root) = super::locate_in_mounts(mounts, Path::new("/tank/a")).unwrap();
-        assert!(root.unwrap().is_root());
-        assert!(super::locate_in_mounts(mounts, Path::new("/elsewhere")).is_none());
-    }
 
     use super::*;
 

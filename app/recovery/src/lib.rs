@@ -118,9 +118,7 @@ impl Recovery {
             .iter()
             .filter(|dataset| dataset.mounted)
             .filter_map(|dataset| Some((&dataset.name, dataset.mountpoint.as_deref()?)));
-        let Some((dataset, mountpoint, path)) =
-            wizfs_core::paths::locate_in_mounts(mounted, absolute)
-        else {
+        let Some((dataset, mountpoint, path)) = locate_in_mounts(mounted, absolute) else {
             return Err(RecoveryError::NotInAnyDataset(absolute.to_owned()));
         };
         Ok(Location {
@@ -459,6 +457,32 @@ impl Recovery {
     ) -> RecoveryResult<Vec<u8>> {
         self.with_root(dataset, snapshot, |root| Ok(root.read_prefix(path, limit)?))
     }
+}
+
+/// Where an absolute path lies among mounts: of `mounts` (something and its mountpoint), the
+/// one with the longest mountpoint above `absolute` (component-wise: `/tank/a` is not above
+/// `/tank/ab`), and the path below that mountpoint. `None` when no mountpoint is above it.
+pub fn locate_in_mounts<'a, T>(
+    mounts: impl IntoIterator<Item = (T, &'a std::path::Path)>,
+    absolute: &std::path::Path,
+) -> Option<(
+    T,
+    &'a std::path::Path,
+    Result<RelativePath, wizfs_core::paths::PathError>,
+)> {
+    use std::os::unix::ffi::OsStrExt;
+    let (found, mountpoint) = mounts
+        .into_iter()
+        .filter(|(_, mountpoint)| mountpoint.is_absolute() && absolute.starts_with(mountpoint))
+        .max_by_key(|(_, mountpoint)| mountpoint.components().count())?;
+    let below = absolute
+        .strip_prefix(mountpoint)
+        .unwrap_or(std::path::Path::new(""));
+    Some((
+        found,
+        mountpoint,
+        RelativePath::new(below.as_os_str().as_bytes()),
+    ))
 }
 
 /// Refuses a restore whose live destination lies behind a symbolic link — a directory of

@@ -417,3 +417,21 @@ fn in_place_and_next_to_it_are_refused_with_the_copy_that_works_instead() {
         1
     );
 }
+#[test]
+fn the_longest_mountpoint_above_a_path_holds_it() {
+    use std::path::Path;
+    let mounts = [
+        ("tank", Path::new("/tank")),
+        ("tank/a", Path::new("/tank/a")),
+        ("relative", Path::new("tank/ab")),
+    ];
+    let (found, mountpoint, below) =
+        crate::locate_in_mounts(mounts, Path::new("/tank/a/docs/x.txt")).unwrap();
+    assert_eq!((found, mountpoint), ("tank/a", Path::new("/tank/a")));
+    assert_eq!(below.unwrap().as_bytes(), b"docs/x.txt");
+    let (found, _, below) = crate::locate_in_mounts(mounts, Path::new("/tank/ab/y")).unwrap();
+    assert_eq!((found, below.unwrap().as_bytes()), ("tank", &b"ab/y"[..]));
+    let (_, _, root) = crate::locate_in_mounts(mounts, Path::new("/tank/a")).unwrap();
+    assert!(root.unwrap().is_root());
+    assert!(crate::locate_in_mounts(mounts, Path::new("/elsewhere")).is_none());
+}
