@@ -62,7 +62,9 @@ pub use csrf::{CsrfRejection, RequestFacts};
 pub use hosts::{AllowedHosts, Host, HostRefusal};
 pub use rate_limit::{ClientKey, Decision, LimitPolicy, LoginLimiter};
 pub use redirect::safe_next;
-pub use sessions::{NewSession, SessionInfo, SessionPolicy, Sessions};
+pub use sessions::{
+    NewSession, SessionInfo, SessionOrigin, SessionPolicy, SessionSummary, Sessions,
+};
 pub use token::RandomnessError;
 
 /// Seconds since the Unix epoch at `time`, the unit of every `now` in this crate; times

@@ -13,6 +13,11 @@
 //! absolute lifetime, when it is revoked (logout, or every session at a password change),
 //! or when the number of sessions reaches the cap and it is the one idle the longest.
 //! Sessions do not survive a restart of the daemon, which simply means logging in again.
+//!
+//! The account page lists the live sessions ([`Sessions::list`]) under an id that is not the
+//! token (the first 8 bytes of its digest, in hex), with where each came from (the client's
+//! address and browser as it announced itself, for a person to recognise, never trusted),
+//! and ends any of them by that id ([`Sessions::revoke_id`]).
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -99,12 +104,61 @@ fn digest(token: &str) -> TokenDigest {
     Sha256::digest(token.as_bytes()).into()
 }
 
+/// The id a session is listed under: the first 8 bytes of its digest, in hex.
+fn id_of_digest(digest: &TokenDigest) -> String {
+    digest[..8]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// Where a session was opened from, as the client announced itself: for a person to tell
+/// their sessions apart, never for a decision.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionOrigin {
+    /// The client's address.
+    pub address: String,
+    /// Its `User-Agent`, printable characters only, at most [`MAX_AGENT_CHARS`].
+    pub agent: String,
+}
+
+/// The longest `User-Agent` kept with a session.
+pub const MAX_AGENT_CHARS: usize = 160;
+
+impl SessionOrigin {
+    /// `address` and `agent` as given by a request, the agent cut to printable characters
+    /// and [`MAX_AGENT_CHARS`].
+    pub fn new(address: impl Into<String>, agent: &str) -> Self {
+        Self {
+            address: address.into(),
+            agent: agent
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(MAX_AGENT_CHARS)
+                .collect(),
+        }
+    }
+}
+
+/// A live session as the account page lists it: no token, only its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionSummary {
+    /// The session's id: 16 hex digits of its token's digest (not usable as a cookie).
+    pub id: String,
+    pub user: String,
+    pub created: u64,
+    pub last_used: u64,
+    pub expires: u64,
+    pub origin: SessionOrigin,
+}
+
 #[derive(Clone)]
 struct Entry {
     user: String,
     csrf_token: String,
     created: u64,
     last_used: u64,
+    origin: SessionOrigin,
 }
 
 impl Entry {
@@ -169,6 +223,16 @@ impl Sessions {
     /// Creates a session for `user` (who has just proved who they are), ending the session
     /// idle the longest if the cap is reached.
     pub fn create(&self, user: &str, now: u64) -> Result<NewSession, RandomnessError> {
+        self.create_from(user, now, SessionOrigin::default())
+    }
+
+    /// [`Sessions::create`], remembering where the session was opened from.
+    pub fn create_from(
+        &self,
+        user: &str,
+        now: u64,
+        origin: SessionOrigin,
+    ) -> Result<NewSession, RandomnessError> {
         let token = generate_token()?;
         let csrf_token = generate_token()?;
         let entry = Entry {
@@ -176,6 +240,7 @@ impl Sessions {
             csrf_token: csrf_token.clone(),
             created: now,
             last_used: now,
+            origin,
         };
         let expires = entry.expires(&self.policy);
         let mut entries = self.lock();
@@ -238,6 +303,39 @@ impl Sessions {
         let before = entries.len();
         entries.retain(|key, _| Some(*key) == keep);
         before - entries.len()
+    }
+
+    /// The live sessions at `now`, the most recently used first.
+    pub fn list(&self, now: u64) -> Vec<SessionSummary> {
+        let mut entries = self.lock();
+        self.purge(&mut entries, now);
+        let mut list: Vec<SessionSummary> = entries
+            .iter()
+            .map(|(key, entry)| SessionSummary {
+                id: id_of_digest(key),
+                user: entry.user.clone(),
+                created: entry.created,
+                last_used: entry.last_used,
+                expires: entry.expires(&self.policy),
+                origin: entry.origin.clone(),
+            })
+            .collect();
+        list.sort_by(|a, b| (b.last_used, b.created, &b.id).cmp(&(a.last_used, a.created, &a.id)));
+        list
+    }
+
+    /// The id [`Sessions::list`] shows for the session named by `token` (whether or not it
+    /// is live).
+    pub fn id_of(&self, token: &str) -> Option<String> {
+        is_well_formed(token).then(|| id_of_digest(&digest(token)))
+    }
+
+    /// Ends the session listed under `id`. Returns whether one was.
+    pub fn revoke_id(&self, id: &str) -> bool {
+        let mut entries = self.lock();
+        let before = entries.len();
+        entries.retain(|key, _| id_of_digest(key) != id);
+        before != entries.len()
     }
 
     /// How many sessions are live at `now`.
@@ -381,6 +479,56 @@ mod tests {
                 "{why}"
             );
         }
+    }
+
+    #[test]
+    fn listed_by_id_newest_use_first_and_revoked_by_id() {
+        let sessions = Sessions::default();
+        let phone = sessions
+            .create_from(
+                "admin",
+                T0,
+                SessionOrigin::new("192.0.2.7", "Phone\u{7}Browser\r\n"),
+            )
+            .expect("create");
+        let desktop = sessions.create("admin", T0 + 10).expect("create");
+        sessions.validate(&phone.token, T0 + 20).expect("live");
+        let list = sessions.list(T0 + 30);
+        assert_eq!(list.len(), 2);
+        let phone_id = sessions.id_of(&phone.token).expect("id");
+        let desktop_id = sessions.id_of(&desktop.token).expect("id");
+        assert_eq!(
+            list.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+            [phone_id.as_str(), desktop_id.as_str()],
+            "the most recently used first"
+        );
+        assert_eq!(phone_id.len(), 16);
+        assert!(!phone.token.contains(&phone_id) && !phone.csrf_token.contains(&phone_id));
+        assert_eq!(list[0].origin.address, "192.0.2.7");
+        assert_eq!(
+            list[0].origin.agent, "PhoneBrowser",
+            "control characters dropped"
+        );
+        assert_eq!((list[0].created, list[0].last_used), (T0, T0 + 20));
+        assert_eq!(list[0].expires, T0 + 20 + 12 * HOUR);
+        assert_eq!(sessions.id_of("garbage"), None);
+
+        assert!(!sessions.revoke_id("0000000000000000"));
+        assert!(sessions.revoke_id(&phone_id));
+        assert!(!sessions.revoke_id(&phone_id), "gone already");
+        assert_eq!(sessions.validate(&phone.token, T0 + 40), None);
+        assert!(sessions.validate(&desktop.token, T0 + 40).is_some());
+        assert_eq!(sessions.list(T0 + 40).len(), 1);
+        assert!(
+            sessions.list(T0 + 50 + 12 * HOUR).is_empty(),
+            "expired ones are not listed"
+        );
+    }
+
+    #[test]
+    fn a_long_agent_is_cut() {
+        let origin = SessionOrigin::new("::1", &"x".repeat(1000));
+        assert_eq!(origin.agent.chars().count(), MAX_AGENT_CHARS);
     }
 
     #[test]

@@ -313,3 +313,40 @@ pub async fn reindex() -> Result<(), ServerFnError> {
         .map_err(failed)?;
     Ok(())
 }
+
+/// A signed-in session as the account page lists it (no token: its id).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionRow {
+    /// 16 hex digits naming the session (`POST /account/sessions/end` takes it).
+    pub id: String,
+    /// The session of this request.
+    pub current: bool,
+    /// Seconds since the Unix epoch.
+    pub created: u64,
+    pub last_used: u64,
+    pub expires: u64,
+    /// Where it was opened from, as the client said.
+    pub address: String,
+    pub agent: String,
+}
+
+/// The account page's data: the live sessions, the current one first, and the server's
+/// clock (ages are reckoned from it, the same on the server and in the browser).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountView {
+    pub sessions: Vec<SessionRow>,
+    pub now: u64,
+}
+
+#[server(prefix = "/fn", endpoint = "account")]
+pub async fn account() -> Result<AccountView, ServerFnError> {
+    let account = crate::backend::account()?;
+    let parts = use_context::<axum::http::request::Parts>()
+        .ok_or_else(|| ServerFnError::new("the request is not available"))?;
+    let mut sessions = account.sessions(&parts.headers);
+    sessions.sort_by_key(|session| !session.current);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs());
+    Ok(AccountView { sessions, now })
+}

@@ -53,6 +53,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/duplicates") view=pages::later::DuplicatesPage/>
                 <Route path=path!("/login") view=pages::auth::LoginPage/>
                 <Route path=path!("/setup") view=pages::auth::SetupPage/>
+                <Route path=path!("/logout") view=pages::auth::LogoutPage/>
+                <Route path=path!("/account") view=pages::account::AccountPage/>
             </Routes>
         </Router>
     }

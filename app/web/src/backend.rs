@@ -10,6 +10,19 @@ use leptos::prelude::*;
 use serde::de::DeserializeOwned;
 use wizfs_api::{Api, ErrorKind, Failure};
 
+/// The sign-in layer's view of the administrator's account (provided by the daemon, which
+/// owns sessions and the credential file: they are HTTP matters, not services).
+pub trait Account: Send + Sync {
+    /// The live sessions, the one the request `headers` carry marked current.
+    fn sessions(&self, headers: &axum::http::HeaderMap) -> Vec<crate::api::SessionRow>;
+}
+
+/// The account of this request (provided by the daemon).
+pub fn account() -> Result<Arc<dyn Account>, ServerFnError> {
+    use_context::<Arc<dyn Account>>()
+        .ok_or_else(|| ServerFnError::new("the account is not available"))
+}
+
 /// The services of this request (provided by the daemon).
 pub fn api() -> Result<Arc<dyn Api>, ServerFnError> {
     use_context::<Arc<dyn Api>>()

@@ -11,6 +11,41 @@ pub fn count(number: impl Into<u64>, singular: &str, plural: &str) -> String {
     format!("{number} {}", if number == 1 { singular } else { plural })
 }
 
+/// How long ago `then` was at `now` (seconds since the Unix epoch), as people say it:
+/// `just now`, `5 minutes ago`, `1 hour ago`, `3 days ago`; a time ahead is `in 2 hours`.
+pub fn age(then: i64, now: i64) -> String {
+    let (seconds, ahead) = if then > now {
+        (then.saturating_sub(now), true)
+    } else {
+        (now.saturating_sub(then), false)
+    };
+    if seconds < 60 {
+        return "just now".to_owned();
+    }
+    let (number, singular, plural) = match seconds {
+        60..3_600 => (seconds / 60, "minute", "minutes"),
+        3_600..86_400 => (seconds / 3_600, "hour", "hours"),
+        86_400..2_678_400 => (seconds / 86_400, "day", "days"),
+        2_678_400..31_536_000 => (seconds / 2_592_000, "month", "months"),
+        _ => (seconds / 31_536_000, "year", "years"),
+    };
+    let amount = count(number.unsigned_abs(), singular, plural);
+    if ahead {
+        format!("in {amount}")
+    } else {
+        format!("{amount} ago")
+    }
+}
+
+/// A moment as a short UTC date and time: `2026-12-07 12:40 UTC`.
+pub fn utc_minute(seconds: i64) -> String {
+    let civil = wizfs_core::Timestamp::from(seconds).to_civil_utc();
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+        civil.year, civil.month, civil.day, civil.hour, civil.minute
+    )
+}
+
 /// `1536` → `1.5 KiB`.
 pub fn bytes(value: u64) -> String {
     const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
@@ -343,6 +378,29 @@ pub fn polyline(values: &[(i64, f64)], width: f64, height: f64) -> (String, Opti
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn ages_as_people_say_them() {
+        let now = 1_800_000_000;
+        for (then, said) in [
+            (now, "just now"),
+            (now - 59, "just now"),
+            (now - 60, "1 minute ago"),
+            (now - 3_599, "59 minutes ago"),
+            (now - 3_600, "1 hour ago"),
+            (now - 3 * 3_600 - 5, "3 hours ago"),
+            (now - 86_400, "1 day ago"),
+            (now - 30 * 86_400, "30 days ago"),
+            (now - 62 * 86_400, "2 months ago"),
+            (now - 400 * 86_400, "1 year ago"),
+            (now + 2 * 3_600, "in 2 hours"),
+            (now + 30, "just now"),
+            (i64::MIN, "292471208677 years ago"),
+        ] {
+            assert_eq!(super::age(then, now), said, "{then}");
+        }
+        assert_eq!(super::utc_minute(1_796_647_200), "2026-12-07 12:40 UTC");
+    }
+
     #[test]
     fn counts_agree_with_their_nouns() {
         assert_eq!(super::count(1u64, "file", "files"), "1 file");

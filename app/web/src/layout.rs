@@ -39,6 +39,7 @@ pub fn Layout(title: &'static str, children: Children) -> impl IntoView {
         <header class="top">
             <a class="brand" href="/">"WiZFS"</a>
             <nav>{nav}</nav>
+            <a class="account" href="/account" aria-current=(here == "/account").then_some("page")>"Account"</a>
             <form class="logout" method="post" action="/logout">
                 <button type="submit">"Sign out"</button>
             </form>

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use wizfs_api::health::Alert;
 
+pub mod account;
 pub mod auth;
 pub mod browse;
 pub mod dashboard;

@@ -1,14 +1,18 @@
 //! The console's front door, in front of every route: sessions from the cookie, the CSRF
-//! check on every state-changing request, and the three public form endpoints — first-boot
-//! setup of the admin password, sign-in (rate-limited per client) and sign-out. The rules
+//! check on every state-changing request, the three public form endpoints — first-boot
+//! setup of the admin password, sign-in (rate-limited per client) and sign-out — and the
+//! account's (changing the password, ending sessions; the console's `/account` page lists
+//! them through [`Auth`]'s [`wizfs_web::backend::Account`]). The rules
 //! themselves (argon2id, session lifetimes, origin checks, limits) are `wizfs-auth`'s; this
 //! module only applies them to HTTP.
 //!
 //! First of all, a request must name one of the console's own hosts (against DNS rebinding:
 //! `crate::security::HostCheck`). Public without a session: [`PUBLIC_PATHS`] and the files of
 //! the browser bundle under `/pkg/` ([`crate::security::is_bundle_path`], decided on the
-//! path as sent, so no encoded `..` passes). Anything else gets a redirect to `/login` (pages) or `401` (API,
-//! server functions, events). Password checks are counted by the limiter before they run and
+//! path as sent, so no encoded `..` passes). Anything else gets a redirect to `/login`
+//! (pages) or `401` (API, server functions, events). The public pages send a person where
+//! they belong: `/setup` once a password is set to sign-in (or home, signed in), `/login` on
+//! first boot to setup and, signed in, on to its `next`. Password checks are counted by the limiter before they run and
 //! at most [`MAX_PASSWORD_CHECKS`] run at a time (a few requests wait briefly for a turn).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -25,8 +29,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use wizfs_auth::safe_next;
 use wizfs_auth::{
-    CredentialState, CredentialStore, Decision, LoginLimiter, RequestFacts, SessionInfo, Sessions,
+    CredentialState, CredentialStore, Decision, LoginLimiter, RequestFacts, SessionInfo,
+    SessionOrigin, Sessions,
 };
+use wizfs_web::pages::account::AccountCode;
 use wizfs_web::pages::auth::SignInError;
 
 /// Routes that answer without a session (besides the bundle's files,
@@ -71,6 +77,8 @@ pub struct Auth {
 pub struct SignedIn {
     pub user: String,
     pub csrf_token: String,
+    /// The session's id as the account page lists it.
+    pub session_id: String,
 }
 
 fn now() -> u64 {
@@ -116,6 +124,14 @@ impl Auth {
         matches!(self.credentials.state(), Ok(CredentialState::Unset))
     }
 
+    fn signed_in(&self, token: &str, info: SessionInfo) -> SignedIn {
+        SignedIn {
+            user: info.user,
+            csrf_token: info.csrf_token,
+            session_id: self.sessions.id_of(token).unwrap_or_default(),
+        }
+    }
+
     fn session(&self, headers: &HeaderMap) -> Option<(String, SessionInfo)> {
         let token = headers
             .get_all(header::COOKIE)
@@ -127,12 +143,12 @@ impl Auth {
         Some((token, info))
     }
 
-    /// A new session for `user`: the `Set-Cookie` value.
-    fn open_session(&self, user: &str) -> Result<HeaderValue, String> {
+    /// A new session for `user`, opened from `origin`: the `Set-Cookie` value.
+    fn open_session(&self, user: &str, origin: SessionOrigin) -> Result<HeaderValue, String> {
         let internal = |error: &dyn std::fmt::Display| format!("cannot open a session: {error}");
         let session = self
             .sessions
-            .create(user, now())
+            .create_from(user, now(), origin)
             .map_err(|error| internal(&error))?;
         let cookie = wizfs_auth::session_cookie(&session.token, self.secure)
             .map_err(|error| internal(&error))?;
@@ -198,21 +214,23 @@ pub async fn guard(State(auth): State<Arc<Auth>>, mut request: Request, next: Ne
     }
     let path = request.uri().path().to_owned();
     if is_public(&path) {
+        if is_page(request.method(), &path)
+            && let Some(elsewhere) =
+                public_page_elsewhere(&auth, &path, &request, session.is_some())
+        {
+            return Redirect::to(&elsewhere).into_response();
+        }
         // Public pages may still tell a signed-in user more (`/healthz`).
-        if let Some((_, info)) = session {
-            request.extensions_mut().insert(SignedIn {
-                user: info.user,
-                csrf_token: info.csrf_token,
-            });
+        if let Some((token, info)) = session {
+            let signed_in = auth.signed_in(&token, info);
+            request.extensions_mut().insert(signed_in);
         }
         return next.run(request).await;
     }
     match session {
-        Some((_, info)) => {
-            request.extensions_mut().insert(SignedIn {
-                user: info.user,
-                csrf_token: info.csrf_token,
-            });
+        Some((token, info)) => {
+            let signed_in = auth.signed_in(&token, info);
+            request.extensions_mut().insert(signed_in);
             next.run(request).await
         }
         None if is_page(request.method(), &path) => {
@@ -234,6 +252,31 @@ pub async fn guard(State(auth): State<Arc<Auth>>, mut request: Request, next: Ne
             unauthorized("no admin password is set yet: open the console to set it")
         }
         None => unauthorized("sign in first (POST /login)"),
+    }
+}
+
+/// Where a public page sends a person instead of showing itself: setup once the password is
+/// set (to sign-in, or home when signed in), sign-in on first boot (to setup) or when already
+/// signed in (on to its `next`).
+fn public_page_elsewhere(
+    auth: &Auth,
+    path: &str,
+    request: &Request,
+    signed_in: bool,
+) -> Option<String> {
+    match path {
+        "/setup" if !auth.first_boot() => Some(if signed_in { "/" } else { "/login" }.to_owned()),
+        "/login" if auth.first_boot() => Some("/setup".to_owned()),
+        "/logout" if !signed_in => Some("/login".to_owned()),
+        "/login" if signed_in => {
+            let next = request.uri().query().and_then(|query| {
+                serde_html_form::from_str::<std::collections::HashMap<String, String>>(query)
+                    .ok()?
+                    .remove("next")
+            });
+            Some(safe_next(next.as_deref()).to_owned())
+        }
+        _ => None,
     }
 }
 
@@ -321,9 +364,18 @@ fn client_ip(request_info: Option<&ConnectInfo<SocketAddr>>) -> IpAddr {
     request_info.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip())
 }
 
+/// Where a request comes from, for the account page's list of sessions.
+fn origin_of(ip: IpAddr, headers: &HeaderMap) -> SessionOrigin {
+    SessionOrigin::new(
+        ip.to_string(),
+        header_text(headers, "user-agent").unwrap_or_default(),
+    )
+}
+
 async fn login(
     State(auth): State<Arc<Auth>>,
     connection: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
     let ip = client_ip(connection.as_ref().map(|extension| &extension.0));
@@ -372,7 +424,7 @@ async fn login(
         .lock()
         .unwrap_or_else(|poison| poison.into_inner())
         .attempt_succeeded(ip, now());
-    match auth.open_session(&user) {
+    match auth.open_session(&user, origin_of(ip, &headers)) {
         Ok(cookie) => {
             tracing::info!(%ip, %user, "signed in");
             signed_in(cookie, safe_next(form.next.as_deref()))
@@ -383,11 +435,20 @@ async fn login(
 
 #[derive(Debug, Deserialize)]
 pub struct SetupForm {
+    /// The user name field shown for password managers (always the administrator).
+    #[serde(default)]
+    pub user: Option<String>,
     pub password: String,
     pub confirm: String,
 }
 
-async fn setup(State(auth): State<Arc<Auth>>, Form(form): Form<SetupForm>) -> Response {
+async fn setup(
+    State(auth): State<Arc<Auth>>,
+    connection: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    Form(form): Form<SetupForm>,
+) -> Response {
+    let ip = client_ip(connection.as_ref().map(|extension| &extension.0));
     if !auth.first_boot() {
         return back_with_error("/login", SignInError::AlreadySet, None);
     }
@@ -407,7 +468,7 @@ async fn setup(State(auth): State<Arc<Auth>>, Form(form): Form<SetupForm>) -> Re
     match stored {
         Ok(Ok(())) => {
             tracing::info!("admin password set (first-boot setup)");
-            match auth.open_session(wizfs_auth::ADMIN_USER) {
+            match auth.open_session(wizfs_auth::ADMIN_USER, origin_of(ip, &headers)) {
                 Ok(cookie) => signed_in(cookie, "/"),
                 Err(message) => (StatusCode::INTERNAL_SERVER_ERROR, message).into_response(),
             }
@@ -446,6 +507,150 @@ async fn logout(State(auth): State<Arc<Auth>>, headers: HeaderMap) -> Response {
     response
 }
 
+/// Back to the account page with one of its fixed codes (`done=` or `error=`).
+fn back_to_account(key: &str, code: AccountCode) -> Response {
+    Redirect::to(&format!(
+        "/account{}",
+        wizfs_web::format::query(&[(key, code.code())])
+    ))
+    .into_response()
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PasswordForm {
+    /// The user name field shown for password managers (always the administrator).
+    #[serde(default)]
+    pub user: Option<String>,
+    pub current: String,
+    pub password: String,
+    pub confirm: String,
+}
+
+/// `POST /account/password`: a new admin password, given the current one. Counted by the
+/// sign-in limiter like a sign-in (a stolen session must not make it a password oracle) and
+/// run in turn with the other password checks. Every other session ends; this one stays.
+async fn change_password(
+    State(auth): State<Arc<Auth>>,
+    connection: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    Form(form): Form<PasswordForm>,
+) -> Response {
+    use wizfs_auth::{CredentialError, PasswordError};
+    let ip = client_ip(connection.as_ref().map(|extension| &extension.0));
+    let Some((token, _)) = auth.session(&headers) else {
+        return unauthorized("sign in first");
+    };
+    if form.password != form.confirm {
+        return back_to_account("error", AccountCode::PasswordsDiffer);
+    }
+    let Some(turn) = password_check_turn(&auth).await else {
+        return busy();
+    };
+    let decision = auth
+        .limiter
+        .lock()
+        .unwrap_or_else(|poison| poison.into_inner())
+        .attempt(ip, now());
+    if let Decision::Limited { .. } = decision {
+        tracing::warn!(%ip, "password change refused: too many failed attempts");
+        return back_to_account("error", AccountCode::TooManyAttempts);
+    }
+    let changing = auth.clone();
+    let changed = tokio::task::spawn_blocking(move || {
+        let changed = changing
+            .credentials
+            .change(&form.current, &form.password, now());
+        drop(turn);
+        changed
+    })
+    .await;
+    let refusal = match changed {
+        Ok(Ok(())) => {
+            auth.limiter
+                .lock()
+                .unwrap_or_else(|poison| poison.into_inner())
+                .attempt_succeeded(ip, now());
+            let ended = auth.sessions.revoke_all_except(&token);
+            tracing::info!(%ip, ended, "admin password changed; the other sessions ended");
+            return back_to_account("done", AccountCode::PasswordChanged);
+        }
+        Ok(Err(CredentialError::WrongPassword)) => {
+            tracing::warn!(%ip, "password change refused: wrong current password");
+            AccountCode::WrongPassword
+        }
+        Ok(Err(CredentialError::Policy(policy))) => match policy {
+            PasswordError::TooShort { .. } => AccountCode::TooShort,
+            PasswordError::TooLong { .. } => AccountCode::TooLong,
+            PasswordError::AllWhitespace => AccountCode::WhiteSpace,
+            PasswordError::SameAsOld => AccountCode::SameAsOld,
+        },
+        Ok(Err(error)) => {
+            tracing::error!(%error, "password change failed");
+            AccountCode::NotSaved
+        }
+        Err(error) => {
+            tracing::error!(%error, "password change failed");
+            AccountCode::NotSaved
+        }
+    };
+    back_to_account("error", refusal)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EndSessionForm {
+    /// The session's id as listed; absent or empty: every session but this one.
+    #[serde(default)]
+    pub id: Option<String>,
+}
+
+/// `POST /account/sessions/end`: ends the listed session `id` (this one: signed out), or
+/// without an id every other session.
+async fn end_session(
+    State(auth): State<Arc<Auth>>,
+    headers: HeaderMap,
+    Form(form): Form<EndSessionForm>,
+) -> Response {
+    let Some((token, _)) = auth.session(&headers) else {
+        return unauthorized("sign in first");
+    };
+    match form.id.filter(|id| !id.is_empty()) {
+        None => {
+            let ended = auth.sessions.revoke_all_except(&token);
+            tracing::info!(ended, "the other sessions ended from the account page");
+            back_to_account("done", AccountCode::OthersEnded)
+        }
+        Some(id) if auth.sessions.id_of(&token).as_deref() == Some(id.as_str()) => {
+            logout(State(auth), headers).await
+        }
+        Some(id) if auth.sessions.revoke_id(&id) => {
+            tracing::info!(session = %id, "a session ended from the account page");
+            back_to_account("done", AccountCode::SessionEnded)
+        }
+        Some(_) => back_to_account("error", AccountCode::NoSuchSession),
+    }
+}
+
+impl wizfs_web::backend::Account for Auth {
+    fn sessions(&self, headers: &HeaderMap) -> Vec<wizfs_web::api::SessionRow> {
+        let current = self
+            .session(headers)
+            .and_then(|(token, _)| self.sessions.id_of(&token));
+        self.sessions
+            .list(now())
+            .into_iter()
+            .map(|session| wizfs_web::api::SessionRow {
+                current: current.as_deref() == Some(session.id.as_str()),
+                id: session.id,
+                created: session.created,
+                last_used: session.last_used,
+                expires: session.expires,
+                address: session.origin.address,
+                agent: session.origin.agent,
+            })
+            .collect()
+    }
+}
+
 #[derive(Debug, Serialize)]
 struct SessionView {
     user: String,
@@ -471,6 +676,8 @@ pub fn router(auth: Arc<Auth>) -> crate::routes::Routes {
         .post("/login", login)
         .post("/setup", setup)
         .post("/logout", logout)
+        .post("/account/password", change_password)
+        .post("/account/sessions/end", end_session)
         .get("/api/v1/session", session)
         .with_state(auth)
 }

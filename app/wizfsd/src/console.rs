@@ -308,7 +308,11 @@ fn options(site_dir: &Path) -> LeptosOptions {
 /// plain static handler that answers 404 for anything it does not have and never renders
 /// the app (those paths are public); every page carries its Content-Security-Policy with the
 /// nonce of its inline scripts.
-pub fn router(site: &Site, state: AppState) -> Router {
+pub fn router(
+    site: &Site,
+    state: AppState,
+    account: Arc<dyn wizfs_web::backend::Account>,
+) -> Router {
     let api: Arc<dyn Api> = Arc::new(InProcess::new(state));
     let options = site.options.clone();
     let shell_options = options.clone();
@@ -321,7 +325,10 @@ pub fn router(site: &Site, state: AppState) -> Router {
         .leptos_routes_with_context(
             &options,
             site.routes.as_ref().clone(),
-            move || provide_context(api.clone()),
+            move || {
+                provide_context(api.clone());
+                provide_context(account.clone());
+            },
             move || {
                 crate::security::set_page_policy();
                 wizfs_web::shell(shell_options.clone())

@@ -46,7 +46,7 @@ pub fn app_with_routes(
     let router = Router::new()
         .merge(api.router)
         .merge(sign_in.router)
-        .merge(crate::console::router(console, state))
+        .merge(crate::console::router(console, state, auth.clone()))
         .layer(axum::middleware::from_fn_with_state(
             auth,
             crate::auth::guard,
@@ -338,6 +338,7 @@ mod tests {
         let admin = crate::auth::SignedIn {
             user: "admin".into(),
             csrf_token: "token".into(),
+            session_id: "0123456789abcdef".into(),
         };
         let (status, body) = get_json_as(app, "/healthz", Some(admin)).await;
         assert_eq!(status, StatusCode::OK);

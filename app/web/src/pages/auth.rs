@@ -1,4 +1,5 @@
-//! The two public pages: first-boot setup of the admin password and sign-in. Both are plain
+//! The public pages: first-boot setup of the admin password, sign-in and sign-out (a link
+//! to `/logout` asks before it signs out: a GET never changes anything). Plain
 //! HTML forms posting to the daemon (`POST /setup`, `POST /login`), so they work before the
 //! browser bundle has loaded; the daemon answers with a redirect (and `?error=CODE` on
 //! failure). The page shows only the fixed message of a known [`SignInError`] code: text
@@ -110,6 +111,8 @@ pub fn SetupPage() -> impl IntoView {
                     "at least 10 characters."
                 </p>
                 {error_from_query()}
+                // Shown so that password managers save the password under its user.
+                <label>"User" <input name="user" value="admin" autocomplete="username" readonly/></label>
                 <label>
                     "Password"
                     <input name="password" type="password" autocomplete="new-password" minlength="10" required autofocus/>
@@ -119,6 +122,25 @@ pub fn SetupPage() -> impl IntoView {
                     <input name="confirm" type="password" autocomplete="new-password" minlength="10" required/>
                 </label>
                 <button type="submit" class="primary">"Set password and sign in"</button>
+            </form>
+        </main>
+    }
+}
+
+/// `GET /logout` (a bookmarked or typed link): asks, then posts the form that signs out.
+/// The daemon sends a request without a session on to the sign-in page instead.
+#[component]
+pub fn LogoutPage() -> impl IntoView {
+    view! {
+        <Title text="Sign out"/>
+        <main class="narrow">
+            <h1>"WiZFS"</h1>
+            <form class="card" method="post" action="/logout">
+                <h2>"Sign out?"</h2>
+                <p class="muted">"This ends this browser's session; others stay signed in."</p>
+                <button type="submit" class="primary">"Sign out"</button>
+                " "
+                <a href="/">"Stay signed in"</a>
             </form>
         </main>
     }

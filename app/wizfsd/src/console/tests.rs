@@ -182,8 +182,9 @@ async fn every_route_but_the_public_ones_needs_a_session() {
         checked += 1;
     }
     assert!(checked > 40, "checked {checked}");
-    // Public: the sign-in pages and the static bundle.
-    for path in ["/login", "/setup", "/pkg/wizfs.css"] {
+    // Public: the sign-in page and the static bundle (setup, done, sends to sign-in:
+    // tests/account.rs).
+    for path in ["/login", "/pkg/wizfs.css"] {
         let (status, _, _) = send(&console.router, get(path, None)).await;
         assert_eq!(status, StatusCode::OK, "{path}");
     }
@@ -863,4 +864,5 @@ async fn the_search_page_sends_its_rows_once() {
     assert!(hydration.contains(r#"\"value\":\"txt\""#), "{hydration}");
 }
 
+mod account;
 mod hostile;
