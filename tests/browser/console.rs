@@ -210,6 +210,7 @@ async fn a_deleted_file_is_found_and_restored_in_place_from_the_browser() {
     screenshot(&client, &shots, "search").await;
     hit.click().await.unwrap();
     wait_for(&client, "#version-path", Duration::from_secs(60)).await;
+    let versions_page = client.current_url().await.unwrap().to_string();
     // The crumbs link the folder, then name the file once (its full path as the title).
     let shown = client.find(Locator::Css("#version-path")).await.unwrap();
     assert_eq!(
@@ -343,11 +344,65 @@ async fn a_deleted_file_is_found_and_restored_in_place_from_the_browser() {
         ),
         ("/health".to_owned(), "h2", "health"),
         ("/space".to_owned(), "main .card", "space"),
+        ("/account".to_owned(), "table.sessions", "account"),
     ] {
         client.goto(&format!("{base}{page}")).await.unwrap();
         wait_for(&client, css, Duration::from_secs(60)).await;
         screenshot(&client, &shots, shot).await;
     }
+    let session = text_of(&client, "table.sessions", Duration::from_secs(5)).await;
+    assert!(
+        session.contains("this session") && session.contains("HeadlessChrome"),
+        "the account lists this browser's session: {session}"
+    );
+
+    // Every page at a phone's size (390 × 844): nothing wider than the screen.
+    client.set_window_size(390, 844).await.unwrap();
+    let mut too_wide = Vec::new();
+    for (page, css, shot) in [
+        ("/".to_owned(), ".pool", "phone-dashboard"),
+        (format!("/search?q={name}"), "a.hit-name", "phone-search"),
+        (
+            versions_page.replacen(&base, "", 1),
+            "#version-path",
+            "phone-versions",
+        ),
+        (
+            format!("/browse?dataset={dataset}"),
+            "table",
+            "phone-browse",
+        ),
+        (
+            format!("/snapshots?dataset={dataset}"),
+            "table.snapshots",
+            "phone-snapshots",
+        ),
+        ("/health".to_owned(), "h2", "phone-health"),
+        ("/space".to_owned(), "main .card", "phone-space"),
+        ("/duplicates".to_owned(), "main .card", "phone-duplicates"),
+        ("/backups".to_owned(), "main .card", "phone-backups"),
+        ("/account".to_owned(), "table.sessions", "phone-account"),
+    ] {
+        client.goto(&format!("{base}{page}")).await.unwrap();
+        wait_for(&client, css, Duration::from_secs(60)).await;
+        let widths = client
+            .execute(
+                "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let (scroll, client_width) = (widths[0].as_u64().unwrap(), widths[1].as_u64().unwrap());
+        if scroll > client_width {
+            too_wide.push(format!("{page}: {scroll} px on a {client_width} px screen"));
+        }
+        screenshot(&client, &shots, shot).await;
+    }
+    assert!(
+        too_wide.is_empty(),
+        "pages wider than a phone: {too_wide:?}"
+    );
+    client.set_window_size(1280, 900).await.unwrap();
 
     // Results as you type (hydrated search page): no Enter pressed.
     client.goto(&format!("{base}/search")).await.unwrap();

@@ -320,6 +320,10 @@ pub struct PlanView {
     pub dataset: String,
     pub snapshot: String,
     pub destination: String,
+    /// The destination's bytes in hex (`destination` shows names that are not UTF-8 with
+    /// `�`): links to the restored file use it.
+    #[serde(default)]
+    pub destination_hex: String,
     pub guard_snapshot: Option<String>,
     pub files: u64,
     pub directories: u64,
@@ -374,6 +378,7 @@ impl From<&wizfs_core::restore::RestorePlan> for PlanView {
             dataset: plan.dataset.to_string(),
             snapshot: plan.snapshot.to_string(),
             destination: plan.destination.display(),
+            destination_hex: hex(plan.destination.as_bytes()),
             guard_snapshot: plan.guard_snapshot.as_ref().map(ToString::to_string),
             files: summary.files,
             directories: summary.directories,

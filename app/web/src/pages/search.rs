@@ -116,11 +116,11 @@ pub fn SearchPage() -> impl IntoView {
                         <option value="directory" selected=selected(|form| &form.r#type, "directory")>"folders"</option>
                         <option value="symlink" selected=selected(|form| &form.r#type, "symlink")>"links"</option>
                     </select>
-                    <input name="ext" placeholder="extension" size="8" value=move || form.read().ext.clone() prop:value=move || form.read().ext.clone()/>
-                    <input name="min_size" placeholder="min size (10M)" size="10" value=move || form.read().min_size.clone() prop:value=move || form.read().min_size.clone()/>
-                    <input name="max_size" placeholder="max size" size="10" value=move || form.read().max_size.clone() prop:value=move || form.read().max_size.clone()/>
-                    <label>"after " <input name="after" type="date" value=move || form.read().after.clone() prop:value=move || form.read().after.clone()/></label>
-                    <label>"before " <input name="before" type="date" value=move || form.read().before.clone() prop:value=move || form.read().before.clone()/></label>
+                    <input name="ext" placeholder="extension" aria-label="Extension" size="8" value=move || form.read().ext.clone() prop:value=move || form.read().ext.clone()/>
+                    <input name="min_size" placeholder="min size (10M)" aria-label="Smallest size" size="10" value=move || form.read().min_size.clone() prop:value=move || form.read().min_size.clone()/>
+                    <input name="max_size" placeholder="max size" aria-label="Largest size" size="10" value=move || form.read().max_size.clone() prop:value=move || form.read().max_size.clone()/>
+                    <label>"after " <input name="after" placeholder="YYYY-MM-DD" pattern="[0-9]{4}-[0-9]{2}-[0-9]{2}" size="10" inputmode="numeric" value=move || form.read().after.clone() prop:value=move || form.read().after.clone()/></label>
+                    <label>"before " <input name="before" placeholder="YYYY-MM-DD" pattern="[0-9]{4}-[0-9]{2}-[0-9]{2}" size="10" inputmode="numeric" value=move || form.read().before.clone() prop:value=move || form.read().before.clone()/></label>
                     <label class="check"><input id="search-deleted" name="deleted" type="checkbox" value="true" checked=move || form.read().deleted prop:checked=move || form.read().deleted/>" deleted files only"</label>
                     <select name="sort" aria-label="Sort">
                         <option value="" selected=selected(|form| &form.sort, "")>"best match"</option>

@@ -196,6 +196,7 @@ pub fn RestorePanel(
                             <strong>"Restored."</strong> " " {crate::format::count(report.files, "file", "files")} ", " {bytes(report.bytes)} " written to "
                             <code>{report.plan.destination.clone()}</code>
                             {(report.removed > 0).then(|| format!(", {} removed", report.removed))}
+                            {restored_links(&report.plan, directory)}
                             {report.guard_snapshot.clone().map(|guard| view! {
                                 <p>"Guard snapshot taken first: " <code class="guard">{guard}</code></p>
                             })}
@@ -212,6 +213,26 @@ pub fn RestorePanel(
             }
         }}
     }
+}
+
+/// Where to go after a restore: the restored file's versions (or the restored folder) and
+/// the folder it is in, live.
+fn restored_links(plan: &PlanView, directory: bool) -> impl IntoView {
+    let restored = crate::format::console_path_from_hex(&plan.destination_hex);
+    let folder = crate::format::parent(&restored);
+    let browse = |path: &str| {
+        format!(
+            "/browse{}",
+            query(&[("dataset", &plan.dataset), path_pair(path)])
+        )
+    };
+    let open = if directory {
+        view! { <a class="restored-link" href=browse(&restored)>"Open the restored folder"</a> }
+            .into_any()
+    } else {
+        view! { <a class="restored-link" href=versions_url(&plan.dataset, &restored)>"Open the restored file"</a> }.into_any()
+    };
+    view! { <p>{open} " · " <a href=browse(&folder)>"Show its folder"</a></p> }
 }
 
 fn view_plan(

@@ -370,6 +370,20 @@ async fn pages_render_real_data_on_the_server() {
         "{page}"
     );
     assert_eq!(page.matches("aria-current").count(), 1, "{page}");
+    // Its row: preview and download of the file as of the snapshot; sortable columns.
+    assert!(
+        page.contains(
+            r#"href="/view?dataset=tank%2Fhome&amp;path=docs%2Fnotes.txt&amp;snapshot=monday""#
+        ) && page.contains(
+            r#"href="/api/v1/download?dataset=tank%2Fhome&amp;path=docs%2Fnotes.txt&amp;snapshot=monday""#
+        ),
+        "{page}"
+    );
+    assert!(
+        page.contains(r#"aria-sort="ascending""#) && page.contains("&amp;sort=size"),
+        "{page}"
+    );
+    assert!(page.contains("0 folders, 1 file (11 B)"), "{page}");
     let (_, _, page) = send(
         &console.router,
         get(
