@@ -9,6 +9,8 @@
 //!   `out/console-scenario.env` and answers `out/console-verify-request` with what the CLI
 //!   in the VM sees (`out/console-file`, `out/console-snapshots.json`, `out/console-verified`)
 //! - `WIZFS_SCREENSHOTS`: where the page screenshots go (linked from docs/console.md)
+//! - `WIZFS_AXE`: axe-core's `axe.min.js` (image/install-host-deps fetches it), run on every
+//!   page at desktop and phone size: no WCAG 2 A or AA violation may remain
 //!
 //! The story: first-boot setup, the dashboard, a search that finds the deleted file, its
 //! versions, a restore in place (proving hydration: the buttons only work once the wasm has
@@ -115,6 +117,35 @@ async fn wait_for(client: &Client, css: &str, limit: Duration) -> fantoccini::el
     }
 }
 
+/// axe-core's WCAG 2 A and AA rules on the page as it is now: one line per violation (rule,
+/// impact, the first few elements), none when the page passes.
+async fn accessibility_violations(client: &Client, axe: &str, page: &str) -> Vec<String> {
+    client
+        .execute(&format!("{axe}\nreturn true;"), vec![])
+        .await
+        .expect("axe-core loads");
+    let found = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+               .then(result => done(result.violations.map(v =>
+                 `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | ')}`)))
+               .catch(error => done([`axe failed: ${error}`]));",
+            vec![],
+        )
+        .await
+        .expect("axe-core runs");
+    found
+        .as_array()
+        .map(|lines| {
+            lines
+                .iter()
+                .map(|line| format!("{page}: {}", line.as_str().unwrap_or_default()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 async fn screenshot(client: &Client, directory: &Path, name: &str) {
     let png = client.screenshot().await.expect("a screenshot");
     std::fs::write(directory.join(format!("{name}.png")), png).expect("saving the screenshot");
@@ -157,6 +188,9 @@ async fn a_deleted_file_is_found_and_restored_in_place_from_the_browser() {
     let spki = environment("WIZFS_CONSOLE_SPKI");
     let job = PathBuf::from(environment("WIZFS_CONSOLE_JOB"));
     let shots = PathBuf::from(environment("WIZFS_SCREENSHOTS"));
+    let axe = std::fs::read_to_string(environment("WIZFS_AXE"))
+        .expect("axe-core (image/install-host-deps fetches it)");
+    let mut inaccessible = Vec::new();
     std::fs::create_dir_all(&shots).expect("screenshot folder");
     let (dataset, path, content, stamp) = scenario(&job);
     let name = path.rsplit('/').next().unwrap().to_owned();
@@ -176,6 +210,7 @@ async fn a_deleted_file_is_found_and_restored_in_place_from_the_browser() {
     );
     wait_for(&client, "input[name=confirm]", Duration::from_secs(30)).await;
     screenshot(&client, &shots, "setup").await;
+    inaccessible.extend(accessibility_violations(&client, &axe, "/setup").await);
     fill(&client, "input[name=password]", PASSWORD).await;
     fill(&client, "input[name=confirm]", PASSWORD).await;
     click(&client, "button[type=submit]").await;
@@ -349,6 +384,18 @@ async fn a_deleted_file_is_found_and_restored_in_place_from_the_browser() {
         client.goto(&format!("{base}{page}")).await.unwrap();
         wait_for(&client, css, Duration::from_secs(60)).await;
         screenshot(&client, &shots, shot).await;
+        inaccessible.extend(accessibility_violations(&client, &axe, &page).await);
+    }
+    for (page, css) in [
+        ("/".to_owned(), ".pool"),
+        (format!("/search?q={name}"), "a.hit-name"),
+        (versions_page.replacen(&base, "", 1), "#version-path"),
+        ("/duplicates".to_owned(), "main .card"),
+        ("/backups".to_owned(), "main .card"),
+    ] {
+        client.goto(&format!("{base}{page}")).await.unwrap();
+        wait_for(&client, css, Duration::from_secs(60)).await;
+        inaccessible.extend(accessibility_violations(&client, &axe, &page).await);
     }
     let session = text_of(&client, "table.sessions", Duration::from_secs(5)).await;
     assert!(
@@ -397,6 +444,8 @@ async fn a_deleted_file_is_found_and_restored_in_place_from_the_browser() {
             too_wide.push(format!("{page}: {scroll} px on a {client_width} px screen"));
         }
         screenshot(&client, &shots, shot).await;
+        inaccessible
+            .extend(accessibility_violations(&client, &axe, &format!("{page} (phone)")).await);
     }
     assert!(
         too_wide.is_empty(),
@@ -439,6 +488,7 @@ async fn a_deleted_file_is_found_and_restored_in_place_from_the_browser() {
             .starts_with("/login")
     );
     screenshot(&client, &shots, "login").await;
+    inaccessible.extend(accessibility_violations(&client, &axe, "/login").await);
     fill(&client, "input[name=password]", "not the password").await;
     click(&client, "button[type=submit]").await;
     let error = text_of(&client, "p.error", Duration::from_secs(30)).await;
@@ -475,6 +525,11 @@ async fn a_deleted_file_is_found_and_restored_in_place_from_the_browser() {
         "the SVG's script ran and created a snapshot"
     );
 
+    assert!(
+        inaccessible.is_empty(),
+        "axe-core found WCAG 2 A/AA violations:\n{}",
+        inaccessible.join("\n")
+    );
     client.close().await.unwrap();
 }
 
