@@ -36,16 +36,17 @@ pub fn Layout(title: &'static str, children: Children) -> impl IntoView {
         .collect_view();
     view! {
         <Title text=title/>
+        <a class="skip" href="#content">"Skip to the page"</a>
         <header class="top">
             <a class="brand" href="/">"WiZFS"</a>
-            <nav>{nav}</nav>
+            <nav aria-label="Main">{nav}</nav>
             <a class="account" href="/account" aria-current=(here == "/account").then_some("page")>"Account"</a>
             <form class="logout" method="post" action="/logout">
                 <button type="submit">"Sign out"</button>
             </form>
         </header>
         <TasksStrip/>
-        <main>
+        <main id="content">
             <h1>{title}</h1>
             {children()}
         </main>

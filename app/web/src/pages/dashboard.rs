@@ -37,7 +37,7 @@ fn view_dashboard(dashboard: DashboardView) -> impl IntoView {
             let width = format!("width: {}%", pool.capacity_percent.min(100));
             view! {
                 <div class="card pool">
-                    <h3>{pool.name.clone()} " " {badge(pool.health.clone())}</h3>
+                    <h2>{pool.name.clone()} " " {badge(pool.health.clone())}</h2>
                     <div class="bar" title=format!("{}% used", pool.capacity_percent)><span style=width></span></div>
                     <p>
                         {bytes(pool.allocated)} " used of " {bytes(pool.size)} ", " {bytes(pool.free)} " free"
@@ -57,7 +57,7 @@ fn view_dashboard(dashboard: DashboardView) -> impl IntoView {
             let summary = &health.summary;
             view! {
                 <div class="card">
-                    <h3>"Health " {badge(summary.status.clone())}</h3>
+                    <h2>"Health " {badge(summary.status.clone())}</h2>
                     <p>
                         {summary.disks} " disks, " {summary.pools_online} " of " {summary.pools}
                         " pools online, " {summary.active_alerts} " open alerts"
@@ -69,7 +69,7 @@ fn view_dashboard(dashboard: DashboardView) -> impl IntoView {
             .into_any()
         }
         (None, error) => view! {
-            <div class="card"><h3>"Health"</h3><p class="muted">{error.unwrap_or_default()}</p></div>
+            <div class="card"><h2>"Health"</h2><p class="muted">{error.unwrap_or_default()}</p></div>
         }
         .into_any(),
     };

@@ -162,7 +162,7 @@ fn facet_list(
             view! { <li><a href=narrowed.url()>{facet.value.clone()}</a> " " <span class="count">{facet.count}</span></li> }
         })
         .collect_view();
-    view! { <div class="facet"><h3>{title}</h3><ul>{items}</ul></div> }.into_any()
+    view! { <div class="facet"><h2>{title}</h2><ul>{items}</ul></div> }.into_any()
 }
 
 /// The result table's rows as one piece of markup, every value escaped. A page of results
@@ -242,7 +242,7 @@ fn view_results(form: SearchForm, results: ResultsView) -> impl IntoView {
                 }, &form)}
             </aside>
             <section>
-                <p class="muted" id="result-count">{crate::format::count(total, "version", "versions")} " found" {((shown as u64) < total).then(|| format!(", showing {shown}"))}</p>
+                <p class="muted" id="result-count" role="status">{crate::format::count(total, "version", "versions")} " found" {((shown as u64) < total).then(|| format!(", showing {shown}"))}</p>
                 <table class="hits">
                     <thead><tr><th>"Name"</th><th>"State"</th><th class="number">"Size"</th><th>"Modified"</th><th>"Snapshots"</th></tr></thead>
                     <tbody inner_html=results.rows></tbody>

@@ -97,7 +97,7 @@ pub fn SnapshotsPage() -> impl IntoView {
                                 }).collect_view();
                                 view! {
                                     <table class="card snapshots">
-                                        <thead><tr><th></th><th>"Snapshot"</th><th>"Created"</th><th class="number">"Only here"</th><th class="number">"Written"</th><th class="number">"Refers to"</th></tr></thead>
+                                        <thead><tr><th scope="col"><span class="visually-hidden">"Select"</span></th><th>"Snapshot"</th><th>"Created"</th><th class="number">"Only here"</th><th class="number">"Written"</th><th class="number">"Refers to"</th></tr></thead>
                                         <tbody>{rows}</tbody>
                                     </table>
                                 }.into_any()
