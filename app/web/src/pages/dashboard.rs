@@ -52,7 +52,10 @@ fn view_dashboard(dashboard: DashboardView) -> impl IntoView {
             let alerts = health
                 .alerts
                 .into_iter()
-                .map(|alert| view! { <li>{badge(alert.severity.to_string())} " " {alert.message}</li> })
+                .map(|alert| {
+                    let subject = super::health::subject_text(&alert.subject, &[]);
+                    view! { <li>{badge(alert.severity.to_string())} " " <strong>{subject}</strong> ": " {alert.message}</li> }
+                })
                 .collect_view();
             let summary = &health.summary;
             view! {

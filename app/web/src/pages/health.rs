@@ -8,7 +8,72 @@ use super::{badge, error_note, open_alerts};
 use crate::api::{health, health_history};
 use crate::format::polyline;
 use crate::layout::Layout;
-use wizfs_api::health::{HealthView, VdevView};
+use wizfs_api::health::{DiskView, HealthView, PoolStatusView, Subject, VdevView};
+
+/// What an alert is about, for a person: the disk by model, serial and device, the pool, the
+/// vdev in its pool, the sensor or the collector.
+pub fn subject_text(subject: &Subject, disks: &[DiskView]) -> String {
+    match subject {
+        Subject::Disk { disk } => {
+            let known = disks.iter().find(|view| view.disk.as_ref() == Some(disk));
+            let model = known
+                .and_then(|view| view.summary.as_ref())
+                .and_then(|summary| summary.model.clone());
+            match (known, model) {
+                (Some(view), Some(model))
+                    if !matches!(disk, wizfs_api::health::DiskId::ModelSerial { .. }) =>
+                {
+                    format!("Disk {model} ({}, {disk})", view.device)
+                }
+                (Some(view), _) => format!("Disk {disk} ({})", view.device),
+                (None, _) => format!("Disk {disk}"),
+            }
+        }
+        Subject::Pool { pool } => format!("Pool {pool}"),
+        Subject::Vdev { pool, vdev } => format!("Pool {pool}, device {vdev}"),
+        Subject::Sensor { sensor } => format!("Sensor {sensor}"),
+        Subject::Collector { collector } => format!("Monitoring ({collector})"),
+    }
+}
+
+/// The leaf devices of the pools' vdev trees that no SMART reading stands for (a virtual
+/// disk, a USB bridge without SAT passthrough): (pool, device, state).
+pub fn pool_devices_without_smart(
+    pools: &[PoolStatusView],
+    disks: &[DiskView],
+) -> Vec<(String, String, String)> {
+    fn leaves<'a>(vdevs: &'a [VdevView], out: &mut Vec<&'a VdevView>) {
+        for vdev in vdevs {
+            if vdev.children.is_empty() {
+                out.push(vdev);
+            } else {
+                leaves(&vdev.children, out);
+            }
+        }
+    }
+    let base = |path: &str| path.rsplit('/').next().unwrap_or(path).to_owned();
+    let read: Vec<String> = disks.iter().map(|disk| base(&disk.device)).collect();
+    let mut missing = Vec::new();
+    for pool in pools {
+        let mut found = Vec::new();
+        leaves(&pool.vdevs, &mut found);
+        for leaf in found {
+            // A partition (sda1, nvme0n1p1) belongs to its disk's reading.
+            let name = base(&leaf.name);
+            let covered = read.iter().any(|disk| {
+                name == *disk
+                    || name.strip_prefix(disk.as_str()).is_some_and(|rest| {
+                        let rest = rest.strip_prefix('p').unwrap_or(rest);
+                        !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit())
+                    })
+            });
+            if !covered {
+                missing.push((pool.name.clone(), leaf.name.clone(), leaf.state.clone()));
+            }
+        }
+    }
+    missing
+}
 
 #[component]
 pub fn HealthPage() -> impl IntoView {
@@ -48,7 +113,24 @@ fn vdev_tree(vdevs: Vec<VdevView>) -> AnyView {
 fn view_health(health: HealthView) -> impl IntoView {
     let alerts = open_alerts(&health.alerts)
         .into_iter()
-        .map(|alert| view! { <li>{badge(alert.severity.to_string())} " " {alert.message.clone()}</li> })
+        .map(|alert| {
+            let subject = subject_text(&alert.subject, &health.disks);
+            view! { <li>{badge(alert.severity.to_string())} " " <strong>{subject}</strong> ": " {alert.message.clone()}</li> }
+        })
+        .collect_view();
+    let unread = pool_devices_without_smart(&health.pools, &health.disks)
+        .into_iter()
+        .map(|(pool, device, state)| {
+            view! {
+                <tr>
+                    <td>{device}<div class="muted small">"in pool " {pool}</div></td>
+                    <td><span class="badge">"no SMART"</span></td>
+                    <td>{badge(state)}</td>
+                    <td></td>
+                    <td class="small">"SMART does not reach this device (a virtual disk, or a USB bridge without SAT); ZFS's own error counters above still watch it."</td>
+                </tr>
+            }
+        })
         .collect_view();
     let pools = health
         .pools
@@ -111,7 +193,7 @@ fn view_health(health: HealthView) -> impl IntoView {
         {pools}
         <section class="card">
             <h2>"Disks"</h2>
-            <table><thead><tr><th>"Disk"</th><th>"SMART"</th><th>"Finding"</th><th>"Temperature"</th><th>"Notes"</th></tr></thead><tbody>{disks}</tbody></table>
+            <table><thead><tr><th scope="col">"Disk"</th><th scope="col">"SMART"</th><th scope="col">"Finding"</th><th scope="col">"Temperature"</th><th scope="col">"Notes"</th></tr></thead><tbody>{disks}{unread}</tbody></table>
         </section>
     }
 }
@@ -127,15 +209,138 @@ fn HistoryChart(metric: String, unit: &'static str) -> impl IntoView {
                 let values: Vec<(i64, f64)> = series.points.iter().map(|point| (point.time, point.average)).collect();
                 let (line, range) = polyline(&values, 160.0, 32.0);
                 let Some((low, high)) = range else { return ().into_any() };
+                let span = chart_range(low, high, unit);
+                let label = format!("{}, last 7 days: {span}", chart_subject(&series.metric));
+                let title = label.clone();
                 view! {
-                    <span class="chart" title=format!("{}: last 7 days, {low:.0}–{high:.0} {unit}", series.metric)>
-                        <svg width="160" height="32" viewBox="-2 -2 164 36" role="img" aria-label=format!("{} history", series.metric)>
+                    <span class="chart" title=title>
+                        <svg width="160" height="32" viewBox="-2 -2 164 36" role="img" aria-label=label>
                             <polyline points=line fill="none" stroke="currentColor" stroke-width="1.5"/>
                         </svg>
-                        <span class="muted small">{format!("{low:.0}–{high:.0} {unit}")}</span>
+                        <span class="muted small">"7 days: " {span}</span>
                     </span>
                 }.into_any()
             })}
         </Suspense>
+    }
+}
+
+/// A chart's range as people read it: `50 °C` when flat, else `45–50 °C`.
+fn chart_range(low: f64, high: f64, unit: &str) -> String {
+    if format!("{low:.0}") == format!("{high:.0}") {
+        format!("{high:.0} {unit}")
+    } else {
+        format!("{low:.0}–{high:.0} {unit}")
+    }
+}
+
+/// What a history series measures, for its chart's label.
+fn chart_subject(metric: &str) -> String {
+    if let Some(pool) = metric
+        .strip_prefix("pool/")
+        .and_then(|rest| rest.strip_suffix("/capacity_percent"))
+    {
+        format!("Capacity of {pool}")
+    } else if let Some(disk) = metric
+        .strip_prefix("disk/")
+        .and_then(|rest| rest.strip_suffix("/temperature"))
+    {
+        format!("Temperature of {disk}")
+    } else {
+        metric.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wizfs_api::health::DiskId;
+
+    fn vdev(name: &str, children: Vec<VdevView>) -> VdevView {
+        VdevView {
+            name: name.into(),
+            state: "ONLINE".into(),
+            read_errors: 0,
+            write_errors: 0,
+            checksum_errors: 0,
+            note: None,
+            children,
+        }
+    }
+
+    #[test]
+    fn charts_say_what_and_how_much() {
+        assert_eq!(chart_range(50.2, 49.8, "°C"), "50 °C");
+        assert_eq!(chart_range(45.0, 50.0, "°C"), "45–50 °C");
+        assert_eq!(
+            chart_subject("pool/tank/capacity_percent"),
+            "Capacity of tank"
+        );
+        assert_eq!(
+            chart_subject("disk/wwn-0x5/temperature"),
+            "Temperature of wwn-0x5"
+        );
+        assert_eq!(chart_subject("sensor/x"), "sensor/x");
+    }
+
+    #[test]
+    fn subjects_name_the_disk_pool_or_device() {
+        let disks = Vec::new();
+        let disk = DiskId::Wwn("5000c500a1b2c3d4".into());
+        assert_eq!(
+            subject_text(&Subject::Disk { disk }, &disks),
+            "Disk wwn-0x5000c500a1b2c3d4"
+        );
+        assert_eq!(
+            subject_text(
+                &Subject::Vdev {
+                    pool: "tank".into(),
+                    vdev: "sdb".into()
+                },
+                &disks
+            ),
+            "Pool tank, device sdb"
+        );
+    }
+
+    #[test]
+    fn pool_devices_smart_cannot_read_are_listed() {
+        let disk = DiskView {
+            device: "/dev/sda".into(),
+            device_type: None,
+            protocol: None,
+            state: "read".into(),
+            disk: None,
+            identity: None,
+            severity: None,
+            summary: None,
+            messages: Vec::new(),
+            read_at: String::new(),
+            read_at_unix: 0,
+        };
+        let pool = PoolStatusView {
+            name: "tank".into(),
+            state: "ONLINE".into(),
+            status: None,
+            action: None,
+            capacity_percent: None,
+            fragmentation_percent: None,
+            data_errors: None,
+            scrub: None,
+            vdevs: vec![vdev(
+                "mirror-0",
+                vec![
+                    vdev("sda1", vec![]),
+                    vdev("vdb", vec![]),
+                    vdev("/dev/disk/by-id/usb-X", vec![]),
+                ],
+            )],
+            severity: None,
+        };
+        let missing: Vec<String> = pool_devices_without_smart(&[pool], &[disk])
+            .into_iter()
+            .map(|(pool, device, _)| format!("{pool}:{device}"))
+            .collect();
+        assert_eq!(missing, ["tank:vdb", "tank:/dev/disk/by-id/usb-X"]);
     }
 }
