@@ -9,7 +9,10 @@ use std::pin::Pin;
 
 use serde::{Deserialize, Serialize};
 
-use crate::health::{AlertsView, HealthView, HistoryQuery, HistoryView, TestQuery, TestResult};
+use crate::health::{
+    AcknowledgeBody, AlertsView, HealthView, HistoryQuery, HistoryView, ScrubBody, SelfTestBody,
+    StartedView, TestQuery, TestResult,
+};
 use crate::policies::{PlanQuery, PoliciesView, PruneRequest, ReclaimView, RunReportView};
 use crate::progress::ProgressView;
 use crate::{
@@ -107,6 +110,12 @@ pub trait Api: Send + Sync {
     fn health_history(&self, query: HistoryQuery) -> ApiFuture<'_, HistoryView>;
     /// `POST /api/v1/health/test-notification`.
     fn test_notification(&self, query: TestQuery) -> ApiFuture<'_, Vec<TestResult>>;
+    /// `POST /api/v1/health/alerts/acknowledge`: the alert book after it.
+    fn acknowledge_alert(&self, body: AcknowledgeBody) -> ApiFuture<'_, AlertsView>;
+    /// `POST /api/v1/health/scrub`.
+    fn start_scrub(&self, body: ScrubBody) -> ApiFuture<'_, StartedView>;
+    /// `POST /api/v1/health/self-test`.
+    fn start_self_test(&self, body: SelfTestBody) -> ApiFuture<'_, StartedView>;
     /// `GET /api/v1/tasks/progress`.
     fn progress(&self) -> ApiFuture<'_, Vec<ProgressView>>;
     /// `GET /api/v1/tasks`: the background tasks now.

@@ -275,6 +275,9 @@ pub struct Alert {
     pub last_notified: Option<i64>,
     /// Consecutive evaluations that did not see it.
     pub missed_evaluations: u32,
+    /// When a person acknowledged it: no reminders since, until it gets worse.
+    #[serde(default)]
+    pub acknowledged: Option<i64>,
 }
 
 /// A kind of SMART self-test.
@@ -490,6 +493,33 @@ pub struct SeriesView {
 pub enum HistoryView {
     Metrics(MetricsView),
     Series(SeriesView),
+}
+
+/// `POST /api/v1/health/alerts/acknowledge`: the active alert about `subject` of `kind`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct AcknowledgeBody {
+    pub subject: Subject,
+    pub kind: FindingKind,
+}
+
+/// `POST /api/v1/health/scrub`: start a scrub of `pool` now.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ScrubBody {
+    pub pool: String,
+}
+
+/// `POST /api/v1/health/self-test`: start a SMART self-test of a disk now.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SelfTestBody {
+    /// The disk's identity token (`DiskView::identity`) or the device smartctl was given.
+    pub disk: String,
+    pub kind: SelfTestKind,
+}
+
+/// What an action started, in words (`Scrub of tank started.`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StartedView {
+    pub message: String,
 }
 
 /// `POST /api/v1/health/test-notification`: which channels.

@@ -62,6 +62,12 @@ pub const HEALTH_ALERTS: &str = "/api/v1/health/alerts";
 pub const HEALTH_HISTORY: &str = "/api/v1/health/history";
 /// `POST`: send a test notification.
 pub const HEALTH_TEST_NOTIFICATION: &str = "/api/v1/health/test-notification";
+/// `POST`: acknowledge an active alert.
+pub const HEALTH_ACKNOWLEDGE: &str = "/api/v1/health/alerts/acknowledge";
+/// `POST`: start a scrub of a pool now.
+pub const HEALTH_SCRUB: &str = "/api/v1/health/scrub";
+/// `POST`: start a SMART self-test of a disk now.
+pub const HEALTH_SELF_TEST: &str = "/api/v1/health/self-test";
 /// `GET`: the tasks running now and the last finished ones, with their progress.
 pub const TASK_PROGRESS: &str = "/api/v1/tasks/progress";
 /// `GET`: server-sent events of that work.

@@ -14,7 +14,10 @@ use hyper::http::{Method, Request, header};
 use hyper_util::rt::TokioIo;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use wizfs_api::health::{AlertsView, HealthView, HistoryQuery, HistoryView, TestQuery, TestResult};
+use wizfs_api::health::{
+    AcknowledgeBody, AlertsView, HealthView, HistoryQuery, HistoryView, ScrubBody, SelfTestBody,
+    StartedView, TestQuery, TestResult,
+};
 use wizfs_api::policies::{PlanQuery, PoliciesView, PruneRequest, ReclaimView, RunReportView};
 use wizfs_api::progress::ProgressView;
 use wizfs_api::routes;
@@ -373,6 +376,18 @@ impl Api for Daemon {
             let path = format!("{}?{query}", routes::HEALTH_TEST_NOTIFICATION);
             self.post(&path, &Nothing {}).await
         })
+    }
+
+    fn acknowledge_alert(&self, body: AcknowledgeBody) -> ApiFuture<'_, AlertsView> {
+        Box::pin(async move { self.post(routes::HEALTH_ACKNOWLEDGE, &body).await })
+    }
+
+    fn start_scrub(&self, body: ScrubBody) -> ApiFuture<'_, StartedView> {
+        Box::pin(async move { self.post(routes::HEALTH_SCRUB, &body).await })
+    }
+
+    fn start_self_test(&self, body: SelfTestBody) -> ApiFuture<'_, StartedView> {
+        Box::pin(async move { self.post(routes::HEALTH_SELF_TEST, &body).await })
     }
 
     fn progress(&self) -> ApiFuture<'_, Vec<ProgressView>> {

@@ -2,7 +2,9 @@
 //! findings, looked at now — by the daemon when it runs (a health round: its alert book and
 //! history follow), else here, read-only (no notification is sent, no history written).
 //! `health test-notification` sends a test message through the configured channels (the
-//! daemon's when it runs), `health history` lists the recorded series or prints one.
+//! daemon's when it runs), `health history` lists the recorded series or prints one,
+//! `health scrub POOL` starts a scrub now and `health self-test DISK [--long]` a SMART
+//! self-test (through the daemon, whose health monitoring knows the disks).
 
 use std::io::Write;
 use std::sync::Arc;
@@ -11,8 +13,8 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use wizfs_api::Api;
 use wizfs_api::health::{
-    HealthView, HistoryQuery, HistoryView, MetricsView, SeriesView, Severity, TestQuery,
-    TestResult, VdevView,
+    HealthView, HistoryQuery, HistoryView, MetricsView, ScrubBody, SelfTestBody, SelfTestKind,
+    SeriesView, Severity, StartedView, TestQuery, TestResult, VdevView,
 };
 use wizfs_health::Timestamp;
 use wizfs_health::history::History;
@@ -40,6 +42,19 @@ pub enum HealthCommand {
     },
     /// The recorded series, or one series as a table.
     History(HistoryArguments),
+    /// Start a scrub of a pool now.
+    Scrub {
+        /// The pool.
+        pool: String,
+    },
+    /// Start a SMART self-test of a disk now (the daemon must run).
+    SelfTest {
+        /// The disk: its identity (as `wizfs health` shows it) or its device.
+        disk: String,
+        /// A long (extended) test instead of a short one.
+        #[arg(long)]
+        long: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -91,7 +106,63 @@ pub fn run(
             test_notification(cli, channel.as_deref(), json, out)
         }
         Some(HealthCommand::History(arguments)) => history(cli, arguments, json, out),
+        Some(HealthCommand::Scrub { pool }) => scrub(cli, zfs.as_ref(), pool, json, out),
+        Some(HealthCommand::SelfTest { disk, long }) => self_test(cli, disk, *long, json, out),
     }
+}
+
+/// `wizfs health scrub POOL`: through the daemon when it runs, else `zpool scrub` here.
+fn scrub(
+    cli: &Global,
+    zfs: &dyn Zfs,
+    pool: &str,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let body = ScrubBody {
+        pool: pool.to_owned(),
+    };
+    let started = match crate::context::daemon(cli) {
+        Some(daemon) => block_on(daemon.start_scrub(body))??,
+        None => {
+            let name = wizfs_core::PoolName::new(pool)?;
+            zfs.start_scrub(&name)
+                .with_context(|| format!("starting a scrub of {name}"))?;
+            StartedView {
+                message: format!("The scrub of {name} started (`zpool status {name}` shows it)."),
+            }
+        }
+    };
+    emit(out, json, &started, |out| {
+        writeln!(out, "{}", started.message)
+    })
+}
+
+/// `wizfs health self-test DISK [--long]`, through the daemon.
+fn self_test(
+    cli: &Global,
+    disk: &str,
+    long: bool,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let daemon = crate::context::daemon(cli).ok_or_else(|| {
+        anyhow::anyhow!(
+            "wizfsd is not running: self-tests are started by its health monitoring, which knows the disks"
+        )
+    })?;
+    let body = SelfTestBody {
+        disk: disk.to_owned(),
+        kind: if long {
+            SelfTestKind::Long
+        } else {
+            SelfTestKind::Short
+        },
+    };
+    let started = block_on(daemon.start_self_test(body))??;
+    emit(out, json, &started, |out| {
+        writeln!(out, "{}", started.message)
+    })
 }
 
 /// `wizfs health`: through the daemon, a round now (its alert book decides what to notify,
@@ -521,6 +592,26 @@ mod tests {
             parsed["to"].as_i64().unwrap_or_default() - parsed["from"].as_i64().unwrap_or_default(),
             3600
         );
+
+        // Without a daemon: a scrub starts here, a self-test needs the daemon.
+        let scrubbed = cli(&["health", "scrub", "tank"])
+            .await
+            .expect("task")
+            .expect("scrub");
+        assert!(
+            scrubbed.starts_with("The scrub of tank started"),
+            "{scrubbed}"
+        );
+        let scrubs = machine.zfs.pool_status().expect("status");
+        assert!(scrubs[0].scrub.is_some(), "the fake pool was scrubbed");
+        let unknown = cli(&["health", "scrub", "nope"]).await.expect("task");
+        let unknown = format!("{:#}", unknown.expect_err("unknown pool"));
+        assert!(unknown.contains("no such pool"), "{unknown}");
+        let without = cli(&["health", "self-test", "QEMU_NVMe_Ctrl_WIZFSNVME0"])
+            .await
+            .expect("task");
+        let without = format!("{:#}", without.expect_err("no daemon"));
+        assert!(without.contains("wizfsd is not running"), "{without}");
     }
 
     #[test]

@@ -16,6 +16,7 @@ use wizfs_zfs::{HoldTag, PropertyName, Zfs};
 
 use wizfs_api::*;
 
+pub mod backup;
 pub mod context;
 pub mod daemon;
 pub mod health;
@@ -88,6 +89,10 @@ pub enum Command {
     Compare(recovery::CompareArguments),
     /// Print a file, live or from a snapshot.
     Cat(recovery::CatArguments),
+    /// Backups on file targets: check a chain directory without a pool, restore it into a
+    /// new dataset.
+    #[command(subcommand)]
+    Backup(backup::BackupCommand),
     /// Find WiZFS consoles on the LAN (mDNS `_wizfs._tcp`).
     Discover {
         /// How long to listen for answers.
@@ -285,6 +290,7 @@ pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<
         Command::Restore(arguments) => recovery::restore(&backend(false)?, arguments, json, out),
         Command::Compare(arguments) => recovery::compare(&backend(false)?, arguments, out),
         Command::Cat(arguments) => recovery::cat(&backend(false)?, &recovery, arguments, out),
+        Command::Backup(command) => backup::run(zfs, command, json, out),
         Command::Discover { seconds } => discover(*seconds, cli.json, out),
         Command::Download(arguments) => {
             recovery::download(&backend(false)?, &recovery, arguments, out)

@@ -2,7 +2,9 @@
 //! every minute while a problem lasts; [`AlertBook::evaluate`] turns that stream into alerts
 //! (first seen, last seen, cleared) and decides which notifications to send: one when a
 //! problem appears, one when its severity rises, a reminder after a set interval, and a
-//! "resolved" message when it goes away. [`AlertBook::route`] then fans them out to the
+//! "resolved" message when it goes away. A person may acknowledge an active alert
+//! ([`AlertBook::acknowledge`]): it stays listed, its reminders stop, and it notifies again
+//! only if it gets worse (which ends the acknowledgement). [`AlertBook::route`] then fans them out to the
 //! channels that want them, at most N per channel per hour.
 //!
 //! Everything here is plain data and pure decisions with the clock passed in; the book is
@@ -81,6 +83,9 @@ pub struct Alert {
     pub last_notified: Option<Timestamp>,
     /// Consecutive evaluations that did not see it.
     pub missed_evaluations: u32,
+    /// When a person acknowledged it (no reminders since; a rise in severity ends it).
+    #[serde(default, with = "crate::serde_time::optional_seconds")]
+    pub acknowledged: Option<Timestamp>,
 }
 
 impl Alert {
@@ -178,6 +183,20 @@ impl AlertBook {
         active
     }
 
+    /// Acknowledges the active alert about `subject` of `kind` at `now`; whether there was
+    /// one (acknowledging again keeps the first time).
+    pub fn acknowledge(&mut self, subject: &Subject, kind: FindingKind, now: Timestamp) -> bool {
+        match self.alerts.iter_mut().find(|alert| {
+            alert.is_active() && alert.problem.subject == *subject && alert.problem.kind == kind
+        }) {
+            Some(alert) => {
+                alert.acknowledged.get_or_insert(now);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Takes one evaluation's findings. `unobserved` are subjects whose state is unknown this
     /// time (a sleeping disk, a collector that failed): their alerts are neither refreshed nor
     /// resolved. Returns the notifications to route, in a stable order.
@@ -217,6 +236,7 @@ impl AlertBook {
                     notified_severity: Some(finding.severity),
                     last_notified: Some(now),
                     missed_evaluations: 0,
+                    acknowledged: None,
                 };
                 notifications.push(notification(
                     &alert,
@@ -233,11 +253,15 @@ impl AlertBook {
             let escalated = alert
                 .notified_severity
                 .is_none_or(|notified| finding.severity > notified);
-            let reminder_due = reminder_seconds.is_some_and(|interval| {
-                alert
-                    .last_notified
-                    .is_none_or(|last| now.seconds().saturating_sub(last.seconds()) >= interval)
-            });
+            if escalated {
+                alert.acknowledged = None;
+            }
+            let reminder_due = alert.acknowledged.is_none()
+                && reminder_seconds.is_some_and(|interval| {
+                    alert
+                        .last_notified
+                        .is_none_or(|last| now.seconds().saturating_sub(last.seconds()) >= interval)
+                });
             let event = if escalated {
                 Some(if alert.notified_severity.is_some() {
                     NotificationEvent::Escalated

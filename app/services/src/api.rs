@@ -4,7 +4,10 @@
 
 use std::future::Future;
 
-use wizfs_api::health::{AlertsView, HealthView, HistoryQuery, HistoryView, TestQuery, TestResult};
+use wizfs_api::health::{
+    AcknowledgeBody, AlertsView, HealthView, HistoryQuery, HistoryView, ScrubBody, SelfTestBody,
+    StartedView, TestQuery, TestResult,
+};
 use wizfs_api::policies::{
     PlanQuery, PlanView, PoliciesView, PruneRequest, ReclaimView, RunReportView,
 };
@@ -153,6 +156,18 @@ impl Api for Services {
 
     fn test_notification(&self, query: TestQuery) -> ApiFuture<'_, Vec<TestResult>> {
         answer(Services::test_notification(self, query))
+    }
+
+    fn acknowledge_alert(&self, body: AcknowledgeBody) -> ApiFuture<'_, AlertsView> {
+        answer(Services::acknowledge_alert(self, body))
+    }
+
+    fn start_scrub(&self, body: ScrubBody) -> ApiFuture<'_, StartedView> {
+        answer(Services::start_scrub(self, body))
+    }
+
+    fn start_self_test(&self, body: SelfTestBody) -> ApiFuture<'_, StartedView> {
+        answer(Services::start_self_test(self, body))
     }
 
     fn progress(&self) -> ApiFuture<'_, Vec<ProgressView>> {

@@ -32,6 +32,7 @@ use wizfs_zfs::Zfs;
 
 use wizfs_api::health::{HealthView, RoundView, SentView, TestResult};
 
+mod actions;
 pub mod collect;
 pub mod fixtures;
 mod operations;

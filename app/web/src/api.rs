@@ -282,6 +282,33 @@ pub async fn health() -> Result<HealthView, ServerFnError> {
     api()?.health().await.map_err(failed)
 }
 
+/// Acknowledges the active alert about `subject` (the alert's subject as JSON, as the health
+/// view gives it) of `kind`.
+#[server(prefix = "/fn", endpoint = "acknowledge-alert")]
+pub async fn acknowledge_alert(subject: String, kind: String) -> Result<(), ServerFnError> {
+    let subject =
+        serde_json::from_str(&subject).map_err(|error| refused(format!("subject: {error}")))?;
+    let kind = word(&kind, "kind")?.ok_or_else(|| refused("kind: missing".into()))?;
+    let body = wizfs_api::health::AcknowledgeBody { subject, kind };
+    api()?.acknowledge_alert(body).await.map_err(failed)?;
+    Ok(())
+}
+
+/// Starts a scrub of `pool` now; what started, in words.
+#[server(prefix = "/fn", endpoint = "start-scrub")]
+pub async fn start_scrub(pool: String) -> Result<String, ServerFnError> {
+    let body = wizfs_api::health::ScrubBody { pool };
+    Ok(api()?.start_scrub(body).await.map_err(failed)?.message)
+}
+
+/// Starts a SMART self-test (`short` or `long`) of `disk` now; what started, in words.
+#[server(prefix = "/fn", endpoint = "start-self-test")]
+pub async fn start_self_test(disk: String, kind: String) -> Result<String, ServerFnError> {
+    let kind = word(&kind, "kind")?.ok_or_else(|| refused("kind: missing".into()))?;
+    let body = wizfs_api::health::SelfTestBody { disk, kind };
+    Ok(api()?.start_self_test(body).await.map_err(failed)?.message)
+}
+
 /// The last week of one recorded series, in at most `points` buckets.
 #[server(prefix = "/fn", endpoint = "health-history")]
 pub async fn health_history(metric: String, points: u32) -> Result<SeriesView, ServerFnError> {

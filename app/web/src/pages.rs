@@ -91,6 +91,7 @@ mod tests {
             notified_severity: None,
             last_notified: None,
             missed_evaluations: 0,
+            acknowledged: None,
         };
         let alerts = [
             alert(Severity::Info, None),

@@ -16,7 +16,10 @@ use axum::body::Body;
 use leptos::prelude::*;
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use serde::Serialize;
-use wizfs_api::health::{AlertsView, HealthView, HistoryQuery, HistoryView, TestQuery, TestResult};
+use wizfs_api::health::{
+    AcknowledgeBody, AlertsView, HealthView, HistoryQuery, HistoryView, ScrubBody, SelfTestBody,
+    StartedView, TestQuery, TestResult,
+};
 use wizfs_api::policies::{PlanQuery, PoliciesView, PruneRequest, ReclaimView, RunReportView};
 use wizfs_api::progress::ProgressView;
 use wizfs_api::{
@@ -213,6 +216,18 @@ impl Api for InProcess {
 
     fn test_notification(&self, query: TestQuery) -> ApiFuture<'_, Vec<TestResult>> {
         self.changing(self.services.test_notification(query))
+    }
+
+    fn acknowledge_alert(&self, body: AcknowledgeBody) -> ApiFuture<'_, AlertsView> {
+        self.changing(self.services.acknowledge_alert(body))
+    }
+
+    fn start_scrub(&self, body: ScrubBody) -> ApiFuture<'_, StartedView> {
+        self.changing(self.services.start_scrub(body))
+    }
+
+    fn start_self_test(&self, body: SelfTestBody) -> ApiFuture<'_, StartedView> {
+        self.changing(self.services.start_self_test(body))
     }
 
     fn progress(&self) -> ApiFuture<'_, Vec<ProgressView>> {

@@ -272,6 +272,70 @@ fn alerts_remember_first_and_last_seen_and_cleared() {
 }
 
 #[test]
+fn an_acknowledged_alert_stops_reminding_until_it_gets_worse() {
+    let tank = pool("tank");
+    let warning = finding(&tank, FindingKind::PoolState, Severity::Warning);
+    let critical = finding(&tank, FindingKind::PoolState, Severity::Critical);
+    let policy = AlertPolicy::default(); // reminders every 24 hours
+    let mut book = AlertBook::default();
+    let none = BTreeSet::new();
+    let at = |offset: i64| Timestamp(START + offset);
+    let events = |notifications: Vec<Notification>| -> Vec<NotificationEvent> {
+        notifications.iter().map(|n| n.event).collect()
+    };
+    assert_eq!(
+        events(book.evaluate(std::slice::from_ref(&warning), &none, &policy, at(0))),
+        [NotificationEvent::New]
+    );
+    assert!(
+        !book.acknowledge(&tank, FindingKind::PoolCapacity, at(MINUTE)),
+        "no alert of that kind"
+    );
+    assert!(!book.acknowledge(&pool("other"), FindingKind::PoolState, at(MINUTE)));
+    assert!(book.acknowledge(&tank, FindingKind::PoolState, at(MINUTE)));
+    assert!(book.acknowledge(&tank, FindingKind::PoolState, at(2 * MINUTE)));
+    assert_eq!(
+        book.alerts[0].acknowledged,
+        Some(at(MINUTE)),
+        "the first time kept"
+    );
+    assert!(
+        events(book.evaluate(
+            std::slice::from_ref(&warning),
+            &none,
+            &policy,
+            at(25 * HOUR)
+        ))
+        .is_empty(),
+        "no reminder once acknowledged"
+    );
+    assert_eq!(book.active().len(), 1, "still listed");
+    assert_eq!(
+        events(book.evaluate(
+            std::slice::from_ref(&critical),
+            &none,
+            &policy,
+            at(26 * HOUR)
+        )),
+        [NotificationEvent::Escalated],
+        "worse: notified again"
+    );
+    assert_eq!(
+        book.alerts[0].acknowledged, None,
+        "and no longer acknowledged"
+    );
+    assert_eq!(
+        events(book.evaluate(&[critical], &none, &policy, at(51 * HOUR))),
+        [NotificationEvent::Reminder]
+    );
+    // Cleared alerts cannot be acknowledged.
+    book.evaluate(&[], &none, &policy, at(52 * HOUR));
+    book.evaluate(&[], &none, &policy, at(53 * HOUR));
+    assert!(book.active().is_empty());
+    assert!(!book.acknowledge(&tank, FindingKind::PoolState, at(54 * HOUR)));
+}
+
+#[test]
 fn cleared_alerts_are_forgotten_after_the_retention() {
     let tank = pool("tank");
     let policy = AlertPolicy {

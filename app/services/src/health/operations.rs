@@ -1,10 +1,11 @@
 //! The health operations of the API as methods of [`Services`]: the latest round's view, a
-//! round now, the alert book, history series and test messages. Each fails as
-//! `Unavailable` when the daemon does not run health monitoring.
+//! round now, the alert book and acknowledging an alert, history series, test messages, and
+//! starting a scrub or a SMART self-test now. Each but the scrub fails as `Unavailable` when
+//! the daemon does not run health monitoring.
 
 use wizfs_api::health::{
-    AlertsView, HealthView, HistoryQuery, HistoryView, MetricsView, SeriesView, TestQuery,
-    TestResult,
+    AcknowledgeBody, AlertsView, HealthView, HistoryQuery, HistoryView, MetricsView, ScrubBody,
+    SelfTestBody, SeriesView, StartedView, TestQuery, TestResult,
 };
 use wizfs_health::Timestamp;
 use wizfs_health::history::HistoryError;
@@ -71,6 +72,47 @@ impl Services {
                     .map(alert)
                     .collect(),
             })
+        })
+        .await
+    }
+
+    /// Acknowledges an active alert; the book after it.
+    pub async fn acknowledge_alert(
+        &self,
+        body: AcknowledgeBody,
+    ) -> Result<AlertsView, ServiceError> {
+        let service = self.health_service()?;
+        blocking(move || {
+            service.acknowledge(&body.subject, body.kind, wizfs_recovery::system_clock())
+        })
+        .await?;
+        self.health_alerts().await
+    }
+
+    /// Starts a scrub of a pool now (`zpool scrub`; refused while one runs).
+    pub async fn start_scrub(&self, body: ScrubBody) -> Result<StartedView, ServiceError> {
+        let pool = wizfs_core::PoolName::new(body.pool.trim())
+            .map_err(|error| ServiceError::BadRequest(error.to_string()))?;
+        let zfs = self.zfs.clone();
+        blocking(move || {
+            zfs.start_scrub(&pool)?;
+            tracing::info!(%pool, "scrub started on request");
+            Ok(StartedView {
+                message: format!(
+                    "The scrub of {pool} started; the health page shows its progress and result."
+                ),
+            })
+        })
+        .await
+    }
+
+    /// Starts a SMART self-test of one disk now.
+    pub async fn start_self_test(&self, body: SelfTestBody) -> Result<StartedView, ServiceError> {
+        let service = self.health_service()?;
+        blocking(move || {
+            service
+                .start_self_test_now(body.disk.trim(), body.kind, wizfs_recovery::system_clock())
+                .map(|message| StartedView { message })
         })
         .await
     }

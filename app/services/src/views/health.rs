@@ -114,6 +114,7 @@ pub fn alert(alert: &wizfs_health::alerts::Alert) -> Alert {
         notified_severity: alert.notified_severity.map(severity),
         last_notified: alert.last_notified.map(Timestamp::seconds),
         missed_evaluations: alert.missed_evaluations,
+        acknowledged: alert.acknowledged.map(Timestamp::seconds),
     }
 }
 

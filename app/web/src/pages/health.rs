@@ -1,11 +1,13 @@
-//! Health: the summary the front panel shows, open alerts, pools with their vdev trees,
-//! last scrub and capacity history, and the disks SMART reads with their temperature
-//! history — the API's health view and history series.
+//! Health: the summary the front panel shows, open alerts (each naming its subject, with a
+//! button to acknowledge it), pools with their vdev trees, last scrub, capacity history and a
+//! button to scrub now, and the disks SMART reads with their temperature history and buttons
+//! to start a short or long self-test (plus the pool devices SMART cannot reach) — the API's
+//! health view, history series and health actions.
 
 use leptos::prelude::*;
 
 use super::{badge, error_note, open_alerts};
-use crate::api::{health, health_history};
+use crate::api::{AcknowledgeAlert, StartScrub, StartSelfTest, health, health_history};
 use crate::format::polyline;
 use crate::layout::Layout;
 use wizfs_api::health::{DiskView, HealthView, PoolStatusView, Subject, VdevView};
@@ -75,21 +77,59 @@ pub fn pool_devices_without_smart(
     missing
 }
 
+/// The page's buttons: acknowledge an alert, scrub a pool, test a disk.
+#[derive(Clone, Copy)]
+struct Actions {
+    acknowledge: ServerAction<AcknowledgeAlert>,
+    scrub: ServerAction<StartScrub>,
+    test: ServerAction<StartSelfTest>,
+}
+
 #[component]
 pub fn HealthPage() -> impl IntoView {
-    let data = Resource::new(|| (), |_| health());
+    let actions = Actions {
+        acknowledge: ServerAction::new(),
+        scrub: ServerAction::new(),
+        test: ServerAction::new(),
+    };
+    let data = Resource::new(
+        move || {
+            (
+                actions.acknowledge.version().get(),
+                actions.scrub.version().get(),
+                actions.test.version().get(),
+            )
+        },
+        |_| health(),
+    );
+    let said = |result: Option<Result<String, ServerFnError>>| match result {
+        Some(Ok(message)) => view! { <p class="notice" role="status">{message}</p> }.into_any(),
+        Some(Err(error)) => error_note(&error),
+        None => ().into_any(),
+    };
     view! {
         <Layout title="Health">
+            {move || said(actions.scrub.value().get())}
+            {move || said(actions.test.value().get())}
+            {move || actions.acknowledge.value().get().and_then(Result::err).map(|error| error_note(&error))}
             <Suspense fallback=super::loading>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Ok(health) => view_health(health).into_any(),
+                        Ok(health) => view_health(health, actions).into_any(),
                         Err(error) => error_note(&error),
                     }
                 })}
             </Suspense>
         </Layout>
     }
+}
+
+/// The API's word for a value of one of its enums (`pool_state`).
+fn wire_word(value: &impl serde::Serialize) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|word| word.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 fn vdev_tree(vdevs: Vec<VdevView>) -> AnyView {
@@ -110,12 +150,24 @@ fn vdev_tree(vdevs: Vec<VdevView>) -> AnyView {
     view! { <ul class="vdevs">{items}</ul> }.into_any()
 }
 
-fn view_health(health: HealthView) -> impl IntoView {
+fn view_health(health: HealthView, actions: Actions) -> impl IntoView {
     let alerts = open_alerts(&health.alerts)
         .into_iter()
         .map(|alert| {
             let subject = subject_text(&alert.subject, &health.disks);
-            view! { <li>{badge(alert.severity.to_string())} " " <strong>{subject}</strong> ": " {alert.message.clone()}</li> }
+            let acknowledge = match alert.acknowledged {
+                Some(_) => view! { " " <span class="badge" title="No reminders until it gets worse">"acknowledged"</span> }.into_any(),
+                None => {
+                    let body = (serde_json::to_string(&alert.subject).unwrap_or_default(), wire_word(&alert.kind));
+                    let label = format!("Acknowledge: {subject}");
+                    view! {
+                        " " <button class="small" aria-label=label on:click=move |_| {
+                            actions.acknowledge.dispatch(AcknowledgeAlert { subject: body.0.clone(), kind: body.1.clone() });
+                        }>"Acknowledge"</button>
+                    }.into_any()
+                }
+            };
+            view! { <li>{badge(alert.severity.to_string())} " " <strong>{subject.clone()}</strong> ": " {alert.message.clone()} {acknowledge}</li> }
         })
         .collect_view();
     let unread = pool_devices_without_smart(&health.pools, &health.disks)
@@ -128,6 +180,7 @@ fn view_health(health: HealthView) -> impl IntoView {
                     <td>{badge(state)}</td>
                     <td></td>
                     <td class="small">"SMART does not reach this device (a virtual disk, or a USB bridge without SAT); ZFS's own error counters above still watch it."</td>
+                    <td></td>
                 </tr>
             }
         })
@@ -144,9 +197,15 @@ fn view_health(health: HealthView) -> impl IntoView {
                     scrub.ended.as_deref().unwrap_or_default()
                 )
             });
+            let scanning = pool.scrub.as_ref().is_some_and(|scan| scan.state == "scanning");
+            let name = pool.name.clone();
+            let scrub_button = (!scanning).then(|| view! {
+                <button class="scrub" on:click=move |_| { actions.scrub.dispatch(StartScrub { pool: name.clone() }); }>"Scrub now"</button>
+            });
             view! {
                 <section class="card">
                     <h2>{pool.name.clone()} " " {badge(pool.state.clone())}</h2>
+                    {scrub_button}
                     {pool.status.clone().map(|status| view! { <p>{status}</p> })}
                     {pool.action.clone().map(|action| view! { <p class="muted">{action}</p> })}
                     <p class="muted">{scrub}</p>
@@ -165,15 +224,24 @@ fn view_health(health: HealthView) -> impl IntoView {
                 .as_ref()
                 .and_then(|summary| summary.temperature_celsius)
                 .map(|celsius| format!("{celsius:.0} °C"));
+            let tests = disk.identity.clone().filter(|_| disk.state == "read").map(|identity| {
+                let (short, long) = (identity.clone(), identity);
+                view! {
+                    <button class="small" on:click=move |_| { actions.test.dispatch(StartSelfTest { disk: short.clone(), kind: "short".into() }); }>"Short test"</button>
+                    " "
+                    <button class="small" on:click=move |_| { actions.test.dispatch(StartSelfTest { disk: long.clone(), kind: "long".into() }); }>"Long test"</button>
+                }
+            });
             view! {
                 <tr>
-                    <td>{disk.identity.clone().unwrap_or_else(|| disk.device.clone())}<div class="muted small">{disk.device.clone()}</div></td>
+                    <td class="break">{disk.identity.clone().unwrap_or_else(|| disk.device.clone())}<div class="muted small">{disk.device.clone()}</div></td>
                     <td>{badge(disk.state.clone())}</td>
                     <td>{disk.severity.map(|severity| badge(severity.to_string()))}</td>
                     <td>{temperature} {disk.identity.clone().map(|identity| view! {
                         <HistoryChart metric=format!("disk/{identity}/temperature") unit="°C"/>
                     })}</td>
                     <td class="small">{disk.messages.join("; ")}</td>
+                    <td class="nowrap">{tests}</td>
                 </tr>
             }
         })
@@ -193,7 +261,7 @@ fn view_health(health: HealthView) -> impl IntoView {
         {pools}
         <section class="card">
             <h2>"Disks"</h2>
-            <table><thead><tr><th scope="col">"Disk"</th><th scope="col">"SMART"</th><th scope="col">"Finding"</th><th scope="col">"Temperature"</th><th scope="col">"Notes"</th></tr></thead><tbody>{disks}{unread}</tbody></table>
+            <table><thead><tr><th scope="col">"Disk"</th><th scope="col">"SMART"</th><th scope="col">"Finding"</th><th scope="col">"Temperature"</th><th scope="col">"Notes"</th><th scope="col">"Self-test"</th></tr></thead><tbody>{disks}{unread}</tbody></table>
         </section>
     }
 }

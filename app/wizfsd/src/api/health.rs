@@ -1,17 +1,22 @@
 //! The REST API of health: the latest round's view (`GET /api/v1/health`: disks, pools
 //! with vdev trees and scrubs, sensors, findings, active alerts and the front-panel
 //! summary), chart series (`GET /api/v1/health/history`), the alert book
-//! (`GET /api/v1/health/alerts`), the test button (`POST /api/v1/health/test-notification`)
-//! and a round now (`POST /api/v1/health/check`). Every route answers 503 when the daemon
+//! (`GET /api/v1/health/alerts`) and acknowledging an alert
+//! (`POST /api/v1/health/alerts/acknowledge`), the test button
+//! (`POST /api/v1/health/test-notification`), a round now (`POST /api/v1/health/check`), and
+//! a scrub or SMART self-test now (`POST /api/v1/health/scrub`, `…/self-test`). Every route answers 503 when the daemon
 //! does not run health monitoring; each handler is one call of the health services of
 //! `wizfs-services`.
 
 use axum::Json;
 use axum::extract::State;
-use wizfs_api::health::{AlertsView, HealthView, HistoryQuery, HistoryView, TestQuery, TestResult};
+use wizfs_api::health::{
+    AcknowledgeBody, AlertsView, HealthView, HistoryQuery, HistoryView, ScrubBody, SelfTestBody,
+    StartedView, TestQuery, TestResult,
+};
 use wizfs_api::routes;
 
-use crate::http::{ApiError, ApiQuery, AppState};
+use crate::http::{ApiError, ApiJson, ApiQuery, AppState};
 
 async fn view(State(state): State<AppState>) -> Result<Json<HealthView>, ApiError> {
     Ok(Json(state.health_view()?))
@@ -39,6 +44,27 @@ async fn test_notification(
     Ok(Json(state.test_notification(query).await?))
 }
 
+async fn acknowledge(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<AcknowledgeBody>,
+) -> Result<Json<AlertsView>, ApiError> {
+    Ok(Json(state.acknowledge_alert(body).await?))
+}
+
+async fn scrub(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<ScrubBody>,
+) -> Result<Json<StartedView>, ApiError> {
+    Ok(Json(state.start_scrub(body).await?))
+}
+
+async fn self_test(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<SelfTestBody>,
+) -> Result<Json<StartedView>, ApiError> {
+    Ok(Json(state.start_self_test(body).await?))
+}
+
 /// The routes of health.
 pub fn router() -> crate::routes::Routes<AppState> {
     crate::routes::Routes::new()
@@ -47,6 +73,9 @@ pub fn router() -> crate::routes::Routes<AppState> {
         .get(routes::HEALTH_ALERTS, alerts)
         .get(routes::HEALTH_HISTORY, history)
         .post(routes::HEALTH_TEST_NOTIFICATION, test_notification)
+        .post(routes::HEALTH_ACKNOWLEDGE, acknowledge)
+        .post(routes::HEALTH_SCRUB, scrub)
+        .post(routes::HEALTH_SELF_TEST, self_test)
 }
 
 #[cfg(test)]
@@ -155,5 +184,101 @@ mod tests {
         )
         .await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn alerts_are_acknowledged_and_scrubs_and_self_tests_started() {
+        let (_receiver, url) = Receiver::start().await;
+        let machine = Machine::new(&url);
+        let state = AppState::new(machine.zfs.clone()).with_health(machine.service());
+        let router = || crate::server::router(state.clone());
+        let (status, _) = call(router(), "POST", "/api/v1/health/check").await;
+        assert_eq!(status, StatusCode::OK);
+        let (_, alerts) = call(router(), "GET", "/api/v1/health/alerts").await;
+        let first = &alerts["active"][0];
+        assert_eq!(first["acknowledged"], serde_json::Value::Null);
+        let body = serde_json::json!({ "subject": first["subject"], "kind": first["kind"] });
+        let (status, after) = post_json(&router(), "/api/v1/health/alerts/acknowledge", body).await;
+        assert_eq!(status, StatusCode::OK, "{after}");
+        assert!(after["active"][0]["acknowledged"].is_i64(), "{after}");
+        assert_eq!(after["active"][1]["acknowledged"], serde_json::Value::Null);
+        let (_, view) = call(router(), "GET", "/api/v1/health").await;
+        let acknowledged = view["alerts"]
+            .as_array()
+            .expect("alerts")
+            .iter()
+            .filter(|alert| alert["acknowledged"].is_i64())
+            .count();
+        assert_eq!(acknowledged, 1, "the latest view shows it: {view}");
+        let saved =
+            std::fs::read_to_string(machine.directory.path().join("state/health/alerts.json"))
+                .expect("alerts.json");
+        assert!(
+            saved.contains("\"acknowledged\""),
+            "kept across restarts: {saved}"
+        );
+        let nothing = serde_json::json!({
+            "subject": { "type": "pool", "pool": "nope" }, "kind": "pool_state"
+        });
+        let (status, body) =
+            post_json(&router(), "/api/v1/health/alerts/acknowledge", nothing).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+
+        let disk = serde_json::json!({ "disk": "QEMU_NVMe_Ctrl_WIZFSNVME0", "kind": "short" });
+        let (status, started) = post_json(&router(), "/api/v1/health/self-test", disk).await;
+        assert_eq!(status, StatusCode::OK, "{started}");
+        assert!(
+            started["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("short SMART self-test")
+        );
+        let log = std::fs::read_to_string(
+            machine
+                .directory
+                .path()
+                .join("state/health/self-tests.json"),
+        )
+        .expect("self-tests.json");
+        assert!(log.contains("QEMU_NVMe_Ctrl_WIZFSNVME0"), "recorded: {log}");
+        for (body, expected) in [
+            (
+                serde_json::json!({ "disk": "nvme9", "kind": "short" }),
+                StatusCode::NOT_FOUND,
+            ),
+            (
+                serde_json::json!({ "disk": "QEMU_NVMe_Ctrl_WIZFSNVME0", "kind": "forever" }),
+                StatusCode::BAD_REQUEST,
+            ),
+        ] {
+            let (status, answer) = post_json(&router(), "/api/v1/health/self-test", body).await;
+            assert_eq!(status, expected, "{answer}");
+        }
+
+        let (status, started) = post_json(
+            &router(),
+            "/api/v1/health/scrub",
+            serde_json::json!({ "pool": "tank" }),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{started}");
+        assert!(
+            started["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("scrub of tank")
+        );
+        for (pool, expected) in [
+            ("nope", StatusCode::NOT_FOUND),
+            ("bad/name", StatusCode::BAD_REQUEST),
+        ] {
+            let (status, body) = post_json(
+                &router(),
+                "/api/v1/health/scrub",
+                serde_json::json!({ "pool": pool }),
+            )
+            .await;
+            assert_eq!(status, expected, "{pool}: {body}");
+        }
     }
 }
