@@ -397,6 +397,24 @@ async fn a_deleted_file_is_found_and_restored_in_place_from_the_browser() {
         wait_for(&client, css, Duration::from_secs(60)).await;
         inaccessible.extend(accessibility_violations(&client, &axe, &page).await);
     }
+    // Once hydrated, times are local with their age ("2026-12-07 13:40 · 3 hours ago").
+    client
+        .goto(&format!("{base}/browse?dataset={dataset}"))
+        .await
+        .unwrap();
+    let started = Instant::now();
+    loop {
+        let shown = text_of(&client, "td time", Duration::from_secs(60)).await;
+        if shown.contains(" · ") && (shown.ends_with(" ago") || shown.ends_with("just now")) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "times stayed in UTC after hydration: {shown}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    client.goto(&format!("{base}/account")).await.unwrap();
     let session = text_of(&client, "table.sessions", Duration::from_secs(5)).await;
     assert!(
         session.contains("this session") && session.contains("HeadlessChrome"),

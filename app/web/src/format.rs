@@ -46,6 +46,41 @@ pub fn utc_minute(seconds: i64) -> String {
     )
 }
 
+/// A moment at a time zone `offset_minutes` east of UTC, as a local date and time:
+/// `2026-12-07 13:40`.
+pub fn local_minute(seconds: i64, offset_minutes: i64) -> String {
+    let civil =
+        wizfs_core::Timestamp::from(seconds.saturating_add(offset_minutes.saturating_mul(60)))
+            .to_civil_utc();
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}",
+        civil.year, civil.month, civil.day, civil.hour, civil.minute
+    )
+}
+
+/// A UTC time as the API writes it (`2026-12-07T12:40:00Z`, also `2026-12-07 12:40`) in
+/// seconds since the Unix epoch; `None` when it is not one.
+pub fn parse_utc(text: &str) -> Option<i64> {
+    let text = text.trim().trim_end_matches('Z');
+    let (date, time) = text.split_once(['T', ' '])?;
+    let days = parse_date(date)?;
+    let mut parts = time.split(':');
+    let mut field = |limit: i64| -> Option<i64> {
+        match parts.next() {
+            None => Some(0),
+            Some(part) if part.len() == 2 && part.bytes().all(|b| b.is_ascii_digit()) => {
+                part.parse().ok().filter(|value| *value < limit)
+            }
+            Some(_) => None,
+        }
+    };
+    let (hour, minute, second) = (field(24)?, field(60)?, field(60)?);
+    if parts.next().is_some() {
+        return None;
+    }
+    Some(days + hour * 3600 + minute * 60 + second)
+}
+
 /// `1536` → `1.5 KiB`.
 pub fn bytes(value: u64) -> String {
     const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
@@ -399,6 +434,24 @@ mod tests {
             assert_eq!(super::age(then, now), said, "{then}");
         }
         assert_eq!(super::utc_minute(1_796_647_200), "2026-12-07 12:40 UTC");
+        assert_eq!(super::local_minute(1_796_647_200, 60), "2026-12-07 13:40");
+        assert_eq!(
+            super::local_minute(1_796_647_200, -13 * 60),
+            "2026-12-06 23:40"
+        );
+        for (text, seconds) in [
+            ("2026-12-07T12:40:00Z", Some(1_796_647_200)),
+            ("2026-12-07 12:40", Some(1_796_647_200)),
+            ("2026-12-07T12:40:59Z", Some(1_796_647_259)),
+            ("1970-01-01T00:00:00Z", Some(0)),
+            ("2026-12-07", None),
+            ("2026-12-07T24:00:00Z", None),
+            ("2026-12-07T12:40:00:00Z", None),
+            ("2026-12-07T1:40Z", None),
+            ("yesterday", None),
+        ] {
+            assert_eq!(super::parse_utc(text), seconds, "{text}");
+        }
     }
 
     #[test]

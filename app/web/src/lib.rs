@@ -14,6 +14,7 @@ pub mod backend;
 pub mod format;
 pub mod forms;
 pub mod layout;
+pub mod moment;
 pub mod pages;
 
 pub use app::{App, shell};

@@ -12,8 +12,9 @@
 //! path as sent, so no encoded `..` passes). Anything else gets a redirect to `/login`
 //! (pages) or `401` (API, server functions, events). The public pages send a person where
 //! they belong: `/setup` once a password is set to sign-in (or home, signed in), `/login` on
-//! first boot to setup and, signed in, on to its `next`. Password checks are counted by the limiter before they run and
-//! at most [`MAX_PASSWORD_CHECKS`] run at a time (a few requests wait briefly for a turn).
+//! first boot to setup and, signed in, on to its `next`. Password checks are counted by the
+//! limiter before they run and at most [`MAX_PASSWORD_CHECKS`] run at a time (a few requests
+//! wait briefly for a turn).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::Path;
@@ -77,8 +78,15 @@ pub struct Auth {
 pub struct SignedIn {
     pub user: String,
     pub csrf_token: String,
-    /// The session's id as the account page lists it.
-    pub session_id: String,
+}
+
+impl From<SessionInfo> for SignedIn {
+    fn from(info: SessionInfo) -> Self {
+        Self {
+            user: info.user,
+            csrf_token: info.csrf_token,
+        }
+    }
 }
 
 fn now() -> u64 {
@@ -122,14 +130,6 @@ impl Auth {
 
     fn first_boot(&self) -> bool {
         matches!(self.credentials.state(), Ok(CredentialState::Unset))
-    }
-
-    fn signed_in(&self, token: &str, info: SessionInfo) -> SignedIn {
-        SignedIn {
-            user: info.user,
-            csrf_token: info.csrf_token,
-            session_id: self.sessions.id_of(token).unwrap_or_default(),
-        }
     }
 
     fn session(&self, headers: &HeaderMap) -> Option<(String, SessionInfo)> {
@@ -221,16 +221,14 @@ pub async fn guard(State(auth): State<Arc<Auth>>, mut request: Request, next: Ne
             return Redirect::to(&elsewhere).into_response();
         }
         // Public pages may still tell a signed-in user more (`/healthz`).
-        if let Some((token, info)) = session {
-            let signed_in = auth.signed_in(&token, info);
-            request.extensions_mut().insert(signed_in);
+        if let Some((_, info)) = session {
+            request.extensions_mut().insert(SignedIn::from(info));
         }
         return next.run(request).await;
     }
     match session {
-        Some((token, info)) => {
-            let signed_in = auth.signed_in(&token, info);
-            request.extensions_mut().insert(signed_in);
+        Some((_, info)) => {
+            request.extensions_mut().insert(SignedIn::from(info));
             next.run(request).await
         }
         None if is_page(request.method(), &path) => {

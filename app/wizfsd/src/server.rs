@@ -338,7 +338,6 @@ mod tests {
         let admin = crate::auth::SignedIn {
             user: "admin".into(),
             csrf_token: "token".into(),
-            session_id: "0123456789abcdef".into(),
         };
         let (status, body) = get_json_as(app, "/healthz", Some(admin)).await;
         assert_eq!(status, StatusCode::OK);

@@ -152,7 +152,7 @@ pub fn BrowsePage() -> impl IntoView {
                             let options = list.into_iter().map(|candidate| {
                                 let chosen = candidate.short_name == snapshot;
                                 let href = browse_url(&dataset, &path, &candidate.short_name);
-                                view! { <li class:chosen=chosen><a href=href>{candidate.short_name.clone()}</a> <span class="muted small">{candidate.creation.clone()}</span></li> }
+                                view! { <li class:chosen=chosen><a href=href>{candidate.short_name.clone()}</a> <span class="muted small">{crate::moment::moment_of(&candidate.creation)}</span></li> }
                             }).collect_view();
                             view! {
                                 <details class="card snapshots-picker" open=!snapshot.is_empty()>
@@ -270,7 +270,7 @@ fn entry_row(dataset: &str, snapshot: &str, entry: EntryView) -> impl IntoView {
             <td class="break">{kind_icon(&entry.kind)} " " <a href=link>{name.clone()}</a>
                 {entry.symlink_target.clone().map(|target| view! { <span class="muted">" → " {crate::format::visible(&target).into_owned()}</span> })}</td>
             <td class="number">{if is_file { bytes(entry.size) } else { String::new() }}</td>
-            <td class="nowrap">{entry.modified.clone()}</td>
+            <td class="nowrap"><crate::moment::Moment seconds=entry.modified_unix/></td>
             <td class="row-actions">{actions}</td>
         </tr>
     }

@@ -83,7 +83,7 @@ fn view_dashboard(dashboard: DashboardView) -> impl IntoView {
             view! {
                 <tr>
                     <td><a href=format!("/browse?dataset={}&snapshot={}", crate::format::encode(&snapshot.dataset), crate::format::encode(&snapshot.short_name))>{snapshot.name.clone()}</a></td>
-                    <td>{snapshot.creation.clone()}</td>
+                    <td>{crate::moment::moment_of(&snapshot.creation)}</td>
                     <td class="number">{bytes(snapshot.used)}</td>
                 </tr>
             }

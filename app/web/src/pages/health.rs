@@ -254,7 +254,7 @@ fn view_health(health: HealthView, actions: Actions) -> impl IntoView {
     view! {
         <section class="card">
             <h2>"Overall " {badge(health.summary.status.clone())}</h2>
-            <p class="muted">"Checked " {health.checked_at.clone()}</p>
+            <p class="muted">"Checked " <crate::moment::Moment seconds=health.checked_at_unix/></p>
             <ul class="alerts">{alerts}</ul>
             <ul class="muted">{problems}</ul>
         </section>

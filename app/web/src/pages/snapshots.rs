@@ -88,7 +88,7 @@ pub fn SnapshotsPage() -> impl IntoView {
                                                 prop:checked={ let name = name.clone(); move || selected.read().contains(&name) }
                                                 on:change={ let name = name.clone(); move |event| toggle(name.clone(), event_target_checked(&event)) }/></td>
                                             <td><a href=browse>{snapshot.name.clone()}</a> {held.then_some(" 🔒 held")}</td>
-                                            <td>{snapshot.creation.clone()}</td>
+                                            <td>{crate::moment::moment_of(&snapshot.creation)}</td>
                                             <td class="number" title="Space only this snapshot holds">{bytes(snapshot.used)}</td>
                                             <td class="number" title="Written since the previous snapshot">{bytes(snapshot.written)}</td>
                                             <td class="number">{bytes(snapshot.referenced)}</td>

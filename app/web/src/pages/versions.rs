@@ -94,7 +94,7 @@ pub fn VersionsPage() -> impl IntoView {
                                 });
                                 view! {
                                     <li class="card version">
-                                        <h2 class="version-title">{badge(state.into())} " " {if version.kind == "file" { bytes(version.size) } else { version.kind.clone() }} " · modified " {version.modified.clone()}</h2>
+                                        <h2 class="version-title">{badge(state.into())} " " {if version.kind == "file" { bytes(version.size) } else { version.kind.clone() }} " · modified " <crate::moment::Moment seconds=version.modified_unix/></h2>
                                         <p class="muted">{span} {folded}</p>
                                         {live_actions}
                                         {actions}

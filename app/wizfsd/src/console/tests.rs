@@ -384,6 +384,11 @@ async fn pages_render_real_data_on_the_server() {
         "{page}"
     );
     assert!(page.contains("0 folders, 1 file (11 B)"), "{page}");
+    // Times leave the server in UTC, exact in `datetime` (the browser shows them local).
+    assert!(
+        page.contains(r#"<time datetime=""#) && page.contains(" UTC<"),
+        "{page}"
+    );
     let (_, _, page) = send(
         &console.router,
         get(
