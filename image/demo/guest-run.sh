@@ -32,6 +32,16 @@ listen = "0.0.0.0:8080"
 [console]
 site_dir = "/job/site"
 hostname = "wizfs-demo"
+
+# Alice's files every hour, kept 24 hours, a week of days and a month of weeks; nothing
+# taken when nothing was written.
+[[policy]]
+id = "alice"
+dataset = "tank/home/alice"
+hourly = 24
+daily = 7
+weekly = 4
+skip_empty = true
 CONFIG
 if [ -f /job/smoke ]; then
   # A file of its own to find and restore: created, snapshotted, deleted (the pool persists

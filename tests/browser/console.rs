@@ -380,6 +380,7 @@ async fn a_deleted_file_is_found_and_restored_in_place_from_the_browser() {
         ("/health".to_owned(), "h2", "health"),
         ("/space".to_owned(), "main .card", "space"),
         ("/account".to_owned(), "table.sessions", "account"),
+        ("/policies".to_owned(), "section.policy", "policies"),
     ] {
         client.goto(&format!("{base}{page}")).await.unwrap();
         wait_for(&client, css, Duration::from_secs(60)).await;
@@ -447,6 +448,7 @@ async fn a_deleted_file_is_found_and_restored_in_place_from_the_browser() {
         ("/duplicates".to_owned(), "main .card", "phone-duplicates"),
         ("/backups".to_owned(), "main .card", "phone-backups"),
         ("/account".to_owned(), "table.sessions", "phone-account"),
+        ("/policies".to_owned(), "section.policy", "phone-policies"),
     ] {
         client.goto(&format!("{base}{page}")).await.unwrap();
         wait_for(&client, css, Duration::from_secs(60)).await;

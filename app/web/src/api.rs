@@ -377,3 +377,48 @@ pub async fn account() -> Result<AccountView, ServerFnError> {
         .map_or(0, |elapsed| elapsed.as_secs());
     Ok(AccountView { sessions, now })
 }
+
+/// The snapshot policies, what the next run would do, and the last runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PoliciesPageView {
+    pub policies: wizfs_api::policies::PoliciesView,
+    /// `None` when the plan could not be made (its error in `plan_error`).
+    pub plan: Option<wizfs_api::policies::PlanView>,
+    pub plan_error: Option<String>,
+}
+
+#[server(prefix = "/fn", endpoint = "policies")]
+pub async fn policies() -> Result<PoliciesPageView, ServerFnError> {
+    let api = api()?;
+    let policies = api.policies().await.map_err(failed)?;
+    let query = wizfs_api::policies::PlanQuery {
+        policy: None,
+        estimate: Some(true),
+    };
+    let (plan, plan_error) = match api.policies_plan(query).await {
+        Ok(plan) => (Some(plan), None),
+        Err(failure) => (None, Some(failure.message)),
+    };
+    Ok(PoliciesPageView {
+        policies,
+        plan,
+        plan_error,
+    })
+}
+
+/// Runs the policies now (take what is due, prune what they no longer keep).
+#[server(prefix = "/fn", endpoint = "run-policies")]
+pub async fn run_policies() -> Result<wizfs_api::policies::RunReportView, ServerFnError> {
+    api()?.policies_run().await.map_err(failed)
+}
+
+/// Destroys now what the policies no longer keep (`policy`: only its snapshots).
+#[server(prefix = "/fn", endpoint = "prune-policies")]
+pub async fn prune_policies(
+    policy: Option<String>,
+) -> Result<wizfs_api::policies::RunReportView, ServerFnError> {
+    let request = wizfs_api::policies::PruneRequest {
+        policy: policy.filter(|policy| !policy.is_empty()),
+    };
+    api()?.policies_prune(request).await.map_err(failed)
+}

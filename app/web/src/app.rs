@@ -47,6 +47,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/restore") view=pages::versions::DirectoryRestorePage/>
                 <Route path=path!("/view") view=pages::view::ViewPage/>
                 <Route path=path!("/snapshots") view=pages::snapshots::SnapshotsPage/>
+                <Route path=path!("/policies") view=pages::policies::PoliciesPage/>
                 <Route path=path!("/health") view=pages::health::HealthPage/>
                 <Route path=path!("/backups") view=pages::later::BackupsPage/>
                 <Route path=path!("/space") view=pages::later::SpacePage/>

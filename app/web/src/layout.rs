@@ -13,6 +13,7 @@ const NAVIGATION: &[(&str, &str)] = &[
     ("/search", "Search"),
     ("/browse", "Browse"),
     ("/snapshots", "Snapshots"),
+    ("/policies", "Policies"),
     ("/health", "Health"),
     ("/space", "Space"),
     ("/duplicates", "Duplicates"),

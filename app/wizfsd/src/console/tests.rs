@@ -438,6 +438,9 @@ async fn pages_render_real_data_on_the_server() {
     )
     .await;
     assert!(page.contains("tank/home@monday"), "{page}");
+    let (status, _, page) = send(&console.router, get("/policies", Some(&cookie))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("No snapshot policy is configured"), "{page}");
     let (status, _, page) = send(&console.router, get("/nowhere", Some(&cookie))).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{page}");
 }
