@@ -23,7 +23,7 @@ use wizfs_backup::{
     open_verified,
 };
 use wizfs_core::DatasetName;
-use wizfs_zfs::{ReceiveOptions, Zfs, ZfsError};
+use wizfs_zfs::{ReceiveOptions, Scope, Zfs, ZfsError};
 
 use crate::output::{emit, format_bytes};
 use crate::parse::parse_dataset;
@@ -310,6 +310,32 @@ fn check_target(zfs: &dyn Zfs, into: &DatasetName) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What `into` holds of the chain after a failed stream, as ZFS lists it (a stream may
+/// have been received although its reader failed at its very end).
+fn received_state(zfs: &dyn Zfs, into: &DatasetName, manifest: &ChainManifest) -> String {
+    let snapshots = match zfs.list_snapshots(into, Scope::Dataset) {
+        Ok(snapshots) => snapshots,
+        Err(ZfsError::NotFound { .. }) => {
+            return format!("nothing was received; `{into}` was not created");
+        }
+        Err(error) => return format!("what `{into}` holds could not be listed: {error}"),
+    };
+    let last = manifest.streams.iter().rev().find(|stream| {
+        snapshots
+            .iter()
+            .any(|snapshot| snapshot.guid == stream.to_guid)
+    });
+    match last {
+        Some(stream) => format!(
+            "`{into}` holds the chain up to {} (stream {} of {})",
+            stream.to,
+            stream.number,
+            manifest.streams.len()
+        ),
+        None => format!("`{into}` holds no snapshot of the chain"),
+    }
+}
+
 fn restore(
     zfs: &dyn Zfs,
     arguments: &RestoreArguments,
@@ -358,23 +384,14 @@ fn restore(
                         (Ok(()), _) => Ok(()),
                         // The reader's failure (a volume changed since it was verified) is
                         // the cause; `zfs receive` only saw its stream end early.
-                        (Err(error), Some(failure)) => {
+                        (Err(error), Some(failure)) if !error.to_string().contains(&failure) => {
                             Err(anyhow::Error::from(error).context(failure))
                         }
-                        (Err(error), None) => Err(error.into()),
+                        (Err(error), _) => Err(error.into()),
                     }
                 });
             if let Err(error) = received {
-                let state = match view.received.last() {
-                    None => format!("nothing was received; `{into}` was not created"),
-                    Some(1) => {
-                        format!("stream 1 is in `{into}` (up to {})", manifest.streams[0].to)
-                    }
-                    Some(last) => format!(
-                        "streams 1 to {last} are in `{into}` (up to {})",
-                        manifest.streams[*last as usize - 1].to
-                    ),
-                };
+                let state = received_state(zfs, into, manifest);
                 return Err(error.context(format!(
                     "receiving stream {} of the chain into `{into}` failed; {state}",
                     stream.number

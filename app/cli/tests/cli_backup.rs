@@ -428,3 +428,41 @@ fn a_corrupt_or_missing_volume_is_found_before_anything_is_received() {
         "{view}"
     );
 }
+
+#[test]
+fn a_stream_that_fails_while_received_stops_the_restore_and_says_what_is_in() {
+    let fixture = fixture();
+    // Every volume is sound, but the manifest's digest of stream 2's send stream is not
+    // that of its bytes: verify passes, the reader fails at the stream's very end — after
+    // `zfs receive` had every byte, so what the target holds is asked of ZFS, not assumed.
+    let tampered = fixture.damaged_copy("tampered", |copy| {
+        let path = copy.join("manifest.json");
+        let mut manifest: serde_json::Value =
+            serde_json::from_slice(&fs::read(&path).expect("read")).expect("JSON");
+        manifest["streams"][1]["stream_sha256"] = serde_json::json!("0".repeat(64));
+        fs::write(&path, serde_json::to_vec_pretty(&manifest).expect("JSON")).expect("write");
+    });
+    let path = tampered.to_str().expect("path");
+    fixture
+        .wizfs(&["backup", "verify", path])
+        .expect("every volume is sound");
+    let refused = fixture
+        .wizfs(&["backup", "restore", path, "--into", "tank/restored"])
+        .expect_err("stream 2 fails");
+    let received = fixture.guids("tank/restored");
+    let (last, _) = received.last().expect("stream 1 at least");
+    assert!(
+        refused.starts_with(&format!(
+            "receiving stream 2 of the chain into `tank/restored` failed; `tank/restored` \
+             holds the chain up to tank/home@{last} (stream {} of 3)",
+            received.len()
+        )) && refused.contains("is not the one written"),
+        "{refused}"
+    );
+    assert!(
+        fixture.guids("tank/home").starts_with(&received),
+        "{received:?}"
+    );
+    // Stream 3 was never tried.
+    assert!(!received.iter().any(|(short, _)| short == "s4"));
+}
