@@ -467,10 +467,6 @@ async fn a_deleted_file_is_found_and_restored_in_place_from_the_browser() {
         inaccessible
             .extend(accessibility_violations(&client, &axe, &format!("{page} (phone)")).await);
     }
-    assert!(
-        too_wide.is_empty(),
-        "pages wider than a phone: {too_wide:?}"
-    );
     client.set_window_size(1280, 900).await.unwrap();
 
     // Results as you type (hydrated search page): no Enter pressed.
@@ -546,8 +542,8 @@ async fn a_deleted_file_is_found_and_restored_in_place_from_the_browser() {
     );
 
     assert!(
-        inaccessible.is_empty(),
-        "axe-core found WCAG 2 A/AA violations:\n{}",
+        inaccessible.is_empty() && too_wide.is_empty(),
+        "axe-core found WCAG 2 A/AA violations:\n{}\npages wider than a phone: {too_wide:?}",
         inaccessible.join("\n")
     );
     client.close().await.unwrap();

@@ -190,12 +190,10 @@ fn view_health(health: HealthView, actions: Actions) -> impl IntoView {
         .into_iter()
         .map(|pool| {
             let scrub = pool.scrub.as_ref().map(|scrub| {
-                format!(
-                    "last scan: {} {} {}",
-                    scrub.function,
-                    scrub.state,
-                    scrub.ended.as_deref().unwrap_or_default()
-                )
+                view! {
+                    {format!("last scan: {} {} ", scrub.function, scrub.state)}
+                    {scrub.ended.as_deref().map(crate::moment::moment_of)}
+                }
             });
             let scanning = pool.scrub.as_ref().is_some_and(|scan| scan.state == "scanning");
             let name = pool.name.clone();
