@@ -128,6 +128,23 @@ impl Auth {
         self.secure
     }
 
+    /// Counts a password attempt from `ip` before its check runs (parallel attempts see each
+    /// other); whether it may run.
+    fn count_attempt(&self, ip: IpAddr) -> Decision {
+        self.limiter
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .attempt(ip, now())
+    }
+
+    /// The attempt from `ip` was right: its failures are forgiven.
+    fn attempt_succeeded(&self, ip: IpAddr) {
+        self.limiter
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .attempt_succeeded(ip, now());
+    }
+
     fn first_boot(&self) -> bool {
         matches!(self.credentials.state(), Ok(CredentialState::Unset))
     }
@@ -381,11 +398,7 @@ async fn login(
         return busy();
     };
     // Counted before the password is checked, so that parallel attempts see each other.
-    let decision = auth
-        .limiter
-        .lock()
-        .unwrap_or_else(|poison| poison.into_inner())
-        .attempt(ip, now());
+    let decision = auth.count_attempt(ip);
     if let Decision::Limited { retry_after_secs } = decision {
         tracing::warn!(%ip, "login refused: too many failed attempts");
         let minutes = retry_after_secs.div_ceil(60);
@@ -418,10 +431,7 @@ async fn login(
         }
         return back_with_error("/login", SignInError::WrongPassword, form.next.as_deref());
     }
-    auth.limiter
-        .lock()
-        .unwrap_or_else(|poison| poison.into_inner())
-        .attempt_succeeded(ip, now());
+    auth.attempt_succeeded(ip);
     match auth.open_session(&user, origin_of(ip, &headers)) {
         Ok(cookie) => {
             tracing::info!(%ip, %user, "signed in");
@@ -544,11 +554,7 @@ async fn change_password(
     let Some(turn) = password_check_turn(&auth).await else {
         return busy();
     };
-    let decision = auth
-        .limiter
-        .lock()
-        .unwrap_or_else(|poison| poison.into_inner())
-        .attempt(ip, now());
+    let decision = auth.count_attempt(ip);
     if let Decision::Limited { .. } = decision {
         tracing::warn!(%ip, "password change refused: too many failed attempts");
         return back_to_account("error", AccountCode::TooManyAttempts);
@@ -564,10 +570,7 @@ async fn change_password(
     .await;
     let refusal = match changed {
         Ok(Ok(())) => {
-            auth.limiter
-                .lock()
-                .unwrap_or_else(|poison| poison.into_inner())
-                .attempt_succeeded(ip, now());
+            auth.attempt_succeeded(ip);
             let ended = auth.sessions.revoke_all_except(&token);
             tracing::info!(%ip, ended, "admin password changed; the other sessions ended");
             return back_to_account("done", AccountCode::PasswordChanged);
