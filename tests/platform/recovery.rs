@@ -217,8 +217,8 @@ fn recovery_a_snapshot_that_does_not_exist_is_reported_at_once() {
         let elapsed = started.elapsed();
         println!("{label}: {error} after {elapsed:?}");
         // The kind of error is the proof that nothing waited for a mount: only the check of
-XX
-        // asserted: a busy host's VM runs everything slower).
+        // ZFS's own listing at the first look, before any wait, gives it (times are printed,
+        // not asserted: a busy host's VM runs everything slower).
         assert!(
             matches!(error, RecoveryError::SnapshotNotFound(_)),
             "{label}: {error:?}"
