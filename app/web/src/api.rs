@@ -17,6 +17,7 @@ use wizfs_api::{
 #[cfg(feature = "ssr")]
 use crate::backend::{api, failed, refused, word};
 use crate::forms::{RestoreForm, SearchForm};
+use crate::sessions::AccountView;
 
 /// The health part of the dashboard: the summary and the open alerts, worst first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -339,30 +340,6 @@ pub async fn reindex() -> Result<(), ServerFnError> {
         .await
         .map_err(failed)?;
     Ok(())
-}
-
-/// A signed-in session as the account page lists it (no token: its id).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SessionRow {
-    /// 16 hex digits naming the session (`POST /account/sessions/end` takes it).
-    pub id: String,
-    /// The session of this request.
-    pub current: bool,
-    /// Seconds since the Unix epoch.
-    pub created: u64,
-    pub last_used: u64,
-    pub expires: u64,
-    /// Where it was opened from, as the client said.
-    pub address: String,
-    pub agent: String,
-}
-
-/// The account page's data: the live sessions, the current one first, and the server's
-/// clock (ages are reckoned from it, the same on the server and in the browser).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AccountView {
-    pub sessions: Vec<SessionRow>,
-    pub now: u64,
 }
 
 #[server(prefix = "/fn", endpoint = "account")]

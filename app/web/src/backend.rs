@@ -14,7 +14,7 @@ use wizfs_api::{Api, ErrorKind, Failure};
 /// owns sessions and the credential file: they are HTTP matters, not services).
 pub trait Account: Send + Sync {
     /// The live sessions, the one the request `headers` carry marked current.
-    fn sessions(&self, headers: &axum::http::HeaderMap) -> Vec<crate::api::SessionRow>;
+    fn sessions(&self, headers: &axum::http::HeaderMap) -> Vec<crate::sessions::SessionRow>;
 }
 
 /// The account of this request (provided by the daemon).

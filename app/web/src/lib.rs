@@ -16,6 +16,7 @@ pub mod forms;
 pub mod layout;
 pub mod moment;
 pub mod pages;
+pub mod sessions;
 
 pub use app::{App, shell};
 

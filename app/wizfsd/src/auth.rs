@@ -632,14 +632,14 @@ async fn end_session(
 }
 
 impl wizfs_web::backend::Account for Auth {
-    fn sessions(&self, headers: &HeaderMap) -> Vec<wizfs_web::api::SessionRow> {
+    fn sessions(&self, headers: &HeaderMap) -> Vec<wizfs_web::sessions::SessionRow> {
         let current = self
             .session(headers)
             .and_then(|(token, _)| self.sessions.id_of(&token));
         self.sessions
             .list(now())
             .into_iter()
-            .map(|session| wizfs_web::api::SessionRow {
+            .map(|session| wizfs_web::sessions::SessionRow {
                 current: current.as_deref() == Some(session.id.as_str()),
                 id: session.id,
                 created: session.created,

@@ -9,9 +9,10 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use super::{error_note, loading};
-use crate::api::{AccountView, SessionRow, account};
+use crate::api::account;
 use crate::format::{age, count, utc_minute};
 use crate::layout::Layout;
+use crate::sessions::{AccountView, SessionRow};
 
 /// What became of an account form, as its `?done=` or `?error=` code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
