@@ -381,6 +381,7 @@ async fn a_deleted_file_is_found_and_restored_in_place_from_the_browser() {
         ("/space".to_owned(), "main .card", "space"),
         ("/account".to_owned(), "table.sessions", "account"),
         ("/policies".to_owned(), "section.policy", "policies"),
+        ("/notifications".to_owned(), "main .card", "notifications"),
     ] {
         client.goto(&format!("{base}{page}")).await.unwrap();
         wait_for(&client, css, Duration::from_secs(60)).await;
@@ -449,6 +450,11 @@ async fn a_deleted_file_is_found_and_restored_in_place_from_the_browser() {
         ("/backups".to_owned(), "main .card", "phone-backups"),
         ("/account".to_owned(), "table.sessions", "phone-account"),
         ("/policies".to_owned(), "section.policy", "phone-policies"),
+        (
+            "/notifications".to_owned(),
+            "main .card",
+            "phone-notifications",
+        ),
     ] {
         client.goto(&format!("{base}{page}")).await.unwrap();
         wait_for(&client, css, Duration::from_secs(60)).await;

@@ -10,8 +10,8 @@ use std::pin::Pin;
 use serde::{Deserialize, Serialize};
 
 use crate::health::{
-    AcknowledgeBody, AlertsView, HealthView, HistoryQuery, HistoryView, ScrubBody, SelfTestBody,
-    StartedView, TestQuery, TestResult,
+    AcknowledgeBody, AlertsView, ChannelView, HealthView, HistoryQuery, HistoryView, ScrubBody,
+    SelfTestBody, StartedView, TestQuery, TestResult,
 };
 use crate::policies::{PlanQuery, PoliciesView, PruneRequest, ReclaimView, RunReportView};
 use crate::progress::ProgressView;
@@ -110,6 +110,8 @@ pub trait Api: Send + Sync {
     fn health_history(&self, query: HistoryQuery) -> ApiFuture<'_, HistoryView>;
     /// `POST /api/v1/health/test-notification`.
     fn test_notification(&self, query: TestQuery) -> ApiFuture<'_, Vec<TestResult>>;
+    /// `GET /api/v1/health/channels`: the notification channels.
+    fn health_channels(&self) -> ApiFuture<'_, Vec<ChannelView>>;
     /// `POST /api/v1/health/alerts/acknowledge`: the alert book after it.
     fn acknowledge_alert(&self, body: AcknowledgeBody) -> ApiFuture<'_, AlertsView>;
     /// `POST /api/v1/health/scrub`.

@@ -516,6 +516,21 @@ pub struct SelfTestBody {
     pub kind: SelfTestKind,
 }
 
+/// A notification channel as the console lists it: what it is and where it sends, never its
+/// secrets (a URL shows only its scheme and host; an ntfy topic is not shown).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelView {
+    pub name: String,
+    /// `email`, `webhook`, `ntfy` or `gotify`.
+    pub kind: String,
+    /// The least severity it is sent.
+    pub min_severity: Severity,
+    /// Where it sends, for a person (`to ops@example.org via smtp.example.org:587`).
+    pub destination: String,
+    /// Why it cannot send (a missing secret file, a bad address), when it cannot.
+    pub problem: Option<String>,
+}
+
 /// What an action started, in words (`Scrub of tank started.`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StartedView {

@@ -62,6 +62,8 @@ pub const HEALTH_ALERTS: &str = "/api/v1/health/alerts";
 pub const HEALTH_HISTORY: &str = "/api/v1/health/history";
 /// `POST`: send a test notification.
 pub const HEALTH_TEST_NOTIFICATION: &str = "/api/v1/health/test-notification";
+/// `GET`: the notification channels.
+pub const HEALTH_CHANNELS: &str = "/api/v1/health/channels";
 /// `POST`: acknowledge an active alert.
 pub const HEALTH_ACKNOWLEDGE: &str = "/api/v1/health/alerts/acknowledge";
 /// `POST`: start a scrub of a pool now.

@@ -15,8 +15,8 @@ use hyper_util::rt::TokioIo;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wizfs_api::health::{
-    AcknowledgeBody, AlertsView, HealthView, HistoryQuery, HistoryView, ScrubBody, SelfTestBody,
-    StartedView, TestQuery, TestResult,
+    AcknowledgeBody, AlertsView, ChannelView, HealthView, HistoryQuery, HistoryView, ScrubBody,
+    SelfTestBody, StartedView, TestQuery, TestResult,
 };
 use wizfs_api::policies::{PlanQuery, PoliciesView, PruneRequest, ReclaimView, RunReportView};
 use wizfs_api::progress::ProgressView;
@@ -376,6 +376,10 @@ impl Api for Daemon {
             let path = format!("{}?{query}", routes::HEALTH_TEST_NOTIFICATION);
             self.post(&path, &Nothing {}).await
         })
+    }
+
+    fn health_channels(&self) -> ApiFuture<'_, Vec<ChannelView>> {
+        Box::pin(self.get(routes::HEALTH_CHANNELS, &Nothing {}))
     }
 
     fn acknowledge_alert(&self, body: AcknowledgeBody) -> ApiFuture<'_, AlertsView> {

@@ -5,8 +5,8 @@
 use std::future::Future;
 
 use wizfs_api::health::{
-    AcknowledgeBody, AlertsView, HealthView, HistoryQuery, HistoryView, ScrubBody, SelfTestBody,
-    StartedView, TestQuery, TestResult,
+    AcknowledgeBody, AlertsView, ChannelView, HealthView, HistoryQuery, HistoryView, ScrubBody,
+    SelfTestBody, StartedView, TestQuery, TestResult,
 };
 use wizfs_api::policies::{
     PlanQuery, PlanView, PoliciesView, PruneRequest, ReclaimView, RunReportView,
@@ -156,6 +156,10 @@ impl Api for Services {
 
     fn test_notification(&self, query: TestQuery) -> ApiFuture<'_, Vec<TestResult>> {
         answer(Services::test_notification(self, query))
+    }
+
+    fn health_channels(&self) -> ApiFuture<'_, Vec<ChannelView>> {
+        ready(Services::health_channels(self))
     }
 
     fn acknowledge_alert(&self, body: AcknowledgeBody) -> ApiFuture<'_, AlertsView> {

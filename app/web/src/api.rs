@@ -399,3 +399,20 @@ pub async fn prune_policies(
     };
     api()?.policies_prune(request).await.map_err(failed)
 }
+
+/// The notification channels (never their secrets).
+#[server(prefix = "/fn", endpoint = "notification-channels")]
+pub async fn notification_channels() -> Result<Vec<wizfs_api::health::ChannelView>, ServerFnError> {
+    api()?.health_channels().await.map_err(failed)
+}
+
+/// Sends a test message through one channel (`channel`) or every one (empty).
+#[server(prefix = "/fn", endpoint = "test-notification")]
+pub async fn test_notifications(
+    channel: String,
+) -> Result<Vec<wizfs_api::health::TestResult>, ServerFnError> {
+    let query = wizfs_api::health::TestQuery {
+        channel: Some(channel).filter(|channel| !channel.is_empty()),
+    };
+    api()?.test_notification(query).await.map_err(failed)
+}

@@ -49,6 +49,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/snapshots") view=pages::snapshots::SnapshotsPage/>
                 <Route path=path!("/policies") view=pages::policies::PoliciesPage/>
                 <Route path=path!("/health") view=pages::health::HealthPage/>
+                <Route path=path!("/notifications") view=pages::notifications::NotificationsPage/>
                 <Route path=path!("/backups") view=pages::later::BackupsPage/>
                 <Route path=path!("/space") view=pages::later::SpacePage/>
                 <Route path=path!("/duplicates") view=pages::later::DuplicatesPage/>

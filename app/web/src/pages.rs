@@ -9,6 +9,7 @@ pub mod browse;
 pub mod dashboard;
 pub mod health;
 pub mod later;
+pub mod notifications;
 pub mod policies;
 pub mod progress;
 pub mod search;

@@ -17,8 +17,8 @@ use leptos::prelude::*;
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use serde::Serialize;
 use wizfs_api::health::{
-    AcknowledgeBody, AlertsView, HealthView, HistoryQuery, HistoryView, ScrubBody, SelfTestBody,
-    StartedView, TestQuery, TestResult,
+    AcknowledgeBody, AlertsView, ChannelView, HealthView, HistoryQuery, HistoryView, ScrubBody,
+    SelfTestBody, StartedView, TestQuery, TestResult,
 };
 use wizfs_api::policies::{PlanQuery, PoliciesView, PruneRequest, ReclaimView, RunReportView};
 use wizfs_api::progress::ProgressView;
@@ -216,6 +216,10 @@ impl Api for InProcess {
 
     fn test_notification(&self, query: TestQuery) -> ApiFuture<'_, Vec<TestResult>> {
         self.changing(self.services.test_notification(query))
+    }
+
+    fn health_channels(&self) -> ApiFuture<'_, Vec<ChannelView>> {
+        self.services.health_channels()
     }
 
     fn acknowledge_alert(&self, body: AcknowledgeBody) -> ApiFuture<'_, AlertsView> {

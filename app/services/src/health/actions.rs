@@ -129,3 +129,99 @@ impl HealthService {
         ))
     }
 }
+
+/// Where a URL sends, without what may be secret in it (user, path, query): its scheme and
+/// host (and port).
+fn url_host(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = authority.rsplit('@').next().unwrap_or_default();
+    if scheme.is_empty() {
+        host.to_owned()
+    } else {
+        format!("{scheme}://{host}")
+    }
+}
+
+/// A channel of the configuration as the console lists it.
+fn channel_view(
+    channel: &wizfs_health::notify::ChannelConfig,
+    problem: Option<String>,
+) -> wizfs_api::health::ChannelView {
+    use wizfs_health::notify::ChannelConfig;
+    let (kind, destination) = match channel {
+        ChannelConfig::Email(email) => (
+            "email",
+            format!(
+                "to {} via {}{}",
+                email.to.join(", "),
+                email.smtp_host,
+                email
+                    .smtp_port
+                    .map(|port| format!(":{port}"))
+                    .unwrap_or_default()
+            ),
+        ),
+        ChannelConfig::Webhook(webhook) => ("webhook", url_host(&webhook.url)),
+        ChannelConfig::Ntfy(ntfy) => ("ntfy", format!("{} (its topic)", url_host(&ntfy.server))),
+        ChannelConfig::Gotify(gotify) => ("gotify", url_host(&gotify.url)),
+    };
+    wizfs_api::health::ChannelView {
+        name: channel.name().to_owned(),
+        kind: kind.to_owned(),
+        min_severity: crate::views::health::severity(channel.min_severity()),
+        destination,
+        problem,
+    }
+}
+
+impl HealthService {
+    /// The configured notification channels (secrets left out), each with why it cannot
+    /// send when it could not be built.
+    pub fn channels(&self) -> Vec<wizfs_api::health::ChannelView> {
+        let inner = &self.inner;
+        inner
+            .config
+            .notify
+            .iter()
+            .map(|channel| {
+                let built = inner
+                    .notifiers
+                    .iter()
+                    .any(|notifier| notifier.name() == channel.name());
+                let problem = (!built).then(|| {
+                    inner
+                        .setup_problems
+                        .iter()
+                        .find(|problem| problem.contains(channel.name()))
+                        .cloned()
+                        .unwrap_or_else(|| {
+                            "it could not be set up (the daemon's log says why)".into()
+                        })
+                });
+                channel_view(channel, problem)
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn urls_show_where_they_send_and_nothing_secret() {
+        for (url, shown) in [
+            (
+                "https://hooks.example.org/T000/B000/XXXX?token=s3cret",
+                "https://hooks.example.org",
+            ),
+            (
+                "https://user:pass@gotify.lan:8443/message",
+                "https://gotify.lan:8443",
+            ),
+            ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+            ("ntfy.sh", "ntfy.sh"),
+        ] {
+            assert_eq!(super::url_host(url), shown, "{url}");
+        }
+    }
+}

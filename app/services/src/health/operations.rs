@@ -4,8 +4,8 @@
 //! the daemon does not run health monitoring.
 
 use wizfs_api::health::{
-    AcknowledgeBody, AlertsView, HealthView, HistoryQuery, HistoryView, MetricsView, ScrubBody,
-    SelfTestBody, SeriesView, StartedView, TestQuery, TestResult,
+    AcknowledgeBody, AlertsView, ChannelView, HealthView, HistoryQuery, HistoryView, MetricsView,
+    ScrubBody, SelfTestBody, SeriesView, StartedView, TestQuery, TestResult,
 };
 use wizfs_health::Timestamp;
 use wizfs_health::history::HistoryError;
@@ -74,6 +74,11 @@ impl Services {
             })
         })
         .await
+    }
+
+    /// The configured notification channels, without their secrets.
+    pub fn health_channels(&self) -> Result<Vec<ChannelView>, ServiceError> {
+        Ok(self.health_service()?.channels())
     }
 
     /// Acknowledges an active alert; the book after it.

@@ -252,6 +252,7 @@ fn view_health(health: HealthView, actions: Actions) -> impl IntoView {
     view! {
         <section class="card">
             <h2>"Overall " {badge(health.summary.status.clone())}</h2>
+            <p><a href="/notifications">"Where alerts are sent"</a></p>
             <p class="muted">"Checked " <crate::moment::Moment seconds=health.checked_at_unix/></p>
             <ul class="alerts">{alerts}</ul>
             <ul class="muted">{problems}</ul>

@@ -11,8 +11,8 @@
 use axum::Json;
 use axum::extract::State;
 use wizfs_api::health::{
-    AcknowledgeBody, AlertsView, HealthView, HistoryQuery, HistoryView, ScrubBody, SelfTestBody,
-    StartedView, TestQuery, TestResult,
+    AcknowledgeBody, AlertsView, ChannelView, HealthView, HistoryQuery, HistoryView, ScrubBody,
+    SelfTestBody, StartedView, TestQuery, TestResult,
 };
 use wizfs_api::routes;
 
@@ -44,6 +44,10 @@ async fn test_notification(
     Ok(Json(state.test_notification(query).await?))
 }
 
+async fn channels(State(state): State<AppState>) -> Result<Json<Vec<ChannelView>>, ApiError> {
+    Ok(Json(state.health_channels()?))
+}
+
 async fn acknowledge(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<AcknowledgeBody>,
@@ -73,6 +77,7 @@ pub fn router() -> crate::routes::Routes<AppState> {
         .get(routes::HEALTH_ALERTS, alerts)
         .get(routes::HEALTH_HISTORY, history)
         .post(routes::HEALTH_TEST_NOTIFICATION, test_notification)
+        .get(routes::HEALTH_CHANNELS, channels)
         .post(routes::HEALTH_ACKNOWLEDGE, acknowledge)
         .post(routes::HEALTH_SCRUB, scrub)
         .post(routes::HEALTH_SELF_TEST, self_test)
@@ -194,6 +199,13 @@ mod tests {
         let router = || crate::server::router(state.clone());
         let (status, _) = call(router(), "POST", "/api/v1/health/check").await;
         assert_eq!(status, StatusCode::OK);
+        let (status, channels) = call(router(), "GET", "/api/v1/health/channels").await;
+        assert_eq!(status, StatusCode::OK, "{channels}");
+        assert_eq!(channels[0]["name"], "hook");
+        assert_eq!(channels[0]["kind"], "webhook");
+        let base = url.split('/').take(3).collect::<Vec<_>>().join("/");
+        assert_eq!(channels[0]["destination"], base, "no path: {channels}");
+        assert_eq!(channels[0]["problem"], serde_json::Value::Null);
         let (_, alerts) = call(router(), "GET", "/api/v1/health/alerts").await;
         let first = &alerts["active"][0];
         assert_eq!(first["acknowledged"], serde_json::Value::Null);

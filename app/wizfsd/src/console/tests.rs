@@ -441,6 +441,12 @@ async fn pages_render_real_data_on_the_server() {
     let (status, _, page) = send(&console.router, get("/policies", Some(&cookie))).await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("No snapshot policy is configured"), "{page}");
+    let (status, _, page) = send(&console.router, get("/notifications", Some(&cookie))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("health monitoring is not running"),
+        "the API's refusal, shown: {page}"
+    );
     let (status, _, page) = send(&console.router, get("/nowhere", Some(&cookie))).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{page}");
 }
