@@ -1,7 +1,8 @@
 //! What a person asks of health monitoring besides looking: acknowledge an alert (its
 //! reminders stop until it gets worse; kept across restarts with the book) and start a SMART
 //! self-test of one disk now (recorded in the self-test log as the scheduler's are, so the
-//! schedule counts it). Scrubs need no monitoring state: [`crate::Services::start_scrub`].
+//! schedule counts it); and the notification channels listed for people, without their
+//! secrets. Scrubs need no monitoring state: [`crate::Services::start_scrub`].
 
 use std::sync::PoisonError;
 
