@@ -108,6 +108,9 @@ fn peak_memory_kb(daemon: &Daemon) -> u64 {
         .expect("VmHWM")
 }
 
+/// How much the burst may raise the daemon's peak memory: two password checks' worth.
+const BURST_BUDGET_KB: u64 = 40 * 1024;
+
 #[test]
 fn a_hundred_parallel_sign_ins_verify_few_passwords_in_bounded_memory() {
     let directory = tempfile::tempdir().expect("tempdir");
@@ -153,9 +156,15 @@ fn a_hundred_parallel_sign_ins_verify_few_passwords_in_bounded_memory() {
     println!(
         "peak memory: {started} kB once started, {before} kB after setup, {peak} kB after the burst; {verified} verified"
     );
+    // What the burst may cost: one password check's memory (~19 MiB) and the connections'
+    // buffers — not one check per attempt (before the fix: 77 checks, 1.5 GB). The peak is
+    // measured against the peak before the burst (which already holds setup's own hashing),
+    // not as an absolute figure: this is the debug build, whose code alone is twice the
+    // release daemon's (whole release daemon after the demo's browser tests: ~45 MB).
     assert!(
-        peak < 100 * 1024,
-        "the daemon's peak memory reached {peak} kB (before the burst: {before} kB)"
+        peak.saturating_sub(before) < BURST_BUDGET_KB,
+        "the burst raised the daemon's peak memory by {} kB: from {before} kB to {peak} kB",
+        peak.saturating_sub(before)
     );
     // The console still answers.
     let health = agent()
