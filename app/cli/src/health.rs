@@ -14,7 +14,7 @@ use clap::{Args, Subcommand};
 use wizfs_api::Api;
 use wizfs_api::health::{
     HealthView, HistoryQuery, HistoryView, MetricsView, ScrubBody, SelfTestBody, SelfTestKind,
-    SeriesView, Severity, StartedView, TestQuery, TestResult, VdevView,
+    SeriesView, Severity, TestQuery, TestResult, VdevView,
 };
 use wizfs_health::Timestamp;
 use wizfs_health::history::History;
@@ -106,15 +106,15 @@ pub fn run(
             test_notification(cli, channel.as_deref(), json, out)
         }
         Some(HealthCommand::History(arguments)) => history(cli, arguments, json, out),
-        Some(HealthCommand::Scrub { pool }) => scrub(cli, zfs.as_ref(), pool, json, out),
+        Some(HealthCommand::Scrub { pool }) => scrub(cli, zfs, pool, json, out),
         Some(HealthCommand::SelfTest { disk, long }) => self_test(cli, disk, *long, json, out),
     }
 }
 
-/// `wizfs health scrub POOL`: through the daemon when it runs, else `zpool scrub` here.
+/// `wizfs health scrub POOL`: the services' scrub, in the daemon when it runs, else here.
 fn scrub(
     cli: &Global,
-    zfs: &dyn Zfs,
+    zfs: &Arc<dyn Zfs>,
     pool: &str,
     json: bool,
     out: &mut dyn Write,
@@ -122,17 +122,8 @@ fn scrub(
     let body = ScrubBody {
         pool: pool.to_owned(),
     };
-    let started = match crate::context::daemon(cli) {
-        Some(daemon) => block_on(daemon.start_scrub(body))??,
-        None => {
-            let name = wizfs_core::PoolName::new(pool)?;
-            zfs.start_scrub(&name)
-                .with_context(|| format!("starting a scrub of {name}"))?;
-            StartedView {
-                message: format!("The scrub of {name} started (`zpool status {name}` shows it)."),
-            }
-        }
-    };
+    let started =
+        crate::context::Backend::new(cli, zfs, false)?.run(|api| api.start_scrub(body))?;
     emit(out, json, &started, |out| {
         writeln!(out, "{}", started.message)
     })
