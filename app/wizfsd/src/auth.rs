@@ -351,6 +351,24 @@ async fn password_check_turn(auth: &Auth) -> Option<tokio::sync::OwnedSemaphoreP
     turn
 }
 
+/// Runs `work` on the credential store on the blocking pool, giving `turn` back when it is
+/// done; `None` when the work panicked (logged).
+async fn in_turn<T: Send + 'static>(
+    auth: &Arc<Auth>,
+    turn: tokio::sync::OwnedSemaphorePermit,
+    work: impl FnOnce(&CredentialStore) -> T + Send + 'static,
+) -> Option<T> {
+    let auth = auth.clone();
+    tokio::task::spawn_blocking(move || {
+        let done = work(&auth.credentials);
+        drop(turn);
+        done
+    })
+    .await
+    .inspect_err(|error| tracing::error!(%error, "a password check failed"))
+    .ok()
+}
+
 fn busy() -> Response {
     tracing::warn!("sign-in refused: password checks already running");
     too_many(
@@ -415,12 +433,9 @@ async fn login(
         .clone()
         .filter(|user| !user.trim().is_empty())
         .unwrap_or_else(|| wizfs_auth::ADMIN_USER.to_owned());
-    let checking = auth.clone();
     let (checked_user, password) = (user.clone(), form.password.clone());
-    let valid = tokio::task::spawn_blocking(move || {
-        let valid = checking.credentials.verify(&checked_user, &password);
-        drop(turn);
-        valid
+    let valid = in_turn(&auth, turn, move |credentials| {
+        credentials.verify(&checked_user, &password)
     })
     .await
     .unwrap_or(false);
@@ -466,29 +481,23 @@ async fn setup(
     let Some(turn) = password_check_turn(&auth).await else {
         return busy();
     };
-    let storing = auth.clone();
-    let stored = tokio::task::spawn_blocking(move || {
-        let stored = storing.credentials.set_initial(&form.password, now());
-        drop(turn);
-        stored
+    let stored = in_turn(&auth, turn, move |credentials| {
+        credentials.set_initial(&form.password, now())
     })
     .await;
     match stored {
-        Ok(Ok(())) => {
+        Some(Ok(())) => {
             tracing::info!("admin password set (first-boot setup)");
             match auth.open_session(wizfs_auth::ADMIN_USER, origin_of(ip, &headers)) {
                 Ok(cookie) => signed_in(cookie, "/"),
                 Err(message) => (StatusCode::INTERNAL_SERVER_ERROR, message).into_response(),
             }
         }
-        Ok(Err(error)) => {
+        Some(Err(error)) => {
             tracing::warn!(%error, "first-boot setup refused");
             back_with_error("/setup", setup_error(&error), None)
         }
-        Err(error) => {
-            tracing::error!(%error, "first-boot setup failed");
-            back_with_error("/setup", SignInError::NotSaved, None)
-        }
+        None => back_with_error("/setup", SignInError::NotSaved, None),
     }
 }
 
@@ -559,40 +568,32 @@ async fn change_password(
         tracing::warn!(%ip, "password change refused: too many failed attempts");
         return back_to_account("error", AccountCode::TooManyAttempts);
     }
-    let changing = auth.clone();
-    let changed = tokio::task::spawn_blocking(move || {
-        let changed = changing
-            .credentials
-            .change(&form.current, &form.password, now());
-        drop(turn);
-        changed
+    let changed = in_turn(&auth, turn, move |credentials| {
+        credentials.change(&form.current, &form.password, now())
     })
     .await;
     let refusal = match changed {
-        Ok(Ok(())) => {
+        Some(Ok(())) => {
             auth.attempt_succeeded(ip);
             let ended = auth.sessions.revoke_all_except(&token);
             tracing::info!(%ip, ended, "admin password changed; the other sessions ended");
             return back_to_account("done", AccountCode::PasswordChanged);
         }
-        Ok(Err(CredentialError::WrongPassword)) => {
+        Some(Err(CredentialError::WrongPassword)) => {
             tracing::warn!(%ip, "password change refused: wrong current password");
             AccountCode::WrongPassword
         }
-        Ok(Err(CredentialError::Policy(policy))) => match policy {
+        Some(Err(CredentialError::Policy(policy))) => match policy {
             PasswordError::TooShort { .. } => AccountCode::TooShort,
             PasswordError::TooLong { .. } => AccountCode::TooLong,
             PasswordError::AllWhitespace => AccountCode::WhiteSpace,
             PasswordError::SameAsOld => AccountCode::SameAsOld,
         },
-        Ok(Err(error)) => {
+        Some(Err(error)) => {
             tracing::error!(%error, "password change failed");
             AccountCode::NotSaved
         }
-        Err(error) => {
-            tracing::error!(%error, "password change failed");
-            AccountCode::NotSaved
-        }
+        None => AccountCode::NotSaved,
     };
     back_to_account("error", refusal)
 }
