@@ -63,7 +63,7 @@ pub use hosts::{AllowedHosts, Host, HostRefusal};
 pub use rate_limit::{ClientKey, Decision, LimitPolicy, LoginLimiter};
 pub use redirect::safe_next;
 pub use sessions::{
-    NewSession, SessionInfo, SessionOrigin, SessionPolicy, SessionSummary, Sessions,
+    Ended, NewSession, SessionInfo, SessionOrigin, SessionPolicy, SessionSummary, Sessions,
 };
 pub use token::RandomnessError;
 

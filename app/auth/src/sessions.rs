@@ -140,6 +140,19 @@ impl SessionOrigin {
     }
 }
 
+/// What [`Sessions::end`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// Every session but the current one: how many.
+    Others(usize),
+    /// The current session itself (the caller signs it out).
+    Current,
+    /// The listed session asked for.
+    Listed,
+    /// No session is listed under that id (it had ended already).
+    Unknown,
+}
+
 /// A live session as the account page lists it: no token, only its id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionSummary {
@@ -328,6 +341,18 @@ impl Sessions {
     /// is live).
     pub fn id_of(&self, token: &str) -> Option<String> {
         is_well_formed(token).then(|| id_of_digest(&digest(token)))
+    }
+
+    /// Ends, for the holder of `current`, the session listed under `id` — or, without an id,
+    /// every session but `current`. The current session is only reported: ending it is
+    /// signing out, which the caller does.
+    pub fn end(&self, current: &str, id: Option<&str>) -> Ended {
+        match id {
+            None => Ended::Others(self.revoke_all_except(current)),
+            Some(id) if self.id_of(current).as_deref() == Some(id) => Ended::Current,
+            Some(id) if self.revoke_id(id) => Ended::Listed,
+            Some(_) => Ended::Unknown,
+        }
     }
 
     /// Ends the session listed under `id`. Returns whether one was.
@@ -523,6 +548,25 @@ mod tests {
             sessions.list(T0 + 50 + 12 * HOUR).is_empty(),
             "expired ones are not listed"
         );
+    }
+
+    #[test]
+    fn ending_others_one_or_this_session() {
+        let sessions = Sessions::default();
+        let [here, phone, laptop] =
+            [0, 1, 2].map(|_| sessions.create("admin", T0).expect("create"));
+        let phone_id = sessions.id_of(&phone.token).expect("id");
+        let here_id = sessions.id_of(&here.token).expect("id");
+        assert_eq!(sessions.end(&here.token, Some(&phone_id)), Ended::Listed);
+        assert_eq!(sessions.end(&here.token, Some(&phone_id)), Ended::Unknown);
+        assert_eq!(sessions.end(&here.token, Some(&here_id)), Ended::Current);
+        assert!(
+            sessions.validate(&here.token, T0).is_some(),
+            "reported, not ended"
+        );
+        assert_eq!(sessions.end(&here.token, None), Ended::Others(1));
+        assert!(sessions.validate(&laptop.token, T0).is_none());
+        assert_eq!(sessions.list(T0).len(), 1);
     }
 
     #[test]

@@ -30,7 +30,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use wizfs_auth::safe_next;
 use wizfs_auth::{
-    CredentialState, CredentialStore, Decision, LoginLimiter, RequestFacts, SessionInfo,
+    CredentialState, CredentialStore, Decision, Ended, LoginLimiter, RequestFacts, SessionInfo,
     SessionOrigin, Sessions,
 };
 use wizfs_web::pages::account::AccountCode;
@@ -615,20 +615,18 @@ async fn end_session(
     let Some((token, _)) = auth.session(&headers) else {
         return unauthorized("sign in first");
     };
-    match form.id.filter(|id| !id.is_empty()) {
-        None => {
-            let ended = auth.sessions.revoke_all_except(&token);
+    let id = form.id.filter(|id| !id.is_empty());
+    match auth.sessions.end(&token, id.as_deref()) {
+        Ended::Others(ended) => {
             tracing::info!(ended, "the other sessions ended from the account page");
             back_to_account("done", AccountCode::OthersEnded)
         }
-        Some(id) if auth.sessions.id_of(&token).as_deref() == Some(id.as_str()) => {
-            logout(State(auth), headers).await
-        }
-        Some(id) if auth.sessions.revoke_id(&id) => {
-            tracing::info!(session = %id, "a session ended from the account page");
+        Ended::Current => logout(State(auth), headers).await,
+        Ended::Listed => {
+            tracing::info!(session = ?id, "a session ended from the account page");
             back_to_account("done", AccountCode::SessionEnded)
         }
-        Some(_) => back_to_account("error", AccountCode::NoSuchSession),
+        Ended::Unknown => back_to_account("error", AccountCode::NoSuchSession),
     }
 }
 
