@@ -13,7 +13,7 @@
 
 use serde::{Deserialize, Serialize};
 use wizfs_core::backup::{BackupJobId, ChainLink, Compression, Manifest, SendBase};
-use wizfs_core::{BookmarkName, CivilDateTimeUtc, DatasetName, SnapshotName, Timestamp};
+use wizfs_core::{BookmarkName, DatasetName, SnapshotName, Timestamp};
 
 use crate::checksums::Sha256Digest;
 use crate::names::{MAXIMUM_STREAMS, MAXIMUM_VOLUMES, volume_name};
@@ -284,50 +284,13 @@ fn invalid(field: impl Into<String>, problem: impl Into<String>) -> ManifestErro
     }
 }
 
-/// `2026-12-08T10:00:00Z`.
+/// `2026-12-08T10:00:00Z` (read back by `Timestamp::parse_rfc3339`).
 pub fn format_time(time: Timestamp) -> String {
     let civil = time.to_civil_utc();
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
         civil.year, civil.month, civil.day, civil.hour, civil.minute, civil.second
     )
-}
-
-/// Reads exactly the form [`format_time`] writes.
-pub fn parse_time(text: &str) -> Option<Timestamp> {
-    let bytes = text.as_bytes();
-    if bytes.len() != 20 || !text.is_ascii() {
-        return None;
-    }
-    let separators_right = [
-        (4, b'-'),
-        (7, b'-'),
-        (10, b'T'),
-        (13, b':'),
-        (16, b':'),
-        (19, b'Z'),
-    ]
-    .iter()
-    .all(|(position, separator)| bytes[*position] == *separator);
-    let number = |range: std::ops::Range<usize>| -> Option<u32> {
-        let digits = &text[range];
-        digits
-            .bytes()
-            .all(|byte| byte.is_ascii_digit())
-            .then(|| digits.parse().ok())
-            .flatten()
-    };
-    if !separators_right {
-        return None;
-    }
-    Timestamp::from_civil_utc(CivilDateTimeUtc {
-        year: i64::from(number(0..4)?),
-        month: u8::try_from(number(5..7)?).ok()?,
-        day: u8::try_from(number(8..10)?).ok()?,
-        hour: u8::try_from(number(11..13)?).ok()?,
-        minute: u8::try_from(number(14..16)?).ok()?,
-        second: u8::try_from(number(17..19)?).ok()?,
-    })
 }
 
 // ------------------------------------------------------------------ the JSON form
@@ -425,7 +388,7 @@ impl ManifestFile {
         let target = TargetName::new(&self.target).map_err(|problem| invalid("target", problem))?;
         let dataset = DatasetName::new(&self.dataset)
             .map_err(|error| invalid("dataset", error.to_string()))?;
-        let created = parse_time(&self.created)
+        let created = Timestamp::parse_rfc3339(&self.created)
             .ok_or_else(|| invalid("created", time_problem(&self.created)))?;
         if self.streams.len() > MAXIMUM_STREAMS as usize {
             return Err(invalid(
@@ -684,7 +647,7 @@ impl StreamFile {
             volume_limit_bytes: self.volume_limit_bytes,
             stream_bytes: self.stream_bytes,
             stream_sha256: parse_digest(&field("stream_sha256"), &self.stream_sha256)?,
-            created: parse_time(&self.created)
+            created: Timestamp::parse_rfc3339(&self.created)
                 .ok_or_else(|| invalid(field("created"), time_problem(&self.created)))?,
             volumes,
         })

@@ -65,6 +65,44 @@ impl Timestamp {
         }
     }
 
+    /// Reads exactly the form `Display` writes for the years 0000–9999 (RFC 3339 in UTC,
+    /// `2026-12-08T10:00:00Z`); `None` for anything else, an impossible date included.
+    pub fn parse_rfc3339(text: &str) -> Option<Timestamp> {
+        let bytes = text.as_bytes();
+        if bytes.len() != 20 || !text.is_ascii() {
+            return None;
+        }
+        let separators_right = [
+            (4, b'-'),
+            (7, b'-'),
+            (10, b'T'),
+            (13, b':'),
+            (16, b':'),
+            (19, b'Z'),
+        ]
+        .iter()
+        .all(|(position, separator)| bytes[*position] == *separator);
+        let number = |range: std::ops::Range<usize>| -> Option<u32> {
+            let digits = &text[range];
+            digits
+                .bytes()
+                .all(|byte| byte.is_ascii_digit())
+                .then(|| digits.parse().ok())
+                .flatten()
+        };
+        if !separators_right {
+            return None;
+        }
+        Timestamp::from_civil_utc(CivilDateTimeUtc {
+            year: i64::from(number(0..4)?),
+            month: u8::try_from(number(5..7)?).ok()?,
+            day: u8::try_from(number(8..10)?).ok()?,
+            hour: u8::try_from(number(11..13)?).ok()?,
+            minute: u8::try_from(number(14..16)?).ok()?,
+            second: u8::try_from(number(17..19)?).ok()?,
+        })
+    }
+
     /// The timestamp of a UTC date at `hour:minute:00` ([`Timestamp::from_civil_utc`]).
     pub fn utc_minute(year: i64, month: u8, day: u8, hour: u8, minute: u8) -> Option<Timestamp> {
         Timestamp::from_civil_utc(CivilDateTimeUtc {

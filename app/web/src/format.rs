@@ -39,11 +39,7 @@ pub fn age(then: i64, now: i64) -> String {
 
 /// A moment as a short UTC date and time: `2026-12-07 12:40 UTC`.
 pub fn utc_minute(seconds: i64) -> String {
-    let civil = wizfs_core::Timestamp::from(seconds).to_civil_utc();
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
-        civil.year, civil.month, civil.day, civil.hour, civil.minute
-    )
+    format!("{} UTC", local_minute(seconds, 0))
 }
 
 /// A moment at a time zone `offset_minutes` east of UTC, as a local date and time:
@@ -61,24 +57,14 @@ pub fn local_minute(seconds: i64, offset_minutes: i64) -> String {
 /// A UTC time as the API writes it (`2026-12-07T12:40:00Z`, also `2026-12-07 12:40`) in
 /// seconds since the Unix epoch; `None` when it is not one.
 pub fn parse_utc(text: &str) -> Option<i64> {
-    let text = text.trim().trim_end_matches('Z');
-    let (date, time) = text.split_once(['T', ' '])?;
-    let days = parse_date(date)?;
-    let mut parts = time.split(':');
-    let mut field = |limit: i64| -> Option<i64> {
-        match parts.next() {
-            None => Some(0),
-            Some(part) if part.len() == 2 && part.bytes().all(|b| b.is_ascii_digit()) => {
-                part.parse().ok().filter(|value| *value < limit)
-            }
-            Some(_) => None,
-        }
+    let text = text.trim();
+    let minute_form = text.len() == 16 && text.as_bytes()[10] == b' ';
+    let full = if minute_form {
+        format!("{}T{}:00Z", &text[..10], &text[11..])
+    } else {
+        text.to_owned()
     };
-    let (hour, minute, second) = (field(24)?, field(60)?, field(60)?);
-    if parts.next().is_some() {
-        return None;
-    }
-    Some(days + hour * 3600 + minute * 60 + second)
+    wizfs_core::Timestamp::parse_rfc3339(&full).map(|time| time.seconds())
 }
 
 /// `1536` → `1.5 KiB`.
