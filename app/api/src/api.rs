@@ -10,10 +10,13 @@ use std::pin::Pin;
 use serde::{Deserialize, Serialize};
 
 use crate::health::{
-    AcknowledgeBody, AlertsView, ChannelView, HealthView, HistoryQuery, HistoryView, ScrubBody,
-    SelfTestBody, StartedView, TestQuery, TestResult,
+    AcknowledgeBody, AlertsView, ChannelChange, ChannelView, HealthView, HistoryQuery, HistoryView,
+    ScrubBody, SelfTestBody, StartedView, TestQuery, TestResult,
 };
-use crate::policies::{PlanQuery, PoliciesView, PruneRequest, ReclaimView, RunReportView};
+use crate::policies::{
+    PlanQuery, PoliciesView, PolicyChange, PolicyPreviewView, PruneRequest, ReclaimView,
+    RunReportView,
+};
 use crate::progress::ProgressView;
 use crate::{
     BookmarkView, CompareQuery, CreateBookmarkBody, CreateSnapshotBody, DatasetQuery, DatasetView,
@@ -100,6 +103,10 @@ pub trait Api: Send + Sync {
     fn policies_run(&self) -> ApiFuture<'_, RunReportView>;
     /// `POST /api/v1/policies/prune`.
     fn policies_prune(&self, request: PruneRequest) -> ApiFuture<'_, RunReportView>;
+    /// `POST /api/v1/policies/preview`: what a policy change would do, nothing saved.
+    fn preview_policy_change(&self, change: PolicyChange) -> ApiFuture<'_, PolicyPreviewView>;
+    /// `POST /api/v1/policies/change`: the policies once the change is saved and followed.
+    fn change_policy(&self, change: PolicyChange) -> ApiFuture<'_, PoliciesView>;
     /// `GET /api/v1/health`: the latest round.
     fn health(&self) -> ApiFuture<'_, HealthView>;
     /// `POST /api/v1/health/check`: a round now.
@@ -112,6 +119,8 @@ pub trait Api: Send + Sync {
     fn test_notification(&self, query: TestQuery) -> ApiFuture<'_, Vec<TestResult>>;
     /// `GET /api/v1/health/channels`: the notification channels.
     fn health_channels(&self) -> ApiFuture<'_, Vec<ChannelView>>;
+    /// `POST /api/v1/health/channels`: the channels once the change is saved and followed.
+    fn change_channel(&self, change: ChannelChange) -> ApiFuture<'_, Vec<ChannelView>>;
     /// `POST /api/v1/health/alerts/acknowledge`: the alert book after it.
     fn acknowledge_alert(&self, body: AcknowledgeBody) -> ApiFuture<'_, AlertsView>;
     /// `POST /api/v1/health/scrub`.

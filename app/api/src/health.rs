@@ -520,15 +520,148 @@ pub struct SelfTestBody {
 /// secrets (a URL shows only its scheme and host; an ntfy topic is not shown).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChannelView {
-    pub name: String,
-    /// `email`, `webhook`, `ntfy` or `gotify`.
-    pub kind: String,
-    /// The least severity it is sent.
-    pub min_severity: Severity,
+    pub settings: ChannelSettings,
     /// Where it sends, for a person (`to ops@example.org via smtp.example.org:587`).
     pub destination: String,
     /// Why it cannot send (a missing secret file, a bad address), when it cannot.
     pub problem: Option<String>,
+}
+
+/// The kinds of notification channel (`type` of a `[[health.notify]]` table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelKind {
+    Email,
+    Webhook,
+    Ntfy,
+    Gotify,
+}
+
+impl ChannelKind {
+    pub const ALL: [ChannelKind; 4] = [Self::Email, Self::Webhook, Self::Ntfy, Self::Gotify];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Email => "email",
+            Self::Webhook => "webhook",
+            Self::Ntfy => "ntfy",
+            Self::Gotify => "gotify",
+        }
+    }
+
+    /// The kind a `type` names.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
+
+    /// What its secret is called (`token`, `password`).
+    pub fn secret_name(self) -> &'static str {
+        match self {
+            Self::Email => "password",
+            Self::Webhook | Self::Ntfy | Self::Gotify => "token",
+        }
+    }
+}
+
+impl fmt::Display for ChannelKind {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
+
+/// A channel's settings that may be shown: everything but its secrets — the token or
+/// password, a webhook's URL (it often carries a token) and an ntfy topic (whoever knows it
+/// may read and write it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelSettings {
+    pub kind: ChannelKind,
+    pub name: String,
+    /// The least severity it is sent.
+    pub min_severity: Severity,
+    /// ntfy: its server; Gotify: its URL; email: the SMTP server.
+    pub server: Option<String>,
+    /// email: the SMTP port (none: by `security`).
+    pub smtp_port: Option<u16>,
+    /// email: `starttls`, `tls` or `none`.
+    pub security: Option<String>,
+    /// email: the SMTP user.
+    pub username: Option<String>,
+    /// email: the sender (`WiZFS <nas@example.org>`).
+    pub from: Option<String>,
+    /// email: the recipients.
+    pub to: Vec<String>,
+    /// The file its token or password is read from.
+    pub secret_file: Option<String>,
+    /// Whether a token or password is written in the configuration itself.
+    pub secret_inline: bool,
+    /// webhook: whether its URL is set; ntfy: whether its topic is (kept, never shown).
+    pub address_set: bool,
+}
+
+/// A channel as a person sets it: its settings and what to do with its secrets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelEdit {
+    pub kind: ChannelKind,
+    pub name: String,
+    pub min_severity: Severity,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smtp_port: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub to: Vec<String>,
+    /// webhook: its URL; ntfy: its topic. None or empty: keep the one configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// The token or password, written into the configuration (readable by root only). None
+    /// or empty: keep the one configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    /// The file to read the token or password from instead (it replaces one written inline).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_file: Option<String>,
+    /// Remove the token or password written inline.
+    #[serde(default)]
+    pub clear_secret: bool,
+}
+
+impl ChannelEdit {
+    /// The form of a configured channel, to change it (its secrets kept unless replaced).
+    pub fn of(settings: &ChannelSettings) -> Self {
+        Self {
+            kind: settings.kind,
+            name: settings.name.clone(),
+            min_severity: settings.min_severity,
+            server: settings.server.clone(),
+            smtp_port: settings.smtp_port,
+            security: settings.security.clone(),
+            username: settings.username.clone(),
+            from: settings.from.clone(),
+            to: settings.to.clone(),
+            address: None,
+            secret: None,
+            secret_file: settings.secret_file.clone(),
+            clear_secret: false,
+        }
+    }
+}
+
+/// `POST /api/v1/health/channels`: add, change or remove one `[[health.notify]]` table of
+/// `wizfsd.toml`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelChange {
+    /// The name of the channel changed or removed; none: a new channel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original: Option<String>,
+    /// The channel as it is to be; none: remove `original`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<ChannelEdit>,
 }
 
 /// What an action started, in words (`Scrub of tank started.`).

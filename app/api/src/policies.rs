@@ -155,3 +155,103 @@ pub struct PlanQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub estimate: Option<bool>,
 }
+
+/// A policy as a person sets it in the console: the keys of a `[[policy]]` table but its
+/// hooks (programs run as root are set in the file only, and a change from the console
+/// keeps them as they are).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyEdit {
+    pub id: String,
+    pub dataset: String,
+    #[serde(default)]
+    pub recursive: bool,
+    /// Descendants (with their own descendants) left out of a recursive policy.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// How many snapshots of the `frequently` tier are kept, one per `frequent_period_minutes`.
+    #[serde(default)]
+    pub frequently: u32,
+    #[serde(default = "default_frequent_period")]
+    pub frequent_period_minutes: u32,
+    #[serde(default)]
+    pub hourly: u32,
+    #[serde(default)]
+    pub daily: u32,
+    #[serde(default)]
+    pub weekly: u32,
+    #[serde(default)]
+    pub monthly: u32,
+    #[serde(default)]
+    pub yearly: u32,
+    #[serde(default)]
+    pub min_keep: u32,
+    #[serde(default)]
+    pub skip_empty: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub free_space_floor_percent: Option<u8>,
+    /// An IANA time zone (`Europe/Berlin`); none: UTC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+}
+
+fn default_frequent_period() -> u32 {
+    15
+}
+
+impl PolicyEdit {
+    /// The form of a configured policy, to change it.
+    pub fn of(policy: &PolicyView) -> Self {
+        let keep = |tier: &str| {
+            policy
+                .tiers
+                .iter()
+                .find(|view| view.tier == tier)
+                .map_or(0, |view| view.keep)
+        };
+        Self {
+            id: policy.id.clone(),
+            dataset: policy.dataset.clone(),
+            recursive: policy.recursive,
+            exclude: policy.exclude.clone(),
+            frequently: keep("frequently"),
+            frequent_period_minutes: policy
+                .tiers
+                .iter()
+                .find_map(|view| view.period_minutes)
+                .unwrap_or_else(default_frequent_period),
+            hourly: keep("hourly"),
+            daily: keep("daily"),
+            weekly: keep("weekly"),
+            monthly: keep("monthly"),
+            yearly: keep("yearly"),
+            min_keep: policy.min_keep,
+            skip_empty: policy.skip_empty,
+            free_space_floor_percent: policy.free_space_floor_percent,
+            timezone: Some(policy.timezone.clone()).filter(|zone| zone != "UTC"),
+        }
+    }
+}
+
+/// `POST /api/v1/policies/preview` and `POST /api/v1/policies/change`: add, change or
+/// remove one `[[policy]]` table of `wizfsd.toml`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyChange {
+    /// The id of the policy changed or removed; none: a new policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original: Option<String>,
+    /// The policy as it is to be; none: remove `original`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<PolicyEdit>,
+}
+
+/// What a policy change would do, before it is saved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyPreviewView {
+    /// The policy as it would be configured (none when removed).
+    pub policy: Option<PolicyView>,
+    /// The next run's plan for the snapshots of the changed policy (as it was and as it would
+    /// be): what it would keep and destroy, and why.
+    pub plan: PlanView,
+    /// What else to know (`Its 12 snapshots stay: …`).
+    pub notes: Vec<String>,
+}

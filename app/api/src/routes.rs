@@ -52,6 +52,11 @@ pub const POLICIES_PLAN: &str = "/api/v1/policies/plan";
 pub const POLICIES_RUN: &str = "/api/v1/policies/run";
 /// `POST`: destroy now what the policies no longer keep.
 pub const POLICIES_PRUNE: &str = "/api/v1/policies/prune";
+/// `POST`: what adding, changing or removing a policy would do (nothing is saved).
+pub const POLICIES_PREVIEW: &str = "/api/v1/policies/preview";
+/// `POST`: add, change or remove a policy (written to the configuration file, followed at
+/// once).
+pub const POLICIES_CHANGE: &str = "/api/v1/policies/change";
 /// `GET`: disks, pools, sensors, findings and alerts.
 pub const HEALTH: &str = "/api/v1/health";
 /// `POST`: a health round now.
@@ -62,7 +67,8 @@ pub const HEALTH_ALERTS: &str = "/api/v1/health/alerts";
 pub const HEALTH_HISTORY: &str = "/api/v1/health/history";
 /// `POST`: send a test notification.
 pub const HEALTH_TEST_NOTIFICATION: &str = "/api/v1/health/test-notification";
-/// `GET`: the notification channels.
+/// `GET`: the notification channels; `POST`: add, change or remove one (written to the
+/// configuration file, followed at once).
 pub const HEALTH_CHANNELS: &str = "/api/v1/health/channels";
 /// `POST`: acknowledge an active alert.
 pub const HEALTH_ACKNOWLEDGE: &str = "/api/v1/health/alerts/acknowledge";

@@ -15,10 +15,13 @@ use hyper_util::rt::TokioIo;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wizfs_api::health::{
-    AcknowledgeBody, AlertsView, ChannelView, HealthView, HistoryQuery, HistoryView, ScrubBody,
-    SelfTestBody, StartedView, TestQuery, TestResult,
+    AcknowledgeBody, AlertsView, ChannelChange, ChannelView, HealthView, HistoryQuery, HistoryView,
+    ScrubBody, SelfTestBody, StartedView, TestQuery, TestResult,
 };
-use wizfs_api::policies::{PlanQuery, PoliciesView, PruneRequest, ReclaimView, RunReportView};
+use wizfs_api::policies::{
+    PlanQuery, PoliciesView, PolicyChange, PolicyPreviewView, PruneRequest, ReclaimView,
+    RunReportView,
+};
 use wizfs_api::progress::ProgressView;
 use wizfs_api::routes;
 use wizfs_api::{
@@ -354,6 +357,14 @@ impl Api for Daemon {
         Box::pin(async move { self.post(routes::POLICIES_PRUNE, &request).await })
     }
 
+    fn preview_policy_change(&self, change: PolicyChange) -> ApiFuture<'_, PolicyPreviewView> {
+        Box::pin(async move { self.post(routes::POLICIES_PREVIEW, &change).await })
+    }
+
+    fn change_policy(&self, change: PolicyChange) -> ApiFuture<'_, PoliciesView> {
+        Box::pin(async move { self.post(routes::POLICIES_CHANGE, &change).await })
+    }
+
     fn health(&self) -> ApiFuture<'_, HealthView> {
         Box::pin(self.get(routes::HEALTH, &Nothing {}))
     }
@@ -380,6 +391,10 @@ impl Api for Daemon {
 
     fn health_channels(&self) -> ApiFuture<'_, Vec<ChannelView>> {
         Box::pin(self.get(routes::HEALTH_CHANNELS, &Nothing {}))
+    }
+
+    fn change_channel(&self, change: ChannelChange) -> ApiFuture<'_, Vec<ChannelView>> {
+        Box::pin(async move { self.post(routes::HEALTH_CHANNELS, &change).await })
     }
 
     fn acknowledge_alert(&self, body: AcknowledgeBody) -> ApiFuture<'_, AlertsView> {

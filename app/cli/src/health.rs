@@ -344,7 +344,7 @@ fn test_here(cli: &Global, channel: Option<&str>) -> anyhow::Result<Vec<TestResu
         );
     }
     test_notifications(
-        &config,
+        &config.notify,
         channel,
         &host_name(),
         wizfs_recovery::system_clock(),

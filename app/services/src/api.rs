@@ -5,11 +5,12 @@
 use std::future::Future;
 
 use wizfs_api::health::{
-    AcknowledgeBody, AlertsView, ChannelView, HealthView, HistoryQuery, HistoryView, ScrubBody,
-    SelfTestBody, StartedView, TestQuery, TestResult,
+    AcknowledgeBody, AlertsView, ChannelChange, ChannelView, HealthView, HistoryQuery, HistoryView,
+    ScrubBody, SelfTestBody, StartedView, TestQuery, TestResult,
 };
 use wizfs_api::policies::{
-    PlanQuery, PlanView, PoliciesView, PruneRequest, ReclaimView, RunReportView,
+    PlanQuery, PlanView, PoliciesView, PolicyChange, PolicyPreviewView, PruneRequest, ReclaimView,
+    RunReportView,
 };
 use wizfs_api::progress::ProgressView;
 use wizfs_api::{
@@ -138,6 +139,14 @@ impl Api for Services {
         answer(Services::policies_prune(self, request))
     }
 
+    fn preview_policy_change(&self, change: PolicyChange) -> ApiFuture<'_, PolicyPreviewView> {
+        answer(Services::preview_policy_change(self, change))
+    }
+
+    fn change_policy(&self, change: PolicyChange) -> ApiFuture<'_, PoliciesView> {
+        answer(Services::change_policy(self, change))
+    }
+
     fn health(&self) -> ApiFuture<'_, HealthView> {
         ready(self.health_view())
     }
@@ -160,6 +169,10 @@ impl Api for Services {
 
     fn health_channels(&self) -> ApiFuture<'_, Vec<ChannelView>> {
         ready(Services::health_channels(self))
+    }
+
+    fn change_channel(&self, change: ChannelChange) -> ApiFuture<'_, Vec<ChannelView>> {
+        answer(Services::change_channel(self, change))
     }
 
     fn acknowledge_alert(&self, body: AcknowledgeBody) -> ApiFuture<'_, AlertsView> {

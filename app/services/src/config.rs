@@ -32,6 +32,10 @@ pub struct Config {
     /// (`[health.smart]`, `[[health.notify]]`, …), validated by [`Config::parse`].
     pub health: wizfs_health::config::HealthConfig,
     pub console: ConsoleConfig,
+    /// The file it was read from ([`Config::load`]): the console changes its policies and
+    /// notification channels there. None for a configuration made in code.
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
 }
 
 /// The web console: where its compiled files are, how it is served and announced.
@@ -138,6 +142,7 @@ impl Default for Config {
             policies: Vec::new(),
             health: wizfs_health::config::HealthConfig::default(),
             console: ConsoleConfig::default(),
+            source: None,
         }
     }
 }
@@ -255,7 +260,9 @@ impl Config {
             path: path.to_owned(),
             source,
         })?;
-        Self::parse(&text, path)
+        let mut config = Self::parse(&text, path)?;
+        config.source = Some(path.to_owned());
+        Ok(config)
     }
 }
 

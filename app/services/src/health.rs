@@ -20,7 +20,7 @@ use wizfs_health::Timestamp;
 use wizfs_health::alerts::{AlertBook, ChannelRoute};
 use wizfs_health::config::HealthConfig;
 use wizfs_health::history::{History, Sample, metrics};
-use wizfs_health::notify::{Notifier, NotifyError, build_notifier, send_test_notification};
+use wizfs_health::notify::{ChannelConfig, Notifier, build_notifier, send_test_notification};
 use wizfs_health::pools::{PoolStatus, ScanState};
 use wizfs_health::scrubs::{ScrubDecision, plan_scrubs};
 use wizfs_health::sensors::udisks::{UdisksRead, read_udisks};
@@ -66,29 +66,59 @@ pub fn host_name() -> String {
         .unwrap_or_else(|| "wizfs".to_owned())
 }
 
-/// The notifiers of every configured channel, and the channels that could not be built.
-pub fn build_notifiers(config: &HealthConfig) -> (Vec<Box<dyn Notifier>>, Vec<NotifyError>) {
-    let mut notifiers = Vec::new();
-    let mut failures = Vec::new();
-    for channel in &config.notify {
-        match build_notifier(channel) {
-            Ok(notifier) => notifiers.push(notifier),
-            Err(error) => failures.push(error),
+/// The notification channels as configured now, each built into its notifier (or with why it
+/// could not be); replaced whole when the console changes a channel.
+#[derive(Debug, Default)]
+pub(crate) struct Channels {
+    configs: Vec<ChannelConfig>,
+    notifiers: Vec<Box<dyn Notifier>>,
+    routes: Vec<ChannelRoute>,
+    /// Why a channel could not be built, by its name.
+    problems: BTreeMap<String, String>,
+}
+
+impl Channels {
+    /// Builds every channel of `configs`; one that cannot be built is logged and kept with
+    /// its problem (monitoring goes on without it).
+    fn build(configs: Vec<ChannelConfig>) -> Self {
+        let mut channels = Self::default();
+        for config in &configs {
+            match build_notifier(config) {
+                Ok(notifier) => {
+                    channels.routes.push(config.route());
+                    channels.notifiers.push(notifier);
+                }
+                Err(error) => {
+                    tracing::error!(%error, "notification channel unusable");
+                    channels
+                        .problems
+                        .insert(config.name().to_owned(), error.to_string());
+                }
+            }
         }
+        channels.configs = configs;
+        channels
     }
-    (notifiers, failures)
+
+    pub(crate) fn configs(&self) -> &[ChannelConfig] {
+        &self.configs
+    }
+
+    /// Why the channel `name` cannot send, when it cannot.
+    pub(crate) fn problem(&self, name: &str) -> Option<&str> {
+        self.problems.get(name).map(String::as_str)
+    }
 }
 
 /// Sends a test message to every configured channel, or only to `only`. `None` when `only`
 /// names no configured channel.
 pub fn test_notifications(
-    config: &HealthConfig,
+    channels: &[ChannelConfig],
     only: Option<&str>,
     host: &str,
     now: Timestamp,
 ) -> Option<Vec<TestResult>> {
-    let channels: Vec<_> = config
-        .notify
+    let channels: Vec<_> = channels
         .iter()
         .filter(|channel| only.is_none_or(|name| channel.name() == name))
         .collect();
@@ -166,9 +196,8 @@ struct Inner {
     smart: Arc<dyn SmartSource>,
     state_dir: PathBuf,
     history: Option<History>,
-    notifiers: Vec<Box<dyn Notifier>>,
-    routes: Vec<ChannelRoute>,
-    /// Channels and stores that could not be opened, shown with every view.
+    channels: RwLock<Arc<Channels>>,
+    /// Stores that could not be opened, shown with every view.
     setup_problems: Vec<String>,
     host: String,
     memory: Mutex<Memory>,
@@ -186,7 +215,7 @@ impl HealthService {
     /// notification channels. A history or channel that cannot be opened is logged and shown
     /// with every view; monitoring goes on without it.
     pub fn open(
-        config: HealthConfig,
+        mut config: HealthConfig,
         zfs: Arc<dyn Zfs>,
         smart: Arc<dyn SmartSource>,
         data_dir: &Path,
@@ -201,17 +230,7 @@ impl HealthService {
                 None
             }
         };
-        let (notifiers, failures) = build_notifiers(&config);
-        for error in failures {
-            tracing::error!(%error, "notification channel unusable");
-            setup_problems.push(error.to_string());
-        }
-        let routes = config
-            .notify
-            .iter()
-            .filter(|channel| notifiers.iter().any(|built| built.name() == channel.name()))
-            .map(|channel| channel.route())
-            .collect();
+        let channels = Channels::build(std::mem::take(&mut config.notify));
         let memory = Memory {
             book: load_json(&state_dir.join("alerts.json")),
             self_tests: load_json(&state_dir.join("self-tests.json")),
@@ -224,8 +243,7 @@ impl HealthService {
                 smart,
                 state_dir,
                 history,
-                notifiers,
-                routes,
+                channels: RwLock::new(Arc::new(channels)),
                 setup_problems,
                 host: host_name(),
                 memory: Mutex::new(memory),
@@ -239,8 +257,28 @@ impl HealthService {
         read_udisks(&self.inner.config.sensors).await
     }
 
+    /// The health configuration but its channels (`[[health.notify]]`: [`Self::channels_now`]).
     pub fn config(&self) -> &HealthConfig {
         &self.inner.config
+    }
+
+    /// The notification channels as configured now.
+    pub(crate) fn channels_now(&self) -> Arc<Channels> {
+        self.inner
+            .channels
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The notification channels of `configs` from now on (the console changed them).
+    pub fn set_channels(&self, configs: Vec<ChannelConfig>) {
+        let channels = Arc::new(Channels::build(configs));
+        *self
+            .inner
+            .channels
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = channels;
     }
 
     pub fn history(&self) -> Option<&History> {
@@ -294,6 +332,7 @@ impl HealthService {
         let config = &inner.config;
         let mut memory = inner.memory.lock().unwrap_or_else(PoisonError::into_inner);
         let mut problems = inner.setup_problems.clone();
+        problems.extend(self.channels_now().problems.values().cloned());
 
         let smart_due = read_disks_now
             || memory.smart.as_ref().is_none_or(|last| {
@@ -472,9 +511,10 @@ impl HealthService {
         let notifications = memory
             .book
             .evaluate(&observation.findings(), &unobserved, policy, now);
+        let channels = self.channels_now();
         let deliveries = memory
             .book
-            .route(&notifications, &inner.routes, policy, now);
+            .route(&notifications, &channels.routes, policy, now);
         // Saved before sending: a crash between the two loses a message rather than
         // sending it twice.
         let path = inner.state_dir.join("alerts.json");
@@ -496,7 +536,7 @@ impl HealthService {
             .iter()
             .map(|delivery| {
                 let sent = wizfs_health::notify::send_all(
-                    &inner.notifiers,
+                    &channels.notifiers,
                     std::slice::from_ref(delivery),
                     &inner.host,
                 );

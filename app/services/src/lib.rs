@@ -11,6 +11,7 @@ mod error;
 pub mod health;
 pub mod progress;
 pub mod recovery;
+pub mod settings;
 pub mod snapshots;
 mod state;
 pub mod tasks;

@@ -5,7 +5,7 @@
 //! changed), logs the report and keeps it for `GET /api/v1/policies`.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use wizfs_api::policies::RunReportView;
 use wizfs_core::Timestamp;
@@ -23,7 +23,8 @@ pub const KEPT_REPORTS: usize = 48;
 /// The policies and the scheduler's state, shared by the schedule and the API.
 #[derive(Clone, Debug, Default)]
 pub struct SnapshotService {
-    policies: Arc<Vec<PolicyConfig>>,
+    /// Replaced whole when the console changes a policy.
+    policies: Arc<RwLock<Arc<Vec<PolicyConfig>>>>,
     memory: Arc<Mutex<RunMemory>>,
     reports: Arc<Mutex<VecDeque<RunReportView>>>,
 }
@@ -32,14 +33,26 @@ impl SnapshotService {
     /// A service for `policies`, with nothing remembered yet.
     pub fn new(policies: Vec<PolicyConfig>) -> Self {
         Self {
-            policies: Arc::new(policies),
+            policies: Arc::new(RwLock::new(Arc::new(policies))),
             ..Self::default()
         }
     }
 
-    /// The configured policies.
-    pub fn policies(&self) -> &[PolicyConfig] {
-        &self.policies
+    /// The configured policies, as they are now.
+    pub fn policies(&self) -> Arc<Vec<PolicyConfig>> {
+        self.policies
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The policies from now on (the console changed them); a run under way finishes with
+    /// the ones it started with.
+    pub fn set_policies(&self, policies: Vec<PolicyConfig>) {
+        *self
+            .policies
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Arc::new(policies);
     }
 
     /// The last run reports, newest first, each with something to say (runs that found
@@ -65,7 +78,7 @@ impl SnapshotService {
     ) -> RunReport {
         let report = {
             let mut memory = self.memory.lock().unwrap_or_else(PoisonError::into_inner);
-            wizfs_snapshots::run(zfs, &self.policies, now, &mut memory, mode)
+            wizfs_snapshots::run(zfs, &self.policies(), now, &mut memory, mode)
         };
         if let Some(indexer) = indexer {
             index_changes(zfs, indexer, index_config, &report);

@@ -33,6 +33,9 @@ pub struct Services {
     pub guard_lifetime: Option<wizfs_core::guards::GuardLifetime>,
     /// The background tasks' driver, once the daemon started them (`crate::tasks::start`).
     pub tasks: Arc<std::sync::OnceLock<wizfs_tasks::DriverHandle>>,
+    /// The configuration file the console changes (policies, notification channels), when
+    /// the daemon was started with one.
+    pub config_file: Option<Arc<crate::settings::ConfigFile>>,
 }
 
 /// Recovery over `zfs` with the real clock.
@@ -56,6 +59,7 @@ impl Services {
             )),
             guard_lifetime: Some(wizfs_core::guards::GuardLifetime::default()),
             tasks: Arc::default(),
+            config_file: None,
         }
     }
 

@@ -44,6 +44,9 @@ pub fn services(config: &Config) -> Result<crate::Services, WiringError> {
         .with_policies(config.policies.clone())
         .with_health(health)
         .with_guard_lifetime(config.recovery.guard_lifetime());
+    if let Some(path) = &config.source {
+        services = services.with_config_file(path.clone());
+    }
     match crate::open_index(&config.data_dir) {
         Ok(store) => {
             let method = index_method(&config.zfs, config.index.method);

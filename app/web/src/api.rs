@@ -406,6 +406,49 @@ pub async fn notification_channels() -> Result<Vec<wizfs_api::health::ChannelVie
     api()?.health_channels().await.map_err(failed)
 }
 
+/// A change of the configuration as the page sends it: the API's request as JSON (a server
+/// function's arguments are flat form fields).
+#[cfg(feature = "ssr")]
+fn change_of<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, ServerFnError> {
+    serde_json::from_str(json)
+        .map_err(|error| refused(format!("the change does not read: {error}")))
+}
+
+/// What adding, changing or removing a policy would do (`change`: a
+/// `wizfs_api::policies::PolicyChange` as JSON); nothing is saved.
+#[server(prefix = "/fn", endpoint = "preview-policy")]
+pub async fn preview_policy(
+    change: String,
+) -> Result<wizfs_api::policies::PolicyPreviewView, ServerFnError> {
+    api()?
+        .preview_policy_change(change_of(&change)?)
+        .await
+        .map_err(failed)
+}
+
+/// Saves a policy change (`change` as for [`preview_policy`]) to the configuration file.
+#[server(prefix = "/fn", endpoint = "change-policy")]
+pub async fn change_policy(
+    change: String,
+) -> Result<wizfs_api::policies::PoliciesView, ServerFnError> {
+    api()?
+        .change_policy(change_of(&change)?)
+        .await
+        .map_err(failed)
+}
+
+/// Saves a notification channel change (`change`: a `wizfs_api::health::ChannelChange` as
+/// JSON) to the configuration file.
+#[server(prefix = "/fn", endpoint = "change-channel")]
+pub async fn change_channel(
+    change: String,
+) -> Result<Vec<wizfs_api::health::ChannelView>, ServerFnError> {
+    api()?
+        .change_channel(change_of(&change)?)
+        .await
+        .map_err(failed)
+}
+
 /// Sends a test message through one channel (`channel`) or every one (empty).
 #[server(prefix = "/fn", endpoint = "test-notification")]
 pub async fn test_notifications(

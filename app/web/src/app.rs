@@ -48,8 +48,10 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/view") view=pages::view::ViewPage/>
                 <Route path=path!("/snapshots") view=pages::snapshots::SnapshotsPage/>
                 <Route path=path!("/policies") view=pages::policies::PoliciesPage/>
+                <Route path=path!("/policies/edit") view=pages::policy_edit::PolicyEditPage/>
                 <Route path=path!("/health") view=pages::health::HealthPage/>
                 <Route path=path!("/notifications") view=pages::notifications::NotificationsPage/>
+                <Route path=path!("/notifications/edit") view=pages::channel_edit::ChannelEditPage/>
                 <Route path=path!("/backups") view=pages::later::BackupsPage/>
                 <Route path=path!("/space") view=pages::later::SpacePage/>
                 <Route path=path!("/duplicates") view=pages::later::DuplicatesPage/>

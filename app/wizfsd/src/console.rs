@@ -17,10 +17,13 @@ use leptos::prelude::*;
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use serde::Serialize;
 use wizfs_api::health::{
-    AcknowledgeBody, AlertsView, ChannelView, HealthView, HistoryQuery, HistoryView, ScrubBody,
-    SelfTestBody, StartedView, TestQuery, TestResult,
+    AcknowledgeBody, AlertsView, ChannelChange, ChannelView, HealthView, HistoryQuery, HistoryView,
+    ScrubBody, SelfTestBody, StartedView, TestQuery, TestResult,
 };
-use wizfs_api::policies::{PlanQuery, PoliciesView, PruneRequest, ReclaimView, RunReportView};
+use wizfs_api::policies::{
+    PlanQuery, PoliciesView, PolicyChange, PolicyPreviewView, PruneRequest, ReclaimView,
+    RunReportView,
+};
 use wizfs_api::progress::ProgressView;
 use wizfs_api::{
     Api, ApiFuture, BookmarkView, CompareQuery, CreateBookmarkBody, CreateSnapshotBody,
@@ -196,6 +199,14 @@ impl Api for InProcess {
         self.changing(self.services.policies_prune(request))
     }
 
+    fn preview_policy_change(&self, change: PolicyChange) -> ApiFuture<'_, PolicyPreviewView> {
+        self.services.preview_policy_change(change)
+    }
+
+    fn change_policy(&self, change: PolicyChange) -> ApiFuture<'_, PoliciesView> {
+        self.changing(self.services.change_policy(change))
+    }
+
     fn health(&self) -> ApiFuture<'_, HealthView> {
         self.cached(Read::Health, |api| api.health())
     }
@@ -220,6 +231,10 @@ impl Api for InProcess {
 
     fn health_channels(&self) -> ApiFuture<'_, Vec<ChannelView>> {
         self.services.health_channels()
+    }
+
+    fn change_channel(&self, change: ChannelChange) -> ApiFuture<'_, Vec<ChannelView>> {
+        self.changing(self.services.change_channel(change))
     }
 
     fn acknowledge_alert(&self, body: AcknowledgeBody) -> ApiFuture<'_, AlertsView> {

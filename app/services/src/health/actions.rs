@@ -149,10 +149,43 @@ fn channel_view(
     channel: &wizfs_health::notify::ChannelConfig,
     problem: Option<String>,
 ) -> wizfs_api::health::ChannelView {
+    use wizfs_api::health::{ChannelKind, ChannelSettings};
     use wizfs_health::notify::ChannelConfig;
-    let (kind, destination) = match channel {
-        ChannelConfig::Email(email) => (
-            "email",
+    use wizfs_health::notify::email::SmtpSecurity;
+    let path =
+        |file: &Option<std::path::PathBuf>| file.as_ref().map(|file| file.display().to_string());
+    let mut settings = ChannelSettings {
+        kind: ChannelKind::Webhook,
+        name: channel.name().to_owned(),
+        min_severity: crate::views::health::severity(channel.min_severity()),
+        server: None,
+        smtp_port: None,
+        security: None,
+        username: None,
+        from: None,
+        to: Vec::new(),
+        secret_file: None,
+        secret_inline: false,
+        address_set: false,
+    };
+    let destination = match channel {
+        ChannelConfig::Email(email) => {
+            settings.kind = ChannelKind::Email;
+            settings.server = Some(email.smtp_host.clone());
+            settings.smtp_port = email.smtp_port;
+            settings.security = Some(
+                match email.security {
+                    SmtpSecurity::Starttls => "starttls",
+                    SmtpSecurity::Tls => "tls",
+                    SmtpSecurity::None => "none",
+                }
+                .to_owned(),
+            );
+            settings.username.clone_from(&email.username);
+            settings.from = Some(email.from.clone());
+            settings.to.clone_from(&email.to);
+            settings.secret_file = path(&email.password_file);
+            settings.secret_inline = email.password.is_some();
             format!(
                 "to {} via {}{}",
                 email.to.join(", "),
@@ -161,16 +194,32 @@ fn channel_view(
                     .smtp_port
                     .map(|port| format!(":{port}"))
                     .unwrap_or_default()
-            ),
-        ),
-        ChannelConfig::Webhook(webhook) => ("webhook", url_host(&webhook.url)),
-        ChannelConfig::Ntfy(ntfy) => ("ntfy", format!("{} (its topic)", url_host(&ntfy.server))),
-        ChannelConfig::Gotify(gotify) => ("gotify", url_host(&gotify.url)),
+            )
+        }
+        ChannelConfig::Webhook(webhook) => {
+            settings.address_set = !webhook.url.is_empty();
+            settings.secret_file = path(&webhook.token_file);
+            settings.secret_inline = webhook.token.is_some();
+            url_host(&webhook.url)
+        }
+        ChannelConfig::Ntfy(ntfy) => {
+            settings.kind = ChannelKind::Ntfy;
+            settings.server = Some(ntfy.server.clone());
+            settings.address_set = !ntfy.topic.is_empty();
+            settings.secret_file = path(&ntfy.token_file);
+            settings.secret_inline = ntfy.token.is_some();
+            format!("{} (its topic)", url_host(&ntfy.server))
+        }
+        ChannelConfig::Gotify(gotify) => {
+            settings.kind = ChannelKind::Gotify;
+            settings.server = Some(gotify.url.clone());
+            settings.secret_file = path(&gotify.token_file);
+            settings.secret_inline = gotify.token.is_some();
+            url_host(&gotify.url)
+        }
     };
     wizfs_api::health::ChannelView {
-        name: channel.name().to_owned(),
-        kind: kind.to_owned(),
-        min_severity: crate::views::health::severity(channel.min_severity()),
+        settings,
         destination,
         problem,
     }
@@ -180,27 +229,12 @@ impl HealthService {
     /// The configured notification channels (secrets left out), each with why it cannot
     /// send when it could not be built.
     pub fn channels(&self) -> Vec<wizfs_api::health::ChannelView> {
-        let inner = &self.inner;
-        inner
-            .config
-            .notify
+        let channels = self.channels_now();
+        channels
+            .configs()
             .iter()
             .map(|channel| {
-                let built = inner
-                    .notifiers
-                    .iter()
-                    .any(|notifier| notifier.name() == channel.name());
-                let problem = (!built).then(|| {
-                    inner
-                        .setup_problems
-                        .iter()
-                        .find(|problem| problem.contains(channel.name()))
-                        .cloned()
-                        .unwrap_or_else(|| {
-                            "it could not be set up (the daemon's log says why)".into()
-                        })
-                });
-                channel_view(channel, problem)
+                channel_view(channel, channels.problem(channel.name()).map(str::to_owned))
             })
             .collect()
     }

@@ -29,7 +29,7 @@ fn history_failed(error: HistoryError) -> ServiceError {
 }
 
 impl Services {
-    fn health_service(&self) -> Result<HealthService, ServiceError> {
+    pub(crate) fn health_service(&self) -> Result<HealthService, ServiceError> {
         self.health
             .clone()
             .ok_or_else(|| ServiceError::Unavailable("health monitoring is not running".into()))
@@ -168,14 +168,15 @@ impl Services {
         query: TestQuery,
     ) -> Result<Vec<TestResult>, ServiceError> {
         let service = self.health_service()?;
-        if service.config().notify.is_empty() {
+        let channels = service.channels_now();
+        if channels.configs().is_empty() {
             return Err(ServiceError::NotFound(
                 "no notification channel is configured ([[health.notify]])".into(),
             ));
         }
         blocking(move || {
             test_notifications(
-                service.config(),
+                channels.configs(),
                 query.channel.as_deref(),
                 service.host(),
                 wizfs_recovery::system_clock(),

@@ -10,7 +10,7 @@ use wizfs_core::{DatasetName, SnapshotName};
 use wizfs_snapshots::RunMode;
 
 use crate::recovery::{blocking, dataset};
-use crate::views::policies::{plan, policy, run_report};
+use crate::views::policies::{only_policies, plan, policy, run_report};
 use crate::{ServiceError, Services};
 
 /// Parses `tank/a@x,y,tank/b@z`: a name without `@` is a snapshot of the dataset named
@@ -62,18 +62,11 @@ impl Services {
                 crate::snapshots::now(),
                 estimate,
             );
-            let mut view = plan(&report);
-            if let Some(id) = &query.policy {
-                view.decisions
-                    .retain(|decision| decision.managed_by.as_deref() == Some(id.as_str()));
-                view.due.retain(|due| &due.policy == id);
-                view.destroy_count = view
-                    .decisions
-                    .iter()
-                    .filter(|decision| decision.action == "destroy")
-                    .count();
-            }
-            Ok(view)
+            let view = plan(&report);
+            Ok(match &query.policy {
+                Some(id) => only_policies(view, std::slice::from_ref(id)),
+                None => view,
+            })
         })
         .await
     }

@@ -178,3 +178,21 @@ pub fn run_report(report: &RunReport) -> RunReportView {
         errors: report.errors.iter().map(ToString::to_string).collect(),
     }
 }
+
+/// The decisions and due policies of a plan about the snapshots of `ids` only (every
+/// policy still weighs in on them).
+pub fn only_policies(mut view: PlanView, ids: &[String]) -> PlanView {
+    view.decisions.retain(|decision| {
+        decision
+            .managed_by
+            .as_ref()
+            .is_some_and(|managed| ids.contains(managed))
+    });
+    view.due.retain(|due| ids.contains(&due.policy));
+    view.destroy_count = view
+        .decisions
+        .iter()
+        .filter(|decision| decision.action == "destroy")
+        .count();
+    view
+}

@@ -1,7 +1,8 @@
 //! Notification channels: each configured channel (`[[health.notify]]` of `wizfsd.toml`) —
 //! its kind, where it sends (never its secrets), the least severity it gets, whether it can
 //! send — with a button to send it a test message, or all of them at once, and what came of
-//! it. Linked from the health page.
+//! it; channels are added, changed and removed on `/notifications/edit` (`channel_edit.rs`).
+//! Linked from the health page.
 
 use leptos::prelude::*;
 
@@ -17,9 +18,10 @@ pub fn NotificationsPage() -> impl IntoView {
     view! {
         <Layout title="Notifications">
             <p class="muted">
-                "Where health alerts go. Channels are the " <code>"[[health.notify]]"</code>
-                " tables of wizfsd.toml (docs/health.md); secrets stay in files only root reads."
+                "Where health alerts go: the " <code>"[[health.notify]]"</code>
+                " tables of wizfsd.toml (docs/health.md). Secrets are never shown here."
             </p>
+            <p><a href="/notifications/edit" class="button">"Add a channel"</a></p>
             {move || test.value().get().map(|result| match result {
                 Ok(results) => view! { <div class="card done" role="status">{results_view(results)}</div> }.into_any(),
                 Err(error) => error_note(&error),
@@ -62,20 +64,25 @@ fn channels_table(
     let rows = channels
         .into_iter()
         .map(|channel| {
-            let name = channel.name.clone();
-            let label = format!("Send a test message to {}", channel.name);
+            let name = channel.settings.name.clone();
+            let label = format!("Send a test message to {name}");
+            let change = format!("Change or remove the channel {name}");
+            let edit = format!("/notifications/edit?name={name}");
             let state = match &channel.problem {
                 None => view! { {badge("ok".into())} }.into_any(),
                 Some(problem) => view! { {badge("failed".into())} " " <span class="small">{problem.clone()}</span> }.into_any(),
             };
             view! {
                 <tr>
-                    <td><strong>{channel.name.clone()}</strong></td>
-                    <td>{channel.kind.clone()}</td>
+                    <td><strong>{channel.settings.name.clone()}</strong></td>
+                    <td>{channel.settings.kind.as_str()}</td>
                     <td class="break">{channel.destination.clone()}</td>
-                    <td>{format!("{} and worse", channel.min_severity)}</td>
+                    <td>{format!("{} and worse", channel.settings.min_severity)}</td>
                     <td>{state}</td>
-                    <td><button class="small" aria-label=label on:click=move |_| { test.dispatch(TestNotifications { channel: name.clone() }); }>"Send a test"</button></td>
+                    <td class="row-actions">
+                        <button class="small" aria-label=label on:click=move |_| { test.dispatch(TestNotifications { channel: name.clone() }); }>"Send a test"</button>
+                        " " <a href=edit aria-label=change>"Change"</a>
+                    </td>
                 </tr>
             }
         })

@@ -2,7 +2,8 @@
 //! due, the plan of the next run — every snapshot the policies would destroy, why, and what
 //! that frees — the last runs, and buttons to run the policies or prune now (after a
 //! confirmation that says how many snapshots go). The policies themselves are the
-//! `[[policy]]` tables of `wizfsd.toml` (docs/snapshots.md).
+//! `[[policy]]` tables of `wizfsd.toml` (docs/snapshots.md), added, changed and removed on
+//! `/policies/edit` (`policy_edit.rs`).
 
 use leptos::prelude::*;
 
@@ -53,8 +54,8 @@ fn view_policies(
     if view.policies.policies.is_empty() {
         return view! {
             <p class="card muted">
-                "No snapshot policy is configured. Add a " <code>"[[policy]]"</code>
-                " table to wizfsd.toml (docs/snapshots.md) and restart the daemon."
+                "No snapshot policy is configured yet. "
+                <a href="/policies/edit" class="button primary">"Add a policy"</a>
             </p>
         }
         .into_any();
@@ -82,6 +83,7 @@ fn view_policies(
     view! {
         <div class="row">
             <button class="primary" on:click=move |_| { run.dispatch(RunPolicies {}); }>"Run the policies now"</button>
+            <a href="/policies/edit" class="button">"Add a policy"</a>
             {(destroy_count > 0).then(|| view! {
                 <button class="danger" on:click=move |_| confirming.set(true)>
                     {format!("Prune now ({})…", count(destroy_count as u64, "snapshot", "snapshots"))}
@@ -152,11 +154,13 @@ fn policy_card(policy: &PolicyView, plan: Option<&PlanView>) -> impl IntoView {
             <p>"Keeps " {tiers(policy)} {policy.schedule.clone().map(|tier| format!("; snapshots {tier}"))}</p>
             <p class="muted small">{protections} " Times in " {policy.timezone.clone()} "."</p>
             {due_text.map(|text| view! { <p>{text}</p> })}
+            <p><a href=format!("/policies/edit?id={}", policy.id) aria-label=format!("Change the policy {}", policy.id)>"Change or remove"</a></p>
         </section>
     }
 }
 
-fn plan_table(plan: &PlanView) -> impl IntoView {
+/// What a plan keeps and destroys: the snapshots it destroys, why, and what each frees.
+pub(crate) fn plan_table(plan: &PlanView) -> impl IntoView {
     let destroyed: Vec<_> = plan
         .decisions
         .iter()

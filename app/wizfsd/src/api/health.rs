@@ -11,8 +11,8 @@
 use axum::Json;
 use axum::extract::State;
 use wizfs_api::health::{
-    AcknowledgeBody, AlertsView, ChannelView, HealthView, HistoryQuery, HistoryView, ScrubBody,
-    SelfTestBody, StartedView, TestQuery, TestResult,
+    AcknowledgeBody, AlertsView, ChannelChange, ChannelView, HealthView, HistoryQuery, HistoryView,
+    ScrubBody, SelfTestBody, StartedView, TestQuery, TestResult,
 };
 use wizfs_api::routes;
 
@@ -48,6 +48,13 @@ async fn channels(State(state): State<AppState>) -> Result<Json<Vec<ChannelView>
     Ok(Json(state.health_channels()?))
 }
 
+async fn change_channel(
+    State(state): State<AppState>,
+    ApiJson(change): ApiJson<ChannelChange>,
+) -> Result<Json<Vec<ChannelView>>, ApiError> {
+    Ok(Json(state.change_channel(change).await?))
+}
+
 async fn acknowledge(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<AcknowledgeBody>,
@@ -78,6 +85,7 @@ pub fn router() -> crate::routes::Routes<AppState> {
         .get(routes::HEALTH_HISTORY, history)
         .post(routes::HEALTH_TEST_NOTIFICATION, test_notification)
         .get(routes::HEALTH_CHANNELS, channels)
+        .post(routes::HEALTH_CHANNELS, change_channel)
         .post(routes::HEALTH_ACKNOWLEDGE, acknowledge)
         .post(routes::HEALTH_SCRUB, scrub)
         .post(routes::HEALTH_SELF_TEST, self_test)
@@ -87,6 +95,8 @@ pub fn router() -> crate::routes::Routes<AppState> {
 mod tests {
     use axum::Router;
     use axum::http::StatusCode;
+
+    use std::os::unix::fs::PermissionsExt;
 
     use super::super::tests::{get_json, post_json};
     use super::*;
@@ -201,8 +211,8 @@ mod tests {
         assert_eq!(status, StatusCode::OK);
         let (status, channels) = call(router(), "GET", "/api/v1/health/channels").await;
         assert_eq!(status, StatusCode::OK, "{channels}");
-        assert_eq!(channels[0]["name"], "hook");
-        assert_eq!(channels[0]["kind"], "webhook");
+        assert_eq!(channels[0]["settings"]["name"], "hook");
+        assert_eq!(channels[0]["settings"]["kind"], "webhook");
         let base = url.split('/').take(3).collect::<Vec<_>>().join("/");
         assert_eq!(channels[0]["destination"], base, "no path: {channels}");
         assert_eq!(channels[0]["problem"], serde_json::Value::Null);
@@ -292,5 +302,111 @@ mod tests {
             .await;
             assert_eq!(status, expected, "{pool}: {body}");
         }
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn channels_are_added_changed_and_removed_and_alerts_follow() {
+        let (old_receiver, old_url) = Receiver::start().await;
+        let machine = Machine::new(&old_url);
+        let path = machine.directory.path().join("wizfsd.toml");
+        let config = format!(
+            "# The NAS.\n[health.intervals]\npools_seconds = 60\n\n[[health.notify]]\ntype = \"webhook\"\nname = \"hook\"\nurl = \"{old_url}\"\n"
+        );
+        std::fs::write(&path, &config).expect("config");
+        let state = AppState::new(machine.zfs.clone())
+            .with_health(machine.service())
+            .with_config_file(path.clone());
+        let router = crate::server::router(state);
+        let (receiver, url) = Receiver::start().await;
+
+        let add = serde_json::json!({"channel": {
+            "kind": "webhook", "name": "ops", "min_severity": "critical",
+            "address": url, "secret": "s3cret"
+        }});
+        let (status, body) = post_json(&router, "/api/v1/health/channels", add).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body[1]["settings"]["name"], "ops");
+        assert_eq!(body[1]["settings"]["secret_inline"], true);
+        assert!(
+            !body.to_string().contains("s3cret"),
+            "a secret is never shown: {body}"
+        );
+        let text = std::fs::read_to_string(&path).expect("reads");
+        assert!(text.starts_with(&config), "{text}");
+        assert!(text.contains("token = \"s3cret\""), "{text}");
+        let mode = std::fs::metadata(&path).expect("stat").permissions().mode() & 0o077;
+        assert_eq!(mode, 0, "a file with a secret is its owner's only");
+
+        // The daemon sends through the new channel at once.
+        let (status, body) = post_json(
+            &router,
+            "/api/v1/health/test-notification?channel=ops",
+            serde_json::json!({}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body[0]["delivered"], true, "{body}");
+        assert_eq!(receiver.events().len(), 1);
+
+        // Renamed and made less strict, its secret kept; then removed.
+        let change = serde_json::json!({"original": "ops", "channel": {
+            "kind": "webhook", "name": "team", "min_severity": "warning"
+        }});
+        let (status, body) = post_json(&router, "/api/v1/health/channels", change).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body[1]["settings"]["name"], "team");
+        let text = std::fs::read_to_string(&path).expect("reads");
+        assert!(
+            text.contains("token = \"s3cret\"") && !text.contains("critical"),
+            "{text}"
+        );
+        let (status, body) = post_json(
+            &router,
+            "/api/v1/health/channels",
+            serde_json::json!({"original": "hook"}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body.as_array().map(Vec::len), Some(1), "{body}");
+        let (status, body) = post_json(
+            &router,
+            "/api/v1/health/test-notification",
+            serde_json::json!({}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(
+            body.as_array().map(Vec::len),
+            Some(1),
+            "only `team` is left: {body}"
+        );
+        assert_eq!(
+            old_receiver.events().len(),
+            0,
+            "the removed channel gets nothing"
+        );
+        assert_eq!(receiver.events().len(), 2);
+
+        // Refused, nothing written: a channel that cannot be built, a taken name.
+        let before = std::fs::read_to_string(&path).expect("reads");
+        for (change, expected) in [
+            (
+                serde_json::json!({"channel": {"kind": "gotify", "name": "g", "min_severity": "info", "server": "https://gotify.example.org"}}),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                serde_json::json!({"channel": {"kind": "webhook", "name": "bad name!", "min_severity": "info", "address": "https://example.org"}}),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                serde_json::json!({"channel": {"kind": "webhook", "name": "team", "min_severity": "info", "address": "https://example.org"}}),
+                StatusCode::CONFLICT,
+            ),
+        ] {
+            let (status, body) =
+                post_json(&router, "/api/v1/health/channels", change.clone()).await;
+            assert_eq!(status, expected, "{change}: {body}");
+        }
+        assert_eq!(std::fs::read_to_string(&path).expect("reads"), before);
     }
 }

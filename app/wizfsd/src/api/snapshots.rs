@@ -12,7 +12,8 @@
 use axum::Json;
 use axum::extract::State;
 use wizfs_api::policies::{
-    PlanQuery, PlanView, PoliciesView, PruneRequest, ReclaimView, RunReportView,
+    PlanQuery, PlanView, PoliciesView, PolicyChange, PolicyPreviewView, PruneRequest, ReclaimView,
+    RunReportView,
 };
 use wizfs_api::{
     BookmarkView, CreateBookmarkBody, CreateSnapshotBody, DatasetQuery, DestroyBookmarkBody,
@@ -66,6 +67,20 @@ async fn prune(
     ApiJson(request): ApiJson<PruneRequest>,
 ) -> Result<Json<RunReportView>, ApiError> {
     Ok(Json(state.policies_prune(request).await?))
+}
+
+async fn preview_change(
+    State(state): State<AppState>,
+    ApiJson(change): ApiJson<PolicyChange>,
+) -> Result<Json<PolicyPreviewView>, ApiError> {
+    Ok(Json(state.preview_policy_change(change).await?))
+}
+
+async fn change(
+    State(state): State<AppState>,
+    ApiJson(change): ApiJson<PolicyChange>,
+) -> Result<Json<PoliciesView>, ApiError> {
+    Ok(Json(state.change_policy(change).await?))
 }
 
 async fn holds(
@@ -128,6 +143,8 @@ pub fn router() -> crate::routes::Routes<AppState> {
         .post(routes::SNAPSHOTS, create)
         .post(routes::SNAPSHOTS_DESTROY, destroy)
         .post(routes::POLICIES_PRUNE, prune)
+        .post(routes::POLICIES_PREVIEW, preview_change)
+        .post(routes::POLICIES_CHANGE, change)
         .get(routes::HOLDS, holds)
         .post(routes::HOLDS, hold)
         .post(routes::HOLDS_RELEASE, release)
@@ -149,6 +166,7 @@ mod tests {
     use wizfs_core::{DatasetName, PoolName};
     use wizfs_zfs::{FakeZfs, Zfs};
 
+    use super::super::tests::post_json;
     use super::*;
     use wizfs_services::snapshots::SnapshotService;
 
@@ -332,5 +350,173 @@ mod tests {
         assert_eq!(body["policies"][0]["destroyed"], json!([]), "{body}");
         let (status, body) = post_json(&router, "/api/v1/snapshots/destroy", destroy).await;
         assert_eq!(status, StatusCode::OK, "released, then destroyed: {body}");
+    }
+
+    /// The configuration file of a policy test: a comment, the policy `home` and a key the
+    /// console never touches.
+    const CONFIG: &str = "# The NAS.\nlog = \"info\"\n\n# Home every hour.\n[[policy]]\nid = \"home\"\ndataset = \"tank/home\"\nhourly = 24 # a day\npre_hook = [\"/bin/true\"]\n";
+
+    #[tokio::test]
+    async fn policies_are_previewed_changed_and_followed_from_the_next_run() {
+        let (directory, fake, dataset, _mountpoint) = home();
+        let fake = Arc::new(fake);
+        let media = DatasetName::new("tank/media").expect("name");
+        fake.create_filesystem(&media, &[]).expect("dataset");
+        let path = directory.path().join("wizfsd.toml");
+        std::fs::write(&path, CONFIG).expect("config");
+        let config = wizfs_services::config::Config::load(&path).expect("reads");
+        let zfs: Arc<dyn Zfs> = fake.clone();
+        let state = AppState::new(zfs)
+            .with_policies(config.policies)
+            .with_config_file(path.clone());
+        let router = crate::server::router(state.clone());
+
+        // Two hourly snapshots of `home`: this hour's, taken by a run, and the last hour's;
+        // keeping 24 hours keeps both, keeping one destroys the older.
+        let (status, body) = call(router.clone(), "POST", "/api/v1/policies/run").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let id = wizfs_core::rotation::PolicyId::new("home").expect("id");
+        let hour_ago = wizfs_core::Timestamp(wizfs_recovery::system_clock().0 - 3600);
+        let older = wizfs_core::rotation::snapshot_short_name(&id, hour_ago);
+        let managed = wizfs_zfs::PropertyName::new("wizfs:managed").expect("property");
+        fake.create_snapshots(
+            &[dataset.snapshot(&older).expect("name")],
+            false,
+            &[(managed, "home".into())],
+        )
+        .expect("snapshot");
+        let (_, plan) = call(router.clone(), "GET", "/api/v1/policies/plan").await;
+        assert_eq!(plan["destroy_count"], 0, "{plan}");
+        let edit = serde_json::json!({
+            "id": "home", "dataset": "tank/home", "hourly": 1, "skip_empty": false
+        });
+        let change = serde_json::json!({"original": "home", "policy": edit});
+        let (status, preview) =
+            post_json(&router, "/api/v1/policies/preview", change.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{preview}");
+        assert_eq!(preview["policy"]["tiers"][0]["keep"], 1, "{preview}");
+        assert_eq!(preview["plan"]["destroy_count"], 1, "{preview}");
+        let destroyed = preview["plan"]["decisions"]
+            .as_array()
+            .expect("decisions")
+            .iter()
+            .find(|decision| decision["action"] == "destroy")
+            .expect("one destroyed");
+        assert_eq!(destroyed["short_name"], older.as_str());
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("reads"),
+            CONFIG,
+            "a preview writes nothing"
+        );
+
+        let (status, body) = post_json(&router, "/api/v1/policies/change", change).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["policies"][0]["tiers"][0]["keep"], 1);
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("reads"),
+            CONFIG.replace("hourly = 24 # a day", "hourly = 1 # a day"),
+            "only the value changed; comments and hooks kept"
+        );
+        let (_, body) = post_json(&router, "/api/v1/policies/prune", serde_json::json!({})).await;
+        assert_eq!(
+            body["policies"][0]["destroyed"][0]["snapshot"],
+            format!("tank/home@{older}"),
+            "pruning follows the change: {body}"
+        );
+
+        // A new policy on another dataset: taken at once by the next run.
+        let add =
+            serde_json::json!({"policy": {"id": "media", "dataset": "tank/media", "daily": 7}});
+        let (status, preview) = post_json(&router, "/api/v1/policies/preview", add.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{preview}");
+        assert_eq!(preview["plan"]["due"][0]["policy"], "media");
+        assert_eq!(preview["plan"]["due"][0]["due"], true);
+        let (status, body) = post_json(&router, "/api/v1/policies/change", add).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (_, body) = call(router.clone(), "POST", "/api/v1/policies/run").await;
+        let created: Vec<&str> = body["policies"]
+            .as_array()
+            .expect("policies")
+            .iter()
+            .flat_map(|run| run["created"].as_array().expect("created"))
+            .filter_map(serde_json::Value::as_str)
+            .collect();
+        assert!(
+            created
+                .iter()
+                .any(|name| name.starts_with("tank/media@wizfs-media-")),
+            "{body}"
+        );
+
+        // Refused: a dataset that does not exist, an id taken, a bad time zone; nothing written.
+        let before = std::fs::read_to_string(&path).expect("reads");
+        for (change, expected) in [
+            (
+                serde_json::json!({"policy": {"id": "x", "dataset": "tank/none", "daily": 1}}),
+                StatusCode::NOT_FOUND,
+            ),
+            (
+                serde_json::json!({"policy": {"id": "media", "dataset": "tank/home", "daily": 1}}),
+                StatusCode::CONFLICT,
+            ),
+            (
+                serde_json::json!({"policy": {"id": "x", "dataset": "tank/home", "daily": 1, "timezone": "Mars/Olympus"}}),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                serde_json::json!({"original": "nobody"}),
+                StatusCode::NOT_FOUND,
+            ),
+        ] {
+            let (status, body) =
+                post_json(&router, "/api/v1/policies/change", change.clone()).await;
+            assert_eq!(status, expected, "{change}: {body}");
+            assert!(
+                body["error"]
+                    .as_str()
+                    .is_some_and(|error| !error.is_empty()),
+                "{body}"
+            );
+        }
+        assert_eq!(std::fs::read_to_string(&path).expect("reads"), before);
+
+        // Removed: its snapshots stay, and the preview says so.
+        let remove = serde_json::json!({"original": "media"});
+        let (status, preview) =
+            post_json(&router, "/api/v1/policies/preview", remove.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{preview}");
+        let notes = preview["notes"].to_string();
+        assert!(notes.contains("Its 1 snapshot stays"), "{notes}");
+        let (status, body) = post_json(&router, "/api/v1/policies/change", remove).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["policies"].as_array().map(Vec::len), Some(1));
+        assert!(
+            !std::fs::read_to_string(&path)
+                .expect("reads")
+                .contains("media")
+        );
+        assert_eq!(
+            fake.list_snapshots(&media, wizfs_zfs::Scope::Dataset)
+                .expect("list")
+                .len(),
+            1
+        );
+    }
+
+    #[tokio::test]
+    async fn without_a_configuration_file_nothing_is_changed() {
+        let (_directory, fake, _dataset, _mountpoint) = home();
+        let zfs: Arc<dyn Zfs> = Arc::new(fake);
+        let router = crate::server::router(AppState::new(zfs));
+        let add = serde_json::json!({"policy": {"id": "home", "dataset": "tank/home", "daily": 7}});
+        let (status, body) = post_json(&router, "/api/v1/policies/change", add).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+        assert!(
+            body["error"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("--config"),
+            "{body}"
+        );
     }
 }

@@ -28,6 +28,12 @@ struct Console {
 }
 
 fn console() -> Console {
+    console_with(|state, _| state)
+}
+
+/// The console of [`console`] with its state adjusted by `adjust` (given the test's
+/// directory).
+fn console_with(adjust: impl FnOnce(AppState, &std::path::Path) -> AppState) -> Console {
     let directory = tempfile::tempdir().unwrap();
     let fake = FakeZfs::open(directory.path().join("pools")).unwrap();
     fake.create_pool(&PoolName::new("tank").unwrap(), 1 << 30)
@@ -41,7 +47,7 @@ fn console() -> Console {
         .unwrap();
     std::fs::remove_file(mountpoint.join("docs/notes.txt")).unwrap();
     let fake = Arc::new(fake);
-    let state = AppState::new(fake.clone());
+    let state = adjust(AppState::new(fake.clone()), directory.path());
     let auth = Auth::open(&directory.path().join("state"), false).unwrap();
     let site = directory.path().join("site");
     std::fs::create_dir_all(site.join("pkg")).unwrap();
@@ -449,6 +455,69 @@ async fn pages_render_real_data_on_the_server() {
     );
     let (status, _, page) = send(&console.router, get("/nowhere", Some(&cookie))).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{page}");
+}
+
+#[tokio::test]
+async fn policies_change_from_the_console_and_its_pages_show_them() {
+    let console = console_with(|state, directory| {
+        let path = directory.join("wizfsd.toml");
+        std::fs::write(&path, "# Mine.\n").unwrap();
+        state.with_config_file(path)
+    });
+    let cookie = set_up(&console).await;
+    let (_, _, page) = send(&console.router, get("/policies/edit", Some(&cookie))).await;
+    assert!(
+        page.contains("Add a policy") && page.contains("tank/home"),
+        "the datasets offered: {page}"
+    );
+    let change = serde_json::json!({"policy": {"id": "home", "dataset": "tank/home", "daily": 7}});
+    let body = format!("change={}", urlencode(&change.to_string()));
+    let (status, _, answer) = send(
+        &console.router,
+        form("/fn/preview-policy", &body, Some(&cookie)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert!(answer.contains("\"due\":true"), "{answer}");
+    let (status, _, answer) = send(
+        &console.router,
+        form("/fn/change-policy", &body, Some(&cookie)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let (_, _, page) = send(&console.router, get("/policies", Some(&cookie))).await;
+    assert!(
+        page.contains("/policies/edit?id=home"),
+        "the new policy, shown at once: {page}"
+    );
+    let (_, _, page) = send(
+        &console.router,
+        get("/policies/edit?id=home", Some(&cookie)),
+    )
+    .await;
+    assert!(
+        page.contains("Change the policy") && page.contains("value=\"7\""),
+        "{page}"
+    );
+    let bad = format!("change={}", urlencode("{\"policy\": 1}"));
+    let (status, _, answer) = send(
+        &console.router,
+        form("/fn/change-policy", &bad, Some(&cookie)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+}
+
+/// `text` as a form value.
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                (byte as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
 }
 
 #[tokio::test]
