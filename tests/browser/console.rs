@@ -388,6 +388,112 @@ async fn a_deleted_file_is_found_and_restored_in_place_from_the_browser() {
         screenshot(&client, &shots, shot).await;
         inaccessible.extend(accessibility_violations(&client, &axe, &page).await);
     }
+    // A policy added from the console: previewed (its first snapshot is due), saved into
+    // wizfsd.toml, and the daemon's next run takes it.
+    let policy = format!("smoke-{}", &stamp[stamp.len() - 6..]);
+    client.goto(&format!("{base}/policies/edit")).await.unwrap();
+    let started = Instant::now();
+    loop {
+        fill(&client, "#policy-id", &policy).await;
+        fill(&client, "#policy-dataset", "tank/media").await;
+        click(&client, "button.preview-policy").await;
+        if wait_for_optional(&client, "section.policy-preview", Duration::from_secs(5)).await {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "Preview never showed the plan"
+        );
+    }
+    let preview = text_of(&client, "section.policy-preview", Duration::from_secs(5)).await;
+    assert!(preview.contains("takes"), "its first snapshot is due: {preview}");
+    screenshot(&client, &shots, "policy-edit").await;
+    inaccessible.extend(accessibility_violations(&client, &axe, "/policies/edit").await);
+    click(&client, "button.save-policy").await;
+    let saved = text_of(&client, ".card.done", Duration::from_secs(30)).await;
+    assert!(saved.contains("Saved to wizfsd.toml"), "{saved}");
+    client.goto(&format!("{base}/policies")).await.unwrap();
+    let started = Instant::now();
+    loop {
+        wait_for(&client, "section.policy", Duration::from_secs(60)).await;
+        click(&client, "main button.primary").await;
+        if wait_for_optional(&client, ".card.done", Duration::from_secs(10)).await {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "Run the policies now never answered"
+        );
+    }
+    client
+        .goto(&format!("{base}/api/v1/snapshots?dataset=tank%2Fmedia"))
+        .await
+        .unwrap();
+    let snapshots = client.source().await.unwrap();
+    assert!(
+        snapshots.contains(&format!("tank/media@wizfs-{policy}-")),
+        "the run took the new policy's snapshot: {snapshots}"
+    );
+
+    // A notification channel added from the console, used by the daemon at once: its test
+    // message goes to the new webhook (nothing listens there, so it fails, naming it). Its
+    // URL's path is a secret the pages never show.
+    client
+        .goto(&format!("{base}/notifications/edit"))
+        .await
+        .unwrap();
+    let started = Instant::now();
+    loop {
+        wait_for(&client, "#channel-kind", Duration::from_secs(60))
+            .await
+            .select_by_value("webhook")
+            .await
+            .unwrap();
+        fill(&client, "#channel-name", "smoke-hook").await;
+        fill(
+            &client,
+            "#channel-address",
+            "http://127.0.0.1:9/hook-secret-path",
+        )
+        .await;
+        screenshot(&client, &shots, "channel-edit").await;
+        click(&client, "button.save-channel").await;
+        if wait_for_optional(&client, ".card.done", Duration::from_secs(5)).await {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "Save never answered"
+        );
+    }
+    inaccessible.extend(accessibility_violations(&client, &axe, "/notifications/edit").await);
+    client.goto(&format!("{base}/notifications")).await.unwrap();
+    let started = Instant::now();
+    loop {
+        wait_for(&client, "table.channels", Duration::from_secs(60)).await;
+        click(
+            &client,
+            "button[aria-label='Send a test message to smoke-hook']",
+        )
+        .await;
+        if wait_for_optional(&client, ".card.done", Duration::from_secs(10)).await {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "Send a test never answered"
+        );
+    }
+    let result = text_of(&client, ".card.done", Duration::from_secs(5)).await;
+    assert!(
+        result.contains("smoke-hook") && result.contains("failed"),
+        "the test went to the new channel: {result}"
+    );
+    let page = client.source().await.unwrap();
+    assert!(
+        !page.contains("hook-secret-path"),
+        "a webhook's path is never shown"
+    );
     for (page, css) in [
         ("/".to_owned(), ".pool"),
         (format!("/search?q={name}"), "a.hit-name"),
@@ -450,6 +556,16 @@ async fn a_deleted_file_is_found_and_restored_in_place_from_the_browser() {
         ("/backups".to_owned(), "main .card", "phone-backups"),
         ("/account".to_owned(), "table.sessions", "phone-account"),
         ("/policies".to_owned(), "section.policy", "phone-policies"),
+        (
+            "/policies/edit?id=alice".to_owned(),
+            "form.policy-form",
+            "phone-policy-edit",
+        ),
+        (
+            "/notifications/edit?name=smoke-hook".to_owned(),
+            "form.channel-form",
+            "phone-channel-edit",
+        ),
         (
             "/notifications".to_owned(),
             "main .card",
