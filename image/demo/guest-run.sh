@@ -23,6 +23,13 @@ else
   rm /tank/home/alice/Documents/report.txt
 fi
 mkdir -p /var/lib/wizfs /etc/wizfs
+# A second pool for the demo's backup job, on a file (a USB disk on a real appliance).
+mkdir -p /var/lib/wizfs-demo
+if ! zpool import -d /var/lib/wizfs-demo backup 2>/dev/null; then
+  truncate -s 256M /var/lib/wizfs-demo/backup.img
+  zpool create -f -O compression=lz4 backup /var/lib/wizfs-demo/backup.img || exit 100
+fi
+zfs list backup/wizfs >/dev/null 2>&1 || zfs create backup/wizfs
 # A login shell resets PATH: put the CLI where it looks.
 ln -sf /job/bin/wizfs /job/bin/wizfsd /usr/local/bin/
 # The console over HTTPS (self-signed certificate made on this first start) on all
@@ -42,6 +49,21 @@ hourly = 24
 daily = 7
 weekly = 4
 skip_empty = true
+
+# Alice's files to the second pool every day; it keeps a week of days.
+[[backup]]
+id = "offsite"
+schedule = "daily"
+
+[[backup.source]]
+dataset = "tank/home/alice"
+
+[backup.target]
+type = "pool"
+dataset = "backup/wizfs"
+
+[backup.retention]
+daily = 7
 CONFIG
 if [ -f /job/smoke ]; then
   # A file of its own to find and restore: created, snapshotted, deleted (the pool persists
@@ -116,4 +138,5 @@ else
 fi
 kill "$WIZFSD" 2>/dev/null; wait "$WIZFSD" 2>/dev/null
 zpool export tank
+zpool export backup
 exit 0

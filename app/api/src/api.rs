@@ -9,6 +9,7 @@ use std::pin::Pin;
 
 use serde::{Deserialize, Serialize};
 
+use crate::backups::{BackupJobQuery, BackupRunView, BackupsView};
 use crate::health::{
     AcknowledgeBody, AlertsView, ChannelChange, ChannelView, HealthView, HistoryQuery, HistoryView,
     ScrubBody, SelfTestBody, StartedView, TestQuery, TestResult,
@@ -107,6 +108,12 @@ pub trait Api: Send + Sync {
     fn preview_policy_change(&self, change: PolicyChange) -> ApiFuture<'_, PolicyPreviewView>;
     /// `POST /api/v1/policies/change`: the policies once the change is saved and followed.
     fn change_policy(&self, change: PolicyChange) -> ApiFuture<'_, PoliciesView>;
+    /// `GET /api/v1/backups`.
+    fn backups(&self) -> ApiFuture<'_, BackupsView>;
+    /// `POST /api/v1/backups/run`: the run, once finished.
+    fn run_backup(&self, query: BackupJobQuery) -> ApiFuture<'_, BackupRunView>;
+    /// `GET /api/v1/backups/runs`: newest first.
+    fn backup_runs(&self, query: BackupJobQuery) -> ApiFuture<'_, Vec<BackupRunView>>;
     /// `GET /api/v1/health`: the latest round.
     fn health(&self) -> ApiFuture<'_, HealthView>;
     /// `POST /api/v1/health/check`: a round now.

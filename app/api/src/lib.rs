@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use wizfs_core::{Bookmark, Dataset, Hold, Pool, Snapshot, ZfsVersion};
 
 mod api;
+pub mod backups;
 pub mod health;
 mod local;
 pub mod policies;

@@ -57,6 +57,12 @@ pub const POLICIES_PREVIEW: &str = "/api/v1/policies/preview";
 /// `POST`: add, change or remove a policy (written to the configuration file, followed at
 /// once).
 pub const POLICIES_CHANGE: &str = "/api/v1/policies/change";
+/// `GET`: backup jobs, each with its last run and last good backup.
+pub const BACKUPS: &str = "/api/v1/backups";
+/// `POST`: run a backup job now (the body's `job`).
+pub const BACKUPS_RUN: &str = "/api/v1/backups/run";
+/// `GET`: the runs of a backup job (`?job=`), newest first.
+pub const BACKUPS_RUNS: &str = "/api/v1/backups/runs";
 /// `GET`: disks, pools, sensors, findings and alerts.
 pub const HEALTH: &str = "/api/v1/health";
 /// `POST`: a health round now.

@@ -1,15 +1,18 @@
-//! `wizfs backup verify DIR` and `wizfs backup restore DIR --into POOL/DATASET`: a chain
-//! directory of a file target (`docs/backup.md`) checked without a pool, and received into a
-//! new dataset only after every volume was checked (`wizfs_backup::verify` and
-//! `open_verified`). Both run in this process: they read files the administrator names,
-//! need no daemon, and `verify` no pool.
+//! `wizfs backup list|run JOB|runs JOB`: the configured jobs with their last runs and last
+//! good backups, a run now, a job's runs — API operations (`wizfs_api::backups`), through the
+//! daemon when it runs, else in this process. `wizfs backup verify DIR` and
+//! `wizfs backup restore DIR --into POOL/DATASET`: a chain directory of a file target
+//! (`docs/backup.md`) checked without a pool, and received into a new dataset only after
+//! every volume was checked (`wizfs_backup::verify` and `open_verified`). Those two run in
+//! this process: they read files the administrator names, need no daemon, and `verify` no
+//! pool.
 //!
 //! Bad input changes nothing: a directory that is not a chain (a target directory is told
 //! apart, with its chains named), a chain with a missing or corrupt volume or a broken
 //! continuity, and a target that exists or whose parent does not are refused before the
 //! first `zfs receive`. A stream that fails while received (a volume changed after the
 //! check, ZFS refusing) stops the restore, and the error says which streams are in.
-//! The JSON views are this file's until backups get REST endpoints (then `wizfs-api`).
+//! The JSON views of `verify` and `restore` are this file's (chains have no REST endpoint).
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -30,6 +33,18 @@ use crate::parse::parse_dataset;
 
 #[derive(Debug, Subcommand)]
 pub enum BackupCommand {
+    /// The configured backup jobs: target, schedule, last run, last good backup.
+    List,
+    /// Run a backup job now and wait for it (a job already running is refused).
+    Run {
+        /// The job's id.
+        job: String,
+    },
+    /// The runs of a backup job, newest first.
+    Runs {
+        /// The job's id.
+        job: String,
+    },
     /// Check a chain directory of a file target without a pool: every volume's size and
     /// SHA-256, the chain's continuity, leftovers of interrupted runs. Exits non-zero when
     /// the chain cannot be restored.
@@ -185,14 +200,88 @@ impl<R: Read> Read for Watched<R> {
 /// Runs `wizfs backup …`.
 pub fn run(
     zfs: &dyn Zfs,
+    backend: &dyn Fn(bool) -> anyhow::Result<crate::context::Backend>,
     command: &BackupCommand,
     json: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     match command {
+        BackupCommand::List => {
+            let view = backend(false)?.run(|api| api.backups())?;
+            emit(out, json, &view, |out| {
+                if view.jobs.is_empty() {
+                    return writeln!(
+                        out,
+                        "no backup job is configured ([[backup]] in wizfsd.toml)"
+                    );
+                }
+                for job in &view.jobs {
+                    writeln!(
+                        out,
+                        "{} ({} → {}, {})",
+                        job.id,
+                        job.sources.join("; "),
+                        job.target,
+                        job.schedule
+                    )?;
+                    let state = if job.running {
+                        "running now"
+                    } else if job.due {
+                        "due"
+                    } else {
+                        "waiting"
+                    };
+                    let good = job.last_success.as_deref().unwrap_or("never");
+                    writeln!(out, "  {state}; last good backup: {good}")?;
+                    if let Some(run) = &job.last_run {
+                        write_run(out, run)?;
+                    }
+                }
+                Ok(())
+            })
+        }
+        BackupCommand::Run { job } => {
+            let query = wizfs_api::backups::BackupJobQuery { job: job.clone() };
+            let run = backend(false)?.run(|api| api.run_backup(query))?;
+            emit(out, json, &run, |out| write_run(out, &run))?;
+            if !run.succeeded {
+                bail!("backup job `{job}` did not succeed");
+            }
+            Ok(())
+        }
+        BackupCommand::Runs { job } => {
+            let query = wizfs_api::backups::BackupJobQuery { job: job.clone() };
+            let runs = backend(false)?.run(|api| api.backup_runs(query))?;
+            emit(out, json, &runs, |out| {
+                if runs.is_empty() {
+                    writeln!(out, "`{job}` has not run yet")?;
+                }
+                runs.iter().try_for_each(|run| write_run(out, run))
+            })
+        }
         BackupCommand::Verify(arguments) => verify(&arguments.directory, json, out),
         BackupCommand::Restore(arguments) => restore(zfs, arguments, json, out),
     }
+}
+
+/// One run for people: when, how it went, what each dataset did, what failed.
+fn write_run(out: &mut dyn Write, run: &wizfs_api::backups::BackupRunView) -> std::io::Result<()> {
+    let outcome = if run.succeeded { "succeeded" } else { "FAILED" };
+    writeln!(
+        out,
+        "  run {} → {} ({}): {outcome}, {} sent",
+        run.started,
+        run.finished,
+        run.trigger,
+        format_bytes(run.bytes)
+    )?;
+    for dataset in &run.datasets {
+        writeln!(out, "    {dataset}")?;
+    }
+    for error in &run.errors {
+        writeln!(out, "    error: {error}")?;
+    }
+    Ok(())
 }
 
 /// Refuses what is not a directory.

@@ -103,7 +103,7 @@ impl std::fmt::Debug for Backend {
 
 impl Backend {
     /// The daemon of this invocation's data directory, or the services in-process with the
-    /// configuration's snapshot policies and guard lifetime — and, `with_index`, the search
+    /// configuration's snapshot policies, backup jobs and guard lifetime — and, `with_index`, the search
     /// index when it exists (opened read-only when another process writes it; commands that
     /// neither search nor change snapshots skip opening it).
     pub fn new(cli: &Global, zfs: &Arc<dyn Zfs>, with_index: bool) -> anyhow::Result<Backend> {
@@ -115,6 +115,7 @@ impl Backend {
             .with_policies(config.policies.clone())
             .with_guard_lifetime(config.recovery.guard_lifetime());
         let data_dir = data_dir_for(cli)?;
+        services = services.with_backups(config.backups.clone(), &data_dir);
         if with_index && data_dir.join("index").exists() {
             match open_index_for_queries(&data_dir) {
                 Ok(store) => {

@@ -14,6 +14,7 @@ use hyper::http::{Method, Request, header};
 use hyper_util::rt::TokioIo;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use wizfs_api::backups::{BackupJobQuery, BackupRunView, BackupsView};
 use wizfs_api::health::{
     AcknowledgeBody, AlertsView, ChannelChange, ChannelView, HealthView, HistoryQuery, HistoryView,
     ScrubBody, SelfTestBody, StartedView, TestQuery, TestResult,
@@ -355,6 +356,18 @@ impl Api for Daemon {
 
     fn policies_prune(&self, request: PruneRequest) -> ApiFuture<'_, RunReportView> {
         Box::pin(async move { self.post(routes::POLICIES_PRUNE, &request).await })
+    }
+
+    fn backups(&self) -> ApiFuture<'_, BackupsView> {
+        Box::pin(self.get(routes::BACKUPS, &Nothing {}))
+    }
+
+    fn run_backup(&self, query: BackupJobQuery) -> ApiFuture<'_, BackupRunView> {
+        Box::pin(async move { self.post(routes::BACKUPS_RUN, &query).await })
+    }
+
+    fn backup_runs(&self, query: BackupJobQuery) -> ApiFuture<'_, Vec<BackupRunView>> {
+        Box::pin(async move { self.get(routes::BACKUPS_RUNS, &query).await })
     }
 
     fn preview_policy_change(&self, change: PolicyChange) -> ApiFuture<'_, PolicyPreviewView> {

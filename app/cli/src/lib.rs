@@ -290,7 +290,7 @@ pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<
         Command::Restore(arguments) => recovery::restore(&backend(false)?, arguments, json, out),
         Command::Compare(arguments) => recovery::compare(&backend(false)?, arguments, out),
         Command::Cat(arguments) => recovery::cat(&backend(false)?, &recovery, arguments, out),
-        Command::Backup(command) => backup::run(zfs, command, json, out),
+        Command::Backup(command) => backup::run(zfs, &backend, command, json, out),
         Command::Discover { seconds } => discover(*seconds, cli.json, out),
         Command::Download(arguments) => {
             recovery::download(&backend(false)?, &recovery, arguments, out)

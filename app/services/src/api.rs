@@ -4,6 +4,7 @@
 
 use std::future::Future;
 
+use wizfs_api::backups::{BackupJobQuery, BackupRunView, BackupsView};
 use wizfs_api::health::{
     AcknowledgeBody, AlertsView, ChannelChange, ChannelView, HealthView, HistoryQuery, HistoryView,
     ScrubBody, SelfTestBody, StartedView, TestQuery, TestResult,
@@ -137,6 +138,18 @@ impl Api for Services {
 
     fn policies_prune(&self, request: PruneRequest) -> ApiFuture<'_, RunReportView> {
         answer(Services::policies_prune(self, request))
+    }
+
+    fn backups(&self) -> ApiFuture<'_, BackupsView> {
+        Box::pin(std::future::ready(Ok(self.backups_view())))
+    }
+
+    fn run_backup(&self, query: BackupJobQuery) -> ApiFuture<'_, BackupRunView> {
+        answer(Services::run_backup(self, query))
+    }
+
+    fn backup_runs(&self, query: BackupJobQuery) -> ApiFuture<'_, Vec<BackupRunView>> {
+        ready(Services::backup_runs(self, &query))
     }
 
     fn preview_policy_change(&self, change: PolicyChange) -> ApiFuture<'_, PolicyPreviewView> {

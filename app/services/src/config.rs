@@ -28,6 +28,12 @@ pub struct Config {
     /// The same policies, validated by [`Config::parse`].
     #[serde(skip)]
     pub policies: Vec<wizfs_snapshots::PolicyConfig>,
+    /// Backup jobs as written: `[[backup]]` tables (`docs/backup.md`, "Configuration").
+    #[serde(rename = "backup")]
+    pub backup_tables: wizfs_backup::config::BackupTables,
+    /// The same jobs, validated by [`Config::parse`].
+    #[serde(skip)]
+    pub backups: Vec<wizfs_backup::BackupJobConfig>,
     /// Health monitoring: the `health.toml` of `wizfs-health` as the `[health]` table
     /// (`[health.smart]`, `[[health.notify]]`, …), validated by [`Config::parse`].
     pub health: wizfs_health::config::HealthConfig,
@@ -140,6 +146,8 @@ impl Default for Config {
             recovery: RecoveryConfig::default(),
             policy_tables: Vec::new(),
             policies: Vec::new(),
+            backup_tables: Vec::new(),
+            backups: Vec::new(),
             health: wizfs_health::config::HealthConfig::default(),
             console: ConsoleConfig::default(),
             source: None,
@@ -227,6 +235,21 @@ fn health_error(error: &wizfs_health::config::ConfigError, text: &str, path: &Pa
     }
 }
 
+/// The line of the `[[backup]]` table a field path (`backup[2].target.pool`) is in: the
+/// header of the table it counts (1 when it cannot be found).
+fn backup_line(text: &str, field: &str) -> usize {
+    let index: usize = field
+        .strip_prefix("backup[")
+        .and_then(|rest| rest.split(']').next())
+        .and_then(|number| number.parse().ok())
+        .unwrap_or(0);
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| line.trim() == "[[backup]]")
+        .nth(index)
+        .map_or(1, |(number, _)| number + 1)
+}
+
 impl Config {
     /// Parses a configuration text; `path` is only used in messages.
     pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
@@ -246,6 +269,14 @@ impl Config {
                     path: path.to_owned(),
                     line: error.line,
                     message: error.message,
+                }
+            })?;
+        config.backups =
+            wizfs_backup::config::validate_backups(&config.backup_tables).map_err(|error| {
+                ConfigError::Invalid {
+                    path: path.to_owned(),
+                    line: backup_line(text, &error.field),
+                    message: error.to_string(),
                 }
             })?;
         config

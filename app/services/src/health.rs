@@ -15,7 +15,6 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use wizfs_health::Timestamp;
 use wizfs_health::alerts::{AlertBook, ChannelRoute};
 use wizfs_health::config::HealthConfig;
@@ -29,6 +28,8 @@ use wizfs_health::smart::{
     plan_self_tests,
 };
 use wizfs_zfs::Zfs;
+
+pub(crate) use crate::state_file::{load_json, save_json};
 
 use wizfs_api::health::{HealthView, RoundView, SentView, TestResult};
 
@@ -139,39 +140,6 @@ pub fn test_notifications(
             })
             .collect(),
     )
-}
-
-/// Writes `value` as JSON to `path` through a temporary file and a rename, so a crash leaves
-/// the old or the new file, never half of one.
-fn save_json(path: &Path, value: &impl Serialize) -> std::io::Result<()> {
-    use std::io::Write;
-    let directory = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(directory)?;
-    let mut file = tempfile::NamedTempFile::new_in(directory)?;
-    serde_json::to_writer_pretty(&mut file, value)?;
-    file.write_all(b"\n")?;
-    file.as_file().sync_all()?;
-    file.persist(path).map_err(|error| error.error)?;
-    std::fs::File::open(directory)?.sync_all()
-}
-
-/// Reads a JSON state file; a missing one is the default. A corrupt one is kept aside as
-/// `<name>.corrupt` and replaced by the default (said in the log).
-fn load_json<T: Default + for<'de> Deserialize<'de>>(path: &Path) -> T {
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return T::default(),
-        Err(error) => {
-            tracing::error!(path = %path.display(), %error, "cannot read health state; starting empty");
-            return T::default();
-        }
-    };
-    serde_json::from_slice(&bytes).unwrap_or_else(|error| {
-        let aside = path.with_extension("json.corrupt");
-        let _ = std::fs::rename(path, &aside);
-        tracing::error!(path = %path.display(), aside = %aside.display(), %error, "health state is corrupt; starting empty");
-        T::default()
-    })
 }
 
 /// What rounds remember between each other (the book and self-test log also across

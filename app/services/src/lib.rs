@@ -6,6 +6,7 @@
 //! [`ServiceError`], which says what kind of failure it is, never an HTTP status.
 
 mod api;
+pub mod backups;
 pub mod config;
 mod error;
 pub mod health;
@@ -14,6 +15,7 @@ pub mod recovery;
 pub mod settings;
 pub mod snapshots;
 mod state;
+mod state_file;
 pub mod tasks;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

@@ -20,6 +20,8 @@ pub struct Services {
     pub index_config: crate::config::IndexConfig,
     /// Snapshot policies and their scheduler.
     pub snapshots: crate::snapshots::SnapshotService,
+    /// Backup jobs and their runs.
+    pub backups: crate::backups::BackupService,
     /// Health monitoring (disks, pools, sensors, alerts), when the daemon runs it.
     pub health: Option<crate::health::HealthService>,
     /// Long work the console shows live.
@@ -52,6 +54,7 @@ impl Services {
             indexer: None,
             index_config: crate::config::IndexConfig::default(),
             snapshots: crate::snapshots::SnapshotService::default(),
+            backups: crate::backups::BackupService::default(),
             health: None,
             progress: crate::progress::Progress::default(),
             searches: Arc::new(tokio::sync::Semaphore::new(
@@ -75,6 +78,16 @@ impl Services {
     /// With health monitoring (rounds scheduled by the daemon).
     pub fn with_health(mut self, health: crate::health::HealthService) -> Self {
         self.health = Some(health);
+        self
+    }
+
+    /// With backup jobs (scheduled by the daemon), their runs recorded in `data_dir`.
+    pub fn with_backups(
+        mut self,
+        jobs: Vec<wizfs_backup::BackupJobConfig>,
+        data_dir: &Path,
+    ) -> Self {
+        self.backups = crate::backups::BackupService::new(jobs, data_dir);
         self
     }
 

@@ -22,6 +22,8 @@ pub const INDEX: &str = "index";
 pub const SNAPSHOT_POLICIES: &str = "snapshot-policies";
 /// The id of a health round.
 pub const HEALTH_ROUND: &str = "health-round";
+/// The id of the scheduled backups.
+pub const BACKUPS: &str = "backups";
 /// The id of the expiry of guard snapshots.
 pub const GUARD_SNAPSHOTS: &str = "guard-snapshots";
 
@@ -81,8 +83,12 @@ fn reconcile_index(services: &Services) -> Result<Summary, TaskError> {
     )))
 }
 
-/// The snapshot policies' run (every minute): due snapshots, then pruning.
+/// The snapshot policies' run (every minute): due snapshots, then pruning. Registered also
+/// without policies: the console may add the first one.
 fn run_policies(services: &Services) -> Result<Summary, TaskError> {
+    if services.snapshots.policies().is_empty() {
+        return Ok(Summary::new("no snapshot policy is configured"));
+    }
     let report = services.snapshots.run(
         services.zfs.as_ref(),
         services.indexer.as_ref(),
@@ -109,6 +115,33 @@ fn run_policies(services: &Services) -> Result<Summary, TaskError> {
     Ok(Summary::new(format!(
         "{created} snapshot(s) created, {destroyed} destroyed"
     )))
+}
+
+/// The backup jobs due now, one after the other (every minute).
+fn run_backups(services: &Services) -> Result<Summary, TaskError> {
+    let mut done = Vec::new();
+    let mut failed = Vec::new();
+    for job in services.backups.due(wizfs_recovery::system_clock()) {
+        match services.backups.run(
+            services.zfs.as_ref(),
+            &job,
+            crate::backups::Trigger::Scheduled,
+            &wizfs_recovery::system_clock,
+        ) {
+            Ok(run) if run.succeeded => done.push(job),
+            Ok(run) => failed.push(format!("{job}: {}", run.errors.join("; "))),
+            Err(error) => failed.push(format!("{job}: {error}")),
+        }
+    }
+    if failed.is_empty() {
+        Ok(Summary::new(if done.is_empty() {
+            "no backup due".to_owned()
+        } else {
+            format!("backed up: {}", done.join(", "))
+        }))
+    } else {
+        Err(TaskError::new(failed.join("; ")))
+    }
 }
 
 /// The daily expiry of guard snapshots older than their lifetime (held ones stay).
@@ -162,12 +195,21 @@ pub fn start(
         }
         builder.register(definition)?;
     }
-    if !services.snapshots.policies().is_empty() {
+    builder.register(
+        TaskDefinition::new(
+            id(SNAPSHOT_POLICIES),
+            "Snapshot policies",
+            blocking_task(services.clone(), run_policies),
+        )
+        .every(Duration::from_secs(60))
+        .first_after(to_next_minute()),
+    )?;
+    if !services.backups.jobs().is_empty() {
         builder.register(
             TaskDefinition::new(
-                id(SNAPSHOT_POLICIES),
-                "Snapshot policies",
-                blocking_task(services.clone(), run_policies),
+                id(BACKUPS),
+                "Backups",
+                blocking_task(services.clone(), run_backups),
             )
             .every(Duration::from_secs(60))
             .first_after(to_next_minute()),

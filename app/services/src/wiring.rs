@@ -42,6 +42,7 @@ pub fn services(config: &Config) -> Result<crate::Services, WiringError> {
     );
     let mut services = crate::Services::new(zfs)
         .with_policies(config.policies.clone())
+        .with_backups(config.backups.clone(), &config.data_dir)
         .with_health(health)
         .with_guard_lifetime(config.recovery.guard_lifetime());
     if let Some(path) = &config.source {

@@ -400,6 +400,21 @@ pub async fn prune_policies(
     api()?.policies_prune(request).await.map_err(failed)
 }
 
+/// The backup jobs with their last runs.
+#[server(prefix = "/fn", endpoint = "backups")]
+pub async fn backups() -> Result<wizfs_api::backups::BackupsView, ServerFnError> {
+    api()?.backups().await.map_err(failed)
+}
+
+/// Runs a backup job now; its run once finished.
+#[server(prefix = "/fn", endpoint = "run-backup")]
+pub async fn run_backup(job: String) -> Result<wizfs_api::backups::BackupRunView, ServerFnError> {
+    api()?
+        .run_backup(wizfs_api::backups::BackupJobQuery { job })
+        .await
+        .map_err(failed)
+}
+
 /// The notification channels (never their secrets).
 #[server(prefix = "/fn", endpoint = "notification-channels")]
 pub async fn notification_channels() -> Result<Vec<wizfs_api::health::ChannelView>, ServerFnError> {

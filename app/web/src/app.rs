@@ -52,7 +52,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/health") view=pages::health::HealthPage/>
                 <Route path=path!("/notifications") view=pages::notifications::NotificationsPage/>
                 <Route path=path!("/notifications/edit") view=pages::channel_edit::ChannelEditPage/>
-                <Route path=path!("/backups") view=pages::later::BackupsPage/>
+                <Route path=path!("/backups") view=pages::backups::BackupsPage/>
                 <Route path=path!("/space") view=pages::later::SpacePage/>
                 <Route path=path!("/duplicates") view=pages::later::DuplicatesPage/>
                 <Route path=path!("/login") view=pages::auth::LoginPage/>

@@ -5,6 +5,7 @@ use wizfs_api::health::Alert;
 
 pub mod account;
 pub mod auth;
+pub mod backups;
 pub mod browse;
 pub mod channel_edit;
 pub mod dashboard;

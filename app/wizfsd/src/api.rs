@@ -28,6 +28,7 @@ use wizfs_restore::ArchiveFormat;
 use crate::http::{ApiError, ApiJson, ApiQuery, AppState};
 use crate::routes::Routes;
 
+mod backups;
 mod health;
 mod progress;
 mod snapshots;
@@ -383,6 +384,7 @@ fn api_routes() -> Routes<AppState> {
         .get(routes::FILE, file)
         .get(routes::DOWNLOAD, download)
         .merge(snapshots::router())
+        .merge(backups::router())
         .merge(health::router())
         .merge(progress::router())
         .merge(tasks::router())

@@ -16,6 +16,7 @@ use axum::body::Body;
 use leptos::prelude::*;
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use serde::Serialize;
+use wizfs_api::backups::{BackupJobQuery, BackupRunView, BackupsView};
 use wizfs_api::health::{
     AcknowledgeBody, AlertsView, ChannelChange, ChannelView, HealthView, HistoryQuery, HistoryView,
     ScrubBody, SelfTestBody, StartedView, TestQuery, TestResult,
@@ -197,6 +198,18 @@ impl Api for InProcess {
 
     fn policies_prune(&self, request: PruneRequest) -> ApiFuture<'_, RunReportView> {
         self.changing(self.services.policies_prune(request))
+    }
+
+    fn backups(&self) -> ApiFuture<'_, BackupsView> {
+        self.services.backups()
+    }
+
+    fn run_backup(&self, query: BackupJobQuery) -> ApiFuture<'_, BackupRunView> {
+        self.changing(self.services.run_backup(query))
+    }
+
+    fn backup_runs(&self, query: BackupJobQuery) -> ApiFuture<'_, Vec<BackupRunView>> {
+        self.services.backup_runs(query)
     }
 
     fn preview_policy_change(&self, change: PolicyChange) -> ApiFuture<'_, PolicyPreviewView> {

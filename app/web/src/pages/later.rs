@@ -6,18 +6,6 @@ use leptos::prelude::*;
 use crate::layout::Layout;
 
 #[component]
-pub fn BackupsPage() -> impl IntoView {
-    view! {
-        <Layout title="Backups">
-            <p class="card muted">
-                "Replication with zfs send/receive to local pools, SSH hosts, files and S3-compatible storage "
-                "is not available in this release yet. Snapshots (and their policies) already protect your data on this pool."
-            </p>
-        </Layout>
-    }
-}
-
-#[component]
 pub fn SpacePage() -> impl IntoView {
     view! {
         <Layout title="Space">
