@@ -1,6 +1,8 @@
-//! WiZFS backups beyond the pure planner of `wizfs-core`: for now the format of the file
-//! target — a source dataset's chain of send streams stored in a directory on any mounted
-//! file system (ext4, exFAT, NFS, a disc image), restorable with stock tools alone.
+//! WiZFS backups beyond the pure planner of `wizfs-core`: the runs of a job into a pool of
+//! this machine ([`local_pool`]) and into a file target ([`files`]), which share their steps
+//! on the source ([`run`]), and the format of the file target — a source dataset's chain of
+//! send streams stored in a directory on any mounted file system (ext4, exFAT, NFS, a disc
+//! image), restorable with stock tools alone.
 //!
 //! A chain directory holds, for one source dataset of one job:
 //! - the volumes of each stream, `s000001.v000001.zfs.zst` (stream 1, volume 1, zstd), cut
@@ -23,6 +25,7 @@
 pub mod checksums;
 pub mod config;
 pub mod durable;
+pub mod files;
 pub mod instructions;
 pub mod local_pool;
 pub mod manifest;
@@ -31,6 +34,7 @@ pub mod names;
 pub mod pipeline;
 pub mod reader;
 pub mod report;
+pub mod run;
 pub mod verify;
 pub mod volumes;
 pub mod writer;
@@ -40,7 +44,9 @@ pub use config::{
     BackupConfigError, BackupJobConfig, BackupTables, BackupTarget, InvalidBackup, Schedule,
     load_backups, parse_backups, validate_backups,
 };
-pub use local_pool::{JOB_PROPERTY, RunError, SENT_PROPERTY, hold_tag, run_local_pool};
+
+pub use files::run_files;
+pub use local_pool::{JOB_PROPERTY, SENT_PROPERTY, run_local_pool};
 pub use manifest::{
     ChainManifest, FORMAT, FORMAT_VERSION, ManifestError, StreamKind, StreamRecord, TargetName,
     VolumeRecord,
@@ -49,6 +55,7 @@ pub use names::chain_directory_name;
 pub use pipeline::{Compression, Encryption, Pipeline, PipelineError};
 pub use reader::{ReadError, SendStream, StoredStream, VerifiedChain, open_verified};
 pub use report::{DatasetReport, RunReport, SentStream, Step, StepError};
+pub use run::{RunError, hold_tag};
 pub use verify::{FoundChain, Problem, VerifyError, VerifyReport, list_chains, verify};
 pub use writer::{ChainIdentity, ChainWriter, StreamHeader, WriteError};
 

@@ -20,84 +20,25 @@ mod listing;
 use std::collections::{BTreeMap, BTreeSet};
 
 use wizfs_core::backup::{
-    Action, BackupJob, BackupPlan, DatasetPlan, SendBase, SourceDataset, TargetDataset, TargetKind,
-    TargetState, hold_changes, plan_backup, plan_target_retention, protected_source_snapshots,
+    Action, BackupJob, BackupPlan, DatasetPlan, SourceDataset, TargetDataset, TargetKind,
+    TargetState, plan_backup, plan_target_retention,
 };
 use wizfs_core::rotation::Calendar;
-use wizfs_core::{DatasetName, Hold, SnapshotName, Timestamp, ZfsObjectName};
+use wizfs_core::{DatasetName, SnapshotName, Timestamp, ZfsObjectName};
 use wizfs_zfs::{
-    DestroyOptions, HoldTag, IncrementalBase, PropertyName, ReceiveOptions, ResumeToken, SendFlags,
-    SendSource, Zfs, ZfsError,
+    DestroyOptions, PropertyName, ReceiveOptions, ResumeToken, SendSource, Zfs, ZfsError,
 };
 
 use crate::metered::Metered;
-use crate::report::{DatasetReport, RunReport, SentStream, Step, StepError};
+use crate::report::{RunReport, SentStream, Step, StepError};
+use crate::run::{
+    RunError, RunLog, checked_hold_tag, kind_name, list_sources, send_source, sends_something,
+};
 pub use listing::{JOB_PROPERTY, SENT_PROPERTY};
-use listing::{job_property, list_sources, list_target, sent_property};
+use listing::{job_property, list_target, sent_property};
 
 /// Rounds of planning and sending in one run (a resume, then what followed it).
 pub const MAXIMUM_ROUNDS: usize = 3;
-
-/// Why a run did not start.
-#[derive(Debug, thiserror::Error)]
-pub enum RunError {
-    /// The job's target is not a pool of this machine.
-    #[error("backup job `{job}` writes to a {kind} target, not a pool of this machine")]
-    NotALocalPool {
-        /// The job.
-        job: String,
-        /// Its target's kind.
-        kind: &'static str,
-    },
-    /// The target pool is not imported.
-    #[error("the target pool `{pool}` of backup job `{job}` is not imported")]
-    PoolMissing {
-        /// The job.
-        job: String,
-        /// The pool.
-        pool: String,
-    },
-    /// The rotating disk is not attached (or imported under another pool): the job waits.
-    #[error(
-        "the disk of backup job `{job}` with pool guid {pool_guid} is not attached; the job \
-         waits for it"
-    )]
-    DiskAbsent {
-        /// The job.
-        job: String,
-        /// The disk's pool guid.
-        pool_guid: u64,
-    },
-    /// The job's hold tag cannot be formed (never for a valid job id).
-    #[error("backup job `{job}` has no valid hold tag: {source}")]
-    HoldTag {
-        /// The job.
-        job: String,
-        /// Why.
-        #[source]
-        source: wizfs_zfs::types::ArgumentError,
-    },
-    /// Listing the source or the target failed before anything was changed.
-    #[error("listing for backup job `{job}` failed: {source}")]
-    List {
-        /// The job.
-        job: String,
-        /// What ZFS said.
-        #[source]
-        source: ZfsError,
-    },
-}
-
-/// The tag of a job's holds on the source: `wizfs-backup-<job>`, and `-<pool guid>` for a
-/// rotating disk (each disk needs its own base).
-pub fn hold_tag(job: &BackupJob) -> Result<HoldTag, wizfs_zfs::types::ArgumentError> {
-    match &job.target {
-        TargetKind::RotatingDisk { pool_guid, .. } => {
-            HoldTag::new(&format!("wizfs-backup-{}-{pool_guid}", job.id))
-        }
-        _ => HoldTag::new(&format!("wizfs-backup-{}", job.id)),
-    }
-}
 
 /// Runs `job` once into its local pool (or attached rotating disk) at `now`; `calendar`
 /// gives the retention's buckets. Errors only when the run cannot start; everything after
@@ -109,31 +50,19 @@ pub fn run_local_pool(
     calendar: &dyn Calendar,
 ) -> Result<RunReport, RunError> {
     let root = check_target(zfs, job)?;
-    let tag = hold_tag(job).map_err(|source| RunError::HoldTag {
-        job: job.id.to_string(),
-        source,
-    })?;
-    let list_error = |source| RunError::List {
-        job: job.id.to_string(),
-        source,
-    };
     let mut run = Run {
         zfs,
         job,
         root: &root,
-        tag,
-        reports: Vec::new(),
-        report_errors: Vec::new(),
-        held: Vec::new(),
-        released: Vec::new(),
+        log: RunLog::new(checked_hold_tag(job)?),
     };
-    let (mut sources, mut targets) = run.list().map_err(list_error)?;
+    let (mut sources, mut targets) = run.list().map_err(RunError::list(job))?;
     for round in 0..MAXIMUM_ROUNDS {
         let plan = plan_backup(job, &sources, &TargetState::Pool(targets.clone()), now);
         if round == 0 {
             // Hold every base the plan needs before sending, so no snapshot policy prunes it
             // mid-run.
-            run.sync_holds(&plan, &sources, false);
+            run.log.sync_holds(zfs, &plan, &sources, false);
         }
         let mut resumed = false;
         for dataset_plan in &plan.datasets {
@@ -145,35 +74,30 @@ pub fn run_local_pool(
         if !resumed {
             break;
         }
-        match run.list() {
-            Ok(listed) => (sources, targets) = listed,
-            Err(source) => {
-                run.report_errors.push(StepError::Zfs {
-                    step: Step::List,
-                    source,
-                });
-                return Ok(run.finish());
-            }
+        let listed = run.list();
+        match run.log.listed(listed) {
+            Some(listed) => (sources, targets) = listed,
+            None => return Ok(run.log.finish(job)),
         }
     }
     run.settle(now, calendar);
-    Ok(run.finish())
+    Ok(run.log.finish(job))
 }
 
 /// The dataset received streams land under, after checking its pool is there.
 fn check_target(zfs: &dyn Zfs, job: &BackupJob) -> Result<DatasetName, RunError> {
-    let list_error = |source| RunError::List {
-        job: job.id.to_string(),
-        source,
-    };
     let (root, guid) = match &job.target {
         TargetKind::LocalPool { root } => (root, None),
         TargetKind::RotatingDisk { pool_guid, root } => (root, Some(*pool_guid)),
-        TargetKind::Ssh { .. } => return Err(not_local(job, "ssh")),
-        TargetKind::Files { .. } => return Err(not_local(job, "files")),
-        TargetKind::S3 { .. } => return Err(not_local(job, "s3")),
+        other => {
+            return Err(RunError::WrongTarget {
+                job: job.id.to_string(),
+                kind: kind_name(other),
+                expected: "a pool of this machine",
+            });
+        }
     };
-    let pools = zfs.list_pools().map_err(list_error)?;
+    let pools = zfs.list_pools().map_err(RunError::list(job))?;
     let pool = pools.iter().find(|pool| pool.name == root.pool());
     match (guid, pool) {
         (Some(pool_guid), found) if found.is_none_or(|pool| pool.guid != pool_guid) => {
@@ -190,30 +114,12 @@ fn check_target(zfs: &dyn Zfs, job: &BackupJob) -> Result<DatasetName, RunError>
     }
 }
 
-fn not_local(job: &BackupJob, kind: &'static str) -> RunError {
-    RunError::NotALocalPool {
-        job: job.id.to_string(),
-        kind,
-    }
-}
-
-fn sends_something(action: &Action) -> bool {
-    matches!(
-        action,
-        Action::FullSend { .. } | Action::Incremental { .. } | Action::Resume { .. }
-    )
-}
-
 /// The state of one run.
 struct Run<'a> {
     zfs: &'a dyn Zfs,
     job: &'a BackupJob,
     root: &'a DatasetName,
-    tag: HoldTag,
-    reports: Vec<DatasetReport>,
-    report_errors: Vec<StepError>,
-    held: Vec<SnapshotName>,
-    released: Vec<SnapshotName>,
+    log: RunLog,
 }
 
 impl Run<'_> {
@@ -224,40 +130,6 @@ impl Run<'_> {
         ))
     }
 
-    fn finish(self) -> RunReport {
-        RunReport {
-            job: self.job.id.clone(),
-            datasets: self.reports,
-            held: self.held,
-            released: self.released,
-            errors: self.report_errors,
-        }
-    }
-
-    /// The report of `plan`'s dataset (made on its first round).
-    fn report_for(&mut self, plan: &DatasetPlan) -> &mut DatasetReport {
-        let index = match self
-            .reports
-            .iter()
-            .position(|report| report.source == plan.source)
-        {
-            Some(index) => index,
-            None => {
-                self.reports.push(DatasetReport {
-                    source: plan.source.clone(),
-                    target: plan.target.clone(),
-                    action: plan.action.clone(),
-                    sends: Vec::new(),
-                    bookmarks: Vec::new(),
-                    pruned: Vec::new(),
-                    errors: Vec::new(),
-                });
-                self.reports.len() - 1
-            }
-        };
-        &mut self.reports[index]
-    }
-
     /// Carries out one dataset's plan; whether it resumed a receive (so the run plans
     /// again).
     fn execute(
@@ -266,7 +138,7 @@ impl Run<'_> {
         whole: &BackupPlan,
         targets: &[TargetDataset],
     ) -> bool {
-        self.report_for(plan);
+        self.log.report_for(plan);
         if !sends_something(&plan.action) {
             return false;
         }
@@ -275,11 +147,11 @@ impl Run<'_> {
                 from: from.clone(),
                 to: plan.target.clone(),
             };
-            self.report_for(plan).errors.push(error);
+            self.log.report_for(plan).errors.push(error);
             return false;
         }
         if let Err(error) = self.create_parents(&plan.target, whole, targets) {
-            self.report_for(plan).errors.push(*error);
+            self.log.report_for(plan).errors.push(*error);
             return false;
         }
         match &plan.action {
@@ -353,23 +225,7 @@ impl Run<'_> {
     /// The sends of a full or incremental action, in order; stops at the first failure.
     fn send_steps(&mut self, plan: &DatasetPlan) {
         for (index, step) in plan.action.send_steps().into_iter().enumerate() {
-            let base = step.from.as_ref().map(|from| match from {
-                SendBase::Snapshot(name) | SendBase::CloneOrigin(name) if step.intermediates => {
-                    IncrementalBase::SnapshotWithIntermediates(name.clone())
-                }
-                SendBase::Snapshot(name) | SendBase::CloneOrigin(name) => {
-                    IncrementalBase::Snapshot(name.clone())
-                }
-                SendBase::Bookmark(name) => IncrementalBase::Bookmark(name.clone()),
-            });
-            let source = SendSource::Snapshot {
-                snapshot: step.to.clone(),
-                base,
-                flags: SendFlags {
-                    raw: self.job.options.raw,
-                    ..SendFlags::default()
-                },
-            };
+            let source = send_source(self.job, &step);
             let rolled_back = index == 0 && plan.roll_back.is_some();
             let mut options = ReceiveOptions {
                 resumable: true,
@@ -382,7 +238,7 @@ impl Run<'_> {
                     Ok(property) => options.properties.push((property, self.job.id.to_string())),
                     Err(source) => {
                         let to = Some(step.to.clone());
-                        self.report_for(plan).errors.push(StepError::Zfs {
+                        self.log.report_for(plan).errors.push(StepError::Zfs {
                             step: Step::Send { to },
                             source,
                         });
@@ -391,7 +247,7 @@ impl Run<'_> {
                 }
             }
             let result = self.transfer(&source, &plan.target, &options);
-            let report = self.report_for(plan);
+            let report = self.log.report_for(plan);
             match result {
                 Ok(bytes) => report.sends.push(SentStream {
                     from: step.from.clone(),
@@ -436,7 +292,7 @@ impl Run<'_> {
                         self.job.id.as_str(),
                     )
                 });
-                let report = self.report_for(plan);
+                let report = self.log.report_for(plan);
                 report.sends.push(SentStream {
                     from: None,
                     to: None,
@@ -455,7 +311,7 @@ impl Run<'_> {
             Err(source) => {
                 let unresumable = source.to_string().contains("no longer exists");
                 let aborted = unresumable.then(|| self.zfs.abort_resumable_receive(&plan.target));
-                let report = self.report_for(plan);
+                let report = self.log.report_for(plan);
                 report.errors.push(StepError::Zfs {
                     step: Step::Send { to: None },
                     source,
@@ -492,59 +348,10 @@ impl Run<'_> {
         Ok(bytes)
     }
 
-    /// Makes this job's holds match what `plan` protects: places the missing ones, and with
-    /// `release` releases the others.
-    fn sync_holds(&mut self, plan: &BackupPlan, sources: &[SourceDataset], release: bool) {
-        let protected = protected_source_snapshots(&[plan], sources);
-        let mut current: Vec<Hold> = Vec::new();
-        for snapshot in sources
-            .iter()
-            .flat_map(|source| &source.snapshots)
-            .filter(|snapshot| snapshot.user_refs > 0)
-        {
-            match self.zfs.holds(&snapshot.name) {
-                Ok(holds) => current.extend(holds),
-                Err(source) => self.report_errors.push(StepError::Zfs {
-                    step: Step::Hold(snapshot.name.clone()),
-                    source,
-                }),
-            }
-        }
-        let changes = hold_changes(&protected, &current, self.tag.as_str());
-        for snapshot in changes.place {
-            match self.zfs.hold(&snapshot, &self.tag, false) {
-                Ok(()) => self.held.push(snapshot),
-                Err(source) => self.report_errors.push(StepError::Zfs {
-                    step: Step::Hold(snapshot),
-                    source,
-                }),
-            }
-        }
-        if !release {
-            return;
-        }
-        for snapshot in changes.release {
-            match self.zfs.release(&snapshot, &self.tag, false) {
-                Ok(()) => self.released.push(snapshot),
-                Err(source) => self.report_errors.push(StepError::Zfs {
-                    step: Step::Hold(snapshot),
-                    source,
-                }),
-            }
-        }
-    }
-
     /// After the sends: marks, bookmarks, holds, then retention on the target.
     fn settle(&mut self, now: Timestamp, calendar: &dyn Calendar) {
-        let (sources, mut targets) = match self.list() {
-            Ok(listed) => listed,
-            Err(source) => {
-                self.report_errors.push(StepError::Zfs {
-                    step: Step::List,
-                    source,
-                });
-                return;
-            }
+        let Some((sources, mut targets)) = self.log.listed(self.list()) else {
+            return;
         };
         let plan = plan_backup(self.job, &sources, &TargetState::Pool(targets.clone()), now);
         let pairs: BTreeMap<DatasetName, DatasetName> = plan
@@ -563,11 +370,16 @@ impl Run<'_> {
                 continue;
             };
             self.mark_sent(target, source);
-            self.bookmark_sent(target, source);
+            let on_target: BTreeSet<u64> = target
+                .snapshots
+                .iter()
+                .map(|snapshot| snapshot.guid)
+                .collect();
+            self.log.bookmark_sent(self.zfs, source, &on_target);
         }
         // The bookmarks are made: list the source again, so the holds see them.
         let sources = list_sources(self.zfs, self.job).unwrap_or(sources);
-        self.sync_holds(&plan, &sources, true);
+        self.log.sync_holds(self.zfs, &plan, &sources, true);
         for target in &targets {
             let Some(source) = pairs
                 .get(&target.name)
@@ -599,45 +411,11 @@ impl Run<'_> {
             });
             match marked {
                 Ok(()) => snapshot.sent_by = Some(self.job.id.clone()),
-                Err(source_error) => self.dataset_error(
+                Err(source_error) => self.log.dataset_error(
                     &source.name,
                     StepError::Zfs {
                         step: Step::Mark(snapshot.name.to_string()),
                         source: source_error,
-                    },
-                ),
-            }
-        }
-    }
-
-    /// Bookmarks every source snapshot the target has and the source has no bookmark of:
-    /// the base of a later incremental once the snapshot is pruned.
-    fn bookmark_sent(&mut self, target: &TargetDataset, source: &SourceDataset) {
-        let on_target: BTreeSet<u64> = target
-            .snapshots
-            .iter()
-            .map(|snapshot| snapshot.guid)
-            .collect();
-        let bookmarked: BTreeSet<u64> = source
-            .bookmarks
-            .iter()
-            .map(|bookmark| bookmark.guid)
-            .collect();
-        for snapshot in source.snapshots.iter().filter(|snapshot| {
-            on_target.contains(&snapshot.guid) && !bookmarked.contains(&snapshot.guid)
-        }) {
-            let bookmark = snapshot.name.to_bookmark_name();
-            match self.zfs.create_bookmark(&snapshot.name, &bookmark) {
-                Ok(()) => {
-                    if let Some(report) = self.dataset_report(&source.name) {
-                        report.bookmarks.push(bookmark);
-                    }
-                }
-                Err(error) => self.dataset_error(
-                    &source.name,
-                    StepError::Zfs {
-                        step: Step::Bookmark(snapshot.name.clone()),
-                        source: error,
                     },
                 ),
             }
@@ -673,30 +451,17 @@ impl Run<'_> {
             .destroy_snapshots(&doomed, DestroyOptions::default())
         {
             Ok(()) => {
-                if let Some(report) = self.dataset_report(&source.name) {
+                if let Some(report) = self.log.dataset_report(&source.name) {
                     report.pruned.extend(doomed);
                 }
             }
-            Err(error) => self.dataset_error(
+            Err(error) => self.log.dataset_error(
                 &source.name,
                 StepError::Zfs {
                     step: Step::Prune(target.name.clone()),
                     source: error,
                 },
             ),
-        }
-    }
-
-    fn dataset_report(&mut self, source: &DatasetName) -> Option<&mut DatasetReport> {
-        self.reports
-            .iter_mut()
-            .find(|report| &report.source == source)
-    }
-
-    fn dataset_error(&mut self, source: &DatasetName, error: StepError) {
-        match self.dataset_report(source) {
-            Some(report) => report.errors.push(error),
-            None => self.report_errors.push(error),
         }
     }
 }

@@ -1,11 +1,17 @@
 //! What one run of a backup job did, typed, for the CLI, the console and the run history:
 //! per source dataset the planner's action (a refusal keeps its reason and remedies), each
-//! stream sent with its bytes, the bookmarks made, the target snapshots pruned, and every
-//! failure with the step it happened in; for the run the holds placed and released.
+//! stream sent with its bytes, the bookmarks made, the target snapshots pruned (or, on a
+//! file target, the chain written and the old chains removed), and every failure with the
+//! step it happened in; for the run the holds placed and released.
+
+use std::path::PathBuf;
 
 use wizfs_core::backup::{Action, BackupJobId, Refusal, SendBase};
 use wizfs_core::{BookmarkName, DatasetName, SnapshotName};
 use wizfs_zfs::ZfsError;
+
+use crate::durable::FileError;
+use crate::writer::WriteError;
 
 /// One `zfs send | zfs receive` of a run.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,6 +50,12 @@ pub enum Step {
     Hold(SnapshotName),
     /// Destroying target snapshots the retention let go.
     Prune(DatasetName),
+    /// Opening (or starting) a file target's chain directory.
+    OpenChain(PathBuf),
+    /// Reading a file target's chain directory.
+    ReadChain(PathBuf),
+    /// Removing a file target's chain the retention let go.
+    RemoveChain(PathBuf),
 }
 
 impl std::fmt::Display for Step {
@@ -60,6 +72,11 @@ impl std::fmt::Display for Step {
             Step::Bookmark(name) => write!(formatter, "bookmarking `{name}`"),
             Step::Hold(name) => write!(formatter, "changing the hold on `{name}`"),
             Step::Prune(name) => write!(formatter, "pruning snapshots of `{name}`"),
+            Step::OpenChain(path) => write!(formatter, "opening the chain `{}`", path.display()),
+            Step::ReadChain(path) => write!(formatter, "reading the chain `{}`", path.display()),
+            Step::RemoveChain(path) => {
+                write!(formatter, "removing the chain `{}`", path.display())
+            }
         }
     }
 }
@@ -75,6 +92,33 @@ pub enum StepError {
         /// What ZFS said.
         #[source]
         source: ZfsError,
+    },
+    /// Writing to a file target's chain failed (the chain keeps what it had before).
+    #[error("{step}: {source}")]
+    Chain {
+        /// Where.
+        step: Step,
+        /// What failed.
+        #[source]
+        source: WriteError,
+    },
+    /// A file of a file target's chain could not be read or removed.
+    #[error("{step}: {source}")]
+    File {
+        /// Where.
+        step: Step,
+        /// What failed, on which path.
+        #[source]
+        source: FileError,
+    },
+    /// Something the step needs is not as it must be (a chain that cannot be read, a
+    /// snapshot gone from the source during the run).
+    #[error("{step}: {problem}")]
+    Failed {
+        /// Where.
+        step: Step,
+        /// What is wrong, in words.
+        problem: String,
     },
     /// The target dataset has to be renamed (the source was renamed) and the ZFS adapter
     /// has no rename yet: do it by hand (`zfs rename FROM TO`) and run again.
@@ -103,16 +147,20 @@ pub enum StepError {
 pub struct DatasetReport {
     /// The source dataset.
     pub source: DatasetName,
-    /// The target dataset.
+    /// The target dataset (a file target: the dataset its chain's manifest names).
     pub target: DatasetName,
     /// The planner's action at the start of the run.
     pub action: Action,
+    /// A file target: the chain directory the run wrote to.
+    pub chain: Option<PathBuf>,
     /// The streams sent, in order.
     pub sends: Vec<SentStream>,
     /// Bookmarks made on the source.
     pub bookmarks: Vec<BookmarkName>,
     /// Target snapshots destroyed by the job's retention.
     pub pruned: Vec<SnapshotName>,
+    /// A file target: older chain directories removed by the job's retention.
+    pub removed_chains: Vec<PathBuf>,
     /// What failed.
     pub errors: Vec<StepError>,
 }

@@ -174,7 +174,7 @@ impl ChainWriter {
         now: Timestamp,
     ) -> Result<(ChainWriter, Vec<String>), WriteError> {
         fs::create_dir_all(directory).map_err(FileError::at(FileAction::Create, directory))?;
-        let lock = lock(directory)?;
+        let lock = lock_file(directory, LOCK_FILE)?;
         let manifest_path = directory.join(MANIFEST_FILE);
         let manifest = match fs::read(&manifest_path) {
             Ok(bytes) => ChainManifest::parse(&bytes).map_err(|source| WriteError::Manifest {
@@ -391,9 +391,10 @@ fn copy_through(
     encoder.finish().map_err(stage_error)
 }
 
-/// Takes the chain's lock file, or says another writer has it.
-fn lock(directory: &Path) -> Result<File, WriteError> {
-    let path = directory.join(LOCK_FILE);
+/// Takes the lock file `name` in `directory` (the chain's, or a file target's run lock), or
+/// says another writer has it. The lock lasts as long as the file stays open.
+pub(crate) fn lock_file(directory: &Path, name: &str) -> Result<File, WriteError> {
+    let path = directory.join(name);
     let file = OpenOptions::new()
         .create(true)
         .truncate(false)

@@ -5,146 +5,24 @@
 //! and incremental; retention on the target destroying only what the job sent; holds
 //! following the base; targets that are absent or not this job's.
 
-use std::fs;
-use std::io::Read;
-use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+mod support;
 
-use tempfile::TempDir;
+use std::path::Path;
+
+use support::{Fixture, assert_clean, content, dataset, snapshot};
 use wizfs_backup::{
-    BackupJobConfig, RunError, RunReport, SENT_PROPERTY, hold_tag, parse_backups, run_local_pool,
+    BackupJobConfig, RunError, SENT_PROPERTY, hold_tag, parse_backups, run_local_pool,
 };
+use wizfs_core::ZfsObjectName;
 use wizfs_core::backup::{
     Action, BackupJob, BackupJobId, BackupOptions, Refusal, Remedy, SendBase, TargetKind,
     TargetRetention,
 };
 use wizfs_core::rotation::{PolicyScope, Tier, TierRule, UtcCalendar};
-use wizfs_core::{DatasetName, PoolName, SnapshotName, Timestamp, ZfsObjectName};
 use wizfs_zfs::{
-    DestroyOptions, FakeZfs, IncrementalBase, PropertyName, ReceiveOptions, Scope, SendFlags,
-    SendSource, Zfs,
+    DestroyOptions, IncrementalBase, PropertyName, ReceiveOptions, Scope, SendFlags, SendSource,
+    Zfs,
 };
-
-const HOUR: i64 = 3600;
-/// 2026-12-07T05:00:00Z.
-const START: i64 = 1_796_619_600;
-
-struct Fixture {
-    _directory: TempDir,
-    zfs: FakeZfs,
-    clock: Arc<AtomicI64>,
-}
-
-impl Fixture {
-    fn new() -> Self {
-        let directory = TempDir::new().expect("temporary directory");
-        let zfs = FakeZfs::open(directory.path().join("root")).expect("fake");
-        let clock = Arc::new(AtomicI64::new(START));
-        let reader = Arc::clone(&clock);
-        zfs.set_clock(Arc::new(move || Timestamp(reader.load(Ordering::SeqCst))));
-        for pool in ["tank", "backup"] {
-            zfs.create_pool(&PoolName::new(pool).expect("pool"), 1 << 30)
-                .expect("pool");
-        }
-        Self {
-            _directory: directory,
-            zfs,
-            clock,
-        }
-    }
-
-    fn now(&self) -> Timestamp {
-        Timestamp(self.clock.load(Ordering::SeqCst))
-    }
-
-    fn advance(&self, seconds: i64) {
-        self.clock.fetch_add(seconds, Ordering::SeqCst);
-    }
-
-    fn create(&self, name: &str) {
-        self.zfs
-            .create_filesystem(&dataset(name), &[])
-            .expect("create");
-    }
-
-    fn write(&self, dataset_name: &str, file: &str, content: &[u8]) {
-        let path = self
-            .zfs
-            .mountpoint(&dataset(dataset_name))
-            .expect("mountpoint")
-            .join(file);
-        fs::write(path, content).expect("write");
-    }
-
-    /// `dataset@short`, an hour after the previous one.
-    fn snapshot(&self, dataset_name: &str, short: &str) {
-        self.advance(HOUR);
-        self.zfs
-            .create_snapshots(&[snapshot(&format!("{dataset_name}@{short}"))], false, &[])
-            .expect("snapshot");
-    }
-
-    fn run(&self, job: &BackupJob) -> RunReport {
-        run_local_pool(&self.zfs, job, self.now(), &UtcCalendar).expect("run starts")
-    }
-
-    fn guids(&self, dataset_name: &str) -> Vec<u64> {
-        self.zfs
-            .list_snapshots(&dataset(dataset_name), Scope::Dataset)
-            .expect("list")
-            .iter()
-            .map(|snapshot| snapshot.guid)
-            .collect()
-    }
-
-    fn short_names(&self, dataset_name: &str) -> Vec<String> {
-        self.zfs
-            .list_snapshots(&dataset(dataset_name), Scope::Dataset)
-            .expect("list")
-            .iter()
-            .map(|snapshot| snapshot.name.short_name().to_owned())
-            .collect()
-    }
-
-    fn held_by(&self, job: &BackupJob, dataset_name: &str) -> Vec<String> {
-        let tag = hold_tag(job).expect("tag");
-        self.zfs
-            .list_snapshots(&dataset(dataset_name), Scope::Dataset)
-            .expect("list")
-            .iter()
-            .filter(|snapshot| {
-                self.zfs
-                    .holds(&snapshot.name)
-                    .expect("holds")
-                    .iter()
-                    .any(|hold| hold.tag == tag.as_str())
-            })
-            .map(|snapshot| snapshot.name.short_name().to_owned())
-            .collect()
-    }
-
-    fn read(&self, dataset_name: &str, file: &str) -> Vec<u8> {
-        let mut content = Vec::new();
-        fs::File::open(
-            self.zfs
-                .mountpoint(&dataset(dataset_name))
-                .expect("mountpoint")
-                .join(file),
-        )
-        .and_then(|mut opened| opened.read_to_end(&mut content))
-        .expect("read");
-        content
-    }
-}
-
-fn dataset(name: &str) -> DatasetName {
-    DatasetName::new(name).expect("dataset")
-}
-
-fn snapshot(name: &str) -> SnapshotName {
-    SnapshotName::new(name).expect("snapshot")
-}
 
 fn job(id: &str) -> BackupJob {
     BackupJob {
@@ -162,19 +40,6 @@ fn job(id: &str) -> BackupJob {
     }
 }
 
-/// Bytes that differ per seed.
-fn content(seed: u64, length: usize) -> Vec<u8> {
-    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(1);
-    (0..length)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state.to_le_bytes()[0]
-        })
-        .collect()
-}
-
 /// `tank/home@s1` (`a.txt` = "one") backed up once by job `mirror` into `backup/wizfs`.
 fn backed_up_once() -> (Fixture, BackupJob) {
     let fixture = Fixture::new();
@@ -184,20 +49,6 @@ fn backed_up_once() -> (Fixture, BackupJob) {
     let job = job("mirror");
     assert_clean(&fixture.run(&job));
     (fixture, job)
-}
-
-fn assert_clean(report: &RunReport) {
-    assert!(
-        report.succeeded(),
-        "errors: {:?}; refusals: {:?}",
-        report
-            .datasets
-            .iter()
-            .flat_map(|dataset| dataset.errors.iter().map(ToString::to_string))
-            .chain(report.errors.iter().map(ToString::to_string))
-            .collect::<Vec<_>>(),
-        report.refusals().collect::<Vec<_>>()
-    );
 }
 
 #[test]
@@ -237,15 +88,8 @@ dataset = "backup/wizfs"
 
     for round in 1..=20_u64 {
         let short = format!("s{round:02}");
-        fixture.write("tank/home", &format!("f{round}.bin"), &content(round, 3000));
-        fixture.write("tank/home", "a.txt", format!("version {round}").as_bytes());
-        fixture.snapshot("tank/home", &short);
-        if round % 2 == 0 {
-            fixture.write("tank/home/docs", "d.txt", &content(round + 100, 500));
-            fixture.snapshot("tank/home/docs", &short);
-            // Two snapshots between runs: one -I stream carries both.
-            fixture.snapshot("tank/home/docs", &format!("{short}b"));
-        }
+        // Every other round two snapshots of the child: one -I stream carries both.
+        fixture.change_tree(round, &short);
         let report = fixture.run(&job);
         assert_clean(&report);
         let home = report.dataset(&dataset("tank/home")).expect("home");
@@ -599,7 +443,7 @@ fn targets_that_are_absent_or_elsewhere_do_not_start() {
     };
     assert!(matches!(
         run_local_pool(&fixture.zfs, &elsewhere, fixture.now(), &UtcCalendar),
-        Err(RunError::NotALocalPool { kind: "files", .. })
+        Err(RunError::WrongTarget { kind: "files", .. })
     ));
     let backup_guid = fixture
         .zfs

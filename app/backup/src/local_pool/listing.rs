@@ -1,11 +1,11 @@
-//! What a local-pool run lists before it plans and after it sends: the source datasets a
-//! job covers with their snapshots and bookmarks, and every dataset below the target root
-//! with its job mark, resume token, changes since its newest snapshot and its snapshots
-//! (which carry the mark of the job that sent them). All through [`Zfs`].
+//! What a local-pool run lists of its target before it plans and after it sends (the source
+//! side is `crate::run`'s): every dataset below the target root with its job mark, resume
+//! token, changes since its newest snapshot and its snapshots (which carry the mark of the
+//! job that sent them). All through [`Zfs`].
 
 use std::collections::BTreeMap;
 
-use wizfs_core::backup::{BackupJob, BackupJobId, SourceDataset, TargetDataset, TargetSnapshot};
+use wizfs_core::backup::{BackupJobId, TargetDataset, TargetSnapshot};
 use wizfs_core::{DatasetName, ZfsObjectName};
 use wizfs_zfs::{PropertyName, Scope, Zfs, ZfsResult};
 
@@ -23,28 +23,6 @@ pub(super) fn job_property() -> ZfsResult<PropertyName> {
 /// The sent property (on received snapshots).
 pub(super) fn sent_property() -> ZfsResult<PropertyName> {
     Ok(PropertyName::new(SENT_PROPERTY)?)
-}
-
-/// Every dataset the job covers, with its snapshots and bookmarks. Clones are listed
-/// without their origin: they are sent in full (the local-pool target does not receive
-/// clones as clones yet).
-pub(super) fn list_sources(zfs: &dyn Zfs, job: &BackupJob) -> ZfsResult<Vec<SourceDataset>> {
-    let mut sources: Vec<SourceDataset> = Vec::new();
-    for scope in &job.sources {
-        for dataset in zfs.list_datasets(Some(&scope.dataset))? {
-            if !job.covers(&dataset.name) || sources.iter().any(|known| known.name == dataset.name)
-            {
-                continue;
-            }
-            sources.push(SourceDataset {
-                snapshots: zfs.list_snapshots(&dataset.name, Scope::Dataset)?,
-                bookmarks: zfs.list_bookmarks(&dataset.name)?,
-                name: dataset.name,
-                origin: None,
-            });
-        }
-    }
-    Ok(sources)
 }
 
 /// Every dataset below `root` (none when `root` does not exist yet).
