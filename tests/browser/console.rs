@@ -462,8 +462,8 @@ async fn a_deleted_file_is_found_and_restored_in_place_from_the_browser() {
         outcome.contains("offsite") && outcome.contains("done"),
         "the backup ran: {outcome}"
     );
-    let job = text_of(&client, "section.backup-job", Duration::from_secs(30)).await;
-    assert!(job.contains("Last good backup"), "{job}");
+    let card = text_of(&client, "section.backup-job", Duration::from_secs(30)).await;
+    assert!(card.contains("Last good backup"), "{card}");
     screenshot(&client, &shots, "backups").await;
     inaccessible.extend(accessibility_violations(&client, &axe, "/backups").await);
 
