@@ -7,8 +7,8 @@
 //!
 //! A run goes where the job's target is: a pool of this machine and the attached disks of a
 //! rotating set through `wizfs_backup::run_local_pool` (a set's absent disks wait for their
-//! turn); files, SSH hosts and S3 are refused as not built yet, so such a job's page says so
-//! instead of pretending.
+//! turn), a directory through `wizfs_backup::run_files`; SSH hosts and S3 are refused as not
+//! built yet, so such a job's page says so instead of pretending.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::{Path, PathBuf};
@@ -244,26 +244,31 @@ fn run_job(
     let places = job.planner_jobs();
     let several = places.len() > 1;
     for place in &places {
-        match &place.target {
-            TargetKind::LocalPool { .. } | TargetKind::RotatingDisk { .. } => {
-                match wizfs_backup::run_local_pool(zfs, place, started, &job.calendar) {
-                    Ok(report) => {
-                        wrote_somewhere = true;
-                        add_report(&mut view, &report);
-                    }
-                    // A disk of a rotating set that is not attached waits for its turn.
-                    Err(RunError::DiskAbsent { .. }) if several => {}
-                    Err(error) => {
-                        view.succeeded = false;
-                        view.errors.push(error.to_string());
-                    }
-                }
+        let outcome = match (&place.target, &job.target) {
+            (TargetKind::LocalPool { .. } | TargetKind::RotatingDisk { .. }, _) => Some(
+                wizfs_backup::run_local_pool(zfs, place, started, &job.calendar),
+            ),
+            (TargetKind::Files { .. }, BackupTarget::Files(files)) => Some(
+                wizfs_backup::run_files(zfs, place, &files.name, started, &job.calendar),
+            ),
+            _ => None,
+        };
+        match outcome {
+            Some(Ok(report)) => {
+                wrote_somewhere = true;
+                add_report(&mut view, &report);
             }
-            other => {
+            // A disk of a rotating set that is not attached waits for its turn.
+            Some(Err(RunError::DiskAbsent { .. })) if several => {}
+            Some(Err(error)) => {
+                view.succeeded = false;
+                view.errors.push(error.to_string());
+            }
+            None => {
                 view.succeeded = false;
                 view.errors.push(format!(
                     "backups to {} are not built yet in this version of WiZFS",
-                    target_words(other)
+                    target_words(&place.target)
                 ));
             }
         }

@@ -33,7 +33,7 @@ pub fn BackupsPage() -> impl IntoView {
                         Ok(view) if view.jobs.is_empty() => view! {
                             <p class="card muted">
                                 "No backup job is configured. Jobs are " <code>"[[backup]]"</code>
-                                " tables of wizfsd.toml (docs/backup.md): to another pool of this machine or rotating disks today; files, SSH hosts and S3 come next."
+                                " tables of wizfsd.toml (docs/backup.md): to another pool of this machine, rotating disks or a directory today; SSH hosts and S3 come next."
                             </p>
                         }.into_any(),
                         Ok(view) => view.jobs.into_iter().map(|job| job_card(job, run)).collect_view().into_any(),

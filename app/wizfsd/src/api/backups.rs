@@ -44,7 +44,16 @@ mod tests {
     use super::super::tests::{get_json, post_json};
     use super::*;
 
-    const JOB: &str = "[[backup]]\nid = \"offsite\"\nschedule = \"daily\"\n\n[[backup.source]]\ndataset = \"tank/home\"\n\n[backup.target]\ntype = \"pool\"\ndataset = \"backup/wizfs\"\n\n[[backup]]\nid = \"cloud\"\nschedule = \"manual\"\n\n[[backup.source]]\ndataset = \"tank/home\"\n\n[backup.target]\ntype = \"files\"\ndirectory = \"/media/usb/wizfs\"\n";
+    const JOB: &str = "[[backup]]\nid = \"offsite\"\nschedule = \"daily\"\n\n[[backup.source]]\ndataset = \"tank/home\"\n\n[backup.target]\ntype = \"pool\"\ndataset = \"backup/wizfs\"\n\n[[backup]]\nid = \"cloud\"\nschedule = \"manual\"\n\n[[backup.source]]\ndataset = \"tank/home\"\n\n[backup.target]\ntype = \"ssh\"\nhost = \"backup.example.org\"\nuser = \"wizfs\"\ndataset = \"backup/wizfs\"\nhost_key = \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMj1ZCw7MDcm4ZHR8kP0tA6C2h5bJ3o4OBF3Xxk0h2Ok\"\n";
+
+    /// How many chain directories (with a manifest) a file target holds.
+    fn wizfs_backup_chains(directory: &std::path::Path) -> usize {
+        std::fs::read_dir(directory)
+            .expect("lists")
+            .filter_map(Result::ok)
+            .filter(|entry| entry.path().join("manifest.json").is_file())
+            .count()
+    }
 
     #[tokio::test(flavor = "multi_thread")]
     async fn jobs_run_by_hand_are_recorded_and_kept_across_restarts() {
@@ -66,7 +75,13 @@ mod tests {
         fake.create_snapshots(&[home.snapshot("s1").expect("name")], false, &[])
             .expect("snapshot");
         let zfs: Arc<dyn Zfs> = Arc::new(fake);
-        let jobs = wizfs_services::config::Config::parse(JOB, std::path::Path::new("test"))
+        let usb = directory.path().join("usb");
+        std::fs::create_dir(&usb).expect("target directory");
+        let text = format!(
+            "{JOB}\n[[backup]]\nid = \"usb\"\nschedule = \"manual\"\n\n[[backup.source]]\ndataset = \"tank/home\"\n\n[backup.target]\ntype = \"files\"\ndirectory = \"{}\"\n",
+            usb.display()
+        );
+        let jobs = wizfs_services::config::Config::parse(&text, std::path::Path::new("test"))
             .expect("configuration")
             .backups;
         let data = directory.path().join("state");
@@ -121,6 +136,20 @@ mod tests {
                 .as_str()
                 .is_some_and(|error| error.contains("not built yet")),
             "{run}"
+        );
+        // Into a directory: one chain of volumes.
+        let (status, run) = post_json(
+            &router,
+            "/api/v1/backups/run",
+            serde_json::json!({"job": "usb"}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{run}");
+        assert_eq!(run["succeeded"], true, "{run}");
+        assert_eq!(
+            wizfs_backup_chains(&usb),
+            1,
+            "one chain of tank/home: {run}"
         );
         let (status, body) = post_json(
             &router,
