@@ -95,7 +95,22 @@ fn check_url(channel: &str, url: &str) -> Result<(), NotifyError> {
     }
 }
 
-/// Sends a request and turns transport errors and non-2xx statuses into [`NotifyError`].
+/// Where a URL sends, without what may be secret in it (user, path, query: a webhook's
+/// URL often carries its token, an ntfy topic is read and written by whoever knows it): its
+/// scheme and host (and port). Errors and the console show this.
+pub fn shown_url(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = authority.rsplit('@').next().unwrap_or_default();
+    if scheme.is_empty() {
+        host.to_owned()
+    } else {
+        format!("{scheme}://{host}")
+    }
+}
+
+/// Sends a request and turns transport errors and non-2xx statuses into [`NotifyError`]
+/// (naming the URL without its secrets: [`shown_url`]).
 fn post(
     channel: &str,
     url: &str,
@@ -104,7 +119,7 @@ fn post(
 ) -> Result<(), NotifyError> {
     let mut response = request.send(body).map_err(|source| NotifyError::Http {
         channel: channel.into(),
-        url: url.into(),
+        url: shown_url(url),
         source: Box::new(source),
     })?;
     let status = response.status().as_u16();
@@ -120,7 +135,7 @@ fn post(
         .unwrap_or_default();
     Err(NotifyError::HttpStatus {
         channel: channel.into(),
-        url: url.into(),
+        url: shown_url(url),
         status,
         body: body.trim().to_owned(),
     })
@@ -337,5 +352,37 @@ impl Notifier for GotifyNotifier {
             .request()
             .header("Content-Type", "application/json");
         self.target.post(request, &body)
+    }
+}
+
+#[cfg(test)]
+mod shown_url_tests {
+    #[test]
+    fn a_failed_post_names_its_server_and_not_the_secret_path() {
+        // Nothing listens on the discard port of loopback: the connection is refused.
+        let url = "http://127.0.0.1:9/hooks/secret-path?token=s3cret";
+        let error = super::post("hook", url, super::agent(5).post(url), b"{}")
+            .expect_err("nothing listens there");
+        let text = error.to_string();
+        assert!(text.contains("http://127.0.0.1:9"), "{text}");
+        assert!(!text.contains("secret") && !text.contains("s3cret"), "{text}");
+    }
+
+    #[test]
+    fn urls_show_where_they_send_and_nothing_secret() {
+        for (url, shown) in [
+            (
+                "https://hooks.example.org/T000/B000/XXXX?token=s3cret",
+                "https://hooks.example.org",
+            ),
+            (
+                "https://user:pass@gotify.lan:8443/message",
+                "https://gotify.lan:8443",
+            ),
+            ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+            ("ntfy.sh", "ntfy.sh"),
+        ] {
+            assert_eq!(super::shown_url(url), shown, "{url}");
+        }
     }
 }

@@ -10,6 +10,8 @@ use wizfs_api::health::{FindingKind, SelfTestKind as WireSelfTestKind, Subject};
 use wizfs_health::Timestamp;
 use wizfs_health::smart::SelfTestKind;
 
+use wizfs_health::notify::http::shown_url;
+
 use super::{HealthService, save_json};
 use crate::ServiceError;
 use crate::views::health::{finding_kind, subject};
@@ -131,19 +133,6 @@ impl HealthService {
     }
 }
 
-/// Where a URL sends, without what may be secret in it (user, path, query): its scheme and
-/// host (and port).
-fn url_host(url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host = authority.rsplit('@').next().unwrap_or_default();
-    if scheme.is_empty() {
-        host.to_owned()
-    } else {
-        format!("{scheme}://{host}")
-    }
-}
-
 /// A channel of the configuration as the console lists it.
 fn channel_view(
     channel: &wizfs_health::notify::ChannelConfig,
@@ -200,7 +189,7 @@ fn channel_view(
             settings.address_set = !webhook.url.is_empty();
             settings.secret_file = path(&webhook.token_file);
             settings.secret_inline = webhook.token.is_some();
-            url_host(&webhook.url)
+            shown_url(&webhook.url)
         }
         ChannelConfig::Ntfy(ntfy) => {
             settings.kind = ChannelKind::Ntfy;
@@ -208,14 +197,14 @@ fn channel_view(
             settings.address_set = !ntfy.topic.is_empty();
             settings.secret_file = path(&ntfy.token_file);
             settings.secret_inline = ntfy.token.is_some();
-            format!("{} (its topic)", url_host(&ntfy.server))
+            format!("{} (its topic)", shown_url(&ntfy.server))
         }
         ChannelConfig::Gotify(gotify) => {
             settings.kind = ChannelKind::Gotify;
             settings.server = Some(gotify.url.clone());
             settings.secret_file = path(&gotify.token_file);
             settings.secret_inline = gotify.token.is_some();
-            url_host(&gotify.url)
+            shown_url(&gotify.url)
         }
     };
     wizfs_api::health::ChannelView {
@@ -237,26 +226,5 @@ impl HealthService {
                 channel_view(channel, channels.problem(channel.name()).map(str::to_owned))
             })
             .collect()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn urls_show_where_they_send_and_nothing_secret() {
-        for (url, shown) in [
-            (
-                "https://hooks.example.org/T000/B000/XXXX?token=s3cret",
-                "https://hooks.example.org",
-            ),
-            (
-                "https://user:pass@gotify.lan:8443/message",
-                "https://gotify.lan:8443",
-            ),
-            ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
-            ("ntfy.sh", "ntfy.sh"),
-        ] {
-            assert_eq!(super::url_host(url), shown, "{url}");
-        }
     }
 }
