@@ -598,6 +598,26 @@ pub struct ChannelSettings {
     pub address_set: bool,
 }
 
+impl ChannelSettings {
+    /// A channel of `kind` named `name` sent `min_severity` and worse, nothing else set.
+    pub fn new(kind: ChannelKind, name: &str, min_severity: Severity) -> Self {
+        Self {
+            kind,
+            name: name.to_owned(),
+            min_severity,
+            server: None,
+            smtp_port: None,
+            security: None,
+            username: None,
+            from: None,
+            to: Vec::new(),
+            secret_file: None,
+            secret_inline: false,
+            address_set: false,
+        }
+    }
+}
+
 /// A channel as a person sets it: its settings and what to do with its secrets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChannelEdit {
@@ -632,6 +652,11 @@ pub struct ChannelEdit {
 }
 
 impl ChannelEdit {
+    /// A new channel of `kind` named `name` for warnings and worse, nothing else set.
+    pub fn new(kind: ChannelKind, name: &str) -> Self {
+        Self::of(&ChannelSettings::new(kind, name, Severity::Warning))
+    }
+
     /// The form of a configured channel, to change it (its secrets kept unless replaced).
     pub fn of(settings: &ChannelSettings) -> Self {
         Self {

@@ -199,6 +199,27 @@ fn default_frequent_period() -> u32 {
 }
 
 impl PolicyEdit {
+    /// A policy `id` of `dataset` that keeps nothing yet (every count 0, no protection).
+    pub fn new(id: &str, dataset: &str) -> Self {
+        Self {
+            id: id.to_owned(),
+            dataset: dataset.to_owned(),
+            recursive: false,
+            exclude: Vec::new(),
+            frequently: 0,
+            frequent_period_minutes: default_frequent_period(),
+            hourly: 0,
+            daily: 0,
+            weekly: 0,
+            monthly: 0,
+            yearly: 0,
+            min_keep: 0,
+            skip_empty: false,
+            free_space_floor_percent: None,
+            timezone: None,
+        }
+    }
+
     /// The form of a configured policy, to change it.
     pub fn of(policy: &PolicyView) -> Self {
         let keep = |tier: &str| {

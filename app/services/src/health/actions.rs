@@ -143,20 +143,11 @@ fn channel_view(
     use wizfs_health::notify::email::SmtpSecurity;
     let path =
         |file: &Option<std::path::PathBuf>| file.as_ref().map(|file| file.display().to_string());
-    let mut settings = ChannelSettings {
-        kind: ChannelKind::Webhook,
-        name: channel.name().to_owned(),
-        min_severity: crate::views::health::severity(channel.min_severity()),
-        server: None,
-        smtp_port: None,
-        security: None,
-        username: None,
-        from: None,
-        to: Vec::new(),
-        secret_file: None,
-        secret_inline: false,
-        address_set: false,
-    };
+    let mut settings = ChannelSettings::new(
+        ChannelKind::Webhook,
+        channel.name(),
+        crate::views::health::severity(channel.min_severity()),
+    );
     let destination = match channel {
         ChannelConfig::Email(email) => {
             settings.kind = ChannelKind::Email;

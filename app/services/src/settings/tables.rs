@@ -427,41 +427,11 @@ token = "tk_1"
 "#;
 
     fn policy(id: &str, dataset: &str) -> PolicyEdit {
-        PolicyEdit {
-            id: id.into(),
-            dataset: dataset.into(),
-            recursive: false,
-            exclude: Vec::new(),
-            frequently: 0,
-            frequent_period_minutes: 15,
-            hourly: 0,
-            daily: 0,
-            weekly: 0,
-            monthly: 0,
-            yearly: 0,
-            min_keep: 0,
-            skip_empty: false,
-            free_space_floor_percent: None,
-            timezone: None,
-        }
+        PolicyEdit::new(id, dataset)
     }
 
     fn channel(kind: ChannelKind, name: &str) -> ChannelEdit {
-        ChannelEdit {
-            kind,
-            name: name.into(),
-            min_severity: Severity::Warning,
-            server: None,
-            smtp_port: None,
-            security: None,
-            username: None,
-            from: None,
-            to: Vec::new(),
-            address: None,
-            secret: None,
-            secret_file: None,
-            clear_secret: false,
-        }
+        ChannelEdit::new(kind, name)
     }
 
     fn document() -> DocumentMut {

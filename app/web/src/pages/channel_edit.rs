@@ -55,19 +55,8 @@ pub fn ChannelEditPage() -> impl IntoView {
 
 fn blank() -> ChannelEdit {
     ChannelEdit {
-        kind: ChannelKind::Ntfy,
-        name: String::new(),
-        min_severity: Severity::Warning,
         server: Some("https://ntfy.sh".into()),
-        smtp_port: None,
-        security: None,
-        username: None,
-        from: None,
-        to: Vec::new(),
-        address: None,
-        secret: None,
-        secret_file: None,
-        clear_secret: false,
+        ..ChannelEdit::new(ChannelKind::Ntfy, "")
     }
 }
 
@@ -160,12 +149,7 @@ fn editor(
                     {move || if kind() == ChannelKind::Webhook { "URL it posts to" } else { "Topic" }}
                     {move || kept(address_set).then_some(" (set; empty keeps it)")}
                 </label>
-                <input id="channel-address" type="password" autocomplete="off"
-                    prop:value=move || form.with(|channel| channel.address.clone().unwrap_or_default())
-                    on:input=move |event| {
-                        let text = event_target_value(&event);
-                        form.update(|channel| channel.address = optional(text));
-                    }/>
+                {hidden("channel-address", "off", form, |channel| channel.address.clone(), |channel, text| channel.address = optional(text))}
             </Show>
             <Show when=move || kind() == ChannelKind::Email>
                 {field("channel-port", "Port (empty: by the protection)", form, |channel| channel.smtp_port.map(|port| port.to_string()), |channel, text| channel.smtp_port = text.trim().parse().ok())}
@@ -189,12 +173,7 @@ fn editor(
                 {move || kept(secret_inline).then_some(" (set; empty keeps it)")}
                 " — written into wizfsd.toml, which then only root reads"
             </label>
-            <input id="channel-secret" type="password" autocomplete="new-password"
-                prop:value=move || form.with(|channel| channel.secret.clone().unwrap_or_default())
-                on:input=move |event| {
-                    let text = event_target_value(&event);
-                    form.update(|channel| channel.secret = optional(text));
-                }/>
+            {hidden("channel-secret", "new-password", form, |channel| channel.secret.clone(), |channel, text| channel.secret = optional(text))}
             {field("channel-secret-file", "…or read from this file instead", form, |channel| channel.secret_file.clone(), |channel, text| channel.secret_file = optional(text))}
             <Show when=move || kept(secret_inline)>
                 <div class="row">
@@ -225,6 +204,24 @@ fn editor(
             </Show>
         </form>
         {outcome}
+    }
+}
+
+/// A secret's field: typed unseen, never filled from the configuration.
+fn hidden(
+    id: &'static str,
+    autocomplete: &'static str,
+    form: RwSignal<ChannelEdit>,
+    get: fn(&ChannelEdit) -> Option<String>,
+    set: fn(&mut ChannelEdit, String),
+) -> impl IntoView {
+    view! {
+        <input id=id type="password" autocomplete=autocomplete
+            prop:value=move || form.with(|channel| get(channel).unwrap_or_default())
+            on:input=move |event| {
+                let text = event_target_value(&event);
+                form.update(|channel| set(channel, text));
+            }/>
     }
 }
 

@@ -64,21 +64,10 @@ pub fn PolicyEditPage() -> impl IntoView {
 /// nothing was written.
 fn blank() -> PolicyEdit {
     PolicyEdit {
-        id: String::new(),
-        dataset: String::new(),
-        recursive: false,
-        exclude: Vec::new(),
-        frequently: 0,
-        frequent_period_minutes: 15,
         hourly: 24,
         daily: 7,
-        weekly: 0,
-        monthly: 0,
-        yearly: 0,
-        min_keep: 0,
         skip_empty: true,
-        free_space_floor_percent: None,
-        timezone: None,
+        ..PolicyEdit::new("", "")
     }
 }
 
