@@ -584,3 +584,41 @@ fn snapshots_are_not_left_mounted() {
         .destroy_snapshots(&[snapshot], wizfs_zfs::DestroyOptions::default())
         .expect("the snapshot can be destroyed right away");
 }
+
+/// Many threads open the same fresh snapshots at the same moment, as the console's requests
+/// and the indexer do: OpenZFS 2.3.2 and 2.1 panic the kernel when two threads trigger one
+/// snapshot's automount at once (openzfs/zfs#17659); `SafeRoot` takes those opens one at a
+/// time, so every open succeeds and the kernel stays up (a panic would end the whole VM run).
+#[test]
+fn fresh_snapshots_opened_by_many_threads_at_once_keep_the_kernel_up() {
+    let fixture = fixture("mount-race");
+    write(&fixture.path("file.txt"), b"contents");
+    const THREADS: usize = 8;
+    for round in 0..12 {
+        let snapshot = fixture.snapshot(&format!("race{round}"));
+        let short = snapshot.short_name().to_owned();
+        let barrier = std::sync::Barrier::new(THREADS);
+        std::thread::scope(|scope| {
+            let opened: Vec<_> = (0..THREADS)
+                .map(|_| {
+                    scope.spawn(|| {
+                        barrier.wait();
+                        let root =
+                            wizfs_restore::SafeRoot::open_snapshot(&fixture.mountpoint, &short)
+                                .expect("the snapshot opens");
+                        let file = RelativePath::new(b"file.txt").expect("path");
+                        let found = root.stat(&file).expect("stat").is_some();
+                        root.forget_snapshot_mount();
+                        found
+                    })
+                })
+                .collect();
+            for thread in opened {
+                assert!(
+                    thread.join().expect("no thread panicked"),
+                    "the file is in {short}"
+                );
+            }
+        });
+    }
+}

@@ -46,6 +46,16 @@ const ZFS_SUPER_MAGIC: u64 = 0x2fc1_2fc1;
 const SNAPSHOT_MOUNT_ATTEMPTS: u32 = 40;
 const SNAPSHOT_MOUNT_PAUSE: std::time::Duration = std::time::Duration::from_millis(250);
 
+/// Serializes this process's snapshot automounts and unmounts. OpenZFS without the fix of
+/// openzfs/zfs#17659 (PR #17943, late 2025: in none of the 2.3 and 2.1 releases WiZFS runs
+/// on) panics the kernel — `VERIFY(avl_find(tree, new_node, &where) == NULL)` in
+/// `zfsctl_snapshot_mount` — when two threads make ZFS mount the same fresh snapshot at
+/// once; the demo appliance's browser story hit it (a page read a snapshot while the indexer
+/// did). Process-wide on purpose: the race is in the kernel, whichever part of WiZFS opens
+/// the snapshot (recovery, the indexer, restores). WiZFS's one piece of global state
+/// (ARCHITECTURE.md, "Invariants").
+static SNAPSHOT_MOUNTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// An open tree root; see the [module documentation](self).
 #[derive(Debug)]
 pub struct SafeRoot {
@@ -123,19 +133,27 @@ impl SafeRoot {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            // No RESOLVE_NO_XDEV here: the snapshot is a mount of its own below `.zfs`.
-            let directory = rustix::fs::openat2(
-                &dataset_root,
-                &relative,
-                directory_flags(),
-                Mode::empty(),
-                ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS,
-            )
-            .map_err(|errno| RestoreError::OpenRoot {
-                location: location.clone(),
-                source: std::io::Error::from(errno),
-            })?;
-            if (check.is_mounted)(dataset_root.as_fd(), directory.as_fd())? {
+            // The open makes ZFS mount the snapshot: one at a time (see SNAPSHOT_MOUNTS).
+            let (directory, mounted) = {
+                let _turn = SNAPSHOT_MOUNTS
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                // No RESOLVE_NO_XDEV here: the snapshot is a mount of its own below `.zfs`.
+                let directory = rustix::fs::openat2(
+                    &dataset_root,
+                    &relative,
+                    directory_flags(),
+                    Mode::empty(),
+                    ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS,
+                )
+                .map_err(|errno| RestoreError::OpenRoot {
+                    location: location.clone(),
+                    source: std::io::Error::from(errno),
+                })?;
+                let mounted = (check.is_mounted)(dataset_root.as_fd(), directory.as_fd())?;
+                (directory, mounted)
+            };
+            if mounted {
                 return SafeRoot::from_directory(directory, location, Some(short_name.to_owned()));
             }
             if attempt == 1 && !still_exists() {
@@ -197,6 +215,9 @@ impl SafeRoot {
         } = self;
         drop(directory);
         if snapshot.is_some() {
+            let _turn = SNAPSHOT_MOUNTS
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             let _ = rustix::mount::unmount(
                 &location,
                 rustix::mount::UnmountFlags::DETACH | rustix::mount::UnmountFlags::NOFOLLOW,
