@@ -173,24 +173,9 @@ impl BackupService {
     ) -> Result<BackupRunView, ServiceError> {
         let job = self.job(job)?;
         let id = job.id.to_string();
-        if !self
-            .inner
-            .running
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(id.clone())
-        {
-            return Err(ServiceError::Conflict(format!(
-                "backup job `{id}` is running already"
-            )));
-        }
+        let _running = Running::start(&self.inner.running, &id)?;
         let started = clock();
         let run = run_job(zfs, job, started, trigger, clock);
-        self.inner
-            .running
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&id);
         let mut runs = self
             .inner
             .runs
@@ -208,6 +193,39 @@ impl BackupService {
             tracing::warn!(job = %id, errors = ?run.errors, "backup failed");
         }
         Ok(run)
+    }
+}
+
+/// A job marked as running until dropped (also when its run panics).
+struct Running<'a> {
+    running: &'a Mutex<BTreeSet<String>>,
+    id: String,
+}
+
+impl<'a> Running<'a> {
+    fn start(running: &'a Mutex<BTreeSet<String>>, id: &str) -> Result<Self, ServiceError> {
+        if !running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(id.to_owned())
+        {
+            return Err(ServiceError::Conflict(format!(
+                "backup job `{id}` is running already"
+            )));
+        }
+        Ok(Self {
+            running,
+            id: id.to_owned(),
+        })
+    }
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&self.id);
     }
 }
 

@@ -43,12 +43,13 @@ impl ConfigFile {
         &self.path
     }
 
-    /// Applies `change` to the file's document and checks the result reads as a
-    /// configuration; writes it when `write` (else nothing is written). The configuration
-    /// as it would be, or is now.
+    /// Applies `change` to the file's document, checks the result reads as a configuration
+    /// and passes `check`, then writes it when `write` (else nothing is written). The
+    /// configuration as it would be, or is now.
     fn change(
         &self,
         change: impl FnOnce(&mut DocumentMut) -> Result<(), ServiceError>,
+        check: impl FnOnce(&Config) -> Result<(), ServiceError>,
         write: bool,
     ) -> Result<Config, ServiceError> {
         let _turn = self.turn.lock().unwrap_or_else(PoisonError::into_inner);
@@ -69,6 +70,7 @@ impl ConfigFile {
             }
             other => ServiceError::Internal(other.to_string()),
         })?;
+        check(&config)?;
         if write && after != before {
             let secret = config.health.notify.iter().any(has_inline_secret);
             write_atomically(&path, after.as_bytes(), secret)
@@ -167,6 +169,7 @@ impl Services {
                         change.policy.as_ref(),
                     )
                 },
+                |_| Ok(()),
                 write,
             )
         })
@@ -255,16 +258,18 @@ impl Services {
                     _ => Ok(()),
                 }
             };
-            let edit = |document: &mut DocumentMut| {
-                tables::change_channel(
-                    document,
-                    change.original.as_deref(),
-                    change.channel.as_ref(),
-                )
-            };
-            // Checked before it is written: a channel that cannot send is not saved.
-            check(&file.change(edit, false)?)?;
-            file.change(edit, true)
+            // A channel that cannot send is not saved.
+            file.change(
+                |document| {
+                    tables::change_channel(
+                        document,
+                        change.original.as_deref(),
+                        change.channel.as_ref(),
+                    )
+                },
+                check,
+                true,
+            )
         })
         .await?;
         health.set_channels(config.health.notify);
@@ -348,6 +353,7 @@ mod tests {
                 });
                 Ok(())
             },
+            |_| Ok(()),
             true,
         );
         assert!(
