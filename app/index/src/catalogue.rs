@@ -18,7 +18,7 @@ use wizfs_core::paths::RelativePath;
 use wizfs_core::versioning::{Signature, StoredVersion};
 
 use crate::error::{Context, IndexError};
-use crate::{DatasetInfo, IndexedSnapshot};
+use crate::{DatasetInfo, IndexedSnapshot, SnapshotIdentity};
 
 type Db = wizfs_lmdb::BytesDatabase;
 type Result<T> = std::result::Result<T, IndexError>;
@@ -201,6 +201,13 @@ fn split(path: &RelativePath) -> (Option<RelativePath>, &[u8]) {
 
 impl Catalogue {
     pub fn open(path: &Path) -> Result<Catalogue> {
+        let env = Self::environment(path)?;
+        let tables =
+            wizfs_lmdb::create_databases(&env, TABLES).context(|| "creating tables".into())?;
+        Ok(Self::with_tables(env, tables))
+    }
+
+    fn environment(path: &Path) -> Result<Env<WithoutTls>> {
         let options = wizfs_lmdb::Options {
             map_size: MAP_SIZE,
             max_dbs: 16,
@@ -208,7 +215,7 @@ impl Catalogue {
         // The catalogue directory belongs to this crate and is opened once per process per
         // path (`IndexStore::open` holds tantivy's writer lock first, so two stores never
         // share it): the rule of `wizfs_lmdb`.
-        let env = wizfs_lmdb::open(path, options).map_err(|error| match error {
+        wizfs_lmdb::open(path, options).map_err(|error| match error {
             wizfs_lmdb::LmdbError::AlreadyOpen { path } => IndexError::Locked { path },
             wizfs_lmdb::LmdbError::CreateDirectory { path, source } => IndexError::Io {
                 context: format!("creating the catalogue directory {}", path.display()),
@@ -218,7 +225,10 @@ impl Catalogue {
                 context: format!("opening {}", path.display()),
                 source,
             },
-        })?;
+        })
+    }
+
+    fn with_tables(env: Env<WithoutTls>, tables: [Db; TABLES.len()]) -> Catalogue {
         let [
             meta,
             datasets,
@@ -229,8 +239,8 @@ impl Catalogue {
             by_txg,
             dirty,
             objects,
-        ] = wizfs_lmdb::create_databases(&env, TABLES).context(|| "creating tables".into())?;
-        Ok(Catalogue {
+        ] = tables;
+        Catalogue {
             env,
             meta,
             datasets,
@@ -241,7 +251,27 @@ impl Catalogue {
             by_txg,
             dirty,
             objects,
-        })
+        }
+    }
+
+    /// Opens an existing catalogue for reading: its tables are opened in a read transaction,
+    /// so this never waits for the process writing it. [`IndexError::Missing`] when the
+    /// directory or a table is not there.
+    pub fn open_existing(path: &Path) -> Result<Catalogue> {
+        if !path.join("data.mdb").exists() {
+            return Err(IndexError::Missing {
+                path: path.to_path_buf(),
+            });
+        }
+        let env = Self::environment(path)?;
+        let Some(tables) = wizfs_lmdb::open_databases(&env, TABLES)
+            .context(|| format!("opening the tables of {}", path.display()))?
+        else {
+            return Err(IndexError::Missing {
+                path: path.to_path_buf(),
+            });
+        };
+        Ok(Self::with_tables(env, tables))
     }
 
     pub fn read_txn(&self) -> Result<RoTxn<'_, WithoutTls>> {
@@ -342,10 +372,12 @@ impl Catalogue {
         dataset: u64,
         snapshot: &IndexedSnapshot,
     ) -> Result<()> {
-        let mut value = snapshot.guid.to_be_bytes().to_vec();
-        value.extend_from_slice(snapshot.name.as_bytes());
         self.snapshots
-            .put(wtxn, &key2(dataset, snapshot.createtxg), &value)
+            .put(
+                wtxn,
+                &key2(dataset, snapshot.createtxg),
+                &encode_snapshot(snapshot),
+            )
             .context(|| format!("adding snapshot {}", snapshot.name))
     }
 
@@ -772,12 +804,38 @@ fn decode_dataset(guid: u64, value: &[u8]) -> Result<DatasetInfo> {
     })
 }
 
+/// A snapshot's record: its guid, its short name, then — once recorded — a NUL (never in a
+/// name) and the identity's objset id and creation time. Records written before identities
+/// existed end after the name.
+fn encode_snapshot(snapshot: &IndexedSnapshot) -> Vec<u8> {
+    let mut value = snapshot.guid.to_be_bytes().to_vec();
+    value.extend_from_slice(snapshot.name.as_bytes());
+    if let Some(identity) = &snapshot.identity {
+        value.push(0);
+        value.extend_from_slice(&identity.objsetid.to_be_bytes());
+        value.extend_from_slice(&identity.creation.to_be_bytes());
+    }
+    value
+}
+
 fn decode_snapshot(key: &[u8], value: &[u8]) -> Result<IndexedSnapshot> {
+    let rest = value.get(8..).unwrap_or_default();
+    let (name, identity) = match rest.iter().position(|byte| *byte == 0) {
+        None => (rest, None),
+        Some(end) => (
+            &rest[..end],
+            Some(SnapshotIdentity {
+                objsetid: u64_at(rest, end + 1)?,
+                creation: u64_at(rest, end + 9)?.cast_signed(),
+            }),
+        ),
+    };
     Ok(IndexedSnapshot {
         createtxg: u64_at(key, 8)?,
         guid: u64_at(value, 0)?,
-        name: String::from_utf8(value[8..].to_vec())
+        name: String::from_utf8(name.to_vec())
             .map_err(|_| IndexError::Corrupt("snapshot name is not UTF-8".into()))?,
+        identity,
     })
 }
 

@@ -17,6 +17,7 @@ mod catalogue;
 mod document;
 mod error;
 mod query;
+mod reader;
 mod store;
 
 #[cfg(test)]
@@ -27,6 +28,7 @@ use wizfs_core::paths::RelativePath;
 pub use wizfs_core::versioning::{LIVE_TXG, Signature, StoredVersion, VersionOp};
 
 pub use error::IndexError;
+pub use reader::{CatalogueReader, CurrentVersions, fold_versions};
 pub use store::IndexStore;
 
 /// What [`IndexStore::apply`] does to a dataset's list of indexed snapshots.
@@ -52,6 +54,18 @@ pub struct IndexedSnapshot {
     pub createtxg: u64,
     /// The short name (after the `@`).
     pub name: String,
+    /// What tells this snapshot from one made again under its name without `zfs list`
+    /// (recorded by [`IndexStore::record_snapshot_identities`]; `None` until then).
+    pub identity: Option<SnapshotIdentity>,
+}
+
+/// A snapshot's `objsetid` (which its `.zfs/snapshot` entry's inode number gives away; see
+/// `wizfs_zfs::mounts`) and its `creation` time, as ZFS listed them with its guid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SnapshotIdentity {
+    pub objsetid: u64,
+    /// Seconds since the Unix epoch.
+    pub creation: i64,
 }
 
 /// A registered dataset.

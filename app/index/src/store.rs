@@ -24,7 +24,7 @@ use crate::error::{Context, IndexError};
 use crate::query::{self, DatasetScope, FacetCollector, FacetCounts, SegmentColumns};
 use crate::{
     ApplyReport, ConsistencyReport, DatasetInfo, Facets, FingerprintUpdate, IndexedSnapshot,
-    SearchHit, SearchQuery, SearchResults, SnapshotChange, Sort, VersionEntry,
+    SearchHit, SearchQuery, SearchResults, SnapshotChange, SnapshotIdentity, Sort, VersionEntry,
 };
 
 type Result<T> = std::result::Result<T, IndexError>;
@@ -129,6 +129,32 @@ fn sorted<K: Ord>(counts: impl IntoIterator<Item = (K, u64)>) -> Vec<(K, u64)> {
     counts
 }
 
+/// The versions of one path as [`IndexStore::versions_of`] lists them: each with the
+/// indexed snapshots (ascending txg) holding it.
+pub(crate) fn version_entries(
+    records: Vec<VersionRecord>,
+    snapshots: &[IndexedSnapshot],
+) -> Vec<VersionEntry> {
+    records
+        .into_iter()
+        .map(|record| {
+            let version = record.version;
+            VersionEntry {
+                version_id: version.id,
+                signature: version.signature,
+                birth: version.birth,
+                death: version.death,
+                snapshots: snapshots
+                    .iter()
+                    .filter(|snapshot| version.is_visible_in(snapshot.createtxg))
+                    .map(|snapshot| snapshot.name.clone())
+                    .collect(),
+                live: version.is_visible_in(LIVE_TXG),
+            }
+        })
+        .collect()
+}
+
 impl IndexStore {
     /// Opens (or creates) the index in `directory`: tantivy in `directory/tantivy`, the
     /// catalogue in `directory/catalogue`. Versions left dirty by a crash are synced first; a
@@ -205,7 +231,7 @@ impl IndexStore {
             .context(|| "opening the reader".into())?;
         let store = IndexStore {
             directory: directory.to_path_buf(),
-            catalogue: Catalogue::open(&directory.join("catalogue"))?,
+            catalogue: Catalogue::open_existing(&directory.join("catalogue"))?,
             index,
             reader,
             fields,
@@ -215,6 +241,13 @@ impl IndexStore {
         };
         store.reload_cache()?;
         Ok(store)
+    }
+
+    /// Whether the search index lags behind the catalogue: versions a crash left unsynced,
+    /// which only [`IndexStore::open`] repairs (a store opened read-only does not).
+    pub fn needs_repair(&self) -> Result<bool> {
+        let rtxn = self.catalogue.read_txn()?;
+        Ok(self.catalogue.dirty_count(&rtxn)? > 0)
     }
 
     /// Whether this store was opened with [`IndexStore::open_read_only`].
@@ -515,6 +548,7 @@ impl IndexStore {
                     guid: *guid,
                     createtxg: *createtxg,
                     name: name.clone(),
+                    identity: None,
                 },
             )?,
             SnapshotChange::Forgotten { createtxg } => {
@@ -768,24 +802,47 @@ impl IndexStore {
             .get(&dataset_guid)
             .map(Vec::as_slice)
             .unwrap_or_default();
-        Ok(records
-            .into_iter()
-            .map(|record| {
-                let version = record.version;
-                VersionEntry {
-                    version_id: version.id,
-                    signature: version.signature,
-                    birth: version.birth,
-                    death: version.death,
-                    snapshots: snapshots
-                        .iter()
-                        .filter(|snapshot| version.is_visible_in(snapshot.createtxg))
-                        .map(|snapshot| snapshot.name.clone())
-                        .collect(),
-                    live: version.is_visible_in(LIVE_TXG),
-                }
-            })
-            .collect())
+        Ok(version_entries(records, snapshots))
+    }
+
+    /// Records the identities of a dataset's indexed snapshots, each given with the guid ZFS
+    /// listed with it (a snapshot indexed under another guid is left alone), in one
+    /// transaction. The indexer calls it with the listing it indexed from.
+    pub fn record_snapshot_identities(
+        &self,
+        dataset_guid: u64,
+        identities: &[(u64, SnapshotIdentity)],
+    ) -> Result<usize> {
+        let _writer = self.lock_writer()?;
+        let mut changed = 0;
+        let mut wtxn = self.catalogue.write_txn()?;
+        let indexed = self
+            .read_cache()?
+            .snapshots
+            .get(&dataset_guid)
+            .cloned()
+            .unwrap_or_default();
+        for snapshot in indexed {
+            let Some((_, identity)) = identities.iter().find(|(guid, _)| *guid == snapshot.guid)
+            else {
+                continue;
+            };
+            if snapshot.identity.as_ref() != Some(identity) {
+                let snapshot = IndexedSnapshot {
+                    identity: Some(*identity),
+                    ..snapshot
+                };
+                self.catalogue
+                    .put_snapshot(&mut wtxn, dataset_guid, &snapshot)?;
+                changed += 1;
+            }
+        }
+        if changed > 0 {
+            wtxn.commit()
+                .context(|| "recording snapshot identities".into())?;
+            self.reload_cache()?;
+        }
+        Ok(changed)
     }
 
     /// Searches versions by name and filters; see [`SearchQuery`].

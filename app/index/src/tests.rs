@@ -1046,3 +1046,128 @@ fn object_fingerprints_hold_for_the_snapshot_they_describe_only() {
         [50]
     );
 }
+
+/// Identities recorded for the snapshots ZFS listed (by guid) are kept in the catalogue; a
+/// reader of the catalogue alone answers with the versions of a path when the snapshots it
+/// is shown are exactly the indexed ones (names and objset ids), and only then.
+#[test]
+fn a_catalogue_reader_answers_only_for_exactly_the_indexed_snapshots() {
+    let directory = TempDir::new().unwrap();
+    let store = new_store(directory.path());
+    let first = store
+        .apply(
+            TANK,
+            indexed(10, "s10"),
+            &[open(b"a.txt", file(1, 100, 7), 10)],
+        )
+        .unwrap()
+        .opened[0];
+    store
+        .apply(
+            TANK,
+            indexed(20, "s20"),
+            &[
+                VersionOp::SetDeath {
+                    id: first,
+                    death: Some(20),
+                },
+                open(b"a.txt", file(2, 200, 7), 20),
+            ],
+        )
+        .unwrap();
+    let identity = |objsetid| SnapshotIdentity {
+        objsetid,
+        creation: 1_700_000_000 + i64::try_from(objsetid).unwrap(),
+    };
+    // Snapshot guids are 9000 + txg (`indexed`); 424242 is no indexed snapshot's.
+    let recorded = store
+        .record_snapshot_identities(
+            TANK,
+            &[
+                (9_010, identity(310)),
+                (9_020, identity(320)),
+                (424_242, identity(1)),
+            ],
+        )
+        .unwrap();
+    assert_eq!(recorded, 2);
+    assert_eq!(
+        store
+            .record_snapshot_identities(TANK, &[(9_010, identity(310))])
+            .unwrap(),
+        0,
+        "unchanged identities are not written again"
+    );
+    assert_eq!(
+        store.indexed_snapshots(TANK).unwrap()[1].identity,
+        Some(identity(320))
+    );
+    drop(store);
+
+    let reader = CatalogueReader::open(directory.path()).unwrap();
+    let seen = |entries: &[(&str, u64)]| -> Vec<(String, u64)> {
+        entries
+            .iter()
+            .map(|(name, objsetid)| ((*name).to_owned(), *objsetid))
+            .collect()
+    };
+    let current = reader
+        .current_versions(
+            "tank/data",
+            &seen(&[("s20", 320), ("s10", 310)]),
+            &path(b"a.txt"),
+        )
+        .unwrap()
+        .expect("current");
+    assert_eq!(current.dataset_guid, TANK);
+    assert_eq!(
+        current
+            .snapshots
+            .iter()
+            .map(|snapshot| snapshot.name.as_str())
+            .collect::<Vec<_>>(),
+        ["s10", "s20"]
+    );
+    let held: Vec<&[String]> = current
+        .versions
+        .iter()
+        .map(|version| version.snapshots.as_slice())
+        .collect();
+    assert_eq!(held, [&["s10".to_owned()][..], &["s20".to_owned()][..]]);
+    for not_current in [
+        seen(&[("s10", 310), ("s20", 321)]),
+        seen(&[("s10", 310)]),
+        seen(&[("s10", 310), ("s20", 320), ("s30", 330)]),
+    ] {
+        assert_eq!(
+            reader
+                .current_versions("tank/data", &not_current, &path(b"a.txt"))
+                .unwrap(),
+            None,
+            "{not_current:?}"
+        );
+    }
+    assert_eq!(
+        reader
+            .current_versions(
+                "tank/other",
+                &seen(&[("s10", 310), ("s20", 320)]),
+                &path(b"a.txt")
+            )
+            .unwrap(),
+        None
+    );
+}
+
+#[test]
+fn a_catalogue_reader_needs_an_index() {
+    let directory = TempDir::new().unwrap();
+    assert!(matches!(
+        CatalogueReader::open(directory.path()),
+        Err(IndexError::Missing { .. })
+    ));
+    assert!(
+        !directory.path().join("catalogue").exists(),
+        "opening for reading creates nothing"
+    );
+}

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use wizfs_core::versioning::{self, LIVE_TXG, Observed, StoredVersion, VersionOp};
 use wizfs_core::{Dataset, DatasetKind, DatasetName, EntryKind, RelativePath, SnapshotName};
-use wizfs_index::{FingerprintUpdate, IndexError, IndexStore, SnapshotChange};
+use wizfs_index::{FingerprintUpdate, IndexError, IndexStore, SnapshotChange, SnapshotIdentity};
 use wizfs_restore::SafeRoot;
 use wizfs_zfs::objects::{ObjectScan, StreamError};
 use wizfs_zfs::{
@@ -451,9 +451,32 @@ impl Indexer {
                 .any(|child| path != child && path.starts_with(child))
         };
         self.store.register_dataset(guid, &dataset.name)?;
-        let snapshots = timed(&mut timings.list, || {
-            self.zfs.list_snapshots(&dataset.name, Scope::Dataset)
+        // Each snapshot with its objset id (its `.zfs/snapshot` entry's inode number gives it
+        // away): recorded below for the snapshots indexed from this very listing, it lets the
+        // CLI tell without `zfs list` that the index is current (`CatalogueReader`).
+        let objsetid = wizfs_zfs::PropertyName::new("objsetid").map_err(ZfsError::from)?;
+        let listed = timed(&mut timings.list, || {
+            self.zfs.list_snapshots_with_properties(
+                &dataset.name,
+                Scope::Dataset,
+                std::slice::from_ref(&objsetid),
+            )
         })?;
+        let identities: Vec<(u64, SnapshotIdentity)> = listed
+            .iter()
+            .filter_map(|(snapshot, values)| {
+                let objsetid = values.first()?.as_deref()?.parse().ok()?;
+                Some((
+                    snapshot.guid,
+                    SnapshotIdentity {
+                        objsetid,
+                        creation: snapshot.creation.0,
+                    },
+                ))
+            })
+            .collect();
+        let snapshots: Vec<wizfs_core::Snapshot> =
+            listed.into_iter().map(|(snapshot, _)| snapshot).collect();
 
         // 1. The live layer is re-derived at the end of every run.
         timed(&mut timings.apply, || self.forget_live(guid, &mut report))?;
@@ -699,6 +722,10 @@ impl Indexer {
             report.indexed.push(snapshot.name.short_name().to_owned());
             previous = Some((snapshot.name.clone(), snapshot.createtxg));
         }
+        // Also for snapshots indexed before identities were recorded.
+        timed(&mut timings.apply, || {
+            self.store.record_snapshot_identities(guid, &identities)
+        })?;
 
         // 4. The live file system (its own `written` is not looked up: one process more than
         // it would save).

@@ -95,6 +95,34 @@ fn open_environment(path: &Path, options: Options) -> heed::Result<Env<WithoutTl
     unsafe { open_options.open(path) }
 }
 
+/// Opens the named tables of byte keys and values that already exist, in one read
+/// transaction (no write lock: a reader never waits for the process writing the store);
+/// `None` when one of them does not exist.
+pub fn open_databases<const N: usize>(
+    env: &Env<WithoutTls>,
+    names: [&str; N],
+) -> heed::Result<Option<[BytesDatabase; N]>> {
+    let rtxn = env.read_txn()?;
+    let databases = env.open_databases_and_commit(rtxn, |opener, rtxn| -> heed::Result<_> {
+        // The unnamed table always exists: it fills the array until the names replace it.
+        let Some(unnamed) = opener.open_database::<Bytes, Bytes>(rtxn, None)? else {
+            return Ok(CommitOrAbort::Abort(()));
+        };
+        let mut databases = [unnamed; N];
+        for (slot, name) in databases.iter_mut().zip(names) {
+            match opener.open_database::<Bytes, Bytes>(rtxn, Some(name))? {
+                Some(database) => *slot = database,
+                None => return Ok(CommitOrAbort::Abort(())),
+            }
+        }
+        Ok(CommitOrAbort::Commit(databases))
+    })?;
+    Ok(match databases {
+        CommitOrAbort::Commit(databases) => Some(databases),
+        CommitOrAbort::Abort(()) => None,
+    })
+}
+
 /// Creates (or opens, when they exist) the named tables of byte keys and values in one
 /// write transaction, committed before they are returned.
 pub fn create_databases<const N: usize>(

@@ -76,11 +76,10 @@ fn path(text: Option<&str>, hexadecimal: Option<&str>) -> Result<RelativePath, S
 
 /// The unique versions of a regular file as the index knows them — no snapshot mounted —
 /// when the index is current for its dataset: the snapshots ZFS lists now are exactly the
-/// indexed ones (by guid), and the path is a regular file in every indexed version and live (directories and
-/// symlinks, whose versions the index keeps with less detail, are looked at in the
-/// snapshots). The live file is looked at now, not as the last reconciliation saw it. The
-/// same folding as the walk ([`wizfs_core::versions::unique_versions`]) over the same
-/// observations, so both answer alike; `None` when the index cannot answer.
+/// indexed ones (by guid), and the path is a regular file in every indexed version and live
+/// (directories and symlinks, whose versions the index keeps with less detail, are looked at
+/// in the snapshots; see [`wizfs_index::fold_versions`]). The live file is looked at now, not
+/// as the last reconciliation saw it. `None` when the index cannot answer.
 fn indexed_versions(
     indexer: &wizfs_indexer::Indexer,
     zfs: &dyn wizfs_zfs::Zfs,
@@ -88,8 +87,6 @@ fn indexed_versions(
     dataset: &DatasetName,
     path: &RelativePath,
 ) -> Result<Option<Vec<wizfs_core::versions::FileVersion>>, ServiceError> {
-    use wizfs_core::EntryKind;
-    use wizfs_core::versions::{Observation, VersionSource, unique_versions};
     let indexing = |error: wizfs_index::IndexError| ServiceError::Internal(error.to_string());
     let store = indexer.store();
     let snapshots = zfs.list_snapshots(dataset, Scope::Dataset)?;
@@ -115,56 +112,11 @@ fn indexed_versions(
     };
     let versions = store.versions_of(guid, path).map_err(indexing)?;
     let live = recovery.stat(dataset, None, path)?;
-    if versions
-        .iter()
-        .any(|version| version.signature.kind != EntryKind::File)
-        || live
-            .as_ref()
-            .is_some_and(|live| live.kind != EntryKind::File)
-    {
-        return Ok(None);
-    }
-    let mut observations: Vec<Observation> = snapshots
-        .iter()
-        .map(|snapshot| Observation {
-            source: VersionSource::Snapshot {
-                name: snapshot.name.clone(),
-                createtxg: snapshot.createtxg,
-                creation: snapshot.creation,
-            },
-            metadata: versions
-                .iter()
-                .find(|version| {
-                    version
-                        .snapshots
-                        .iter()
-                        .any(|name| name == snapshot.name.short_name())
-                })
-                .map(|version| wizfs_core::EntryMetadata {
-                    kind: EntryKind::File,
-                    size: version.signature.size,
-                    allocated: 0,
-                    mode: 0,
-                    uid: 0,
-                    gid: 0,
-                    modified: version.signature.modified,
-                    changed: version.signature.modified,
-                    inode: version.signature.inode,
-                    links: 0,
-                    symlink_target: None,
-                }),
-            content_digest: None,
-        })
+    let snapshots: Vec<_> = snapshots
+        .into_iter()
+        .map(|snapshot| (snapshot.name, snapshot.createtxg, snapshot.creation))
         .collect();
-    observations.push(Observation {
-        source: VersionSource::Live,
-        metadata: live,
-        content_digest: None,
-    });
-    Ok(Some(unique_versions(
-        &observations,
-        VersionIdentity::Metadata,
-    )))
+    Ok(wizfs_index::fold_versions(&snapshots, &versions, live))
 }
 
 /// Validates an entry of a request.
