@@ -107,6 +107,22 @@ impl Backend {
     /// index when it exists (opened read-only when another process writes it; commands that
     /// neither search nor change snapshots skip opening it).
     pub fn new(cli: &Global, zfs: &Arc<dyn Zfs>, with_index: bool) -> anyhow::Result<Backend> {
+        let open: Option<OpenIndex> = with_index.then_some(open_index_for_queries);
+        Self::opening(cli, zfs, open)
+    }
+
+    /// [`Backend::new`] with the index for commands that only read it (`search`,
+    /// `versions`): opened read-only ([`open_index_for_reading`]), so nothing is written
+    /// and no writer is started.
+    pub fn reading(cli: &Global, zfs: &Arc<dyn Zfs>) -> anyhow::Result<Backend> {
+        Self::opening(cli, zfs, Some(open_index_for_reading))
+    }
+
+    fn opening(
+        cli: &Global,
+        zfs: &Arc<dyn Zfs>,
+        open: Option<OpenIndex>,
+    ) -> anyhow::Result<Backend> {
         if let Some(daemon) = daemon(cli) {
             return Ok(Backend::through(daemon));
         }
@@ -116,8 +132,10 @@ impl Backend {
             .with_guard_lifetime(config.recovery.guard_lifetime());
         let data_dir = data_dir_for(cli)?;
         services = services.with_backups(config.backups.clone(), &data_dir);
-        if with_index && data_dir.join("index").exists() {
-            match open_index_for_queries(&data_dir) {
+        if let Some(open) = open
+            && data_dir.join("index").exists()
+        {
+            match open(&data_dir) {
                 Ok(store) => {
                     services =
                         services.with_index(store, config.index.clone(), index_method_for(cli)?);
@@ -164,6 +182,23 @@ impl Backend {
     ) -> anyhow::Result<T> {
         Ok(block_on(operation(self.api.as_ref()))??)
     }
+}
+
+/// How a [`Backend`] opens the index of a data directory.
+type OpenIndex = fn(&Path) -> anyhow::Result<Arc<IndexStore>>;
+
+/// Opens the index for a command that only reads it: read-only (no writer lock, no writer
+/// threads, nothing written), unless a crash left the search index behind the catalogue or
+/// it is missing — then as [`open_index_for_queries`] does, which repairs it when nobody
+/// else writes it.
+pub fn open_index_for_reading(data_dir: &Path) -> anyhow::Result<Arc<IndexStore>> {
+    if let Ok(store) = IndexStore::open_read_only(&data_dir.join("index"))
+        && !store.needs_repair()?
+    {
+        return Ok(Arc::new(store));
+    }
+    // The read-only store is closed by now: the catalogue is opened once per process.
+    open_index_for_queries(data_dir)
 }
 
 /// Opens the index for queries: for writing when nobody else has it, else read-only (the

@@ -22,6 +22,7 @@ pub mod daemon;
 pub mod health;
 pub mod output;
 pub mod parse;
+pub mod quick;
 pub mod recovery;
 pub mod search;
 pub mod snapshots;
@@ -274,7 +275,9 @@ pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<
                 out,
             ),
         },
-        Command::Search(arguments) => search::search(&backend(true)?, arguments, json, out),
+        Command::Search(arguments) => {
+            search::search(&Backend::reading(cli, &zfs_handle)?, arguments, json, out)
+        }
         Command::Policy(PolicyCommand::Check(arguments)) => {
             snapshots::check(cli, zfs_handle.as_ref(), arguments, json, out)
         }
@@ -286,7 +289,13 @@ pub fn run(cli: &Cli, zfs: Arc<dyn Zfs>, out: &mut dyn Write) -> anyhow::Result<
         Command::Versions(arguments) if arguments.indexed => {
             search::indexed_versions(&recovery, &data_dir_for(cli)?, arguments, json, out)
         }
-        Command::Versions(arguments) => recovery::versions(&backend(true)?, arguments, json, out),
+        Command::Versions(arguments) => recovery::versions(
+            &data_dir_for(cli)?,
+            || Backend::reading(cli, &zfs_handle),
+            arguments,
+            json,
+            out,
+        ),
         Command::Restore(arguments) => recovery::restore(&backend(false)?, arguments, json, out),
         Command::Compare(arguments) => recovery::compare(&backend(false)?, arguments, out),
         Command::Cat(arguments) => recovery::cat(&backend(false)?, &recovery, arguments, out),

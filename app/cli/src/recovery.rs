@@ -232,24 +232,41 @@ pub fn ls(
     Ok(())
 }
 
+/// `wizfs versions`: by metadata from the index catalogue alone when the kernel's view
+/// shows it current ([`crate::quick::versions`]: no `zfs` process, no daemon round trip),
+/// else through the backend (`Services::versions`: `zfs list`, then the index when it is
+/// current by guid, else a look into every snapshot).
 pub fn versions(
-    backend: &Backend,
+    data_dir: &std::path::Path,
+    backend: impl FnOnce() -> anyhow::Result<Backend>,
     arguments: &VersionsArguments,
     json: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let location = backend.locate(&arguments.path)?;
-    let query = VersionsQuery {
-        entry: entry(&location, None),
-        by: if arguments.by_content {
-            VersionsBy::Content
-        } else {
-            VersionsBy::Metadata
-        },
+    let quick = if arguments.by_content {
+        None
+    } else {
+        crate::quick::locate(&arguments.path)
+            .and_then(|location| crate::quick::versions(data_dir, &location))
     };
-    let versions = backend
-        .run(|api| api.versions(query))
-        .with_context(|| format!("listing the versions of {}", arguments.path.display()))?;
+    let versions = match quick {
+        Some(versions) => versions,
+        None => {
+            let backend = backend()?;
+            let location = backend.locate(&arguments.path)?;
+            let query = VersionsQuery {
+                entry: entry(&location, None),
+                by: if arguments.by_content {
+                    VersionsBy::Content
+                } else {
+                    VersionsBy::Metadata
+                },
+            };
+            backend
+                .run(|api| api.versions(query))
+                .with_context(|| format!("listing the versions of {}", arguments.path.display()))?
+        }
+    };
     if json {
         serde_json::to_writer_pretty(&mut *out, &versions)?;
         writeln!(out)?;

@@ -192,7 +192,11 @@ pub fn search(
 ) -> anyhow::Result<()> {
     let mut request = request(arguments);
     if let Some(directory) = &arguments.under {
-        let location = backend.locate(directory)?;
+        // The kernel's mount table first (no `zfs list`), else ZFS's mountpoints.
+        let location = match crate::quick::locate(directory) {
+            Some(location) => location,
+            None => backend.locate(directory)?,
+        };
         let dataset = location.dataset.to_string();
         if !request.dataset.is_empty() && request.dataset != [dataset.clone()] {
             bail!(

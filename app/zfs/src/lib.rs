@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod error;
 pub mod fake;
+pub mod mounts;
 pub mod objects;
 pub mod parse;
 pub mod runner;
