@@ -30,6 +30,29 @@ fn setting(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
+/// The CPU time (user + system) of this process's children that ended so far, from
+/// `/proc/self/stat` (`cutime` and `cstime`, in clock ticks of 10 ms on Linux).
+fn children_cpu() -> Duration {
+    let stat = fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<u64> = after_name
+        .split_whitespace()
+        .map(|field| field.parse().unwrap_or(0))
+        .collect();
+    // After the name: state is field 3 of proc(5), so cutime (16) and cstime (17) are at
+    // 13 and 14 here.
+    let ticks = fields.get(13).copied().unwrap_or(0) + fields.get(14).copied().unwrap_or(0);
+    Duration::from_millis(ticks * 10)
+}
+
+/// Runs a command to its end; its standard output's line count, the wall time and the CPU
+/// time it used.
+fn timed_with_cpu(program: &Path, arguments: &[&str]) -> (usize, Duration, Duration) {
+    let cpu_before = children_cpu();
+    let (lines, elapsed) = timed(program, arguments);
+    (lines, elapsed, children_cpu().saturating_sub(cpu_before))
+}
+
 /// Runs a command to its end; its standard output's line count and the wall time.
 fn timed(program: &Path, arguments: &[&str]) -> (usize, Duration) {
     let started = Instant::now();
@@ -73,20 +96,62 @@ struct Measured {
     cold: Duration,
     warm: Duration,
     lines: usize,
+    /// CPU time (user + system) of the cold run and of the median warm run.
+    cold_cpu: Duration,
+    warm_cpu: Duration,
 }
 
-fn measure(mountpoint: &Path, program: &Path, arguments: &[&str]) -> Measured {
+/// WiZFS's command and httm's, each cold (after unmounting every snapshot; WiZFS first),
+/// then warm in turns — WiZFS, httm, WiZFS, … — so that both see the same machine (the VM
+/// shares two host cores with whatever else runs there).
+fn measure(
+    mountpoint: &Path,
+    wizfs: (&Path, &[&str]),
+    httm: (&Path, &[&str]),
+) -> (Measured, Measured) {
     unmount_snapshots(mountpoint);
-    let (lines, cold) = timed(program, arguments);
-    let mut warm: Vec<Duration> = (0..WARM_RUNS)
-        .map(|_| timed(program, arguments).1)
-        .collect();
-    warm.sort();
-    Measured {
-        cold,
-        warm: warm[WARM_RUNS / 2],
-        lines,
+    let wizfs_cold = timed_with_cpu(wizfs.0, wizfs.1);
+    unmount_snapshots(mountpoint);
+    let httm_cold = timed_with_cpu(httm.0, httm.1);
+    let mut wizfs_warm: Vec<(Duration, Duration)> = Vec::new();
+    let mut httm_warm: Vec<(Duration, Duration)> = Vec::new();
+    for _ in 0..WARM_RUNS {
+        let (_, wall, cpu) = timed_with_cpu(wizfs.0, wizfs.1);
+        wizfs_warm.push((wall, cpu));
+        let (_, wall, cpu) = timed_with_cpu(httm.0, httm.1);
+        httm_warm.push((wall, cpu));
     }
+    let summary = |(lines, cold, cold_cpu): (usize, Duration, Duration),
+                   mut warm: Vec<(Duration, Duration)>| {
+        warm.sort();
+        Measured {
+            cold,
+            warm: warm[WARM_RUNS / 2].0,
+            lines,
+            cold_cpu,
+            warm_cpu: warm[WARM_RUNS / 2].1,
+        }
+    };
+    (
+        summary(wizfs_cold, wizfs_warm),
+        summary(httm_cold, httm_warm),
+    )
+}
+
+/// A step of a quick path, timed in this process.
+type Step<'a> = (&'static str, Box<dyn FnMut() + 'a>);
+
+/// The median of `WARM_RUNS` runs of `step`, in this process.
+fn median_of(mut step: impl FnMut()) -> Duration {
+    let mut times: Vec<Duration> = (0..WARM_RUNS)
+        .map(|_| {
+            let started = Instant::now();
+            step();
+            started.elapsed()
+        })
+        .collect();
+    times.sort();
+    times[WARM_RUNS / 2]
 }
 
 fn main() {
@@ -160,33 +225,30 @@ fn main() {
 
     let watched = watched.to_string_lossy().into_owned();
     let directory = mountpoint.to_string_lossy().into_owned();
+    let versions_of = ["--data-dir", &data_dir, "versions", &watched];
+    let search_deleted = [
+        "--data-dir",
+        &data_dir,
+        "search",
+        "--deleted",
+        "--under",
+        &directory,
+        "--limit",
+        "1000",
+    ];
+    let (wizfs_versions, httm_versions) =
+        measure(&mountpoint, (&wizfs, &versions_of), (&httm, &[&watched]));
+    let (wizfs_deleted, httm_deleted) = measure(
+        &mountpoint,
+        (&wizfs, &search_deleted),
+        (&httm, &["-d", "-R", "-n", &directory]),
+    );
     let cases: [(&str, Measured, Measured); 2] = [
-        (
-            "versions of one file",
-            measure(
-                &mountpoint,
-                &wizfs,
-                &["--data-dir", &data_dir, "versions", &watched],
-            ),
-            measure(&mountpoint, &httm, &[&watched]),
-        ),
+        ("versions of one file", wizfs_versions, httm_versions),
         (
             "deleted files below the dataset",
-            measure(
-                &mountpoint,
-                &wizfs,
-                &[
-                    "--data-dir",
-                    &data_dir,
-                    "search",
-                    "--deleted",
-                    "--under",
-                    &directory,
-                    "--limit",
-                    "1000",
-                ],
-            ),
-            measure(&mountpoint, &httm, &["-d", "-R", "-n", &directory]),
+            wizfs_deleted,
+            httm_deleted,
         ),
     ];
     println!(
@@ -207,6 +269,98 @@ fn main() {
         );
     }
     println!("(ratio: httm's time over WiZFS's; above 1, WiZFS is faster)");
+    for (label, wizfs, httm) in &cases {
+        println!(
+            "cpu (user + system) {label:<32} wizfs {:.2}s cold, {:.2}s warm; httm {:.2}s cold, {:.2}s warm",
+            wizfs.cold_cpu.as_secs_f64(),
+            wizfs.warm_cpu.as_secs_f64(),
+            httm.cold_cpu.as_secs_f64(),
+            httm.warm_cpu.as_secs_f64()
+        );
+    }
+    // The steps of the quick paths, in this process (no process start).
+    let index = state.path().join("index");
+    let relative = wizfs_core::RelativePath::new(
+        Path::new(&watched)
+            .strip_prefix(&mountpoint)
+            .expect("inside")
+            .as_os_str()
+            .as_encoded_bytes(),
+    )
+    .expect("path");
+    let seen: Vec<(String, u64)> = wizfs_zfs::mounts::snapshot_entries(&mountpoint)
+        .expect(".zfs/snapshot")
+        .into_iter()
+        .map(|entry| (entry.name, entry.objsetid))
+        .collect();
+    let current = wizfs_index::CatalogueReader::open(&index)
+        .expect("catalogue")
+        .current_versions(dataset.as_str(), &seen, &relative)
+        .expect("read")
+        .is_some();
+    println!("the index is current by .zfs/snapshot: {current}");
+    let under = wizfs_index::SearchQuery {
+        datasets: vec![dataset.to_string()],
+        under: Some((dataset.to_string(), wizfs_core::RelativePath::root())),
+        deleted_only: true,
+        limit: 1000,
+        ..wizfs_index::SearchQuery::default()
+    };
+    let steps: [Step<'_>; 5] = [
+        (
+            "read the ZFS mounts (/proc/self/mountinfo)",
+            Box::new(|| drop(wizfs_zfs::mounts::mounted_filesystems().expect("mounts"))),
+        ),
+        (
+            "list .zfs/snapshot",
+            Box::new(|| drop(wizfs_zfs::mounts::snapshot_entries(&mountpoint).expect("list"))),
+        ),
+        (
+            "open the catalogue, read the versions",
+            Box::new(|| {
+                let reader = wizfs_index::CatalogueReader::open(&index).expect("catalogue");
+                drop(reader.current_versions(dataset.as_str(), &seen, &relative));
+            }),
+        ),
+        (
+            "open the whole index read-only",
+            Box::new(|| drop(wizfs_index::IndexStore::open_read_only(&index).expect("index"))),
+        ),
+        (
+            "open it read-only, search the deleted files",
+            Box::new(|| {
+                let store = wizfs_index::IndexStore::open_read_only(&index).expect("index");
+                drop(store.search(&under).expect("search"));
+            }),
+        ),
+    ];
+    for (label, step) in steps {
+        println!(
+            "step: {label:<44} {:>9.4}s (median of {WARM_RUNS})",
+            median_of(step).as_secs_f64()
+        );
+    }
+    // Where the time goes: a process that does nothing but start (`--version`) and one
+    // `zfs list`, the cost the quick paths avoid.
+    let floors: [(&str, &Path, Vec<&str>); 3] = [
+        ("wizfs --version", &wizfs, vec!["--version"]),
+        (
+            "zfs list -H -o name DATASET",
+            Path::new("zfs"),
+            vec!["list", "-H", "-o", "name", dataset.as_str()],
+        ),
+        ("httm --version", &httm, vec!["--version"]),
+    ];
+    for (label, program, arguments) in &floors {
+        let mut times: Vec<Duration> = (0..WARM_RUNS)
+            .map(|_| timed(program, arguments).1)
+            .collect();
+        times.sort();
+        println!(
+            "floor: {label:<30} {:>9.3}s (median of {WARM_RUNS})",
+            times[WARM_RUNS / 2].as_secs_f64()
+        );
+    }
     unmount_snapshots(&mountpoint);
     wizfs_tests::vm::run(&["zfs", "destroy", "-r", dataset.as_str()]);
 }

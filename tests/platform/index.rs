@@ -716,3 +716,210 @@ fn object_comparisons_one_snapshot_per_run_match_diff_and_skip_unchanged_neighbo
     );
     assert_eq!(fixture.paths(&objects, "back", true), ["many/back.txt"]);
 }
+
+/// A version as `wizfs versions --json` shows it: size, modification time, whether it is
+/// the live file, and the snapshots (full names, `None` live) with their creation times.
+type Shown = (u64, i64, bool, Vec<(Option<String>, Option<String>)>);
+
+fn shown_by_the_walk(versions: &[wizfs_core::versions::FileVersion]) -> Vec<Shown> {
+    use wizfs_core::versions::VersionSource;
+    versions
+        .iter()
+        .map(|version| {
+            let sources = version
+                .sources
+                .iter()
+                .map(|source| match source {
+                    VersionSource::Live => (None, None),
+                    VersionSource::Snapshot { name, creation, .. } => {
+                        (Some(name.to_string()), Some(creation.to_string()))
+                    }
+                })
+                .collect();
+            (
+                version.metadata.size,
+                version.metadata.modified.seconds,
+                version.is_live,
+                sources,
+            )
+        })
+        .collect()
+}
+
+fn shown_by_the_cli(json: &serde_json::Value) -> Vec<Shown> {
+    let text = |value: &serde_json::Value| value.as_str().map(str::to_owned);
+    json.as_array()
+        .expect("a list of versions")
+        .iter()
+        .map(|version| {
+            let sources = version["sources"]
+                .as_array()
+                .expect("sources")
+                .iter()
+                .map(|source| (text(&source["snapshot"]), text(&source["created"])))
+                .collect();
+            (
+                version["size"].as_u64().expect("size"),
+                version["modified_unix"].as_i64().expect("modified_unix"),
+                version["is_live"].as_bool().expect("is_live"),
+                sources,
+            )
+        })
+        .collect()
+}
+
+/// The CLI's quick path for `wizfs versions` (the kernel's mount table, the snapshot names
+/// and objset ids of `.zfs/snapshot`, the index catalogue alone; `wizfs_cli::quick`) on real
+/// OpenZFS: the inode numbers of `.zfs/snapshot` give each snapshot's `objsetid`; the index
+/// is found current exactly when its snapshots are the ones listed; its answer equals the walk
+/// through every snapshot; and after a snapshot is destroyed and made again under the same
+/// name with other contents, or a snapshot is added, the index is not current (another objset
+/// id) and `wizfs versions` still answers as the walk does.
+#[test]
+fn quick_versions_match_the_walk_and_give_way_when_the_snapshots_change() {
+    use wizfs_core::versions::VersionIdentity;
+    use wizfs_index::CatalogueReader;
+    use wizfs_zfs::mounts;
+
+    let fixture = fixture("quick");
+    let file = RelativePath::new(b"docs/a.txt").unwrap();
+    let absolute = fixture.mountpoint.join("docs/a.txt");
+    for (round, contents) in ["one", "two two", "three three three"].iter().enumerate() {
+        fixture.write("docs/a.txt", contents.as_bytes());
+        fixture.write("other.txt", format!("{round}").as_bytes());
+        fixture.snapshot(&format!("s{}", round + 1));
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+    }
+    fixture.write("docs/a.txt", b"four four four four");
+    let index = fixture.state.path().join("index");
+    let recovery =
+        wizfs_recovery::Recovery::new(fixture.zfs.clone(), Arc::new(wizfs_recovery::system_clock));
+    let walk = || {
+        shown_by_the_walk(
+            &recovery
+                .versions(&fixture.dataset, &file, VersionIdentity::Metadata)
+                .expect("walk"),
+        )
+    };
+    let cli = || {
+        let output = Command::new(fixture.environment.bin_dir.join("wizfs"))
+            .arg("--data-dir")
+            .arg(fixture.state.path())
+            .args(["--json", "versions"])
+            .arg(&absolute)
+            .output()
+            .expect("run wizfs");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        shown_by_the_cli(&serde_json::from_slice(&output.stdout).expect("JSON"))
+    };
+    let seen = || -> Vec<(String, u64)> {
+        mounts::snapshot_entries(&fixture.mountpoint)
+            .expect(".zfs/snapshot")
+            .into_iter()
+            .map(|entry| (entry.name, entry.objsetid))
+            .collect()
+    };
+    let objsetid = |short: &str| -> u64 {
+        wizfs_tests::vm::run(&[
+            "zfs",
+            "get",
+            "-H",
+            "-p",
+            "-o",
+            "value",
+            "objsetid",
+            &format!("{}@{short}", fixture.dataset),
+        ])
+        .trim()
+        .parse()
+        .expect("objsetid")
+    };
+    let current = || {
+        CatalogueReader::open(&index)
+            .expect("catalogue")
+            .current_versions(fixture.dataset.as_str(), &seen(), &file)
+            .expect("read")
+    };
+
+    // The kernel's view: this dataset in the mount table; each snapshot's objset id from
+    // its `.zfs/snapshot` entry, as `zfs get objsetid` gives it (and nothing got mounted).
+    let mounted = mounts::mounted_filesystems().expect("mountinfo");
+    assert!(
+        mounted.iter().any(|mount| mount.dataset == fixture.dataset
+            && mount.mountpoint == fixture.mountpoint),
+        "{mounted:?}"
+    );
+    let listed = seen();
+    assert_eq!(listed.len(), 3, "{listed:?}");
+    for (name, id) in &listed {
+        assert_eq!(*id, objsetid(name), "objset id of @{name}");
+    }
+    let mountinfo = fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(
+        !mountinfo.contains(&format!("{}@", fixture.dataset)),
+        "reading .zfs/snapshot mounted a snapshot: {mountinfo}"
+    );
+
+    // Indexed: current, and the quick answer is the walk's.
+    // Index, then close the index (the catalogue is opened once per process).
+    let sync = || {
+        let indexer = fixture.indexer();
+        fixture.sync(&indexer);
+    };
+    sync();
+    let indexed = current().expect("the index is current");
+    let snapshots: Vec<_> = indexed
+        .snapshots
+        .iter()
+        .map(|snapshot| {
+            (
+                fixture.dataset.snapshot(&snapshot.name).unwrap(),
+                snapshot.createtxg,
+                wizfs_core::Timestamp(snapshot.identity.expect("identity").creation),
+            )
+        })
+        .collect();
+    let live = wizfs_restore::SafeRoot::open_live(&fixture.mountpoint)
+        .unwrap()
+        .lookup(&file)
+        .unwrap()
+        .present();
+    let quick = wizfs_index::fold_versions(&snapshots, &indexed.versions, live).expect("a file");
+    assert_eq!(shown_by_the_walk(&quick), walk());
+    assert_eq!(walk().len(), 4, "{:#?}", walk());
+    assert_eq!(cli(), walk());
+
+    // @s3 destroyed and made again under its name with other contents: another objset id,
+    // so the index is not current, and the CLI's answer is the walk's (with the new @s3).
+    let old = objsetid("s3");
+    wizfs_tests::vm::run(&["zfs", "destroy", &format!("{}@s3", fixture.dataset)]);
+    fixture.write("docs/a.txt", b"made again");
+    fixture.snapshot("s3");
+    assert_ne!(
+        objsetid("s3"),
+        old,
+        "a snapshot made again has a new objset id"
+    );
+    assert_eq!(current(), None, "a snapshot made again under its name");
+    let answer = cli();
+    assert_eq!(answer, walk());
+    assert!(
+        answer
+            .iter()
+            .any(|(size, _, _, _)| *size == "made again".len() as u64),
+        "{answer:#?}"
+    );
+
+    // Indexed again: current again. A new snapshot: not current until indexed.
+    sync();
+    assert!(current().is_some());
+    assert_eq!(cli(), walk());
+    fixture.write("docs/a.txt", b"newest contents");
+    fixture.snapshot("s4");
+    assert_eq!(current(), None, "a snapshot the index has not seen");
+    assert_eq!(cli(), walk());
+}
