@@ -47,7 +47,7 @@ pub fn BackupsPage() -> impl IntoView {
 
 fn job_card(job: BackupJobView, run: ServerAction<RunBackup>) -> impl IntoView {
     let id = job.id.clone();
-    let label = format!("Run the backup job {} now", job.id);
+    let label = format!("Run now: backup job {}", job.id);
     let state = if job.running {
         badge("running".into()).into_any()
     } else {

@@ -154,7 +154,7 @@ fn policy_card(policy: &PolicyView, plan: Option<&PlanView>) -> impl IntoView {
             <p>"Keeps " {tiers(policy)} {policy.schedule.clone().map(|tier| format!("; snapshots {tier}"))}</p>
             <p class="muted small">{protections} " Times in " {policy.timezone.clone()} "."</p>
             {due_text.map(|text| view! { <p>{text}</p> })}
-            <p><a href=format!("/policies/edit?id={}", policy.id) aria-label=format!("Change the policy {}", policy.id)>"Change or remove"</a></p>
+            <p><a href=format!("/policies/edit?id={}", policy.id) aria-label=format!("Change or remove the policy {}", policy.id)>"Change or remove"</a></p>
         </section>
     }
 }
