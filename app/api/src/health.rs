@@ -76,6 +76,10 @@ pub enum Subject {
     Collector {
         collector: String,
     },
+    /// A backup job, by its id.
+    Backup {
+        job: String,
+    },
 }
 
 impl fmt::Display for Subject {
@@ -86,6 +90,7 @@ impl fmt::Display for Subject {
             Self::Vdev { pool, vdev } => write!(formatter, "vdev {vdev} of pool {pool}"),
             Self::Sensor { sensor } => write!(formatter, "sensor {sensor}"),
             Self::Collector { collector } => write!(formatter, "collector {collector}"),
+            Self::Backup { job } => write!(formatter, "backup job {job}"),
         }
     }
 }
@@ -119,6 +124,8 @@ pub enum FindingKind {
     ScrubOverdue,
     SensorTemperature,
     CollectorFailed,
+    BackupFailed,
+    BackupOverdue,
 }
 
 impl fmt::Display for FindingKind {

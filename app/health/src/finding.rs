@@ -37,6 +37,10 @@ pub enum Subject {
     Collector {
         collector: String,
     },
+    /// A backup job, by its id.
+    Backup {
+        job: String,
+    },
 }
 
 impl fmt::Display for Subject {
@@ -47,6 +51,7 @@ impl fmt::Display for Subject {
             Subject::Vdev { pool, vdev } => write!(formatter, "vdev {vdev} of pool {pool}"),
             Subject::Sensor { sensor } => write!(formatter, "sensor {sensor}"),
             Subject::Collector { collector } => write!(formatter, "collector {collector}"),
+            Subject::Backup { job } => write!(formatter, "backup job {job}"),
         }
     }
 }
@@ -85,6 +90,10 @@ pub enum FindingKind {
     ScrubOverdue,
     SensorTemperature,
     CollectorFailed,
+    /// A backup job's last run failed.
+    BackupFailed,
+    /// A backup job's last good backup is older than its limit.
+    BackupOverdue,
 }
 
 impl FindingKind {
@@ -116,6 +125,8 @@ impl FindingKind {
             FindingKind::ScrubOverdue => "scrub_overdue",
             FindingKind::SensorTemperature => "sensor_temperature",
             FindingKind::CollectorFailed => "collector_failed",
+            FindingKind::BackupFailed => "backup_failed",
+            FindingKind::BackupOverdue => "backup_overdue",
         }
     }
 }

@@ -10,6 +10,7 @@
 //! [`history::History`] and sends what [`alerts::AlertBook::evaluate`] decides.
 
 pub mod alerts;
+pub mod backups;
 pub mod config;
 pub mod finding;
 pub mod history;

@@ -144,6 +144,42 @@ impl BackupService {
         BackupsView { jobs }
     }
 
+    /// The health findings of the jobs at `now`: a failed last run, a last good backup
+    /// older than twice the schedule's period (`wizfs_health::backups`).
+    pub fn findings(&self, now: Timestamp) -> Vec<wizfs_health::finding::Finding> {
+        let runs = self
+            .inner
+            .runs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let states: Vec<_> = self
+            .inner
+            .jobs
+            .iter()
+            .map(|job| {
+                let recorded = runs.get(job.id.as_str());
+                let time = |run: &BackupRunView| Timestamp::parse_rfc3339(&run.finished);
+                wizfs_health::backups::BackupState {
+                    job: job.id.to_string(),
+                    last_run: recorded.and_then(VecDeque::front).and_then(|run| {
+                        let error = (!run.succeeded).then(|| {
+                            run.errors
+                                .first()
+                                .cloned()
+                                .unwrap_or_else(|| "it did not succeed".to_owned())
+                        });
+                        Some((time(run)?, error))
+                    }),
+                    last_success: recorded
+                        .and_then(|runs| runs.iter().find(|run| run.succeeded))
+                        .and_then(time),
+                    limit_seconds: overdue_after(job.schedule),
+                }
+            })
+            .collect();
+        wizfs_health::backups::backup_findings(&states, now)
+    }
+
     /// The jobs whose schedule wants a run at `now`.
     pub fn due(&self, now: Timestamp) -> Vec<String> {
         let runs = self
@@ -194,6 +230,22 @@ impl BackupService {
         }
         Ok(run)
     }
+}
+
+/// How old a job's last good backup may get: two periods of its schedule (one missed run is
+/// tolerated; a monthly job counts 31 days); none for a job run by hand.
+fn overdue_after(schedule: Schedule) -> Option<i64> {
+    use wizfs_core::rotation::Tier;
+    const HOUR: i64 = 3600;
+    let period = match schedule {
+        Schedule::Manual => return None,
+        Schedule::Every(Tier::Frequently { period_minutes }) => i64::from(period_minutes) * 60,
+        Schedule::Every(Tier::Hourly) => HOUR,
+        Schedule::Every(Tier::Daily) => 24 * HOUR,
+        Schedule::Every(Tier::Weekly) => 7 * 24 * HOUR,
+        Schedule::Every(Tier::Monthly | Tier::Yearly) => 31 * 24 * HOUR,
+    };
+    Some(2 * period)
 }
 
 /// A job marked as running until dropped (also when its run panics).
@@ -404,5 +456,51 @@ impl crate::Services {
         query: &wizfs_api::backups::BackupJobQuery,
     ) -> Result<Vec<BackupRunView>, ServiceError> {
         self.backups.runs(&query.job)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wizfs_health::finding::FindingKind;
+
+    #[test]
+    fn a_failed_run_is_a_finding_and_schedules_set_the_age_limit() {
+        let text = "[[backup]]\nid = \"far\"\nschedule = \"daily\"\n\n[[backup.source]]\ndataset = \"tank/home\"\n\n[backup.target]\ntype = \"ssh\"\nhost = \"nas2.example.net\"\nuser = \"wizfs\"\ndataset = \"vault\"\nhost_key = \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\"\n";
+        let jobs = crate::config::Config::parse(text, Path::new("test"))
+            .expect("configuration")
+            .backups;
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let fake = wizfs_zfs::FakeZfs::open(directory.path().join("pools")).expect("fake");
+        let service = BackupService::new(jobs, directory.path());
+        let now = Timestamp(1_800_000_000);
+        assert!(
+            service.findings(now).is_empty(),
+            "never ran: nothing to say"
+        );
+        let run = service
+            .run(&fake, "far", Trigger::Manual, &|| now)
+            .expect("runs");
+        assert!(!run.succeeded);
+        let kinds: Vec<_> = service
+            .findings(now)
+            .iter()
+            .map(|finding| finding.kind)
+            .collect();
+        assert_eq!(kinds, vec![FindingKind::BackupFailed]);
+
+        use wizfs_core::rotation::Tier;
+        for (schedule, limit) in [
+            (Schedule::Manual, None),
+            (
+                Schedule::Every(Tier::Frequently { period_minutes: 15 }),
+                Some(1800),
+            ),
+            (Schedule::Every(Tier::Hourly), Some(7200)),
+            (Schedule::Every(Tier::Daily), Some(2 * 86_400)),
+            (Schedule::Every(Tier::Weekly), Some(14 * 86_400)),
+        ] {
+            assert_eq!(overdue_after(schedule), limit, "{schedule}");
+        }
     }
 }

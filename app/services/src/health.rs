@@ -170,6 +170,8 @@ struct Inner {
     host: String,
     memory: Mutex<Memory>,
     latest: RwLock<Option<Arc<HealthView>>>,
+    /// The backup jobs whose failures and age each round looks at ([`HealthService::watch_backups`]).
+    backups: std::sync::OnceLock<crate::backups::BackupService>,
 }
 
 /// Health monitoring, shared by the schedule and the API.
@@ -216,6 +218,7 @@ impl HealthService {
                 host: host_name(),
                 memory: Mutex::new(memory),
                 latest: RwLock::new(None),
+                backups: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -228,6 +231,12 @@ impl HealthService {
     /// The health configuration but its channels (`[[health.notify]]`: [`Self::channels_now`]).
     pub fn config(&self) -> &HealthConfig {
         &self.inner.config
+    }
+
+    /// Looks at `backups` in every round from now on: a failed last run and a last good
+    /// backup older than its limit become alerts like a disk's (the first call counts).
+    pub fn watch_backups(&self, backups: crate::backups::BackupService) {
+        let _ = self.inner.backups.set(backups);
     }
 
     /// The notification channels as configured now.
@@ -341,6 +350,11 @@ impl HealthService {
             sensors: read_sensors(config, udisks, &smart),
             smart,
             pools: read_pools(inner.zfs.as_ref(), config, now),
+            backups: inner
+                .backups
+                .get()
+                .map(|backups| backups.findings(now))
+                .unwrap_or_default(),
         };
         // Scrubs first, so that no long self-test starts on a disk its pool now scrubs.
         let scrubs_started = self.start_scrubs(&mut observation, now, &mut problems);

@@ -48,6 +48,9 @@ pub fn services(config: &Config) -> Result<crate::Services, WiringError> {
     if let Some(path) = &config.source {
         services = services.with_config_file(path.clone());
     }
+    if let Some(health) = &services.health {
+        health.watch_backups(services.backups.clone());
+    }
     match crate::open_index(&config.data_dir) {
         Ok(store) => {
             let method = index_method(&config.zfs, config.index.method);

@@ -277,6 +277,8 @@ pub struct Observation {
     pub smart: SmartPart,
     pub pools: PoolPart,
     pub sensors: SensorPart,
+    /// The findings of the backup jobs (the daemon's; none in a read-only look).
+    pub backups: Vec<Finding>,
 }
 
 impl Observation {
@@ -300,6 +302,7 @@ impl Observation {
             sensors: read_sensors(config, udisks, &smart),
             smart,
             pools: read_pools(zfs, config, now),
+            backups: Vec::new(),
         }
     }
 
@@ -311,6 +314,7 @@ impl Observation {
             .iter()
             .chain(&self.pools.findings)
             .chain(&self.sensors.findings)
+            .chain(&self.backups)
             .cloned()
             .collect();
         let mut findings = deduplicate(&all);
@@ -337,7 +341,7 @@ impl Observation {
                 Subject::Sensor { sensor } => {
                     self.sensors.udisks_failed && sensor.starts_with("udisks/")
                 }
-                Subject::Collector { .. } => false,
+                Subject::Collector { .. } | Subject::Backup { .. } => false,
             };
             if blind {
                 unobserved.insert(subject.clone());

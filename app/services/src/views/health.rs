@@ -55,6 +55,7 @@ pub fn subject(subject: &wizfs_health::Subject) -> Subject {
         Health::Collector { collector } => Subject::Collector {
             collector: collector.clone(),
         },
+        Health::Backup { job } => Subject::Backup { job: job.clone() },
     }
 }
 
@@ -87,6 +88,8 @@ pub fn finding_kind(kind: wizfs_health::FindingKind) -> FindingKind {
         Health::ScrubOverdue => FindingKind::ScrubOverdue,
         Health::SensorTemperature => FindingKind::SensorTemperature,
         Health::CollectorFailed => FindingKind::CollectorFailed,
+        Health::BackupFailed => FindingKind::BackupFailed,
+        Health::BackupOverdue => FindingKind::BackupOverdue,
     }
 }
 

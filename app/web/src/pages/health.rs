@@ -35,6 +35,7 @@ pub fn subject_text(subject: &Subject, disks: &[DiskView]) -> String {
         Subject::Vdev { pool, vdev } => format!("Pool {pool}, device {vdev}"),
         Subject::Sensor { sensor } => format!("Sensor {sensor}"),
         Subject::Collector { collector } => format!("Monitoring ({collector})"),
+        Subject::Backup { job } => format!("Backup job {job}"),
     }
 }
 
