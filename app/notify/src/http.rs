@@ -365,7 +365,10 @@ mod shown_url_tests {
             .expect_err("nothing listens there");
         let text = error.to_string();
         assert!(text.contains("http://127.0.0.1:9"), "{text}");
-        assert!(!text.contains("secret") && !text.contains("s3cret"), "{text}");
+        assert!(
+            !text.contains("secret") && !text.contains("s3cret"),
+            "{text}"
+        );
     }
 
     #[test]
