@@ -8,15 +8,24 @@
 //! and `zfs receive`, through `wizfs backup restore`, and with only the stock commands its
 //! `RESTORE.txt` prints, each restore compared file by file (SHA-256) with every source
 //! snapshot; a corrupt and a missing volume found by `verify`, the reader and the CLI before
-//! anything is received. Every test name contains `backup`, so `tests/vm/run --filter backup`
-//! runs exactly these.
+//! anything is received. The file target's run (`run_files`): a recursive job's full and six
+//! incremental runs (`-I` streams too) into one chain per dataset that verifies, the job's
+//! hold on each chain's end only and every stream's end bookmarked (`zfs holds`, `zfs list -t
+//! bookmark`), the chains restored with the source's guids and files; a `zfs send` killed
+//! mid-stream and a target file system that fills up, each leaving the chain as it was and
+//! verifying, the next run completing it. Jobs in the daemon: a file and a pool job run by
+//! `wizfs backup run` through a running `wizfsd`, whose record (`GET /api/v1/backups`,
+//! `wizfs backup list`) keeps the last good backup across a failed run and a restart. Every
+//! test name contains `backup`, so `tests/vm/run --filter backup` runs exactly these
+//! (`--filter backup_files_run` the file target's runs and the daemon's jobs).
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::os::unix::fs::MetadataExt;
+use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -25,9 +34,9 @@ use sha2::{Digest, Sha256};
 use wizfs_backup::names::RESTORE_FILE;
 use wizfs_backup::pipeline::DEFAULT_COMPRESSION;
 use wizfs_backup::{
-    ChainIdentity, ChainWriter, Pipeline, Problem, ReadError, RunReport, StepError, StreamHeader,
-    StreamKind, TargetName, chain_directory_name, hold_tag, open_verified, parse_backups,
-    run_local_pool, verify,
+    BackupTarget, ChainIdentity, ChainWriter, Pipeline, Problem, ReadError, RunReport, StepError,
+    StreamHeader, StreamKind, TargetName, VerifyReport, chain_directory_name, hold_tag,
+    list_chains, open_verified, parse_backups, run_files, run_local_pool, verify,
 };
 use wizfs_core::backup::{Action, BackupJob, BackupJobId, SendBase};
 use wizfs_core::rotation::UtcCalendar;
@@ -49,6 +58,8 @@ struct Cleanup(Made);
 struct Made {
     datasets: Vec<DatasetName>,
     pools: Vec<(String, PathBuf)>,
+    /// File systems mounted for the test (unmounted before the directories go).
+    mounts: Vec<PathBuf>,
     directories: Vec<PathBuf>,
 }
 
@@ -78,6 +89,12 @@ impl Drop for Cleanup {
         for (pool, file) in &made.pools {
             let _ = Command::new("zpool").args(["destroy", "-f", pool]).status();
             let _ = fs::remove_file(file);
+        }
+        for mount in &made.mounts {
+            let _ = Command::new("umount")
+                .arg(mount)
+                .stderr(Stdio::null())
+                .status();
         }
         for directory in &made.directories {
             let _ = fs::remove_dir_all(directory);
@@ -232,6 +249,21 @@ fn assert_clean(report: &RunReport) {
     );
 }
 
+/// One round of changes to the tree at `home`: a new file `f<round>.bin` of `bytes` bytes
+/// (`seed`), `a.txt` rewritten, and every third round the file of the round before deleted
+/// and the directory `deep` renamed. Returns where `deep` is now.
+fn change_tree(home: &Path, deep: &Path, round: u64, bytes: usize, seed: u64) -> PathBuf {
+    write(&home.join(format!("f{round}.bin")), &noise(bytes, seed));
+    write(&home.join("a.txt"), format!("version {round}").as_bytes());
+    if !round.is_multiple_of(3) {
+        return deep.to_owned();
+    }
+    fs::remove_file(home.join(format!("f{}.bin", round - 1))).expect("rm");
+    let renamed = home.join(format!("deep/r{round}"));
+    fs::rename(deep, &renamed).expect("rename");
+    renamed
+}
+
 /// A `[[backup]]` job of `source` (recursive) into `target`, as the daemon will read it.
 fn job(id: &str, source: &DatasetName, target: &DatasetName, extra: &str) -> BackupJob {
     let text = format!(
@@ -311,18 +343,7 @@ fn backup_local_pool_full_and_twenty_incrementals_keep_guids_and_files() {
     check(0);
     for round in 1..=20_u64 {
         let short = format!("s{round:02}");
-        write(
-            &home.join(format!("f{round}.bin")),
-            &noise(100_000, round + 10),
-        );
-        write(&home.join("a.txt"), format!("version {round}").as_bytes());
-        if round % 3 == 0 {
-            // A deleted file and a renamed directory.
-            fs::remove_file(home.join(format!("f{}.bin", round - 1))).expect("rm");
-            let renamed = home.join(format!("deep/r{round}"));
-            fs::rename(&deep, &renamed).expect("rename");
-            deep = renamed;
-        }
+        deep = change_tree(&home, &deep, round, 100_000, round + 10);
         snapshot(&zfs, &source, &short);
         if round % 2 == 0 {
             write(&mountpoint(&docs).join("d.txt"), &noise(5_000, round + 100));
@@ -392,11 +413,11 @@ fn find_zfs_process(subcommand: &str, name: &str) -> Option<u32> {
     None
 }
 
-/// Runs the job in a thread, kills `zfs <subcommand>` (the one naming `name`) with SIGKILL
-/// once it has run for `after`, and returns the run's report and whether the kill landed.
+/// Runs the job (`run`), kills `zfs <subcommand>` (the one naming `name`) from a thread
+/// with SIGKILL once it has run for `after`, and returns the run's report and whether the
+/// kill landed.
 fn run_and_kill(
-    zfs: &Arc<CliZfs>,
-    job: &BackupJob,
+    run: impl FnOnce() -> RunReport,
     subcommand: &'static str,
     name: String,
     after: Duration,
@@ -419,7 +440,7 @@ fn run_and_kill(
             false
         })
     };
-    let report = run_local_pool(zfs.as_ref(), job, now(), &UtcCalendar).expect("run starts");
+    let report = run();
     done.store(true, Ordering::SeqCst);
     let killed = killer.join().expect("killer thread");
     (report, killed)
@@ -446,13 +467,9 @@ fn backup_local_pool_resumes_a_receive_killed_mid_stream() {
     let before = guids(zfs.as_ref(), &source);
 
     // The first (full) stream: its `zfs send` killed.
-    let (report, killed) = run_and_kill(
-        &zfs,
-        &job,
-        "send",
-        format!("{source}@s1"),
-        Duration::from_secs(2),
-    );
+    let run = || run_local_pool(zfs.as_ref(), &job, now(), &UtcCalendar).expect("run starts");
+    let (report, killed) =
+        run_and_kill(run, "send", format!("{source}@s1"), Duration::from_secs(2));
     assert!(killed, "zfs send was killed mid-stream");
     assert!(!report.succeeded(), "the run reports the broken stream");
     let errors: Vec<String> = report
@@ -503,13 +520,7 @@ fn backup_local_pool_resumes_a_receive_killed_mid_stream() {
     write(&home.join("small.txt"), b"two");
     snapshot(zfs.as_ref(), &source, "s2");
     let before = guids(zfs.as_ref(), &source);
-    let (report, killed) = run_and_kill(
-        &zfs,
-        &job,
-        "receive",
-        target.to_string(),
-        Duration::from_secs(2),
-    );
+    let (report, killed) = run_and_kill(run, "receive", target.to_string(), Duration::from_secs(2));
     assert!(killed, "zfs receive was killed mid-stream");
     assert!(!report.succeeded(), "the run reports the broken stream");
     println!(
@@ -962,4 +973,681 @@ fn backup_file_target_corrupt_or_missing_volume_is_found_before_anything_is_rece
             "{what}: nothing received by the CLI"
         );
     }
+}
+
+// ------------------------------------------------------------------ the file target's run
+
+/// A `[[backup]]` job of `source` (recursive) into the directory `directory` in volumes of
+/// 1 MB, as the daemon reads it, with `extra` lines; and the name its manifests carry.
+fn files_job(
+    id: &str,
+    source: &DatasetName,
+    directory: &Path,
+    extra: &str,
+) -> (BackupJob, TargetName) {
+    let text = format!(
+        "[[backup]]\nid = \"{id}\"\ntimezone = \"UTC\"\n{extra}\n[[backup.source]]\n\
+         dataset = \"{source}\"\nrecursive = true\n[backup.target]\ntype = \"files\"\n\
+         directory = \"{}\"\nvolume_size = \"1 MB\"\n",
+        directory.display()
+    );
+    let configs = parse_backups(&text, Path::new("vm-backup.toml")).expect("backup config");
+    let BackupTarget::Files(files) = &configs[0].target else {
+        panic!("a files target");
+    };
+    (configs[0].planner_jobs().remove(0), files.name.clone())
+}
+
+/// The chain directories of `dataset` in the target directory `directory`.
+fn chains_in(directory: &Path, dataset: &DatasetName) -> Vec<PathBuf> {
+    list_chains(directory)
+        .expect("chains")
+        .into_iter()
+        .filter(|chain| {
+            chain
+                .manifest
+                .as_ref()
+                .is_ok_and(|manifest| &manifest.dataset == dataset)
+        })
+        .map(|chain| chain.directory)
+        .collect()
+}
+
+/// The one chain of `dataset` in `directory`, checked by `verify`: nothing wrong with it,
+/// no leftover of an interrupted stream beside it.
+fn verified_chain(directory: &Path, dataset: &DatasetName) -> VerifyReport {
+    let chains = chains_in(directory, dataset);
+    assert_eq!(chains.len(), 1, "one chain of {dataset}: {chains:?}");
+    let report = verify(&chains[0]).expect("verify");
+    assert!(
+        report.problems.is_empty(),
+        "{dataset}: {:?}",
+        report.problems
+    );
+    assert!(report.other_files.is_empty(), "{:?}", report.other_files);
+    assert!(report.is_restorable());
+    report
+}
+
+/// The snapshots of `dataset` (short names, oldest first) that carry the hold `tag`, as
+/// `zfs holds` lists them.
+fn held_by(dataset: &DatasetName, tag: &str) -> Vec<String> {
+    let listed = shell(&[
+        "zfs",
+        "list",
+        "-H",
+        "-t",
+        "snapshot",
+        "-s",
+        "createtxg",
+        "-o",
+        "name",
+        "-d",
+        "1",
+        dataset.as_str(),
+    ]);
+    let mut words = vec!["zfs", "holds", "-H"];
+    words.extend(listed.lines());
+    if words.len() == 3 {
+        return Vec::new();
+    }
+    let holds = shell(&words);
+    listed
+        .lines()
+        .filter(|snapshot| {
+            holds.lines().any(|line| {
+                let fields: Vec<&str> = line.split('\t').collect();
+                fields.first() == Some(snapshot) && fields.get(1) == Some(&tag)
+            })
+        })
+        .map(|snapshot| snapshot.rsplit_once('@').expect("a snapshot").1.to_owned())
+        .collect()
+}
+
+/// The guids of `dataset`'s own bookmarks, oldest first, as `zfs list -t bookmark` lists
+/// them.
+fn bookmark_guids(dataset: &DatasetName) -> Vec<u64> {
+    let prefix = format!("{dataset}#");
+    shell(&[
+        "zfs",
+        "list",
+        "-H",
+        "-p",
+        "-t",
+        "bookmark",
+        "-s",
+        "createtxg",
+        "-o",
+        "name,guid",
+        "-r",
+        dataset.as_str(),
+    ])
+    .lines()
+    .filter(|line| line.starts_with(&prefix))
+    .map(|line| {
+        line.split('\t')
+            .nth(1)
+            .and_then(|guid| guid.parse().ok())
+            .unwrap_or_else(|| panic!("a bookmark's guid: {line}"))
+    })
+    .collect()
+}
+
+/// Restores the chain of `source` in `directory` into `into` with `wizfs backup restore`
+/// and checks that `into` has every snapshot of `source`, guid and files alike.
+fn restore_with_cli(
+    environment: &VmEnvironment,
+    zfs: &dyn Zfs,
+    directory: &Path,
+    source: &DatasetName,
+    into: &DatasetName,
+) {
+    let chain = chains_in(directory, source).remove(0);
+    let chain = chain.to_str().expect("path");
+    let output = wizfs(
+        environment,
+        &["backup", "restore", chain, "--into", into.as_str()],
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(guids(zfs, into), guids(zfs, source));
+    assert_same_snapshots(zfs, source, into);
+}
+
+/// The errors of a run that failed for `dataset`, printed with `what` happened.
+fn failures<'a>(report: &'a RunReport, dataset: &DatasetName, what: &str) -> &'a [StepError] {
+    assert!(!report.succeeded(), "{what}: the run reports the failure");
+    let errors = &report.dataset(dataset).expect("report").errors;
+    println!(
+        "{what}: {:?}",
+        errors.iter().map(ToString::to_string).collect::<Vec<_>>()
+    );
+    errors
+}
+
+/// Whether `error` or one of its sources is the operating system's "no space left"
+/// (`ENOSPC`, error 28), as an `io::Error` or in what it says.
+fn is_out_of_space(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(error);
+    while let Some(error) = next {
+        if error
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.raw_os_error() == Some(28))
+            || error.to_string().contains("os error 28")
+        {
+            return true;
+        }
+        next = error.source();
+    }
+    false
+}
+
+#[test]
+fn backup_files_run_full_and_incrementals_restore_with_the_sources_guids() {
+    let environment = VmEnvironment::from_env();
+    let zfs = CliZfs::default();
+    let source = environment.unique_dataset(&environment.pool, "backup-run-src");
+    let docs = source.child("docs").expect("name");
+    let restored = environment.unique_dataset(&environment.second_pool, "backup-run-home");
+    let restored_docs = environment.unique_dataset(&environment.second_pool, "backup-run-docs");
+    let directory = PathBuf::from(format!("/tmp/backup-run-{}", std::process::id()));
+    let _cleanup = Cleanup(Made {
+        datasets: vec![source.clone(), restored.clone(), restored_docs.clone()],
+        directories: vec![directory.clone()],
+        ..Made::default()
+    });
+    fs::create_dir_all(&directory).expect("target directory");
+    zfs.create_filesystem(&source, &[]).expect("source");
+    zfs.create_filesystem(&docs, &[]).expect("child");
+    let home = mountpoint(&source);
+    write(&home.join("a.txt"), b"first");
+    write(&home.join("big.bin"), &noise(2_500_000, 51));
+    let mut deep = home.join("deep/er");
+    write(&deep.join("b.bin"), &noise(300_000, 52));
+    std::os::unix::fs::symlink("a.txt", home.join("link")).expect("symlink");
+    write(&mountpoint(&docs).join("d.txt"), b"docs");
+    snapshot(&zfs, &source, "s00");
+    snapshot(&zfs, &docs, "s00");
+    let (job, target) = files_job("vm-files-run", &source, &directory, "");
+    let tag = hold_tag(&job).expect("tag");
+    // After each run: one chain per dataset that verifies, one stream per run ending at the
+    // newest snapshot, the job's hold on that snapshot only, every stream's end bookmarked.
+    let check = |round: u64| {
+        for dataset in [&source, &docs] {
+            let report = verified_chain(&directory, dataset);
+            let streams = &report.manifest.streams;
+            assert_eq!(streams.len() as u64, round + 1, "round {round}: {dataset}");
+            let all = guids(&zfs, dataset);
+            let (newest, newest_guid) = all.last().expect("snapshots").clone();
+            assert_eq!(
+                streams.last().map(|stream| stream.to_guid),
+                Some(newest_guid)
+            );
+            assert_eq!(
+                held_by(dataset, tag.as_str()),
+                [newest],
+                "round {round}: {dataset}: only the chain's end is held"
+            );
+            let ends: Vec<u64> = streams.iter().map(|stream| stream.to_guid).collect();
+            assert_eq!(bookmark_guids(dataset), ends, "round {round}: {dataset}");
+        }
+    };
+
+    let first = run_files(&zfs, &job, &target, now(), &UtcCalendar).expect("run starts");
+    assert_clean(&first);
+    for dataset in [&source, &docs] {
+        let report = first.dataset(dataset).expect("report");
+        assert!(
+            matches!(report.action, Action::FullSend { .. }),
+            "{report:?}"
+        );
+        assert_eq!(report.sends.len(), 1);
+    }
+    check(0);
+    // The full stream of the source is cut into volumes of exactly 1 MB.
+    let full = &verified_chain(&directory, &source).manifest.streams[0];
+    let limit = full.volume_limit_bytes.expect("a volume size");
+    assert_eq!(limit, 1_000_000);
+    assert!(full.volumes.len() >= 3, "{} volumes", full.volumes.len());
+    let (last, cut) = full.volumes.split_last().expect("volumes");
+    assert!(cut.iter().all(|volume| volume.bytes == limit));
+    assert!(last.bytes <= limit);
+
+    for round in 1..=6_u64 {
+        let short = format!("s{round:02}");
+        deep = change_tree(&home, &deep, round, 200_000, round + 60);
+        snapshot(&zfs, &source, &short);
+        write(&mountpoint(&docs).join("d.txt"), &noise(5_000, round + 100));
+        if round % 2 == 0 {
+            // Two snapshots between runs: one -I stream carries both.
+            snapshot(&zfs, &docs, &format!("{short}a"));
+            write(&mountpoint(&docs).join(format!("n{round}.txt")), b"between");
+        }
+        snapshot(&zfs, &docs, &short);
+        let report = run_files(&zfs, &job, &target, now(), &UtcCalendar).expect("run starts");
+        assert_clean(&report);
+        for dataset in [&source, &docs] {
+            let dataset_report = report.dataset(dataset).expect("report");
+            assert!(
+                matches!(
+                    &dataset_report.action,
+                    Action::Incremental {
+                        from: SendBase::Snapshot(_),
+                        ..
+                    }
+                ),
+                "round {round}: {dataset}: {:?}",
+                dataset_report.action
+            );
+            assert_eq!(dataset_report.sends.len(), 1, "round {round}: {dataset}");
+        }
+        check(round);
+    }
+    let docs_streams = verified_chain(&directory, &docs).manifest.streams;
+    assert!(
+        docs_streams.iter().any(|stream| matches!(
+            stream.kind,
+            StreamKind::Incremental {
+                intermediates: true,
+                ..
+            }
+        )),
+        "a -I stream in the chain of {docs}"
+    );
+
+    // Nothing new: nothing written.
+    let idle = run_files(&zfs, &job, &target, now(), &UtcCalendar).expect("run starts");
+    assert_clean(&idle);
+    assert_eq!(idle.bytes(), 0);
+    check(6);
+
+    // The source's chain through the reader (every volume checked first) and `zfs receive`.
+    let chain = chains_in(&directory, &source).remove(0);
+    let verified = open_verified(&chain).expect("restorable");
+    let options = ReceiveOptions {
+        unmounted: true,
+        ..ReceiveOptions::default()
+    };
+    for number in 1..=7 {
+        let mut stream = verified.send_stream(number).expect("stream");
+        zfs.receive(&restored, &options, &mut stream)
+            .unwrap_or_else(|error| panic!("stream {number}: {error}"));
+    }
+    assert_eq!(guids(&zfs, &restored), guids(&zfs, &source));
+    assert_same_snapshots(&zfs, &source, &restored);
+    // The child's chain with `wizfs backup restore`: every snapshot, those between runs too.
+    restore_with_cli(&environment, &zfs, &directory, &docs, &restored_docs);
+    assert_eq!(guids(&zfs, &docs).len(), 10);
+}
+
+#[test]
+fn backup_files_run_killed_send_and_full_file_system_leave_a_verifying_chain_then_complete() {
+    let environment = VmEnvironment::from_env();
+    let zfs = CliZfs::default();
+    let source = environment.unique_dataset(&environment.pool, "backup-run-cut");
+    let restored = environment.unique_dataset(&environment.second_pool, "backup-run-cut-dst");
+    let directory = PathBuf::from(format!("/tmp/backup-run-cut-{}", std::process::id()));
+    let _cleanup = Cleanup(Made {
+        datasets: vec![source.clone(), restored.clone()],
+        mounts: vec![directory.clone()],
+        directories: vec![directory.clone()],
+        ..Made::default()
+    });
+    // The target: a file system of its own, 40 MiB, to fill up later.
+    fs::create_dir_all(&directory).expect("target directory");
+    let target_path = directory.to_str().expect("path");
+    shell(&[
+        "mount",
+        "-t",
+        "tmpfs",
+        "-o",
+        "size=40m",
+        "tmpfs",
+        target_path,
+    ]);
+    zfs.create_filesystem(&source, &[]).expect("source");
+    let home = mountpoint(&source);
+    write(&home.join("small.txt"), b"one");
+    write(&home.join("first.bin"), &noise(MIB, 61));
+    snapshot(&zfs, &source, "s1");
+    // 4 MiB/s: a stream of ~24 MiB takes about six seconds, time to kill it midway.
+    let (job, target) = files_job(
+        "vm-files-cut",
+        &source,
+        &directory,
+        "bandwidth_limit = \"4 MiB/s\"",
+    );
+    let tag = hold_tag(&job).expect("tag");
+    let run = || run_files(&zfs, &job, &target, now(), &UtcCalendar).expect("run starts");
+    assert_clean(&run());
+    // The chain's streams, and the job's holds: the chain's end, and after a failed run
+    // also the snapshot the next run sends up to.
+    let streams = |count: usize, end: &str, held: &[&str]| {
+        let report = verified_chain(&directory, &source);
+        let chain = &report.manifest.streams;
+        assert_eq!(chain.len(), count, "{:?}", report.manifest);
+        assert_eq!(chain.last().expect("a stream").to.short_name(), end);
+        // Nothing of a failed stream is left: every file is the manifest's or WiZFS's own.
+        let leftovers: Vec<String> = fs::read_dir(&report.directory)
+            .expect("list")
+            .map(|entry| {
+                entry
+                    .expect("entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .filter(|name| {
+                name.ends_with(".partial") || name.starts_with(&format!("s{:06}.", count + 1))
+            })
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+        assert_eq!(held_by(&source, tag.as_str()), held);
+    };
+    streams(1, "s1", &["s1"]);
+
+    // An incremental whose `zfs send` is killed mid-stream.
+    write(&home.join("big-2.bin"), &noise(24 * MIB, 62));
+    snapshot(&zfs, &source, "s2");
+    let before = guids(&zfs, &source);
+    let (report, killed) =
+        run_and_kill(run, "send", format!("{source}@s2"), Duration::from_secs(2));
+    assert!(killed, "zfs send was killed mid-stream");
+    let errors = failures(&report, &source, "file target, zfs send killed");
+    // The sender's exit status failed the stream: a `zfs` error, not a short stream.
+    assert!(
+        errors.iter().any(|error| matches!(
+            error,
+            StepError::Zfs {
+                step: wizfs_backup::Step::Send { to: Some(to) },
+                ..
+            } if to.short_name() == "s2"
+        )),
+        "{errors:?}"
+    );
+    assert_eq!(guids(&zfs, &source), before, "nothing lost on the source");
+    streams(1, "s1", &["s1", "s2"]);
+    open_verified(&chains_in(&directory, &source)[0]).expect("still restorable");
+    let completed = run();
+    assert_clean(&completed);
+    let sent = &completed.dataset(&source).expect("report").sends;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        sent[0].to.as_ref().map(SnapshotName::short_name),
+        Some("s2")
+    );
+    streams(2, "s2", &["s2"]);
+
+    // An incremental that does not fit on the target's file system.
+    write(&home.join("big-3.bin"), &noise(32 * MIB, 63));
+    snapshot(&zfs, &source, "s3");
+    let full = run();
+    let errors = failures(&full, &source, "file target full");
+    assert!(
+        errors.iter().any(|error| matches!(
+            error,
+            StepError::Chain {
+                step: wizfs_backup::Step::Send { to: Some(to) },
+                ..
+            } if to.short_name() == "s3"
+        ) && is_out_of_space(error)),
+        "out of space writing the stream of s3: {errors:?}"
+    );
+    streams(2, "s2", &["s2", "s3"]);
+    // Room again: the next run completes the chain.
+    shell(&["mount", "-o", "remount,size=160m", target_path]);
+    assert_clean(&run());
+    streams(3, "s3", &["s3"]);
+    assert_eq!(
+        bookmark_guids(&source),
+        guids(&zfs, &source)
+            .iter()
+            .map(|(_, guid)| *guid)
+            .collect::<Vec<_>>()
+    );
+
+    // The chain restores to the source's snapshots.
+    restore_with_cli(&environment, &zfs, &directory, &source, &restored);
+}
+
+// ------------------------------------------------------------------ jobs in the daemon
+
+/// A running `wizfsd`, killed when dropped.
+struct Daemon(Child);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Daemon {
+    /// Starts `wizfsd --config config` and waits until its control socket answers.
+    fn start(environment: &VmEnvironment, config: &Path, socket: &Path) -> Daemon {
+        let child = Command::new(environment.bin_dir.join("wizfsd"))
+            .arg("--config")
+            .arg(config)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("start wizfsd");
+        let daemon = Daemon(child);
+        let started = Instant::now();
+        while daemon_get(socket, "/api/v1/backups").is_none() {
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "the daemon's control socket does not answer"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        daemon
+    }
+}
+
+/// `GET path` on the daemon's control socket: its JSON answer when it answered 200.
+fn daemon_get(socket: &Path, path: &str) -> Option<serde_json::Value> {
+    let mut stream = UnixStream::connect(socket).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .ok()?;
+    // HTTP/1.0: the answer is not chunked and ends when the connection closes.
+    let request = format!("GET {path} HTTP/1.0\r\nHost: wizfsd\r\n\r\n");
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).ok()?;
+    let answer = String::from_utf8_lossy(&answer);
+    let (head, body) = answer.split_once("\r\n\r\n")?;
+    (head.split_whitespace().nth(1) == Some("200")).then_some(())?;
+    serde_json::from_str(body).ok()
+}
+
+/// Runs `wizfs --config config …` (which goes to the daemon while it runs).
+fn wizfs_with(environment: &VmEnvironment, config: &Path, arguments: &[&str]) -> Output {
+    Command::new(environment.bin_dir.join("wizfs"))
+        .arg("--config")
+        .arg(config)
+        .args(arguments)
+        .output()
+        .expect("run wizfs")
+}
+
+/// The job `id` of a `GET /api/v1/backups` answer.
+fn job_view<'a>(view: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    view["jobs"]
+        .as_array()
+        .and_then(|jobs| jobs.iter().find(|job| job["id"] == id))
+        .unwrap_or_else(|| panic!("no job {id} in {view}"))
+}
+
+#[test]
+fn backup_files_run_and_pool_jobs_in_the_daemon_through_the_cli_keep_the_last_good_backup() {
+    let environment = VmEnvironment::from_env();
+    let zfs = CliZfs::default();
+    let source = environment.unique_dataset(&environment.pool, "backup-daemon-src");
+    let root = environment.unique_dataset(&environment.second_pool, "backup-daemon-dst");
+    let directory = PathBuf::from(format!("/tmp/backup-daemon-{}", std::process::id()));
+    let _cleanup = Cleanup(Made {
+        datasets: vec![source.clone(), root.clone()],
+        directories: vec![directory.clone()],
+        ..Made::default()
+    });
+    let files = directory.join("usb");
+    fs::create_dir_all(&files).expect("target directory");
+    zfs.create_filesystem(&source, &[]).expect("source");
+    let home = mountpoint(&source);
+    write(&home.join("a.txt"), b"first");
+    write(&home.join("b.bin"), &noise(1_500_000, 71));
+    snapshot(&zfs, &source, "s1");
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let port = listener.local_addr().expect("address").port();
+    drop(listener);
+    let state = directory.join("state");
+    let socket = state.join("api.sock");
+    let config = directory.join("wizfsd.toml");
+    let job = |id: &str, target: &str| {
+        format!(
+            "\n[[backup]]\nid = \"{id}\"\nschedule = \"manual\"\ntimezone = \"UTC\"\n\
+             [[backup.source]]\ndataset = \"{source}\"\n[backup.target]\n{target}\n"
+        )
+    };
+    fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:{port}\"\ndata_dir = \"{}\"\nlog = \"info\"\n\n\
+             [index]\ninterval_seconds = 0\nexclude = [\"{}\"]\nmethod = \"diff\"\n{}{}{}",
+            state.display(),
+            environment.second_pool,
+            job(
+                "vm-daemon-files",
+                &format!(
+                    "type = \"files\"\ndirectory = \"{}\"\nvolume_size = \"1 MB\"",
+                    files.display()
+                )
+            ),
+            job(
+                "vm-daemon-pool",
+                &format!("type = \"pool\"\ndataset = \"{root}\"")
+            ),
+            job(
+                "vm-daemon-absent",
+                &format!(
+                    "type = \"files\"\ndirectory = \"{}\"",
+                    directory.join("not-mounted").display()
+                )
+            ),
+        ),
+    )
+    .expect("write the configuration");
+    let daemon = Daemon::start(&environment, &config, &socket);
+    let ran = |arguments: &[&str]| {
+        let output = wizfs_with(&environment, &config, arguments);
+        assert!(
+            output.status.success(),
+            "wizfs {arguments:?}: {}{}",
+            text(&output.stdout),
+            text(&output.stderr)
+        );
+        text(&output.stdout)
+    };
+
+    let listed: serde_json::Value =
+        serde_json::from_str(&ran(&["--json", "backup", "list"])).expect("JSON");
+    for id in ["vm-daemon-files", "vm-daemon-pool", "vm-daemon-absent"] {
+        let job = job_view(&listed, id);
+        assert!(job["last_success"].is_null(), "{job}");
+        assert_eq!(job["schedule"], "manual");
+    }
+
+    // Each job run by the CLI, through the daemon.
+    let first = ran(&["backup", "run", "vm-daemon-files"]);
+    assert!(
+        first.contains("succeeded") && first.contains("full send of @s1"),
+        "{first}"
+    );
+    let pool = ran(&["backup", "run", "vm-daemon-pool"]);
+    assert!(pool.contains("full send of @s1"), "{pool}");
+    let absent = wizfs_with(
+        &environment,
+        &config,
+        &["backup", "run", "vm-daemon-absent"],
+    );
+    assert!(!absent.status.success(), "a missing target directory fails");
+    assert!(
+        text(&absent.stderr).contains("did not succeed"),
+        "{}",
+        text(&absent.stderr)
+    );
+    assert!(
+        text(&absent.stdout).contains("not-mounted"),
+        "the error names the directory: {}",
+        text(&absent.stdout)
+    );
+    write(&home.join("c.txt"), b"second");
+    snapshot(&zfs, &source, "s2");
+    let second = ran(&["backup", "run", "vm-daemon-files"]);
+    assert!(second.contains("incremental up to @s2"), "{second}");
+
+    // The daemon's own record (its REST answer, not the CLI's): the last good backups.
+    let view = daemon_get(&socket, "/api/v1/backups").expect("GET /api/v1/backups");
+    let files_job = job_view(&view, "vm-daemon-files");
+    assert_eq!(files_job["last_run"]["succeeded"], true, "{files_job}");
+    assert_eq!(files_job["last_run"]["trigger"], "manual");
+    assert_eq!(files_job["last_success"], files_job["last_run"]["finished"]);
+    assert!(
+        files_job["last_run"]["datasets"][0]
+            .as_str()
+            .is_some_and(|line| line.contains("incremental up to @s2")),
+        "{files_job}"
+    );
+    let pool_job = job_view(&view, "vm-daemon-pool");
+    assert!(pool_job["last_success"].is_string(), "{pool_job}");
+    let absent_job = job_view(&view, "vm-daemon-absent");
+    assert_eq!(absent_job["last_run"]["succeeded"], false, "{absent_job}");
+    assert!(absent_job["last_success"].is_null(), "{absent_job}");
+    let runs: serde_json::Value =
+        serde_json::from_str(&ran(&["--json", "backup", "runs", "vm-daemon-files"])).expect("JSON");
+    assert_eq!(runs.as_array().map(Vec::len), Some(2), "{runs}");
+    assert_eq!(
+        runs[0]["finished"], files_job["last_success"],
+        "newest first"
+    );
+    let listed = ran(&["backup", "list"]);
+    assert!(
+        listed.contains(&format!(
+            "last good backup: {}",
+            files_job["last_success"].as_str().expect("a time")
+        )) && listed.contains("last good backup: never"),
+        "{listed}"
+    );
+
+    // What the runs left on real ZFS and on the disk.
+    let report = verified_chain(&files, &source);
+    let chain_ends: Vec<u64> = report
+        .manifest
+        .streams
+        .iter()
+        .map(|stream| stream.to_guid)
+        .collect();
+    let source_guids: Vec<u64> = guids(&zfs, &source).iter().map(|(_, guid)| *guid).collect();
+    assert_eq!(chain_ends, source_guids);
+    assert_eq!(
+        guids(&zfs, &target_of(&root, &source)),
+        guids(&zfs, &source)[..1]
+    );
+    assert_eq!(held_by(&source, "wizfs-backup-vm-daemon-files"), ["s2"]);
+    assert_eq!(held_by(&source, "wizfs-backup-vm-daemon-pool"), ["s1"]);
+    assert_eq!(bookmark_guids(&source), source_guids);
+
+    // A restarted daemon still knows the last good backup.
+    drop(daemon);
+    let _daemon = Daemon::start(&environment, &config, &socket);
+    let again = daemon_get(&socket, "/api/v1/backups").expect("GET /api/v1/backups");
+    assert_eq!(
+        job_view(&again, "vm-daemon-files")["last_success"],
+        files_job["last_success"]
+    );
+    assert_eq!(
+        job_view(&again, "vm-daemon-pool")["last_success"],
+        pool_job["last_success"]
+    );
 }
