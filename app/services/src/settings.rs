@@ -192,7 +192,7 @@ impl Services {
             .collect();
         let current = self.snapshots.policies();
         let zfs = self.zfs.clone();
-        let (plan_view, managed_before) = blocking(move || {
+        let (plan_view, policy_view, managed_before) = blocking(move || {
             let now = crate::snapshots::now();
             let after = wizfs_snapshots::plan_now(zfs.as_ref(), &config.policies, now, true);
             // Which snapshots the policy manages today, for the notes on what it leaves.
@@ -210,10 +210,9 @@ impl Services {
                 .iter()
                 .find(|policy| Some(policy.id().as_str()) == new_id.as_deref())
                 .map(policy);
-            Ok(((view, policy), managed_before))
+            Ok((view, policy, managed_before))
         })
         .await?;
-        let (plan_view, policy_view) = plan_view;
         let notes = preview_notes(&change, &plan_view, &managed_before);
         Ok(PolicyPreviewView {
             policy: policy_view,
