@@ -444,11 +444,7 @@ async fn a_deleted_file_is_found_and_restored_in_place_from_the_browser() {
     let started = Instant::now();
     loop {
         wait_for(&client, "section.backup-job", Duration::from_secs(60)).await;
-        click(
-            &client,
-            "button[aria-label='Run now: backup job offsite']",
-        )
-        .await;
+        click(&client, "button[aria-label='Run now: backup job offsite']").await;
         if wait_for_optional(&client, "div.backup-outcome", Duration::from_secs(60)).await {
             break;
         }
