@@ -455,12 +455,24 @@ impl Indexer {
         // away): recorded below for the snapshots indexed from this very listing, it lets the
         // CLI tell without `zfs list` that the index is current (`CatalogueReader`).
         let objsetid = wizfs_zfs::PropertyName::new("objsetid").map_err(ZfsError::from)?;
+        // An OpenZFS that refuses the column (older releases kept `objsetid` hidden) still
+        // gets its snapshots indexed, without identities: the CLI then takes `zfs list`.
         let listed = timed(&mut timings.list, || {
-            self.zfs.list_snapshots_with_properties(
-                &dataset.name,
-                Scope::Dataset,
-                std::slice::from_ref(&objsetid),
-            )
+            self.zfs
+                .list_snapshots_with_properties(
+                    &dataset.name,
+                    Scope::Dataset,
+                    std::slice::from_ref(&objsetid),
+                )
+                .or_else(|_| {
+                    let snapshots = self.zfs.list_snapshots(&dataset.name, Scope::Dataset)?;
+                    Ok::<_, ZfsError>(
+                        snapshots
+                            .into_iter()
+                            .map(|snapshot| (snapshot, vec![None]))
+                            .collect(),
+                    )
+                })
         })?;
         let identities: Vec<(u64, SnapshotIdentity)> = listed
             .iter()
