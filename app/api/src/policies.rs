@@ -189,7 +189,7 @@ pub struct PolicyEdit {
     pub skip_empty: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub free_space_floor_percent: Option<u8>,
-    /// An IANA time zone (`Europe/Berlin`); none: UTC.
+    /// An IANA time zone (`Europe/Berlin`, `UTC`); none: the appliance's own zone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone: Option<String>,
 }
@@ -248,7 +248,7 @@ impl PolicyEdit {
             min_keep: policy.min_keep,
             skip_empty: policy.skip_empty,
             free_space_floor_percent: policy.free_space_floor_percent,
-            timezone: Some(policy.timezone.clone()).filter(|zone| zone != "UTC"),
+            timezone: Some(policy.timezone.clone()).filter(|zone| !zone.is_empty()),
         }
     }
 }

@@ -259,8 +259,12 @@ fn write_policy(table: &mut Table, policy: &PolicyEdit) -> Result<(), ServiceErr
             .free_space_floor_percent
             .map(|percent| Value::from(i64::from(percent))),
     );
-    let zone = given(policy.timezone.as_ref()).filter(|zone| *zone != "UTC");
-    set(table, "timezone", zone.and_then(text));
+    // Written as chosen, UTC too: without the key the appliance's own zone applies.
+    set(
+        table,
+        "timezone",
+        given(policy.timezone.as_ref()).and_then(text),
+    );
     Ok(())
 }
 
@@ -463,6 +467,13 @@ token = "tk_1"
         let text = document.to_string();
         assert!(text.contains("hourly = 48 # a day of hours\n"), "{text}");
         assert!(!text.contains("daily"), "daily 0 is the default: {text}");
+        // UTC chosen is written: without the key the appliance's own zone would apply.
+        alice.timezone = Some("UTC".into());
+        change_policy(&mut document, Some("alice"), Some(&alice)).expect("changes");
+        assert!(
+            document.to_string().contains("timezone = \"UTC\"\n"),
+            "{document}"
+        );
         assert!(text.contains("pre_hook"), "{text}");
     }
 

@@ -174,7 +174,7 @@ fn editor(
                         let text = event_target_value(&event);
                         form.update(|policy| policy.free_space_floor_percent = text.trim().parse().ok());
                     }/>
-                <label for="policy-zone">"Time zone of the days, weeks and months (IANA name; empty: UTC)"</label>
+                <label for="policy-zone">"Time zone of the days, weeks and months (IANA name such as UTC; empty: the appliance's)"</label>
                 <input id="policy-zone" placeholder="Europe/Berlin" autocomplete="off"
                     prop:value=move || form.with(|policy| policy.timezone.clone().unwrap_or_default())
                     on:input=move |event| {
