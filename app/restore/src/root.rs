@@ -134,26 +134,35 @@ impl SafeRoot {
         loop {
             attempt += 1;
             // The open makes ZFS mount the snapshot: one at a time (see SNAPSHOT_MOUNTS).
-            let (directory, mounted) = {
+            let opened = {
                 let _turn = SNAPSHOT_MOUNTS
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
                 // No RESOLVE_NO_XDEV here: the snapshot is a mount of its own below `.zfs`.
-                let directory = rustix::fs::openat2(
+                match rustix::fs::openat2(
                     &dataset_root,
                     &relative,
                     directory_flags(),
                     Mode::empty(),
                     ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS,
-                )
-                .map_err(|errno| RestoreError::OpenRoot {
-                    location: location.clone(),
-                    source: std::io::Error::from(errno),
-                })?;
-                let mounted = (check.is_mounted)(dataset_root.as_fd(), directory.as_fd())?;
-                (directory, mounted)
+                ) {
+                    Ok(directory) => {
+                        let mounted = (check.is_mounted)(dataset_root.as_fd(), directory.as_fd())?;
+                        mounted.then_some(directory)
+                    }
+                    // OpenZFS 2.1 answers ELOOP while the last mount of the snapshot is still
+                    // being detached (its mount helper then mounts nothing and the kernel's
+                    // automount gives up): not mounted yet, like the placeholder below.
+                    Err(Errno::LOOP) if attempt < check.attempts => None,
+                    Err(errno) => {
+                        return Err(RestoreError::OpenRoot {
+                            location,
+                            source: std::io::Error::from(errno),
+                        });
+                    }
+                }
             };
-            if mounted {
+            if let Some(directory) = opened {
                 return SafeRoot::from_directory(directory, location, Some(short_name.to_owned()));
             }
             if attempt == 1 && !still_exists() {
@@ -165,7 +174,6 @@ impl SafeRoot {
             if attempt >= check.attempts {
                 return Err(RestoreError::SnapshotNotMounted { location });
             }
-            drop(directory);
             std::thread::sleep(check.pause);
         }
     }
