@@ -364,6 +364,12 @@ pub struct PoliciesPageView {
     pub plan_error: Option<String>,
 }
 
+/// The configured policies and their last runs, without the plan (the policy editor).
+#[server(prefix = "/fn", endpoint = "configured-policies")]
+pub async fn configured_policies() -> Result<wizfs_api::policies::PoliciesView, ServerFnError> {
+    api()?.policies().await.map_err(failed)
+}
+
 #[server(prefix = "/fn", endpoint = "policies")]
 pub async fn policies() -> Result<PoliciesPageView, ServerFnError> {
     let api = api()?;

@@ -12,7 +12,7 @@ use wizfs_api::policies::{PolicyChange, PolicyEdit, PolicyPreviewView};
 
 use super::policies::plan_table;
 use super::{error_note, loading};
-use crate::api::{ChangePolicy, PreviewPolicy, datasets, policies};
+use crate::api::{ChangePolicy, PreviewPolicy, configured_policies, datasets};
 use crate::layout::Layout;
 
 #[component]
@@ -21,7 +21,7 @@ pub fn PolicyEditPage() -> impl IntoView {
     let id = query.read_untracked().get("id").unwrap_or_default();
     let data = Resource::new(
         || (),
-        |_| async { Ok::<_, ServerFnError>((policies().await?, datasets().await?)) },
+        |_| async { Ok::<_, ServerFnError>((configured_policies().await?, datasets().await?)) },
     );
     view! {
         <Layout title="Snapshot policy">
@@ -39,7 +39,7 @@ pub fn PolicyEditPage() -> impl IntoView {
                         if id.is_empty() {
                             return editor(None, blank(), Vec::new(), names).into_any();
                         }
-                        match view.policies.policies.iter().find(|policy| policy.id == id) {
+                        match view.policies.iter().find(|policy| policy.id == id) {
                             Some(policy) => {
                                 let hooks = [&policy.pre_hook, &policy.post_hook]
                                     .into_iter()
