@@ -191,18 +191,24 @@ impl Services {
             .chain(new_id.clone())
             .collect();
         let current = self.snapshots.policies();
+        let has_original = change.original.is_some();
         let zfs = self.zfs.clone();
         let (plan_view, policy_view, managed_before) = blocking(move || {
             let now = crate::snapshots::now();
             let after = wizfs_snapshots::plan_now(zfs.as_ref(), &config.policies, now, true);
-            // Which snapshots the policy manages today, for the notes on what it leaves.
-            let before = wizfs_snapshots::plan_now(zfs.as_ref(), &current, now, false);
-            let managed_before = plan(&before)
-                .decisions
-                .into_iter()
-                .filter(|decision| decision.managed_by.is_some())
-                .map(|decision| (decision.managed_by.unwrap_or_default(), decision.snapshot))
-                .collect::<Vec<_>>();
+            // Which snapshots the changed policy manages today, for the notes on what it
+            // leaves (a new policy manages none: no second listing then).
+            let managed_before = if has_original {
+                let before = wizfs_snapshots::plan_now(zfs.as_ref(), &current, now, false);
+                plan(&before)
+                    .decisions
+                    .into_iter()
+                    .filter(|decision| decision.managed_by.is_some())
+                    .map(|decision| (decision.managed_by.unwrap_or_default(), decision.snapshot))
+                    .collect::<Vec<_>>()
+            } else {
+                Vec::new()
+            };
             let mut view = only_policies(plan(&after), &ids);
             view.due.retain(|due| Some(&due.policy) == new_id.as_ref());
             let policy = config
